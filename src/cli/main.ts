@@ -1,0 +1,79 @@
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/load.ts";
+import { BillingError } from "../core/errors.ts";
+import { createHub } from "../hub.ts";
+import { startServer } from "../server/serve.ts";
+
+const USAGE = `billhub — billing integration adapter hub
+
+Usage: billhub <command> [options]
+
+Commands:
+  serve      run the HTTP service (REST API, webhooks, health checks)
+  migrate    apply pending database migrations and exit
+
+Options:
+  --config <file>   JSON config file (also BILLHUB_CONFIG)
+  -h, --help        show help
+
+Configuration comes from the config file and environment variables
+(DATABASE_URL, PORT, STRIPE_SECRET_KEY, ...); see README.md.`;
+
+type Io = { out: (line: string) => void; err: (line: string) => void };
+
+async function serveCommand(configFile: string | undefined, io: Io): Promise<void> {
+  const config = loadConfig({ env: process.env, ...(configFile ? { file: configFile } : {}) });
+  const hub = await createHub(config);
+  const server = await startServer(hub);
+  const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
+  io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}`);
+  const stop = async (signal: string) => {
+    io.out(`${signal} received, shutting down`);
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function migrateCommand(configFile: string | undefined, io: Io): Promise<void> {
+  const config = loadConfig({ env: process.env, ...(configFile ? { file: configFile } : {}) });
+  const hub = await createHub({ ...config, store: { ...config.store, migrate: false } });
+  try {
+    const report = await hub.migrate();
+    io.out(report.applied.length === 0 ? `Schema ${config.store.schema} is up to date (${report.alreadyApplied} migrations).` : `Applied ${report.applied.join(", ")}.`);
+  } finally {
+    await hub.close();
+  }
+}
+
+export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { config: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const [command] = positionals;
+  const configFile = typeof values.config === "string" ? values.config : undefined;
+  if (values.help || command === undefined || command === "help") {
+    io.out(USAGE);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  try {
+    switch (command) {
+      case "serve":
+        await serveCommand(configFile, io);
+        return 0;
+      case "migrate":
+        await migrateCommand(configFile, io);
+        return 0;
+      default:
+        io.err(`Unknown command "${command}".\n\n${USAGE}`);
+        return 1;
+    }
+  } catch (error) {
+    io.err(error instanceof BillingError ? `${error.code}: ${error.message}` : String((error as Error).stack ?? error));
+    return 1;
+  }
+}

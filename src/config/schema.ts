@@ -1,0 +1,99 @@
+import { z } from "zod";
+
+/** Provider ids billhub ships; the registry maps each to a factory. */
+export const PROVIDER_IDS = ["manual", "stripe", "flowglad"] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+const providerId = z.enum(PROVIDER_IDS);
+
+/** PGlite's own spelling for "no data directory". */
+export const IN_MEMORY = "memory://";
+
+const storeSchema = z.strictObject({
+  /** A PostgreSQL connection string (DATABASE_URL). When absent, the embedded PGlite store is used. */
+  url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  /** Where PGlite keeps its files, or "memory://" for a throw-away in-memory store. */
+  dataDir: z.string().min(1).default("./.billhub"),
+  /** The schema billhub's tables live in, so billhub can sit beside an application's own tables. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier").default("billhub"),
+  maxConnections: z.number().int().positive().max(1000).default(10),
+  /** Apply pending migrations at start-up (billhub migrate does the same on demand). */
+  migrate: z.boolean().default(true),
+});
+
+const providerSchema = z.strictObject({
+  /** Where usage goes unless a route says otherwise. */
+  default: providerId.default("manual"),
+  /** Per-customer routing: customer id → provider (e.g. customers still on a legacy provider). */
+  routes: z.record(z.string().min(1), providerId).default({}),
+  /** Providers that receive a copy of everything (migrations); their failures never block the primary. */
+  mirror: z.array(providerId).default([]),
+});
+
+const stripeSchema = z.strictObject({
+  secretKey: z.string().min(1),
+  webhookSecret: z.string().min(1).optional(),
+  /** A local Stripe stand-in, e.g. http://127.0.0.1:12111 (host, port and protocol are taken from it). */
+  apiBase: z.url().optional(),
+  /** Seconds a webhook signature stays valid; 0 disables the age check. */
+  webhookTolerance: z.number().int().min(0).default(300),
+});
+
+const flowgladSchema = z.strictObject({
+  secretKey: z.string().min(1),
+  baseUrl: z.url().optional(),
+  webhookSecret: z.string().min(1).optional(),
+});
+
+const apiKeySchema = z.strictObject({
+  key: z.string().min(16, "must be at least 16 characters"),
+  access: z.enum(["read", "write"]).default("write"),
+  name: z.string().optional(),
+});
+
+const serverSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8787),
+  host: z.string().min(1).default("127.0.0.1"),
+  apiKeys: z.array(apiKeySchema).default([]),
+  bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+});
+
+const cacheSchema = z.strictObject({
+  /** How long resolved entitlements stay cached per customer; 0 disables the cache. */
+  ttlMs: z.number().int().min(0).default(5000),
+});
+
+export const configSchema = z
+  .strictObject({
+    store: storeSchema.default(() => storeSchema.parse({})),
+    provider: providerSchema.default(() => providerSchema.parse({})),
+    stripe: stripeSchema.optional(),
+    flowglad: flowgladSchema.optional(),
+    /** A catalog file path (JSON) or the catalog itself. */
+    catalog: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    server: serverSchema.default(() => serverSchema.parse({})),
+    cache: cacheSchema.default(() => cacheSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    const used = new Set<ProviderId>([config.provider.default, ...Object.values(config.provider.routes), ...config.provider.mirror]);
+    if (used.has("stripe") && config.stripe === undefined) {
+      ctx.addIssue({ code: "custom", path: ["stripe", "secretKey"], message: "is required when a customer's usage goes to stripe (set STRIPE_SECRET_KEY)" });
+    }
+    if (used.has("flowglad") && config.flowglad === undefined) {
+      ctx.addIssue({ code: "custom", path: ["flowglad", "secretKey"], message: "is required when a customer's usage goes to flowglad (set FLOWGLAD_SECRET_KEY)" });
+    }
+    if (config.provider.mirror.includes(config.provider.default)) {
+      ctx.addIssue({ code: "custom", path: ["provider", "mirror"], message: `must not include the default provider "${config.provider.default}"` });
+    }
+    if (new Set(config.provider.mirror).size !== config.provider.mirror.length) {
+      ctx.addIssue({ code: "custom", path: ["provider", "mirror"], message: "lists a provider twice" });
+    }
+    const keys = config.server.apiKeys.map((k) => k.key);
+    if (new Set(keys).size !== keys.length) {
+      ctx.addIssue({ code: "custom", path: ["server", "apiKeys"], message: "lists the same key twice" });
+    }
+  });
+
+/** What `createHub` and `billhub serve` take, before defaults. */
+export type HubConfigInput = z.input<typeof configSchema>;
+/** The validated config with every default filled in. */
+export type HubConfig = z.output<typeof configSchema>;

@@ -1,0 +1,65 @@
+import { parseConfig } from "./config/load.ts";
+import type { HubConfig, HubConfigInput } from "./config/schema.ts";
+import type { HubContext } from "./hub/context.ts";
+import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
+import { openStore } from "./store/open.ts";
+import type { Store } from "./store/types.ts";
+
+export interface HubOptions {
+  /** An already-open store to use instead of opening one from config; the hub will not close it. */
+  store?: Store;
+  /** The clock (tests pin it); defaults to the system clock. */
+  now?: () => Date;
+}
+
+export interface Hub {
+  readonly config: HubConfig;
+  readonly store: Store;
+  readonly now: () => Date;
+  /** Applies pending migrations (start-up does this unless `store.migrate` is false). */
+  migrate(): Promise<MigrationReport>;
+  /** Store reachable and schema current: what `/readyz` reports. */
+  ready(): Promise<{ ok: boolean; pendingMigrations: string[]; error?: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a hub from config: opens the store (PostgreSQL when `store.url` is set, embedded PGlite
+ * otherwise), applies migrations and wires the areas together.
+ *
+ * @example
+ * const hub = await createHub({ store: { dataDir: "memory://" } });
+ * await hub.close();
+ */
+export async function createHub(input: HubConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
+  const config = parseConfig(input);
+  const store = options.store ?? (await openStore(config.store));
+  const ownsStore = options.store === undefined;
+  try {
+    if (config.store.migrate) await migrate(store);
+  } catch (error) {
+    if (ownsStore) await store.close();
+    throw error;
+  }
+  const ctx: HubContext = { config, store, now: options.now ?? (() => new Date()) };
+  let closed = false;
+  return {
+    config: ctx.config,
+    store: ctx.store,
+    now: ctx.now,
+    migrate: () => migrate(store),
+    async ready() {
+      try {
+        const pending = await pendingMigrations(store);
+        return { ok: pending.length === 0, pendingMigrations: pending };
+      } catch (error) {
+        return { ok: false, pendingMigrations: [], error: (error as Error).message };
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownsStore) await store.close();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { HubConfig } from "../config/schema.ts";
+import type { Store } from "../store/types.ts";
+
+/**
+ * What every area of the hub (entitlements, ledger, invoices, forwarding, webhooks) is built
+ * from. Areas receive this and return their slice of the public API; `createHub` joins them.
+ */
+export interface HubContext {
+  readonly config: HubConfig;
+  readonly store: Store;
+  /** The hub's clock: periods, reset windows and default timestamps all read it. */
+  readonly now: () => Date;
+}

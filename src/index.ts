@@ -1,0 +1,6 @@
+export { createHub, type Hub, type HubOptions } from "./hub.ts";
+export { BillingError, ERROR_CODES, isBillingError, type BillingErrorCode } from "./core/errors.ts";
+export { loadConfig, parseConfig, configFromEnv, ENV_OPTIONS } from "./config/load.ts";
+export { type HubConfig, type HubConfigInput, PROVIDER_IDS, type ProviderId } from "./config/schema.ts";
+export { currencyExponent, toMinorUnits, formatMinorUnits } from "./core/money.ts";
+export type { Store, Sql } from "./store/types.ts";

@@ -1,0 +1,37 @@
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import type { Hub } from "../hub.ts";
+import { createApp } from "./app.ts";
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the hub. */
+  close(): Promise<void>;
+}
+
+/** Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). */
+export async function startServer(hub: Hub, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const app = createApp(hub);
+  const host = options.host ?? hub.config.server.host;
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? hub.config.server.port, hostname: host }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        });
+        await hub.close();
+      })();
+      return closing;
+    },
+  };
+}

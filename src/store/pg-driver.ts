@@ -1,0 +1,110 @@
+import pg from "pg";
+import type { QueryResult, Row, Sql, Store } from "./types.ts";
+import { checkSchemaName, isStoreUnavailable } from "./identifiers.ts";
+import { BillingError } from "../core/errors.ts";
+
+export interface PgStoreOptions {
+  connectionString: string;
+  schema: string;
+  /** Pool size; the default suits one service process on a small machine. */
+  maxConnections?: number;
+}
+
+const INT8_OID = 20;
+
+/** Same JS types as PGlite: int8 → number while it is safe, bigint past that. */
+const types = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === INT8_OID && format !== "binary") {
+      return (value: string) => {
+        const big = BigInt(value);
+        return big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER) ? big : Number(big);
+      };
+    }
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+};
+
+function unavailable(error: unknown): never {
+  if (isStoreUnavailable(error)) {
+    throw new BillingError("STORE_UNAVAILABLE", "The database is not reachable; try again shortly", { cause: error });
+  }
+  throw error;
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Sql {
+  return {
+    async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      try {
+        const result = await client.query<T>(text, params as unknown[]);
+        return { rows: result.rows, rowCount: result.command === "SELECT" ? 0 : (result.rowCount ?? 0) };
+      } catch (error) {
+        return unavailable(error);
+      }
+    },
+    async exec(text: string): Promise<void> {
+      try {
+        await client.query(text);
+      } catch (error) {
+        unavailable(error);
+      }
+    },
+  };
+}
+
+/** A real PostgreSQL server through a `pg` pool; every connection's search_path is the schema. */
+export async function openPgStore(options: PgStoreOptions): Promise<Store> {
+  const schema = checkSchemaName(options.schema);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    options: `-c search_path=${schema},public`,
+    application_name: "billhub",
+    types,
+  });
+  // Idle clients can lose their server (restart, failover); without a listener that error
+  // would crash the process instead of failing the next query.
+  pool.on("error", () => {});
+  const sql = wrap(pool);
+  try {
+    await pool.query("SELECT 1");
+  } catch (error) {
+    await pool.end();
+    if (isStoreUnavailable(error)) {
+      throw new BillingError("STORE_UNAVAILABLE", `Cannot reach PostgreSQL at DATABASE_URL: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
+  return {
+    driver: "pg",
+    schema,
+    query: sql.query,
+    exec: sql.exec,
+    async transaction(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        return unavailable(error);
+      }
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const result = await fn(wrap(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
+        if (isStoreUnavailable(error)) return unavailable(error);
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}

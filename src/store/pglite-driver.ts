@@ -1,0 +1,42 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { QueryResult, Row, Sql, Store } from "./types.ts";
+import { checkSchemaName } from "./identifiers.ts";
+
+export interface PgliteStoreOptions {
+  /** A directory to persist to (e.g. `./.billhub`); omitted = in memory. */
+  dataDir?: string;
+  schema: string;
+}
+
+type PgliteLike = Pick<PGlite, "query" | "exec">;
+
+function wrap(db: PgliteLike): Sql {
+  return {
+    async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const result = await db.query<T>(text, params as unknown[]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+    },
+    async exec(text: string): Promise<void> {
+      await db.exec(text);
+    },
+  };
+}
+
+/**
+ * Embedded PostgreSQL (WASM) in this process. One connection: transactions are serialized by
+ * PGlite itself, which makes `FOR UPDATE SKIP LOCKED` and advisory locks trivially correct here.
+ */
+export async function openPgliteStore(options: PgliteStoreOptions): Promise<Store> {
+  const schema = checkSchemaName(options.schema);
+  const db = options.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: options.dataDir });
+  await db.exec(`SET search_path TO ${schema}, public`);
+  const sql = wrap(db);
+  return {
+    driver: "pglite",
+    schema,
+    query: sql.query,
+    exec: sql.exec,
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    close: () => db.close(),
+  };
+}

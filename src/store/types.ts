@@ -1,0 +1,33 @@
+/**
+ * The store's whole surface: run a parameterized query, run a function in a transaction.
+ * Both drivers (embedded PGlite and `pg`) speak the same PostgreSQL dialect and return the same
+ * JS types: numeric → string (exact), int8 → number (bigint past 2^53), timestamptz → Date,
+ * json/jsonb → parsed values.
+ */
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<T extends Row = Row> {
+  rows: T[];
+  /** Rows inserted, updated or deleted (0 for a SELECT). */
+  rowCount: number;
+}
+
+export interface Sql {
+  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** Runs several `;`-separated statements without parameters (migrations, DDL). */
+  exec(text: string): Promise<void>;
+}
+
+export type StoreDriver = "pglite" | "pg";
+
+export interface Store extends Sql {
+  readonly driver: StoreDriver;
+  /** The schema billhub's tables live in (search_path of every connection). */
+  readonly schema: string;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * Do not call `transaction` again on the outer store from inside `fn`: use `tx`.
+   */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore, driverName, type TestStore } from "../support/store.ts";
+import { checkSchemaName } from "../../src/store/identifiers.ts";
+import { isBillingError } from "../../src/core/errors.ts";
+
+let store: TestStore;
+
+beforeAll(async () => {
+  store = await openTestStore();
+  await store.exec(`CREATE TABLE probe (id int PRIMARY KEY, amount numeric NOT NULL, big int8, at timestamptz, doc jsonb)`);
+});
+afterAll(() => store.cleanup());
+
+describe(`store driver (${driverName})`, () => {
+  it("returns numeric as an exact string, int8 as a number, timestamptz as a Date and jsonb parsed", async () => {
+    await store.query("INSERT INTO probe VALUES ($1, $2, $3, $4, $5)", [1, "12345678901234567890.123456789", 42, new Date("2026-10-01T00:00:00Z"), JSON.stringify({ model: "gpt" })]);
+    const { rows } = await store.query("SELECT amount, big, at, doc, count(*) OVER () AS n FROM probe WHERE id = 1");
+    expect(rows[0]).toEqual({ amount: "12345678901234567890.123456789", big: 42, at: new Date("2026-10-01T00:00:00Z"), doc: { model: "gpt" }, n: 1 });
+  });
+
+  it("returns int8 past 2^53 as a bigint rather than rounding it", async () => {
+    const { rows } = await store.query<{ v: unknown }>("SELECT 9007199254740993::int8 AS v");
+    expect(rows[0]!.v).toBe(9007199254740993n);
+  });
+
+  it("reports affected rows for writes and 0 for reads", async () => {
+    const insert = await store.query("INSERT INTO probe (id, amount) VALUES (2, 1), (3, 1)");
+    expect(insert.rowCount).toBe(2);
+    const update = await store.query("UPDATE probe SET amount = 2 WHERE id IN (2, 3)");
+    expect(update.rowCount).toBe(2);
+    const read = await store.query("SELECT * FROM probe");
+    expect(read.rowCount).toBe(0);
+  });
+
+  it("commits a transaction that resolves", async () => {
+    const result = await store.transaction(async (tx) => {
+      await tx.query("INSERT INTO probe (id, amount) VALUES (10, 1)");
+      return "done";
+    });
+    expect(result).toBe("done");
+    expect((await store.query("SELECT id FROM probe WHERE id = 10")).rows).toHaveLength(1);
+  });
+
+  it("rolls back every write of a transaction that throws, leaving nothing half-written", async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.query("INSERT INTO probe (id, amount) VALUES (20, 1)");
+        await tx.query("INSERT INTO probe (id, amount) VALUES (20, 1)"); // duplicate key
+      }),
+    ).rejects.toMatchObject({ code: "23505" });
+    expect((await store.query("SELECT id FROM probe WHERE id = 20")).rows).toHaveLength(0);
+  });
+
+  it("creates tables in the configured schema, not in public", async () => {
+    const { rows } = await store.query<{ table_schema: string }>(
+      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'probe'",
+    );
+    expect(rows.map((r) => r.table_schema)).toEqual([store.schema]);
+  });
+});
+
+describe("schema names", () => {
+  it("accepts plain lower-case identifiers", () => {
+    expect(checkSchemaName("billhub_test_1")).toBe("billhub_test_1");
+  });
+
+  it.each(["Billhub", "bill-hub", "x; DROP TABLE customers", "", "1abc", "a".repeat(64)])("refuses %j with CONFIG_INVALID naming store.schema", (name) => {
+    try {
+      checkSchemaName(name);
+      expect.unreachable();
+    } catch (error) {
+      expect(isBillingError(error, "CONFIG_INVALID")).toBe(true);
+      expect((error as { field: string }).field).toBe("store.schema");
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import { describe } from "vitest";
+import { openPgStore } from "../../src/store/pg-driver.ts";
+import { openPgliteStore } from "../../src/store/pglite-driver.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import type { Store } from "../../src/store/types.ts";
+
+/** The PostgreSQL server the store-backed tests run against a second time, when set. */
+export const DATABASE_URL = process.env.DATABASE_URL;
+export const driverName = DATABASE_URL ? "pg" : "pglite";
+
+/** A schema name no other test file uses, so files run in parallel on one database. */
+export function uniqueSchema(prefix = "t"): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
+export interface TestStore extends Store {
+  /** Drops the test's schema (PostgreSQL) and closes the store. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The store a test file runs on: its own schema on PostgreSQL when DATABASE_URL is set,
+ * otherwise an in-memory PGlite. Open one per file (PGlite takes seconds to start).
+ */
+export async function openTestStore(options: { migrate?: boolean } = {}): Promise<TestStore> {
+  const schema = uniqueSchema();
+  const store = DATABASE_URL
+    ? await openPgStore({ connectionString: DATABASE_URL, schema, maxConnections: 20 })
+    : await openPgliteStore({ schema });
+  if (options.migrate !== false) await migrate(store);
+  return {
+    ...store,
+    async cleanup() {
+      if (store.driver === "pg") await store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await store.close();
+    },
+  };
+}
+
+/**
+ * `describe` for behaviour that only real PostgreSQL can show (several connections, several
+ * processes). Without DATABASE_URL the block is skipped, and says so on the console.
+ */
+export function describeOnPostgres(name: string, fn: () => void): void {
+  if (!DATABASE_URL) {
+    console.warn(`[skipped] "${name}" needs PostgreSQL: run with DATABASE_URL=postgres://127.0.0.1:5432/test`);
+  }
+  describe.skipIf(!DATABASE_URL)(`${name} [needs DATABASE_URL]`, fn);
+}
