@@ -1,6 +1,8 @@
 import { parseConfig } from "./config/load.ts";
 import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
+import { resolveCatalog } from "./config/catalog-source.ts";
+import type { Catalog } from "./core/catalog/index.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
@@ -15,6 +17,7 @@ export interface HubOptions {
 export interface Hub {
   readonly config: HubConfig;
   readonly store: Store;
+  readonly catalog: Catalog;
   readonly now: () => Date;
   /** Applies pending migrations (start-up does this unless `store.migrate` is false). */
   migrate(): Promise<MigrationReport>;
@@ -33,6 +36,7 @@ export interface Hub {
  */
 export async function createHub(input: HubConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
   const config = parseConfig(input);
+  const catalog = resolveCatalog(config.catalog);
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;
   try {
@@ -41,11 +45,12 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     if (ownsStore) await store.close();
     throw error;
   }
-  const ctx: HubContext = { config, store, now: options.now ?? (() => new Date()) };
+  const ctx: HubContext = { config, store, catalog, now: options.now ?? (() => new Date()) };
   let closed = false;
   return {
     config: ctx.config,
     store: ctx.store,
+    catalog: ctx.catalog,
     now: ctx.now,
     migrate: () => migrate(store),
     async ready() {

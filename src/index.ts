@@ -4,3 +4,4 @@ export { loadConfig, parseConfig, configFromEnv, ENV_OPTIONS } from "./config/lo
 export { type HubConfig, type HubConfigInput, PROVIDER_IDS, type ProviderId } from "./config/schema.ts";
 export { currencyExponent, toMinorUnits, formatMinorUnits } from "./core/money.ts";
 export type { Store, Sql } from "./store/types.ts";
+export { defineCatalog, type Catalog, type CatalogInput, type Plan, type Feature, type Meter, type Grant } from "./core/catalog/index.ts";

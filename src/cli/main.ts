@@ -3,6 +3,10 @@ import { loadConfig } from "../config/load.ts";
 import { BillingError } from "../core/errors.ts";
 import { createHub } from "../hub.ts";
 import { startServer } from "../server/serve.ts";
+import { fileURLToPath } from "node:url";
+
+/** The catalog `billhub serve` runs with when none is configured, so a fresh clone has plans to show. */
+export const SAMPLE_CATALOG = fileURLToPath(new URL("../../fixtures/catalog.json", import.meta.url));
 
 const USAGE = `billhub — billing integration adapter hub
 
@@ -23,7 +27,7 @@ type Io = { out: (line: string) => void; err: (line: string) => void };
 
 async function serveCommand(configFile: string | undefined, io: Io): Promise<void> {
   const config = loadConfig({ env: process.env, ...(configFile ? { file: configFile } : {}) });
-  const hub = await createHub(config);
+  const hub = await createHub({ ...config, catalog: config.catalog ?? SAMPLE_CATALOG });
   const server = await startServer(hub);
   const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
   io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}`);

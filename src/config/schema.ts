@@ -68,8 +68,10 @@ export const configSchema = z
     provider: providerSchema.default(() => providerSchema.parse({})),
     stripe: stripeSchema.optional(),
     flowglad: flowgladSchema.optional(),
-    /** A catalog file path (JSON) or the catalog itself. */
-    catalog: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    /** A catalog file path (JSON), or the catalog itself (kept as given: defineCatalog validates it). */
+    catalog: z
+      .union([z.string().min(1), z.custom<object>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "must be a file path or a catalog object")])
+      .optional(),
     server: serverSchema.default(() => serverSchema.parse({})),
     cache: cacheSchema.default(() => cacheSchema.parse({})),
   })

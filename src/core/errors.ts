@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   UNKNOWN_FEATURE: { status: 400, retryable: false },
   UNKNOWN_PLAN: { status: 400, retryable: false },
   UNKNOWN_METER: { status: 400, retryable: false },
+  UNKNOWN_VARIANT: { status: 400, retryable: false },
   UNKNOWN_PROVIDER: { status: 400, retryable: false },
   CUSTOMER_NOT_FOUND: { status: 404, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },

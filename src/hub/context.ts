@@ -1,5 +1,6 @@
 import type { HubConfig } from "../config/schema.ts";
 import type { Store } from "../store/types.ts";
+import type { Catalog } from "../core/catalog/index.ts";
 
 /**
  * What every area of the hub (entitlements, ledger, invoices, forwarding, webhooks) is built
@@ -8,6 +9,8 @@ import type { Store } from "../store/types.ts";
 export interface HubContext {
   readonly config: HubConfig;
   readonly store: Store;
+  /** The validated catalog: the universes of meters, features and plans. */
+  readonly catalog: Catalog;
   /** The hub's clock: periods, reset windows and default timestamps all read it. */
   readonly now: () => Date;
 }

@@ -1,0 +1,150 @@
+import { canonicalDecimal } from "../decimal.ts";
+import { BillingError, listKeys } from "../errors.ts";
+import { normalizeCurrency } from "../money.ts";
+import { zodToBillingError } from "../validation.ts";
+import {
+  catalogSchema,
+  type CatalogInput,
+  type FeatureDefinition,
+  type GrantInput,
+  type MeterDefinition,
+  type PlanDefinition,
+} from "./schema.ts";
+
+/** What a plan gives one feature, resolved: every feature of the catalog has one on every plan. */
+export interface Grant {
+  /** False for a flag that is off and for a feature the plan does not mention. */
+  granted: boolean;
+  /** Canonical decimal string; null = unlimited. Ungranted limits are "0", never unlimited. */
+  limit: string | null;
+  /** Named variants of the limit, e.g. { starter: "500" }. */
+  variants: Readonly<Record<string, string | null>>;
+}
+
+export type Meter = MeterDefinition & { readonly key: string };
+export type Feature = FeatureDefinition & { readonly key: string };
+
+export interface Plan {
+  readonly key: string;
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly grants: Readonly<Record<string, Grant>>;
+}
+
+/** A validated catalog: declared universes of meters, features, plans and variants. */
+export interface Catalog {
+  readonly currency: string;
+  readonly meters: Readonly<Record<string, Meter>>;
+  readonly features: Readonly<Record<string, Feature>>;
+  readonly plans: Readonly<Record<string, Plan>>;
+  readonly defaultPlan: string;
+  /** Every variant name any plan declares. */
+  readonly variants: ReadonlySet<string>;
+}
+
+const UNGRANTED: Grant = Object.freeze({ granted: false, limit: "0", variants: Object.freeze({}) });
+
+function invalid(field: string, message: string, valid?: Iterable<string>): BillingError {
+  return new BillingError("CATALOG_INVALID", `catalog.${field}: ${message}`, {
+    field: `catalog.${field}`,
+    ...(valid === undefined ? {} : { details: { valid: [...valid].sort() } }),
+  });
+}
+
+function limitOf(value: string | number | null): string | null {
+  return value === null ? null : canonicalDecimal(value);
+}
+
+function resolveGrant(feature: Feature, input: GrantInput, path: string): Grant {
+  if (feature.type === "boolean") {
+    if (typeof input !== "boolean") {
+      throw invalid(path, `feature "${feature.key}" is a boolean flag: grant it with true or false`);
+    }
+    return input ? { granted: true, limit: null, variants: {} } : UNGRANTED;
+  }
+  if (typeof input === "boolean") {
+    throw invalid(path, `feature "${feature.key}" is ${feature.type}: grant it a limit (a number, or null for unlimited), not ${input}`);
+  }
+  if (input !== null && typeof input === "object") {
+    const variants = Object.fromEntries(Object.entries(input.variants ?? {}).map(([name, limit]) => [name, limitOf(limit)]));
+    return { granted: true, limit: limitOf(input.limit), variants };
+  }
+  return { granted: true, limit: limitOf(input), variants: {} };
+}
+
+function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>): Plan {
+  for (const featureKey of Object.keys(plan.features)) {
+    if (!(featureKey in features)) {
+      throw invalid(`plans.${key}.features.${featureKey}`, `unknown feature "${featureKey}"; valid features: ${listKeys(Object.keys(features))}`, Object.keys(features));
+    }
+  }
+  const grants: Record<string, Grant> = {};
+  for (const feature of Object.values(features)) {
+    const input = plan.features[feature.key];
+    grants[feature.key] = input === undefined ? UNGRANTED : resolveGrant(feature, input, `plans.${key}.features.${feature.key}`);
+  }
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants };
+}
+
+/**
+ * Validates a catalog and resolves it into declared universes. Every cross-reference is checked
+ * here, once: a metered feature's meter, a plan's features, the default plan. A typo fails with
+ * CATALOG_INVALID naming the path and listing the valid keys.
+ *
+ * @example
+ * const catalog = defineCatalog({
+ *   currency: "USD",
+ *   meters: { api_calls: { aggregation: "sum" } },
+ *   features: { api: { type: "metered", meter: "api_calls", reset: "month" }, sso: { type: "boolean" } },
+ *   plans: { free: { name: "Free", features: { api: 1000 } }, pro: { name: "Pro", features: { api: null, sso: true } } },
+ *   defaultPlan: "free",
+ * });
+ * catalog.plans.free.grants.sso // { granted: false, limit: "0", variants: {} }
+ */
+export function defineCatalog(input: CatalogInput | Catalog): Catalog {
+  if (isCatalog(input)) return input;
+  const parsed = catalogSchema.safeParse(input);
+  if (!parsed.success) throw zodToBillingError(parsed.error, "CATALOG_INVALID", "catalog");
+  const raw = parsed.data;
+
+  const meters: Record<string, Meter> = {};
+  for (const [key, meter] of Object.entries(raw.meters)) meters[key] = { ...meter, key };
+
+  const features: Record<string, Feature> = {};
+  for (const [key, feature] of Object.entries(raw.features)) {
+    if (feature.type === "metered" && !(feature.meter in meters)) {
+      throw invalid(`features.${key}.meter`, `unknown meter "${feature.meter}"; valid meters: ${listKeys(Object.keys(meters))}`, Object.keys(meters));
+    }
+    features[key] = { ...feature, key };
+  }
+
+  const plans: Record<string, Plan> = {};
+  for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features);
+
+  if (!(raw.defaultPlan in plans)) {
+    throw invalid("defaultPlan", `unknown plan "${raw.defaultPlan}"; valid plans: ${listKeys(Object.keys(plans))}`, Object.keys(plans));
+  }
+
+  const variants = new Set<string>();
+  for (const plan of Object.values(plans)) for (const grant of Object.values(plan.grants)) for (const name of Object.keys(grant.variants)) variants.add(name);
+
+  const catalog: Catalog = { currency: normalizeCurrency(raw.currency, "catalog.currency"), meters, features, plans, defaultPlan: raw.defaultPlan, variants };
+  CATALOGS.add(catalog);
+  return deepFreeze(catalog);
+}
+
+const CATALOGS = new WeakSet<object>();
+
+/** True for a catalog that defineCatalog produced (so it is not validated twice). */
+export function isCatalog(value: unknown): value is Catalog {
+  return typeof value === "object" && value !== null && CATALOGS.has(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value) && !(value instanceof Set)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value as object)) deepFreeze(inner);
+  }
+  return value;
+}

@@ -1,0 +1,3 @@
+export { defineCatalog, isCatalog, type Catalog, type Feature, type Grant, type Meter, type Plan } from "./define-catalog.ts";
+export { requireFeature, requireMeter, requirePlan, requireVariant } from "./lookup.ts";
+export { AGGREGATIONS, RESETS, catalogSchema, type Aggregation, type CatalogInput, type ResetStrategy } from "./schema.ts";

@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { isDecimalLike } from "../decimal.ts";
+
+/** Keys of meters, features, plans and variants: what a typo would break, so kept plain. */
+export const keySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, "must start with a letter or digit and use only letters, digits, _ . : - (at most 128)");
+
+/** A non-negative exact quantity: a number or a decimal string ("0.5" GB). */
+export const quantitySchema = z
+  .union([z.number(), z.string()])
+  .refine((v) => isDecimalLike(v), "must be a finite decimal number")
+  .refine((v) => !String(v).trim().startsWith("-"), "must not be negative");
+
+export const AGGREGATIONS = ["sum", "count", "max", "last", "unique_count"] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
+export const RESETS = ["billing_period", "month", "week", "day", "hour", "never"] as const;
+export type ResetStrategy = (typeof RESETS)[number];
+
+export const meterSchema = z
+  .strictObject({
+    aggregation: z.enum(AGGREGATIONS),
+    /** Display unit ("call", "token", "GB-hour"). */
+    unit: z.string().min(1).max(64).optional(),
+    /** The event property whose distinct values a unique_count meter counts. */
+    property: z.string().min(1).max(128).optional(),
+    description: z.string().max(1000).optional(),
+  })
+  .superRefine((meter, ctx) => {
+    if (meter.aggregation === "unique_count" && meter.property === undefined) {
+      ctx.addIssue({ code: "custom", path: ["property"], message: "is required for a unique_count meter (the property whose distinct values are counted)" });
+    }
+    if (meter.aggregation !== "unique_count" && meter.property !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["property"], message: "only applies to unique_count meters" });
+    }
+  });
+
+const featureBase = {
+  name: z.string().min(1).max(200).optional(),
+  description: z.string().max(1000).optional(),
+};
+
+export const featureSchema = z.discriminatedUnion("type", [
+  /** A flag: on or off per plan. */
+  z.strictObject({ type: z.literal("boolean"), ...featureBase }),
+  /** Bound to a meter; usage in the current reset window counts against the limit. */
+  z.strictObject({
+    type: z.literal("metered"),
+    ...featureBase,
+    meter: keySchema,
+    reset: z.enum(RESETS).default("billing_period"),
+    /** The effective limit never drops below this, whatever overrides and deductions say. */
+    minimumLimit: quantitySchema.optional(),
+  }),
+  /** A numeric ceiling with no usage window, such as seats or projects. */
+  z.strictObject({
+    type: z.literal("static"),
+    ...featureBase,
+    unit: z.string().min(1).max(64).optional(),
+    minimumLimit: quantitySchema.optional(),
+  }),
+]);
+
+/** `null` = unlimited; a number or decimal string = the limit. */
+export const limitSchema = z.union([quantitySchema, z.null()]);
+
+/**
+ * What a plan grants for one feature: `true`/`false` for flags; a limit (or null for unlimited)
+ * for metered and static features; or the object form with named variants of the limit.
+ */
+export const grantSchema = z.union([
+  z.boolean(),
+  limitSchema,
+  z.strictObject({
+    limit: limitSchema,
+    /** Named variants of this limit ("starter"), chosen per call or per customer. */
+    variants: z.record(keySchema, limitSchema).optional(),
+  }),
+]);
+
+export const planSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  features: z.record(keySchema, grantSchema).default({}),
+});
+
+export const catalogSchema = z.strictObject({
+  /** ISO 4217 code every plan of this catalog is priced in. */
+  currency: z.string().regex(/^[A-Za-z]{3}$/, "must be a three-letter ISO 4217 code such as \"USD\""),
+  meters: z.record(keySchema, meterSchema).default({}),
+  features: z.record(keySchema, featureSchema).default({}),
+  plans: z.record(keySchema, planSchema).refine((plans) => Object.keys(plans).length > 0, "must declare at least one plan"),
+  /** The plan of every customer who has not been assigned one. */
+  defaultPlan: keySchema,
+});
+
+export type CatalogInput = z.input<typeof catalogSchema>;
+export type MeterDefinition = z.output<typeof meterSchema>;
+export type FeatureDefinition = z.output<typeof featureSchema>;
+export type GrantInput = z.output<typeof grantSchema>;
+export type PlanDefinition = z.output<typeof planSchema>;

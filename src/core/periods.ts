@@ -1,0 +1,130 @@
+import { BillingError } from "./errors.ts";
+
+/**
+ * Time windows for usage: reset windows of metered features and the windows usage is queried
+ * over. All calendar arithmetic is in UTC; weeks start on Monday (ISO 8601). A window is
+ * half-open, [from, to): an event at exactly `to` belongs to the next window.
+ */
+export interface Window {
+  /** Inclusive start; null = the beginning of time (a lifetime window). */
+  from: Date | null;
+  /** Exclusive end; null = no end (the window has not closed). */
+  to: Date | null;
+}
+
+/** A customer's billing cycle: an explicit current period and/or an anchor to repeat monthly from. */
+export interface BillingCycle {
+  /** The provider's (or the operator's) current period, when known. */
+  periodStart?: Date | null;
+  periodEnd?: Date | null;
+  /** Day-and-time the monthly cycle repeats from (Stripe's billing_cycle_anchor). */
+  anchor?: Date | null;
+}
+
+export const NAMED_WINDOWS = ["billing_period", "month", "week", "day", "hour", "never", "last_30_days", "last_28_days"] as const;
+export type NamedWindow = (typeof NAMED_WINDOWS)[number];
+export type WindowSpec = NamedWindow | { from: Date; to: Date };
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function startOfUtcDay(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+}
+
+/**
+ * The anchor moved by `months` calendar months, with the day clamped to the month's length, as
+ * Stripe does: an anchor on the 31st bills on Feb 28/29, then on Mar 31 again.
+ */
+export function addMonthsClamped(anchor: Date, months: number): Date {
+  const totalMonths = anchor.getUTCFullYear() * 12 + anchor.getUTCMonth() + months;
+  const year = Math.floor(totalMonths / 12);
+  const month = totalMonths - year * 12;
+  const day = Math.min(anchor.getUTCDate(), daysInMonth(year, month));
+  return new Date(Date.UTC(year, month, day, anchor.getUTCHours(), anchor.getUTCMinutes(), anchor.getUTCSeconds(), anchor.getUTCMilliseconds()));
+}
+
+/**
+ * The monthly billing period that contains `at`. An explicit current period that contains `at`
+ * wins; otherwise periods repeat monthly from the anchor (or the explicit period's start); with
+ * neither, the calendar month.
+ *
+ * @example
+ * billingPeriodAt(new Date("2026-03-10T00:00:00Z"), { anchor: new Date("2026-01-31T00:00:00Z") })
+ * // { from: 2026-02-28T00:00:00Z, to: 2026-03-31T00:00:00Z }
+ */
+export function billingPeriodAt(at: Date, cycle: BillingCycle = {}): { from: Date; to: Date } {
+  const { periodStart, periodEnd } = cycle;
+  if (periodStart && periodEnd && periodStart <= at && at < periodEnd) return { from: periodStart, to: periodEnd };
+  const anchor = cycle.anchor ?? periodStart ?? null;
+  if (!anchor) return calendarMonth(at);
+  // Estimate the number of whole months between anchor and `at`, then correct by one either way.
+  let k = (at.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + (at.getUTCMonth() - anchor.getUTCMonth());
+  while (addMonthsClamped(anchor, k) > at) k -= 1;
+  while (addMonthsClamped(anchor, k + 1) <= at) k += 1;
+  return { from: addMonthsClamped(anchor, k), to: addMonthsClamped(anchor, k + 1) };
+}
+
+function calendarMonth(at: Date): { from: Date; to: Date } {
+  return {
+    from: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)),
+    to: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)),
+  };
+}
+
+/**
+ * The window of `spec` that contains `at`.
+ *
+ * @example
+ * windowAt("week", new Date("2026-11-22T10:00:00Z")) // { from: 2026-11-16 (Mon), to: 2026-11-23 }
+ * windowAt("never", anyDate)                           // { from: null, to: null }
+ * windowAt("last_30_days", at)                         // { from: at − 30 days, to: null }
+ */
+export function windowAt(spec: WindowSpec, at: Date, cycle: BillingCycle = {}): Window {
+  if (Number.isNaN(at.getTime())) throw new BillingError("VALIDATION_FAILED", "window reference time is not a valid date", { field: "at" });
+  if (typeof spec === "object") {
+    if (!(spec.from < spec.to)) {
+      throw new BillingError("VALIDATION_FAILED", "a custom window needs from < to", { field: "window.from" });
+    }
+    return { from: spec.from, to: spec.to };
+  }
+  switch (spec) {
+    case "billing_period":
+      return billingPeriodAt(at, cycle);
+    case "month":
+      return calendarMonth(at);
+    case "week": {
+      const day = startOfUtcDay(at);
+      const sinceMonday = (day.getUTCDay() + 6) % 7;
+      const from = new Date(day.getTime() - sinceMonday * DAY);
+      return { from, to: new Date(from.getTime() + 7 * DAY) };
+    }
+    case "day": {
+      const from = startOfUtcDay(at);
+      return { from, to: new Date(from.getTime() + DAY) };
+    }
+    case "hour": {
+      const from = new Date(Math.floor(at.getTime() / HOUR) * HOUR);
+      return { from, to: new Date(from.getTime() + HOUR) };
+    }
+    case "never":
+      return { from: null, to: null };
+    case "last_30_days":
+      return { from: new Date(at.getTime() - 30 * DAY), to: null };
+    case "last_28_days":
+      return { from: new Date(at.getTime() - 28 * DAY), to: null };
+    default: {
+      const unknown: never = spec;
+      throw new BillingError("VALIDATION_FAILED", `Unknown window ${JSON.stringify(unknown)}; valid windows: ${NAMED_WINDOWS.join(", ")}`, { field: "window" });
+    }
+  }
+}
+
+/** True when `at` falls in the half-open window. */
+export function inWindow(window: Window, at: Date): boolean {
+  return (window.from === null || window.from <= at) && (window.to === null || at < window.to);
+}
