@@ -3,6 +3,7 @@ import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
+import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
@@ -19,6 +20,7 @@ export interface Hub {
   readonly store: Store;
   readonly catalog: Catalog;
   readonly now: () => Date;
+  readonly metrics: Metrics;
   /** Applies pending migrations (start-up does this unless `store.migrate` is false). */
   migrate(): Promise<MigrationReport>;
   /** Store reachable and schema current: what `/readyz` reports. */
@@ -45,13 +47,14 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     if (ownsStore) await store.close();
     throw error;
   }
-  const ctx: HubContext = { config, store, catalog, now: options.now ?? (() => new Date()) };
+  const ctx: HubContext = { config, store, catalog, now: options.now ?? (() => new Date()), metrics: createMetrics() };
   let closed = false;
   return {
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,
     now: ctx.now,
+    metrics: ctx.metrics,
     migrate: () => migrate(store),
     async ready() {
       try {

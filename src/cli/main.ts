@@ -4,6 +4,7 @@ import { BillingError } from "../core/errors.ts";
 import { createHub } from "../hub.ts";
 import { startServer } from "../server/serve.ts";
 import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
 
 /** The catalog `billhub serve` runs with when none is configured, so a fresh clone has plans to show. */
 export const SAMPLE_CATALOG = fileURLToPath(new URL("../../fixtures/catalog.json", import.meta.url));
@@ -27,10 +28,17 @@ type Io = { out: (line: string) => void; err: (line: string) => void };
 
 async function serveCommand(configFile: string | undefined, io: Io): Promise<void> {
   const config = loadConfig({ env: process.env, ...(configFile ? { file: configFile } : {}) });
-  const hub = await createHub({ ...config, catalog: config.catalog ?? SAMPLE_CATALOG });
+  // With no keys configured, a fresh local key is made for this run so the API is never open.
+  const generatedKey = config.server.apiKeys.length === 0 ? randomBytes(24).toString("base64url") : undefined;
+  const hub = await createHub({
+    ...config,
+    catalog: config.catalog ?? SAMPLE_CATALOG,
+    server: generatedKey ? { ...config.server, apiKeys: [{ key: generatedKey, access: "write", name: "local" }] } : config.server,
+  });
   const server = await startServer(hub);
   const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
   io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}`);
+  if (generatedKey) io.out(`Local API key for this run (set BILLHUB_API_KEYS to choose your own): ${generatedKey}`);
   const stop = async (signal: string) => {
     io.out(`${signal} received, shutting down`);
     await server.close();

@@ -1,6 +1,7 @@
 import type { HubConfig } from "../config/schema.ts";
 import type { Store } from "../store/types.ts";
 import type { Catalog } from "../core/catalog/index.ts";
+import type { Metrics } from "./metrics.ts";
 
 /**
  * What every area of the hub (entitlements, ledger, invoices, forwarding, webhooks) is built
@@ -13,4 +14,6 @@ export interface HubContext {
   readonly catalog: Catalog;
   /** The hub's clock: periods, reset windows and default timestamps all read it. */
   readonly now: () => Date;
+  /** Counters, gauges and histograms rendered at `/metrics`. */
+  readonly metrics: Metrics;
 }

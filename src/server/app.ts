@@ -1,25 +1,60 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Hub } from "../hub.ts";
 import { BillingError } from "../core/errors.ts";
+import { createKeyVerifier, requireAccess } from "./auth.ts";
+import { openApiDocument } from "./openapi.ts";
+import { mountRoutes, route, type AppEnv, type RouteSpec } from "./route.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Every REST route of the service, in one list: mounted, validated and documented from it. */
+export function allRoutes(hub: Hub): RouteSpec[] {
+  return [...healthRoutes(hub)];
+}
 
 /**
  * The HTTP service as one Web-standard handler: `app.fetch(request) => Promise<Response>`.
  * Node serving lives in serve.ts; any runtime that speaks Request/Response can mount this.
+ * `routes` replaces the built-in route list (to add routes of your own, pass `[...allRoutes(hub), ...yours]`).
  */
-export function createApp(hub: Hub): Hono {
-  const app = new Hono();
+export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const verify = createKeyVerifier(hub.config.server.apiKeys);
+  const latency = hub.metrics.histogram("billhub_http_request_duration_seconds", "HTTP request latency by route", LATENCY_BUCKETS);
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
-
-  app.get("/readyz", async (c) => {
-    const readiness = await hub.ready();
-    return c.json(readiness, readiness.ok ? 200 : 503);
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, (performance.now() - started) / 1000);
   });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: hub.config.server.bodyLimitBytes,
+      onError: (c) => c.json(new BillingError("PAYLOAD_TOO_LARGE", `Request body is larger than ${hub.config.server.bodyLimitBytes} bytes`).toJSON(), 413),
+    }),
+  );
+
+  const authorize = (c: Context<AppEnv>, access: RouteSpec["access"]) => {
+    if (access === "public") return;
+    const granted = verify(c.req.header("authorization"));
+    requireAccess(granted, access);
+    c.set("access", granted);
+  };
+
+  const routes = options.routes ?? allRoutes(hub);
+  const document = openApiDocument(routes, { title: "billhub", version: "1" });
+  mountRoutes(app, [...routes, route({ method: "get", path: "/openapi.json", access: "public", tag: "meta", summary: "This document", handler: async () => document })], authorize);
 
   app.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
   app.onError((error, c) => {
     if (error instanceof BillingError) return c.json(error.toJSON(), error.status as 400);
+    // The stack goes to the operator's log; the caller gets no internals.
+    console.error(`billhub: unhandled error on ${c.req.method} ${c.req.routePath}:`, error);
     return c.json(new BillingError("INTERNAL", "Internal error").toJSON(), 500);
   });
 

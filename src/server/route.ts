@@ -1,0 +1,73 @@
+import type { Context, Hono } from "hono";
+import type { z } from "zod";
+import { BillingError } from "../core/errors.ts";
+import { zodToBillingError } from "../core/validation.ts";
+import type { Access } from "./auth.ts";
+
+export type Method = "get" | "post" | "put" | "patch" | "delete";
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteInput<B, Q> {
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  c: Context<AppEnv>;
+}
+
+/** One REST route: its contract (for validation and /openapi.json) and its handler. */
+export interface RouteSpec<B extends z.ZodType | undefined = z.ZodType | undefined, Q extends z.ZodType | undefined = z.ZodType | undefined> {
+  method: Method;
+  /** Hono path syntax, e.g. `/v1/customers/:id`. */
+  path: string;
+  /** `public` routes need no API key (health, webhooks: they carry their own signatures). */
+  access: Access | "public";
+  summary: string;
+  tag: string;
+  body?: B;
+  query?: Q;
+  /** Status for a successful answer (default 200). */
+  status?: 200 | 201 | 202;
+  handler(input: RouteInput<Out<B>, Out<Q>>): Promise<unknown>;
+}
+
+export type AppEnv = { Variables: { access: Access | undefined } };
+
+/** Keeps the spec's types tied to its handler. */
+export function route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(spec: RouteSpec<B, Q>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+async function readJsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw new BillingError("VALIDATION_FAILED", "Request body is empty; send a JSON object", { field: "body" });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BillingError("VALIDATION_FAILED", `Request body is not valid JSON: ${(error as Error).message}`, { field: "body" });
+  }
+}
+
+/** Registers routes on the app: validates body and query with their zod schemas, then runs the handler. */
+export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], authorize: (c: Context<AppEnv>, access: RouteSpec["access"]) => void): void {
+  for (const spec of routes) {
+    app.on(spec.method.toUpperCase(), spec.path, async (c) => {
+      authorize(c, spec.access);
+      let body: unknown;
+      if (spec.body) {
+        const parsed = spec.body.safeParse(await readJsonBody(c));
+        if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED");
+        body = parsed.data;
+      }
+      let query: unknown;
+      if (spec.query) {
+        const parsed = spec.query.safeParse(c.req.query());
+        if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED", "query");
+        query = parsed.data;
+      }
+      const result = await spec.handler({ body, query, params: c.req.param() as Record<string, string>, c } as RouteInput<never, never>);
+      if (result instanceof Response) return result;
+      return c.json(result as object, spec.status ?? 200);
+    });
+  }
+}
