@@ -77,7 +77,8 @@ export interface ChangeMeta {
   eventType: string;
   /** When the provider says the event happened (Stripe: whole seconds, so two changes can tie). */
   created: Date;
-  livemode: boolean;
+  /** Live or test mode, when the event says (Flowglad's thin events do not). */
+  livemode: boolean | null;
 }
 
 export interface PriceTier {
