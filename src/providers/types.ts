@@ -26,8 +26,8 @@ export interface BillingProvider {
   pushUsage(batch: readonly ProviderUsageEvent[]): Promise<PushOutcome[]>;
   /** The id this provider knows the customer by, from the customer's `provider_ids`. */
   customerIdFor(customer: CustomerRef): string | undefined;
-  /** Verifies a webhook delivery and maps it to one of billhub's changes. */
-  parseWebhook(delivery: WebhookDelivery): Promise<ProviderChange>;
+  /** Verifies a webhook delivery and maps it to one of billhub's changes, for providers that send webhooks. */
+  parseWebhook?(delivery: WebhookDelivery): Promise<ProviderChange>;
   /** The provider's catalog, where it keeps one billhub should follow (Flowglad's pricing model). */
   pullCatalog?(): Promise<ProviderCatalog>;
 }
