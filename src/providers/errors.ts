@@ -1,4 +1,5 @@
 import type { ProviderId } from "../config/schema.ts";
+import { parseDecimal, type Decimal } from "../core/decimal.ts";
 import { BillingError } from "../core/errors.ts";
 import type { ProviderUsageEvent, PushOutcome } from "./types.ts";
 
@@ -67,4 +68,19 @@ export function notAttemptedError(cause: BillingError): BillingError {
     ...(cause.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: cause.retryAfterSeconds }),
     cause,
   });
+}
+
+/** The error for an event whose timestamp is not a valid date (a bug upstream, but never sent). */
+export function invalidTimestampError(provider: ProviderId, event: ProviderUsageEvent): BillingError | undefined {
+  if (event.timestamp instanceof Date && !Number.isNaN(event.timestamp.getTime())) return undefined;
+  return new BillingError("INVALID_USAGE", `Usage ${event.transactionId} has no valid timestamp`, { provider, field: "timestamp", details: { transactionId: event.transactionId } });
+}
+
+/** The event's quantity as an exact decimal, or INVALID_USAGE (with the provider) when it is not one. */
+export function quantityOf(provider: ProviderId, event: ProviderUsageEvent): Decimal | BillingError {
+  try {
+    return parseDecimal(event.quantity, { field: "quantity", code: "INVALID_USAGE" });
+  } catch (error) {
+    return new BillingError("INVALID_USAGE", (error as Error).message, { provider, field: "quantity", cause: error, details: { transactionId: event.transactionId } });
+  }
 }

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { parseDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { failedOutcome, notAttemptedError, stopsBatch, unmappedMeterError } from "../errors.ts";
+import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
 import type { BillingCache } from "./billing-cache.ts";
 import type { FlowgladAdminClient } from "./client.ts";
@@ -101,12 +100,10 @@ export async function sendFlowgladUsage(batch: readonly ProviderUsageEvent[], de
 /** Flowglad takes positive whole amounts only; anything else is refused here, before sending. */
 function checkEvent(event: ProviderUsageEvent, meters: FlowgladMeters): number | BillingError {
   if (meters[event.meter] === undefined) return unmappedMeterError("flowglad", event, Object.keys(meters), `{ "usageMeterSlug": "<slug>" } or { "priceSlug": "<slug>" }`);
-  let value;
-  try {
-    value = parseDecimal(event.quantity, { field: "quantity", code: "INVALID_USAGE" });
-  } catch (error) {
-    return error as BillingError;
-  }
+  const badTimestamp = invalidTimestampError("flowglad", event);
+  if (badTimestamp) return badTimestamp;
+  const value = quantityOf("flowglad", event);
+  if (value instanceof BillingError) return value;
   const refuse = (why: string) =>
     new BillingError("PROVIDER_UNSUPPORTED", `Flowglad usage amounts are positive whole numbers; ${why}`, {
       provider: "flowglad",

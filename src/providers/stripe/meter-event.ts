@@ -1,7 +1,7 @@
 import type { HubConfig } from "../../config/schema.ts";
-import { parseDecimal, significantDigits, toDecimalString } from "../../core/decimal.ts";
+import { significantDigits, toDecimalString } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { missingCustomerError, unmappedMeterError } from "../errors.ts";
+import { invalidTimestampError, missingCustomerError, quantityOf, unmappedMeterError } from "../errors.ts";
 import type { ProviderUsageEvent } from "../types.ts";
 
 export type StripeMeters = NonNullable<HubConfig["stripe"]>["meters"];
@@ -42,12 +42,8 @@ export function toMeterEvent(event: ProviderUsageEvent, meters: StripeMeters, no
     return unsupported(event, `transactionId is ${event.transactionId.length} characters; Stripe meter event identifiers hold at most ${MAX_IDENTIFIER_LENGTH}`, "transactionId");
   }
 
-  let value;
-  try {
-    value = parseDecimal(event.quantity, { field: "quantity", code: "INVALID_USAGE" });
-  } catch (error) {
-    return error as BillingError;
-  }
+  const value = quantityOf("stripe", event);
+  if (value instanceof BillingError) return value;
   if (value.scale > 0 && !meter.decimalValues) {
     return unsupported(
       event,
@@ -59,6 +55,8 @@ export function toMeterEvent(event: ProviderUsageEvent, meters: StripeMeters, no
     return unsupported(event, `Stripe meter event values carry at most ${MAX_SIGNIFICANT_DIGITS} significant digits; ${event.quantity} has ${significantDigits(value)}`, "quantity");
   }
 
+  const badTimestamp = invalidTimestampError("stripe", event);
+  if (badTimestamp) return badTimestamp;
   const age = now.getTime() - event.timestamp.getTime();
   if (age > MAX_AGE_MS) {
     return new BillingError(

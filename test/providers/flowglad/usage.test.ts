@@ -156,6 +156,13 @@ describe("Flowglad usage", () => {
     expect(flowglad.calls()).toHaveLength(0);
   });
 
+  it("refuses a quantity that is not a decimal, or a timestamp that is not a date, with INVALID_USAGE", async () => {
+    const outcomes = await provider().pushUsage([event({ quantity: "3 units" }), event({ timestamp: new Date(Number.NaN) })]);
+    expect(errorOf(outcomes[0])).toMatchObject({ code: "INVALID_USAGE", field: "quantity" });
+    expect(errorOf(outcomes[1])).toMatchObject({ code: "INVALID_USAGE", field: "timestamp" });
+    expect(flowglad.calls()).toHaveLength(0);
+  });
+
   it("refuses a meter with no Flowglad mapping with UNKNOWN_METER", async () => {
     expect(errorOf((await provider().pushUsage([event({ meter: "storage" })]))[0])).toMatchObject({ code: "UNKNOWN_METER", field: "flowglad.meters.storage" });
   });

@@ -119,8 +119,10 @@ describe("Stripe meter events (v1)", () => {
     expect(error.message).toContain("mapped: api_calls");
   });
 
-  it("refuses a quantity that is not a decimal with INVALID_USAGE", async () => {
+  it("refuses a quantity that is not a decimal, or a timestamp that is not a date, with INVALID_USAGE", async () => {
     expect(errorOf((await provider().pushUsage([usageEvent({ quantity: "12,5" })]))[0])).toMatchObject({ code: "INVALID_USAGE", field: "quantity" });
+    expect(errorOf((await provider().pushUsage([usageEvent({ timestamp: new Date("not a date") })]))[0])).toMatchObject({ code: "INVALID_USAGE", field: "timestamp" });
+    expect(stripe.calls()).toHaveLength(0);
   });
 
   it("reports a 429 as retryable PROVIDER_RATE_LIMITED with Retry-After, and does not spend more calls on the batch", async () => {
