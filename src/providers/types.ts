@@ -52,8 +52,6 @@ export type PushOutcome =
   | { transactionId: string; status: "delivered" | "already_delivered" }
   | { transactionId: string; status: "retryable" | "permanent"; error: BillingError };
 
-export type PushStatus = PushOutcome["status"];
-
 /** What a provider needs to know about a customer to name them. */
 export interface CustomerRef {
   id: string;
@@ -171,8 +169,6 @@ export type ProviderChange =
       pricingModelId: string | null;
     })
   | (ChangeMeta & { kind: "ignored"; reason: string });
-
-export type ProviderChangeKind = ProviderChange["kind"];
 
 /** A provider-kept catalog, as plain data. */
 export type ProviderCatalog = { provider: "flowglad"; pricingModel: FlowgladPricingModel };
