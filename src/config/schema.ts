@@ -29,6 +29,23 @@ const providerSchema = z.strictObject({
   mirror: z.array(providerId).default([]),
 });
 
+/** Meter keys are the catalog's; each provider section maps them to its own meters. */
+const meterKey = z.string().min(1);
+
+const stripeMeterSchema = z.strictObject({
+  /** The Stripe meter's `event_name`. */
+  eventName: z.string().min(1).max(100),
+  /** The meter's `customer_mapping.event_payload_key`. */
+  customerPayloadKey: z.string().min(1).max(100).default("stripe_customer_id"),
+  /** The meter's `value_settings.event_payload_key`. */
+  valuePayloadKey: z.string().min(1).max(100).default("value"),
+  /**
+   * Stripe meter event values are whole numbers unless Stripe has enabled decimal values on the
+   * account; leave false unless it has, so fractional usage is refused before it is sent.
+   */
+  decimalValues: z.boolean().default(false),
+}).refine((meter) => meter.customerPayloadKey !== meter.valuePayloadKey, { message: "customerPayloadKey and valuePayloadKey must differ", path: ["valuePayloadKey"] });
+
 const stripeSchema = z.strictObject({
   secretKey: z.string().min(1),
   webhookSecret: z.string().min(1).optional(),
@@ -36,12 +53,25 @@ const stripeSchema = z.strictObject({
   apiBase: z.url().optional(),
   /** Seconds a webhook signature stays valid; 0 disables the age check. */
   webhookTolerance: z.number().int().min(0).default(300),
+  /** `meter_events`: one synchronous v1 call per event; `meter_event_stream`: v2 sessions, 100 events per call. */
+  mode: z.enum(["meter_events", "meter_event_stream"]).default("meter_events"),
+  /** Catalog meter key → the Stripe meter that bills it. */
+  meters: z.record(meterKey, stripeMeterSchema).default({}),
 });
+
+const flowgladMeterSchema = z.union([
+  z.strictObject({ usageMeterSlug: z.string().min(1) }),
+  z.strictObject({ priceSlug: z.string().min(1) }),
+]);
 
 const flowgladSchema = z.strictObject({
   secretKey: z.string().min(1),
   baseUrl: z.url().optional(),
   webhookSecret: z.string().min(1).optional(),
+  /** Catalog meter key → the Flowglad usage meter slug or usage price slug that bills it. */
+  meters: z.record(meterKey, flowgladMeterSchema).default({}),
+  /** How long a customer's billing (subscription, pricing model) is reused when sending usage. */
+  billingCacheTtlMs: z.number().int().min(0).default(60_000),
 });
 
 const apiKeySchema = z.strictObject({

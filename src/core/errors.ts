@@ -35,6 +35,12 @@ export const ERROR_CODES = {
   PROVIDER_NOT_FOUND: { status: 404, retryable: false },
   PROVIDER_AUTH_FAILED: { status: 502, retryable: false },
   USAGE_TOO_OLD: { status: 422, retryable: false },
+  /** Stamped further ahead than the provider accepts; it becomes sendable as time passes. */
+  USAGE_IN_FUTURE: { status: 422, retryable: true },
+  /** The provider cannot express this usage (e.g. a negative or fractional amount). */
+  PROVIDER_UNSUPPORTED: { status: 422, retryable: false },
+  /** The customer has no id at this provider yet (their provider_ids lack it). */
+  PROVIDER_CUSTOMER_MISSING: { status: 422, retryable: false },
   STORE_UNAVAILABLE: { status: 503, retryable: true },
   MIGRATION_FAILED: { status: 500, retryable: false },
   INTERNAL: { status: 500, retryable: false },

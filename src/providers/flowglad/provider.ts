@@ -1,0 +1,90 @@
+import type { HubConfig } from "../../config/schema.ts";
+import type { BillingProvider, FlowgladCustomerBilling } from "../types.ts";
+import { readCustomerBilling, readPricingModel } from "./billing.ts";
+import { createBillingCache } from "./billing-cache.ts";
+import type { FlowgladAdminClient } from "./client.ts";
+import { flowgladErrorToBillingError } from "./errors.ts";
+import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
+import { parseFlowgladWebhook } from "./webhooks.ts";
+
+export type FlowgladSettings = NonNullable<HubConfig["flowglad"]>;
+
+export interface FlowgladProviderOptions {
+  /** The admin client; build it with `createFlowgladClient` so the SDK does not retry on its own. */
+  client: FlowgladAdminClient;
+  config: FlowgladSettings;
+  now?: () => Date;
+}
+
+/**
+ * Flowglad: usage goes out as usage events (bulk) whose `transactionId` is billhub's, attached to
+ * the customer's current subscription and the meter or price configured per meter key. Flowglad
+ * names customers by external id, which is billhub's customer id unless `provider_ids.flowglad`
+ * says otherwise.
+ *
+ * @example
+ * const flowglad = createFlowgladProvider({ client: createFlowgladClient({ secretKey }), config: hubConfig.flowglad! });
+ * const { pricingModel } = await flowglad.pullCatalog();
+ */
+export function createFlowgladProvider(options: FlowgladProviderOptions) {
+  const { client, config } = options;
+  const now = options.now ?? (() => new Date());
+
+  async function fetchBilling(externalId: string): Promise<FlowgladCustomerBilling> {
+    let response: unknown;
+    try {
+      response = await client.getCustomerBilling(externalId);
+    } catch (error) {
+      throw flowgladErrorToBillingError(error, now());
+    }
+    return readCustomerBilling(response);
+  }
+
+  const cache = createBillingCache(fetchBilling, config.billingCacheTtlMs, now);
+
+  const provider = {
+    id: "flowglad",
+    remote: true,
+    maxBatchSize: FLOWGLAD_BATCH_SIZE,
+
+    pushUsage(batch) {
+      return sendFlowgladUsage(batch, { client, meters: config.meters, cache, now });
+    },
+
+    customerIdFor(customer) {
+      return customer.providerIds.flowglad ?? customer.id;
+    },
+
+    async parseWebhook(delivery) {
+      return parseFlowgladWebhook(delivery, { secret: config.webhookSecret, now });
+    },
+
+    /** The default pricing model (`GET /api/v1/pricing-models/default`), as plain data. */
+    async pullCatalog() {
+      let response: unknown;
+      try {
+        response = await client.getDefaultPricingModel();
+      } catch (error) {
+        throw flowgladErrorToBillingError(error, now());
+      }
+      return { provider: "flowglad" as const, pricingModel: readPricingModel(response) };
+    },
+  } satisfies BillingProvider;
+
+  return {
+    ...provider,
+    /** A customer's billing, fetched now (and kept for sending usage); throws BillingErrors. */
+    async getCustomerBilling(externalId: string): Promise<FlowgladCustomerBilling> {
+      const billing = await fetchBilling(externalId);
+      cache.put(externalId, billing);
+      return billing;
+    },
+
+    /** Drops cached billing (one customer, or all), e.g. when a webhook says it changed. */
+    invalidateCustomer(externalId?: string): void {
+      cache.invalidate(externalId);
+    },
+  };
+}
+
+export type FlowgladProvider = ReturnType<typeof createFlowgladProvider>;

@@ -1,0 +1,105 @@
+import type Stripe from "stripe";
+import { PROVIDER_IDS, type HubConfig, type ProviderId } from "../config/schema.ts";
+import { BillingError, listKeys } from "../core/errors.ts";
+import { createFlowgladClient, type FlowgladAdminClient } from "./flowglad/client.ts";
+import { createFlowgladProvider } from "./flowglad/provider.ts";
+import { createManualProvider } from "./manual/provider.ts";
+import { createStripeClient } from "./stripe/client.ts";
+import { createStripeProvider } from "./stripe/provider.ts";
+import type { BillingProvider } from "./types.ts";
+
+export interface ProviderRegistryOptions {
+  /** The clock providers check usage windows and webhook ages against. */
+  now?: () => Date;
+  /** SDK clients to use instead of building them from config (e.g. with a custom HTTP client). */
+  clients?: { stripe?: Stripe; flowglad?: FlowgladAdminClient };
+  /** Providers built elsewhere; each replaces the built-in provider with the same id. */
+  providers?: readonly BillingProvider[];
+}
+
+/** Where one customer's usage goes. */
+export interface ProviderRoute {
+  /** The provider that bills the customer. */
+  primary: BillingProvider;
+  /**
+   * Providers that receive a copy during a migration. Each gets its own delivery (its own outbox
+   * row), so a mirror that fails or lags never holds back the primary.
+   */
+  mirrors: BillingProvider[];
+}
+
+export interface ProviderRegistry {
+  /** Every configured provider, by id: manual always, stripe and flowglad when their section is set. */
+  readonly providers: ReadonlyMap<ProviderId, BillingProvider>;
+  /** One provider by id; an id that is not configured throws UNKNOWN_PROVIDER naming the configured ones. */
+  get(id: string): BillingProvider;
+  /** The customer's primary provider (their route, else the default) and the mirrors. */
+  routeFor(customerId: string): ProviderRoute;
+}
+
+/**
+ * Builds the providers from config and answers where each customer's usage goes. Everything is
+ * checked here, at start-up: an unknown or duplicate provider id, or a routed provider without
+ * its config section, fails before any usage is accepted.
+ *
+ * @example
+ * const registry = createProviderRegistry(parseConfig({ provider: { default: "stripe", routes: { legacy_co: "flowglad" } }, stripe, flowglad }));
+ * registry.routeFor("legacy_co").primary.id // "flowglad"
+ */
+export function createProviderRegistry(config: HubConfig, options: ProviderRegistryOptions = {}): ProviderRegistry {
+  const now = options.now ?? (() => new Date());
+  const providers = new Map<ProviderId, BillingProvider>();
+  providers.set("manual", createManualProvider());
+  if (config.stripe) {
+    providers.set("stripe", createStripeProvider({ client: options.clients?.stripe ?? createStripeClient(config.stripe), config: config.stripe, now }));
+  }
+  if (config.flowglad) {
+    providers.set("flowglad", createFlowgladProvider({ client: options.clients?.flowglad ?? createFlowgladClient(config.flowglad), config: config.flowglad, now }));
+  }
+
+  const injected = new Set<string>();
+  for (const provider of options.providers ?? []) {
+    if (!isProviderId(provider.id)) {
+      throw new BillingError("CONFIG_INVALID", `Invalid configuration: unknown provider id ${JSON.stringify(provider.id)}; valid: ${listKeys(PROVIDER_IDS)}`, { field: "providers" });
+    }
+    if (injected.has(provider.id)) {
+      throw new BillingError("CONFIG_INVALID", `Invalid configuration: two providers registered with id ${JSON.stringify(provider.id)}`, { field: "providers" });
+    }
+    injected.add(provider.id);
+    providers.set(provider.id, provider);
+  }
+
+  const resolve = (id: string, field: string): BillingProvider => {
+    if (!isProviderId(id)) {
+      throw new BillingError("CONFIG_INVALID", `Invalid configuration: ${field} names unknown provider ${JSON.stringify(id)}; valid: ${listKeys(PROVIDER_IDS)}`, { field });
+    }
+    const provider = providers.get(id);
+    if (provider === undefined) {
+      throw new BillingError("CONFIG_INVALID", `Invalid configuration: ${field} routes usage to ${id}, but the ${id} section (${id}.secretKey) is not configured`, { field: `${id}.secretKey` });
+    }
+    return provider;
+  };
+
+  const primary = resolve(config.provider.default, "provider.default");
+  const routes = new Map(Object.entries(config.provider.routes).map(([customerId, id]) => [customerId, resolve(id, `provider.routes.${customerId}`)]));
+  const mirrors = [...new Set(config.provider.mirror)].map((id, index) => resolve(id, `provider.mirror.${index}`));
+
+  return {
+    providers,
+    get(id) {
+      const provider = isProviderId(id) ? providers.get(id) : undefined;
+      if (provider === undefined) {
+        throw new BillingError("UNKNOWN_PROVIDER", `Unknown provider ${JSON.stringify(id)}; configured: ${listKeys(providers.keys())}`, { field: "provider", details: { configured: [...providers.keys()].sort() } });
+      }
+      return provider;
+    },
+    routeFor(customerId) {
+      const chosen = routes.get(customerId) ?? primary;
+      return { primary: chosen, mirrors: mirrors.filter((mirror) => mirror.id !== chosen.id) };
+    },
+  };
+}
+
+function isProviderId(id: string): id is ProviderId {
+  return (PROVIDER_IDS as readonly string[]).includes(id);
+}

@@ -1,0 +1,33 @@
+import Stripe from "stripe";
+import { BillingError } from "../../core/errors.ts";
+
+export interface StripeClientOptions {
+  secretKey: string;
+  /** A local Stripe stand-in such as `http://127.0.0.1:12111`; also redirects the v2 meter event stream host. */
+  apiBase?: string;
+}
+
+/**
+ * Builds the Stripe SDK client billhub uses. Retries are owned by the forwarder (p-retry), so the
+ * SDK's own are off: stacked retries would multiply attempts and hide rate limits.
+ *
+ * @example
+ * const client = createStripeClient({ secretKey: "sk_test_...", apiBase: "http://127.0.0.1:12111" });
+ */
+export function createStripeClient(options: StripeClientOptions): Stripe {
+  return new Stripe(options.secretKey, { maxNetworkRetries: 0, ...hostFrom(options.apiBase) });
+}
+
+function hostFrom(apiBase: string | undefined): { host?: string; port?: number; protocol?: "http" | "https" } {
+  if (apiBase === undefined) return {};
+  const url = new URL(apiBase);
+  const protocol = url.protocol.replace(":", "");
+  if (protocol !== "http" && protocol !== "https") {
+    throw new BillingError("CONFIG_INVALID", `Invalid configuration: stripe.apiBase (STRIPE_API_BASE) must be an http:// or https:// URL, got ${JSON.stringify(apiBase)}`, { field: "stripe.apiBase" });
+  }
+  if (url.pathname !== "/" && url.pathname !== "") {
+    throw new BillingError("CONFIG_INVALID", `Invalid configuration: stripe.apiBase (STRIPE_API_BASE) takes a host, port and protocol only, not a path; got ${JSON.stringify(apiBase)}`, { field: "stripe.apiBase" });
+  }
+  const port = url.port === "" ? (protocol === "http" ? 80 : 443) : Number.parseInt(url.port, 10);
+  return { host: url.hostname, port, protocol };
+}

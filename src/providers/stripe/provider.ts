@@ -1,0 +1,71 @@
+import type Stripe from "stripe";
+import type { HubConfig } from "../../config/schema.ts";
+import { BillingError } from "../../core/errors.ts";
+import { failedOutcome } from "../errors.ts";
+import type { BillingProvider, PushOutcome } from "../types.ts";
+import { toMeterEvent } from "./meter-event.ts";
+import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
+import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
+import { parseStripeWebhook } from "./webhooks.ts";
+
+export type StripeSettings = NonNullable<HubConfig["stripe"]>;
+
+export interface StripeProviderOptions {
+  /** The SDK client; build it with `createStripeClient` so the SDK does not retry on its own. */
+  client: Stripe;
+  config: StripeSettings;
+  /** The clock for the 35-day / 5-minute window and webhook signature age. */
+  now?: () => Date;
+}
+
+/** v1 meter events go one call per event; a batch of this size keeps a forwarder claim short. */
+const METER_EVENTS_BATCH_SIZE = 50;
+
+/**
+ * Stripe Billing Meters: usage goes out as meter events whose `identifier` is the transactionId,
+ * through v1 (`mode: "meter_events"`) or the v2 high-throughput stream (`"meter_event_stream"`).
+ *
+ * @example
+ * const stripe = createStripeProvider({ client: createStripeClient({ secretKey }), config: hubConfig.stripe! });
+ * await stripe.pushUsage([{ transactionId: "tx_1", customerId: "acme", providerCustomerId: "cus_1",
+ *   meter: "api_calls", quantity: "3", timestamp: new Date(), properties: {} }]);
+ * // [{ transactionId: "tx_1", status: "delivered" }]
+ */
+export function createStripeProvider(options: StripeProviderOptions) {
+  const { client, config } = options;
+  const now = options.now ?? (() => new Date());
+  const stream = config.mode === "meter_event_stream" ? createMeterEventStream(client, now) : undefined;
+
+  return {
+    id: "stripe",
+    remote: true,
+    maxBatchSize: stream ? STREAM_BATCH_SIZE : METER_EVENTS_BATCH_SIZE,
+
+    async pushUsage(batch) {
+      const at = now();
+      const outcomes: (PushOutcome | undefined)[] = Array.from({ length: batch.length });
+      const ready: ReadyMeterEvent[] = [];
+      for (const [index, event] of batch.entries()) {
+        const input = toMeterEvent(event, config.meters, at);
+        if (input instanceof BillingError) outcomes[index] = failedOutcome(event, input);
+        else ready.push({ index, transactionId: event.transactionId, input });
+      }
+      const sent = stream ? await stream.send(ready) : await sendMeterEvents(client, ready, now);
+      for (const [index, outcome] of sent) outcomes[index] = outcome;
+      return outcomes.map((outcome, index) => {
+        if (outcome === undefined) throw new Error(`stripe provider produced no outcome for event ${index}`);
+        return outcome;
+      });
+    },
+
+    customerIdFor(customer) {
+      return customer.providerIds.stripe;
+    },
+
+    async parseWebhook(delivery) {
+      return parseStripeWebhook(delivery, { secret: config.webhookSecret, tolerance: config.webhookTolerance, now });
+    },
+  } satisfies BillingProvider;
+}
+
+export type StripeProvider = ReturnType<typeof createStripeProvider>;

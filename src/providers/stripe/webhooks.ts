@@ -1,0 +1,104 @@
+import Stripe from "stripe";
+import { z } from "zod";
+import { BillingError } from "../../core/errors.ts";
+import { zodToBillingError } from "../../core/validation.ts";
+import type { ChangeMeta, ProviderChange, WebhookDelivery } from "../types.ts";
+import { headerOf, rawBodyText } from "../webhook-delivery.ts";
+import { deletedPriceSchema, deletedProductSchema, invoiceSchema, priceSchema, productSchema, subscriptionSchema, toInvoice, toPrice, toProduct, toSubscription } from "./webhook-objects.ts";
+
+export interface StripeWebhookOptions {
+  /** `whsec_...` (stripe.webhookSecret / STRIPE_WEBHOOK_SECRET). */
+  secret: string | undefined;
+  /** Seconds a signature stays valid; 0 disables the age check. */
+  tolerance: number;
+  now: () => Date;
+}
+
+const envelopeSchema = z.object({
+  id: z.string().min(1),
+  object: z.literal("event"),
+  type: z.string().min(1),
+  created: z.number().int().nonnegative(),
+  livemode: z.boolean(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+const SUBSCRIPTION_EVENTS = new Set([
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "customer.subscription.paused",
+  "customer.subscription.resumed",
+  "customer.subscription.pending_update_applied",
+  "customer.subscription.pending_update_expired",
+]);
+
+/**
+ * Verifies a Stripe webhook (`Stripe-Signature`, via the SDK's `constructEvent`) and maps the
+ * event to billhub's change union. Event types billhub does not act on become `ignored`.
+ *
+ * @example
+ * const change = parseStripeWebhook({ rawBody: await request.text(), headers: request.headers },
+ *   { secret: "whsec_...", tolerance: 300, now: () => new Date() });
+ * if (change.kind === "price_upserted") console.log(change.price.lookupKey);
+ */
+export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWebhookOptions): ProviderChange {
+  if (options.secret === undefined || options.secret === "") {
+    throw new BillingError("CONFIG_INVALID", "Invalid configuration: stripe.webhookSecret (STRIPE_WEBHOOK_SECRET) is required to verify Stripe webhooks; copy the endpoint's signing secret (whsec_...)", {
+      field: "stripe.webhookSecret",
+    });
+  }
+  const body = rawBodyText(delivery, "stripe");
+  const signature = headerOf(delivery, "stripe-signature");
+  if (signature === undefined || signature === "") {
+    throw new BillingError("WEBHOOK_SIGNATURE_INVALID", "Missing Stripe-Signature header: the request did not come from Stripe, or a proxy dropped the header", { provider: "stripe", field: "headers.stripe-signature" });
+  }
+  let event: unknown;
+  try {
+    event = Stripe.webhooks.constructEvent(body, signature, options.secret, options.tolerance, undefined, options.now().getTime());
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw new BillingError("WEBHOOK_SIGNATURE_INVALID", `Stripe webhook signature did not verify: ${error.message.split("\n")[0]} Pass the raw, unparsed request body and the endpoint's own whsec_ secret.`, {
+        provider: "stripe",
+        field: "headers.stripe-signature",
+        cause: error,
+      });
+    }
+    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${(error as Error).message}`, { provider: "stripe", field: "rawBody", cause: error });
+  }
+  const envelope = parseOrThrow(envelopeSchema, event, "event");
+  const meta: ChangeMeta = { provider: "stripe", eventId: envelope.id, eventType: envelope.type, created: new Date(envelope.created * 1000), livemode: envelope.livemode };
+  return toChange(envelope.type, envelope.data.object, meta);
+}
+
+function toChange(type: string, object: Record<string, unknown>, meta: ChangeMeta): ProviderChange {
+  switch (type) {
+    case "price.created":
+    case "price.updated":
+      return { ...meta, kind: "price_upserted", price: toPrice(parseOrThrow(priceSchema, object, "data.object")) };
+    case "price.deleted": {
+      const price = parseOrThrow(deletedPriceSchema, object, "data.object");
+      return { ...meta, kind: "price_deleted", priceId: price.id, lookupKey: price.lookup_key ?? null };
+    }
+    case "product.created":
+    case "product.updated":
+      return { ...meta, kind: "product_upserted", product: toProduct(parseOrThrow(productSchema, object, "data.object")) };
+    case "product.deleted":
+      return { ...meta, kind: "product_deleted", productId: parseOrThrow(deletedProductSchema, object, "data.object").id };
+    case "invoice.created":
+      return { ...meta, kind: "invoice_created", invoice: toInvoice(parseOrThrow(invoiceSchema, object, "data.object")) };
+    default:
+      if (SUBSCRIPTION_EVENTS.has(type)) {
+        const subscription = toSubscription(parseOrThrow(subscriptionSchema, object, "data.object"));
+        return { ...meta, kind: "subscription_changed", subscription, deleted: type === "customer.subscription.deleted" };
+      }
+      return { ...meta, kind: "ignored", reason: `billhub does not act on Stripe ${type} events` };
+  }
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, prefix: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const error = zodToBillingError(result.error, "WEBHOOK_PAYLOAD_INVALID", prefix);
+  throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook event is malformed: ${error.message}`, { provider: "stripe", ...(error.field ? { field: error.field } : {}), ...(error.details ? { details: error.details } : {}) });
+}

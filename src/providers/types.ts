@@ -1,0 +1,247 @@
+import type { ProviderId } from "../config/schema.ts";
+import type { BillingError } from "../core/errors.ts";
+
+/**
+ * The contract between the hub and whoever collects the money. The hub hands a provider plain
+ * data and gets plain data back; a provider never touches the store.
+ *
+ * @example
+ * const provider = createStripeProvider({ client, config, now }) satisfies BillingProvider;
+ * const outcomes = await provider.pushUsage([event]);
+ * // [{ transactionId: "tx_1", status: "delivered" }]
+ */
+export interface BillingProvider {
+  readonly id: ProviderId;
+  /**
+   * False for providers with nothing to deliver (manual): usage stays in the ledger, so the
+   * ledger need not queue outbox rows for them.
+   */
+  readonly remote: boolean;
+  /** Largest batch one `pushUsage` call sends efficiently; the forwarder groups by it. */
+  readonly maxBatchSize: number;
+  /**
+   * Sends usage. Returns exactly one outcome per input event, in input order. Per-event failures
+   * are outcomes, never throws; it throws only for a bug.
+   */
+  pushUsage(batch: readonly ProviderUsageEvent[]): Promise<PushOutcome[]>;
+  /** The id this provider knows the customer by, from the customer's `provider_ids`. */
+  customerIdFor(customer: CustomerRef): string | undefined;
+  /** Verifies a webhook delivery and maps it to one of billhub's changes, for providers that send webhooks. */
+  parseWebhook?(delivery: WebhookDelivery): Promise<ProviderChange>;
+  /** The provider's catalog, where it keeps one billhub should follow (Flowglad's pricing model). */
+  pullCatalog?(): Promise<ProviderCatalog>;
+}
+
+/** A recorded usage event on its way to one provider. */
+export interface ProviderUsageEvent {
+  /** The ledger's idempotency key; also the provider-side one (Stripe `identifier`, Flowglad `transactionId`). */
+  transactionId: string;
+  /** billhub's customer id. */
+  customerId: string;
+  /** The customer's id at this provider (`provider_ids[provider]`), when known. */
+  providerCustomerId?: string;
+  /** The catalog's meter key; each provider maps it to its own meter in config. */
+  meter: string;
+  /** Exact decimal string, e.g. "12", "0.5", "-3" (an adjustment). */
+  quantity: string;
+  timestamp: Date;
+  properties: Record<string, unknown>;
+}
+
+export type PushOutcome =
+  | { transactionId: string; status: "delivered" | "already_delivered" }
+  | { transactionId: string; status: "retryable" | "permanent"; error: BillingError };
+
+/** What a provider needs to know about a customer to name them. */
+export interface CustomerRef {
+  id: string;
+  /** The customers table's `provider_ids`, e.g. `{ "stripe": "cus_123" }`. */
+  providerIds: Readonly<Record<string, string>>;
+}
+
+/** A webhook request as received: the raw, unparsed body and its headers. */
+export interface WebhookDelivery {
+  /** Exactly the bytes the provider signed; a re-serialized JSON body will not verify. */
+  rawBody: string | Uint8Array;
+  headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+/** What every change carries for dedupe (eventId) and ordering (created). */
+export interface ChangeMeta {
+  provider: ProviderId;
+  /** The provider's id for the delivery: Stripe `evt_...`, Flowglad's `svix-id`. */
+  eventId: string;
+  /** The provider's event type, e.g. `price.updated`. */
+  eventType: string;
+  /** When the provider says the event happened (Stripe: whole seconds, so two changes can tie). */
+  created: Date;
+  /** Live or test mode, when the event says (Flowglad's thin events do not). */
+  livemode: boolean | null;
+}
+
+export interface PriceTier {
+  /** Inclusive upper bound; null for the last (infinite) tier. */
+  upTo: number | null;
+  /** Minor units per unit as an exact decimal string (up to 12 places), or null. */
+  unitAmountDecimal: string | null;
+  /** Minor units for the tier as an exact decimal string, or null. */
+  flatAmountDecimal: string | null;
+}
+
+/** A Stripe price as billhub's catalog needs it; amounts are exact decimal strings in minor units. */
+export interface ProviderPrice {
+  id: string;
+  productId: string;
+  active: boolean;
+  currency: string;
+  lookupKey: string | null;
+  nickname: string | null;
+  type: "one_time" | "recurring";
+  billingScheme: "per_unit" | "tiered";
+  unitAmountDecimal: string | null;
+  tiersMode: "graduated" | "volume" | null;
+  /** Present when the event carried them (Stripe sends tiers only when expanded). */
+  tiers: PriceTier[] | null;
+  transformQuantity: { divideBy: number; round: "up" | "down" } | null;
+  recurring: {
+    interval: "day" | "week" | "month" | "year";
+    intervalCount: number;
+    usageType: "licensed" | "metered";
+    meter: string | null;
+  } | null;
+  metadata: Record<string, string>;
+  created: Date;
+}
+
+export interface ProviderProduct {
+  id: string;
+  name: string;
+  active: boolean;
+  defaultPriceId: string | null;
+  metadata: Record<string, string>;
+  updated: Date | null;
+}
+
+export interface ProviderSubscriptionItem {
+  id: string;
+  priceId: string;
+  lookupKey: string | null;
+  quantity: number | null;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+}
+
+export interface ProviderSubscription {
+  id: string;
+  /** The provider's customer id (Stripe `cus_...`). */
+  providerCustomerId: string;
+  status: string;
+  cancelAtPeriodEnd: boolean;
+  items: ProviderSubscriptionItem[];
+}
+
+export interface ProviderInvoice {
+  id: string;
+  providerCustomerId: string;
+  subscriptionId: string | null;
+  status: string | null;
+  currency: string;
+  periodStart: Date;
+  periodEnd: Date;
+}
+
+/**
+ * billhub's own view of a provider event. The webhook routes apply these to the catalog; every
+ * member names the object it is about so that stale or tied deliveries can be detected.
+ */
+export type ProviderChange =
+  | (ChangeMeta & { kind: "price_upserted"; price: ProviderPrice })
+  | (ChangeMeta & { kind: "price_deleted"; priceId: string; lookupKey: string | null })
+  | (ChangeMeta & { kind: "product_upserted"; product: ProviderProduct })
+  | (ChangeMeta & { kind: "product_deleted"; productId: string })
+  | (ChangeMeta & { kind: "subscription_changed"; subscription: ProviderSubscription; deleted: boolean })
+  | (ChangeMeta & { kind: "invoice_created"; invoice: ProviderInvoice })
+  | (ChangeMeta & {
+      kind: "customer_billing_stale";
+      /** The event is a thin reference: re-fetch the customer's billing before applying anything. */
+      customer: { providerCustomerId: string; externalId: string };
+      object: { type: string; id: string };
+      pricingModelId: string | null;
+    })
+  | (ChangeMeta & { kind: "ignored"; reason: string });
+
+/** A provider-kept catalog, as plain data. */
+export type ProviderCatalog = { provider: "flowglad"; pricingModel: FlowgladPricingModel };
+
+export interface FlowgladPrice {
+  id: string;
+  slug: string | null;
+  name: string | null;
+  type: "subscription" | "single_payment" | "usage";
+  active: boolean;
+  isDefault: boolean;
+  currency: string;
+  /** Integer minor units (per `usageEventsPerUnit` events for usage prices). */
+  unitPrice: number;
+  intervalUnit: "day" | "week" | "month" | "year" | null;
+  intervalCount: number | null;
+  usageEventsPerUnit: number | null;
+  usageMeterId: string | null;
+  productId: string | null;
+}
+
+export interface FlowgladFeature {
+  id: string;
+  slug: string;
+  name: string;
+  type: "toggle" | "usage_credit_grant" | "resource";
+  amount: number | null;
+  usageMeterId: string | null;
+  renewalFrequency: string | null;
+}
+
+export interface FlowgladProduct {
+  id: string;
+  slug: string | null;
+  name: string;
+  active: boolean;
+  isDefault: boolean;
+  prices: FlowgladPrice[];
+  features: FlowgladFeature[];
+}
+
+export interface FlowgladUsageMeter {
+  id: string;
+  slug: string;
+  name: string;
+  aggregationType: "sum" | "count_distinct_properties";
+  prices: FlowgladPrice[];
+}
+
+export interface FlowgladPricingModel {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  livemode: boolean;
+  updatedAt: Date;
+  products: FlowgladProduct[];
+  usageMeters: FlowgladUsageMeter[];
+}
+
+export interface FlowgladSubscription {
+  id: string;
+  status: string;
+  priceId: string;
+  current: boolean;
+  currentBillingPeriodStart: Date | null;
+  currentBillingPeriodEnd: Date | null;
+  items: { id: string; priceId: string | null; priceSlug: string | null; usageMeterId: string | null; quantity: number }[];
+  usageMeterBalances: { slug: string; availableBalance: number }[];
+}
+
+/** A Flowglad customer's billing, as plain data. */
+export interface FlowgladCustomerBilling {
+  customer: { id: string; externalId: string; email: string | null; name: string | null };
+  pricingModel: FlowgladPricingModel;
+  currentSubscriptions: FlowgladSubscription[];
+}

@@ -1,0 +1,58 @@
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { parseConfig } from "../../src/config/load.ts";
+import { createFlowgladClient } from "../../src/providers/flowglad/client.ts";
+import { createFlowgladProvider } from "../../src/providers/flowglad/provider.ts";
+import { createManualProvider } from "../../src/providers/manual/provider.ts";
+import { createStripeClient } from "../../src/providers/stripe/client.ts";
+import { createStripeProvider } from "../../src/providers/stripe/provider.ts";
+import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
+import { createStripeStandIn } from "../support/msw/stripe.ts";
+import { NOW, usageEvent } from "../support/usage-events.ts";
+import { describeProviderContract } from "./contract.ts";
+
+const stripe = createStripeStandIn({ now: () => NOW });
+const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers);
+
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  server.resetHandlers();
+  stripe.reset();
+  flowglad.reset();
+});
+afterAll(() => server.close());
+
+describeProviderContract("manual", () => ({
+  provider: createManualProvider(),
+  event: (overrides) => usageEvent(overrides),
+  heldAtProvider: () => [],
+}));
+
+for (const mode of ["meter_events", "meter_event_stream"] as const) {
+  describeProviderContract(`stripe (${mode})`, () => {
+    const config = parseConfig({ provider: { default: "stripe" }, stripe: { secretKey: "sk_test_contract", mode, meters: { api_calls: { eventName: "api_call" } } } }).stripe!;
+    const route = mode === "meter_events" ? "meter_events" : "meter_event_stream";
+    return {
+      provider: createStripeProvider({ client: createStripeClient(config), config, now: () => NOW }),
+      event: (overrides) => usageEvent(overrides),
+      heldAtProvider: () => stripe.events().map((event) => event.identifier),
+      refusedEvent: () => usageEvent({ timestamp: new Date(NOW.getTime() - 40 * 86_400_000) }),
+      injectRateLimit: (seconds) => stripe.inject(route, { kind: "rate_limit", retryAfter: String(seconds) }),
+      injectConnectionReset: () => stripe.inject(route, { kind: "reset" }),
+    };
+  });
+}
+
+describeProviderContract("flowglad", () => {
+  flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
+  const config = parseConfig({ provider: { default: "flowglad" }, flowglad: { secretKey: "sk_test_contract", baseUrl: "https://flowglad.test", meters: { api_calls: { usageMeterSlug: "api_calls" } } } }).flowglad!;
+  return {
+    provider: createFlowgladProvider({ client: createFlowgladClient(config), config, now: () => NOW }),
+    event: (overrides) => usageEvent({ providerCustomerId: undefined, ...overrides }),
+    heldAtProvider: () => flowglad.usageEvents().map((event) => event.transactionId),
+    refusedEvent: () => usageEvent({ providerCustomerId: undefined, quantity: "-1" }),
+    injectRateLimit: (seconds) => flowglad.inject("usage_bulk", { kind: "rate_limit", retryAfter: String(seconds) }),
+    injectConnectionReset: () => flowglad.inject("usage_bulk", { kind: "reset" }),
+  };
+});

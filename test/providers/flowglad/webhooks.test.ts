@@ -1,0 +1,129 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { verifyWebhook } from "@flowglad/server";
+import { describe, expect, it } from "vitest";
+import { BillingError } from "../../../src/core/errors.ts";
+import { parseFlowgladWebhook } from "../../../src/providers/flowglad/webhooks.ts";
+import type { ProviderChange, WebhookDelivery } from "../../../src/providers/types.ts";
+import { NOW } from "../../support/usage-events.ts";
+
+const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
+const NOW_S = Math.floor(NOW.getTime() / 1000);
+
+/** Signs as Svix does: base64 HMAC-SHA256 with the decoded key over `${id}.${timestamp}.${body}`. */
+function svixSign(body: string, secret: string, id: string, timestamp: number): string {
+  const key = Buffer.from(secret.slice("whsec_".length), "base64");
+  return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
+}
+
+function delivery(payload: unknown, options: { secret?: string; id?: string; timestamp?: number; signature?: string } = {}): WebhookDelivery {
+  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const id = options.id ?? "msg_2mQ8vTzx";
+  const timestamp = options.timestamp ?? NOW_S;
+  return {
+    rawBody: body,
+    headers: { "svix-id": id, "svix-timestamp": String(timestamp), "svix-signature": options.signature ?? svixSign(body, options.secret ?? SECRET, id, timestamp) },
+  };
+}
+
+function parse(input: WebhookDelivery, secret = SECRET): ProviderChange {
+  return parseFlowgladWebhook(input, { secret, now: () => NOW });
+}
+
+function failure(fn: () => unknown): BillingError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof BillingError) return error;
+    throw error;
+  }
+  throw new Error("expected a BillingError");
+}
+
+const subscriptionUpdated = { id: "sub_1", object: "subscription", customer: { id: "cust_1", externalId: "acme" }, pricingModelId: "pm_default" };
+
+describe("Flowglad webhooks: verification (Svix scheme)", () => {
+  it("accepts exactly what @flowglad/server's own verifier accepts, and vice versa", () => {
+    const signed = delivery(subscriptionUpdated);
+    const headers = signed.headers as Record<string, string>;
+    expect(verifyWebhook(signed.rawBody as string, headers, SECRET, null)).toEqual(subscriptionUpdated);
+    expect(parse(signed).kind).toBe("customer_billing_stale");
+
+    const forged = delivery(subscriptionUpdated, { secret: `whsec_${randomBytes(24).toString("base64")}` });
+    expect(() => verifyWebhook(forged.rawBody as string, forged.headers as Record<string, string>, SECRET, null)).toThrow();
+    expect(failure(() => parse(forged)).code).toBe("WEBHOOK_SIGNATURE_INVALID");
+  });
+
+  it("passes when any of several space-separated signatures matches (secret rotation)", () => {
+    const body = JSON.stringify(subscriptionUpdated);
+    const old = svixSign(body, `whsec_${randomBytes(24).toString("base64")}`, "msg_1", NOW_S);
+    const current = svixSign(body, SECRET, "msg_1", NOW_S);
+    expect(parse(delivery(body, { id: "msg_1", signature: `${old} ${current}` })).kind).toBe("customer_billing_stale");
+  });
+
+  it("refuses a signature over another body with a message that points at the raw body", () => {
+    const signed = delivery(subscriptionUpdated);
+    const error = failure(() => parse({ ...signed, rawBody: JSON.stringify(subscriptionUpdated, null, 2) }));
+    expect(error).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature", provider: "flowglad" });
+    expect(error.message).toContain("raw, unparsed request body");
+  });
+
+  it("refuses timestamps older than 300 s or more than 60 s ahead, and accepts the edges", () => {
+    expect(failure(() => parse(delivery(subscriptionUpdated, { timestamp: NOW_S - 301 }))).message).toContain("301s old");
+    expect(failure(() => parse(delivery(subscriptionUpdated, { timestamp: NOW_S + 61 }))).message).toContain("61s ahead");
+    expect(parse(delivery(subscriptionUpdated, { timestamp: NOW_S - 300 })).kind).toBe("customer_billing_stale");
+    expect(parse(delivery(subscriptionUpdated, { timestamp: NOW_S + 60 })).kind).toBe("customer_billing_stale");
+  });
+
+  it("refuses a delivery missing a Svix header, naming it", () => {
+    const signed = delivery(subscriptionUpdated);
+    const { "svix-signature": _dropped, ...headers } = signed.headers as Record<string, string>;
+    expect(failure(() => parse({ ...signed, headers }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature" });
+  });
+
+  it("refuses a signature that is not v1", () => {
+    const body = JSON.stringify(subscriptionUpdated);
+    const v2 = svixSign(body, SECRET, "msg_1", NOW_S).replace(/^v1,/, "v2,");
+    expect(failure(() => parse(delivery(body, { id: "msg_1", signature: v2 }))).code).toBe("WEBHOOK_SIGNATURE_INVALID");
+  });
+
+  it("says which option to set when the secret is missing or not whsec_<base64>", () => {
+    expect(failure(() => parseFlowgladWebhook(delivery(subscriptionUpdated), { secret: undefined, now: () => NOW }))).toMatchObject({ code: "CONFIG_INVALID", field: "flowglad.webhookSecret" });
+    expect(failure(() => parse(delivery(subscriptionUpdated), "whsec_not base64!")).message).toContain("FLOWGLAD_WEBHOOK_SECRET");
+  });
+
+  it("refuses a verified body that is not JSON, or lacks the object reference, with WEBHOOK_PAYLOAD_INVALID", () => {
+    expect(failure(() => parse(delivery("not json"))).code).toBe("WEBHOOK_PAYLOAD_INVALID");
+    expect(failure(() => parse(delivery({ object: "subscription" })))).toMatchObject({ code: "WEBHOOK_PAYLOAD_INVALID", field: "id" });
+  });
+});
+
+describe("Flowglad webhooks: parsing into changes", () => {
+  it("turns a subscription event into a 'refetch this customer's billing' change with the delivery id and time", () => {
+    expect(parse(delivery(subscriptionUpdated, { id: "msg_abc", timestamp: NOW_S - 5 }))).toEqual({
+      kind: "customer_billing_stale",
+      provider: "flowglad",
+      eventId: "msg_abc",
+      eventType: "subscription",
+      created: new Date((NOW_S - 5) * 1000),
+      livemode: null,
+      customer: { providerCustomerId: "cust_1", externalId: "acme" },
+      object: { type: "subscription", id: "sub_1" },
+      pricingModelId: "pm_default",
+    });
+  });
+
+  it("does the same for customer, purchase and payment events", () => {
+    for (const object of ["customer", "purchase", "payment"]) {
+      expect(parse(delivery({ ...subscriptionUpdated, id: `${object}_1`, object })).kind).toBe("customer_billing_stale");
+    }
+  });
+
+  it("keeps the event type when the body carries one", () => {
+    expect(parse(delivery({ ...subscriptionUpdated, type: "subscription.canceled" })).eventType).toBe("subscription.canceled");
+  });
+
+  it("parses objects billhub does not act on, or events without a customer, to ignored", () => {
+    expect(parse(delivery({ id: "inv_1", object: "invoice", customer: { id: "cust_1", externalId: "acme" } }))).toMatchObject({ kind: "ignored" });
+    expect(parse(delivery({ id: "pay_1", object: "payment" }))).toMatchObject({ kind: "ignored", reason: expect.stringContaining("names no customer") });
+  });
+});

@@ -1,0 +1,114 @@
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.ts";
+import type { HubConfigInput, ProviderId } from "../../src/config/schema.ts";
+import { createProviderRegistry, type ProviderRegistry } from "../../src/providers/registry.ts";
+import type { CustomerRef, ProviderUsageEvent, PushOutcome } from "../../src/providers/types.ts";
+import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
+import { createStripeStandIn } from "../support/msw/stripe.ts";
+import { NOW, usageEvent } from "../support/usage-events.ts";
+
+const stripe = createStripeStandIn({ now: () => NOW });
+const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers);
+
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  server.resetHandlers();
+  stripe.reset();
+  flowglad.reset();
+});
+afterAll(() => server.close());
+
+/** Config the way an operator writes it: both providers set up, `provider` says where usage goes. */
+function config(provider: HubConfigInput["provider"]): HubConfigInput {
+  return {
+    provider,
+    stripe: { secretKey: "sk_test_switch", meters: { api_calls: { eventName: "api_call" } } },
+    flowglad: { secretKey: "sk_test_switch", baseUrl: "https://flowglad.test", meters: { api_calls: { usageMeterSlug: "api_calls" } } },
+  };
+}
+
+const customers: Record<string, CustomerRef> = {
+  acme: { id: "acme", providerIds: { stripe: "cus_acme" } },
+  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co" } },
+};
+
+/** What the hub does for one recorded event: route it, name the customer per provider, push. */
+async function deliver(registry: ProviderRegistry, customerId: string, quantity: string): Promise<Map<ProviderId, PushOutcome>> {
+  const route = registry.routeFor(customerId);
+  const results = new Map<ProviderId, PushOutcome>();
+  const base = usageEvent({ customerId, quantity });
+  for (const provider of [route.primary, ...route.mirrors]) {
+    const event: ProviderUsageEvent = { ...base, providerCustomerId: provider.customerIdFor(customers[customerId]!) };
+    const [outcome] = await provider.pushUsage([event]);
+    results.set(provider.id, outcome!);
+  }
+  return results;
+}
+
+describe("switching provider by config alone", () => {
+  const scenario = async (provider: ProviderId) => {
+    flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
+    const registry = createProviderRegistry(parseConfig(config({ default: provider })), { now: () => NOW });
+    const outcomes = [await deliver(registry, "acme", "3"), await deliver(registry, "acme", "4")];
+    return {
+      statuses: outcomes.map((o) => o.get(provider)?.status),
+      atStripe: stripe.events().map((e) => `${e.payload.stripe_customer_id}:${e.payload.value}`),
+      atFlowglad: flowglad.usageEvents().map((e) => `${e.subscriptionId}:${e.amount}`),
+    };
+  };
+
+  it("sends the usage to Stripe when provider is stripe", async () => {
+    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [] });
+  });
+
+  it("sends the same usage to Flowglad when provider is flowglad", async () => {
+    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"] });
+  });
+
+  it("keeps the same usage in billhub when provider is manual", async () => {
+    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [] });
+  });
+});
+
+describe("routing and mirrors during a migration", () => {
+  it("keeps a legacy customer on their own provider while everyone else goes to the default", async () => {
+    flowglad.addCustomer({ externalId: "legacy-co", subscriptions: [{ id: "sub_legacy" }] });
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", routes: { legacy_co: "flowglad" } })), { now: () => NOW });
+    await deliver(registry, "acme", "2");
+    await deliver(registry, "legacy_co", "5");
+    expect(stripe.events().map((e) => e.payload.stripe_customer_id)).toEqual(["cus_acme"]);
+    expect(flowglad.usageEvents().map((e) => e.subscriptionId)).toEqual(["sub_legacy"]);
+  });
+
+  it("copies every event to the mirror as well as the primary", async () => {
+    flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", mirror: ["flowglad"] })), { now: () => NOW });
+    const outcomes = await deliver(registry, "acme", "6");
+    expect([...outcomes.entries()].map(([id, o]) => [id, o.status])).toEqual([
+      ["stripe", "delivered"],
+      ["flowglad", "delivered"],
+    ]);
+    expect(stripe.events()).toHaveLength(1);
+    expect(flowglad.usageEvents()).toHaveLength(1);
+  });
+
+  it("delivers to the primary when the mirror fails: the mirror's failure is its own outcome", async () => {
+    flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
+    flowglad.inject("billing", { kind: "server_error" });
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", mirror: ["flowglad"] })), { now: () => NOW });
+    const outcomes = await deliver(registry, "acme", "6");
+    expect(outcomes.get("stripe")?.status).toBe("delivered");
+    expect(outcomes.get("flowglad")?.status).toBe("retryable");
+    expect(stripe.events()).toHaveLength(1);
+  });
+
+  it("never mirrors a customer's usage to their own primary twice", async () => {
+    flowglad.addCustomer({ externalId: "legacy-co", subscriptions: [{ id: "sub_legacy" }] });
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", routes: { legacy_co: "flowglad" }, mirror: ["flowglad"] })), { now: () => NOW });
+    const outcomes = await deliver(registry, "legacy_co", "1");
+    expect([...outcomes.keys()]).toEqual(["flowglad"]);
+    expect(flowglad.usageEvents()).toHaveLength(1);
+  });
+});
