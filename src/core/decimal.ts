@@ -42,6 +42,8 @@ export function parseDecimal(input: unknown, options: ParseOptions = {}): Decima
   if (typeof input === "bigint") return { coef: input, scale: 0 };
   let text: string;
   if (typeof input === "number") {
+    // Whole numbers are the common case for quantities; they need no text round trip.
+    if (Number.isSafeInteger(input)) return input === 0 ? ZERO : { coef: BigInt(input), scale: 0 };
     if (!Number.isFinite(input)) fail(`must be a finite number, got ${String(input)}`);
     text = String(input);
   } else if (typeof input === "string") {
@@ -85,10 +87,25 @@ export function normalize(value: Decimal): Decimal {
   return coef === value.coef && scale === value.scale ? value : { coef, scale };
 }
 
+/** Powers of ten up to this exponent are computed once; pricing hot paths ask for them per call. */
+const POW10_CACHE_SIZE = 64;
+const POW10: readonly bigint[] = Array.from({ length: POW10_CACHE_SIZE }, (_, n) => 10n ** BigInt(n));
+
+/** 10^n as a bigint (n ≥ 0), from a table for the exponents money actually uses. */
+export function pow10(n: number): bigint {
+  return n < POW10_CACHE_SIZE ? (POW10[n] as bigint) : 10n ** BigInt(n);
+}
+
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
   if (a.scale === b.scale) return [a.coef, b.coef, a.scale];
-  if (a.scale > b.scale) return [a.coef, b.coef * 10n ** BigInt(a.scale - b.scale), a.scale];
-  return [a.coef * 10n ** BigInt(b.scale - a.scale), b.coef, b.scale];
+  if (a.scale > b.scale) return [a.coef, b.coef * pow10(a.scale - b.scale), a.scale];
+  return [a.coef * pow10(b.scale - a.scale), b.coef, b.scale];
+}
+
+/** The coefficient of `a` expressed at `scale` (≥ a.scale), so integer math can mix decimals. */
+export function coefAtScale(a: Decimal, scale: number): bigint {
+  if (scale < a.scale) throw new BillingError("INTERNAL", `cannot express a scale-${a.scale} decimal at scale ${scale} without rounding`);
+  return scale === a.scale ? a.coef : a.coef * pow10(scale - a.scale);
 }
 
 export function add(a: Decimal, b: Decimal): Decimal {
@@ -177,7 +194,7 @@ function roundQuotient(n: bigint, d: bigint, mode: RoundingMode): bigint {
 /** Rounds to `scale` decimal places (0 = whole numbers) with `mode`. */
 export function round(a: Decimal, scale: number, mode: RoundingMode): Decimal {
   if (a.scale <= scale) return a;
-  const divisor = 10n ** BigInt(a.scale - scale);
+  const divisor = pow10(a.scale - scale);
   return normalize({ coef: roundQuotient(a.coef, divisor, mode), scale });
 }
 
@@ -186,8 +203,8 @@ export function div(a: Decimal, b: Decimal, scale: number, mode: RoundingMode): 
   if (b.coef === 0n) throw new BillingError("INVALID_AMOUNT", "Division by zero");
   // a/b = (a.coef / 10^a.scale) / (b.coef / 10^b.scale); scale the numerator so the integer
   // quotient carries `scale` places.
-  let n = a.coef * 10n ** BigInt(scale + b.scale);
-  let d = b.coef * 10n ** BigInt(a.scale);
+  let n = a.coef * pow10(scale + b.scale);
+  let d = b.coef * pow10(a.scale);
   if (d < 0n) {
     n = -n;
     d = -d;
