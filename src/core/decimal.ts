@@ -33,29 +33,31 @@ export interface ParseOptions {
  * Parses a decimal string ("12.50", "-3", "1e-7"), a finite number or a bigint, exactly.
  * Anything else (NaN, Infinity, "", " 1", "1,5", objects) throws `code` (INVALID_AMOUNT by default).
  */
+function failParse(options: ParseOptions, why: string): never {
+  throw new BillingError(options.code ?? "INVALID_AMOUNT", `${options.field ?? "value"} ${why}`, {
+    ...(options.field === undefined ? {} : { field: options.field }),
+  });
+}
+
+// No closures are created per call: quantities are parsed on pricing's hot path.
 export function parseDecimal(input: unknown, options: ParseOptions = {}): Decimal {
-  const fail = (why: string): never => {
-    throw new BillingError(options.code ?? "INVALID_AMOUNT", `${options.field ?? "value"} ${why}`, {
-      ...(options.field === undefined ? {} : { field: options.field }),
-    });
-  };
   if (typeof input === "bigint") return { coef: input, scale: 0 };
   let text: string;
   if (typeof input === "number") {
     // Whole numbers are the common case for quantities; they need no text round trip.
     if (Number.isSafeInteger(input)) return input === 0 ? ZERO : { coef: BigInt(input), scale: 0 };
-    if (!Number.isFinite(input)) fail(`must be a finite number, got ${String(input)}`);
+    if (!Number.isFinite(input)) failParse(options, `must be a finite number, got ${String(input)}`);
     text = String(input);
   } else if (typeof input === "string") {
     text = input;
   } else {
-    return fail(`must be a decimal string or a number, got ${input === null ? "null" : typeof input}`);
+    return failParse(options, `must be a decimal string or a number, got ${input === null ? "null" : typeof input}`);
   }
   const match = DECIMAL_PATTERN.exec(text);
-  if (!match) return fail(`must be a decimal number such as "12.5", got ${JSON.stringify(text.slice(0, 40))}`);
+  if (!match) return failParse(options, `must be a decimal number such as "12.5", got ${JSON.stringify(text.slice(0, 40))}`);
   const [, sign, whole, fraction = "", exponentText] = match;
   const exponent = exponentText === undefined ? 0 : Number(exponentText);
-  if (Math.abs(exponent) > MAX_EXPONENT) fail(`has an exponent out of range: ${exponentText}`);
+  if (Math.abs(exponent) > MAX_EXPONENT) failParse(options, `has an exponent out of range: ${exponentText}`);
   let coef = BigInt(`${whole}${fraction}`);
   let scale = fraction.length - exponent;
   if (scale < 0) {
@@ -212,6 +214,9 @@ export function div(a: Decimal, b: Decimal, scale: number, mode: RoundingMode): 
   return normalize({ coef: roundQuotient(n, d, mode), scale });
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 /** Rounds to a whole number and returns it as a bigint. */
 export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
   return round(a, 0, mode).coef;
@@ -223,7 +228,7 @@ export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
  */
 export function toSafeInteger(a: Decimal, mode: RoundingMode, field = "amount"): number {
   const value = toBigInt(a, mode);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+  if (value > MAX_SAFE || value < MIN_SAFE) {
     throw new BillingError("INVALID_AMOUNT", `${field} is too large to represent exactly: ${value}`, { field });
   }
   return Number(value);
@@ -231,6 +236,7 @@ export function toSafeInteger(a: Decimal, mode: RoundingMode, field = "amount"):
 
 /** Plain decimal notation without exponent or trailing zeros: "0.75", "-12", "0". */
 export function toDecimalString(a: Decimal): string {
+  if (a.scale === 0) return a.coef.toString();
   const { coef, scale } = normalize(a);
   if (scale === 0) return coef.toString();
   const negative = coef < 0n;

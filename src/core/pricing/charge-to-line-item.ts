@@ -11,7 +11,7 @@ import { packagesToAmount } from "./package.ts";
 import { needsEvents, percentageToAmount } from "./percentage.ts";
 import { perUnitToAmount } from "./per-unit.ts";
 import type { PreparedCharge } from "./prepare-plan.ts";
-import type { TierCharge } from "./prepared-tiers.ts";
+import type { PreparedTiers, TierCharge } from "./prepared-tiers.ts";
 import type { MeterUsage } from "./usage-input.ts";
 import { volumeTiersToAmount } from "./volume-tiers.ts";
 
@@ -22,15 +22,26 @@ export interface LineContext {
 
 const s = toDecimalString;
 
-function breakdown(tiers: readonly TierCharge[], rate: "unit" | "percent"): LineItemTier[] {
-  return tiers.map((tier) => ({
-    tier: tier.tier,
-    upTo: tier.upTo === null ? null : tier.upTo.toString(),
-    quantity: s(tier.quantity),
-    ...(rate === "unit" ? { unitAmount: s(tier.unitAmount) } : { percent: s({ coef: tier.unitAmount.coef, scale: tier.unitAmount.scale - 2 }) }),
-    flatAmount: s(tier.flatAmount),
-    exactAmount: s(tier.amount),
-  }));
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** "0.005 USD": an exact minor-unit amount in major units, for descriptions. */
+function money(value: Decimal, currency: string): string {
+  return `${formatMinorDecimal(value, currency)} ${currency}`;
+}
+
+function breakdown(charged: readonly TierCharge[], tiers: PreparedTiers, rate: "unitAmount" | "percent"): LineItemTier[] {
+  const lines: LineItemTier[] = [];
+  for (const part of charged) {
+    const text = tiers.texts[part.tier - 1] as PreparedTiers["texts"][number];
+    const quantity = s(part.quantity);
+    const exactAmount = s(part.amount);
+    lines.push(
+      rate === "unitAmount"
+        ? { tier: part.tier, upTo: text.upTo, quantity, unitAmount: text.rate, flatAmount: text.flat, exactAmount }
+        : { tier: part.tier, upTo: text.upTo, quantity, percent: text.rate, flatAmount: text.flat, exactAmount },
+    );
+  }
+  return lines;
 }
 
 function events(charge: PreparedCharge, usage: MeterUsage): readonly Decimal[] {
@@ -51,7 +62,7 @@ function events(charge: PreparedCharge, usage: MeterUsage): readonly Decimal[] {
  * // { chargeKey: "api", model: "per_unit", quantity: "1200", amount: 600, exactAmount: "600", ... }
  */
 export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: ChargePricing, usage: MeterUsage, context: LineContext): LineItem {
-  const money = (value: Decimal) => `${formatMinorDecimal(value, context.currency)} ${context.currency}`;
+  const { currency } = context;
   const billable = charge.includedUnits === undefined ? usage.quantity : includedUnitsToBillable({ quantity: usage.quantity, includedUnits: charge.includedUnits });
   const included = charge.includedUnits === undefined ? "" : ` (${s(charge.includedUnits)} included)`;
   let exact: Decimal;
@@ -67,13 +78,13 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       break;
     case "per_unit":
       exact = perUnitToAmount({ quantity: billable, unitAmount: pricing.unitAmount }).amount;
-      detail = `: ${s(billable)} × ${money(pricing.unitAmount)}${included}`;
+      detail = `: ${s(billable)} × ${money(pricing.unitAmount, currency)}${included}`;
       break;
     case "graduated":
     case "volume": {
       const tiered = pricing.model === "graduated" ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
       exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, "unit") };
+      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount") };
       detail = `: ${s(billable)} units, ${pricing.model} tiers${included}`;
       break;
     }
@@ -81,7 +92,7 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       const packaged = packagesToAmount({ quantity: billable, packageSize: pricing.packageSize, packageAmount: pricing.packageAmount, round: pricing.round });
       exact = packaged.amount;
       extra = { packages: s(packaged.packages) };
-      detail = `: ${s(packaged.packages)} × ${money(pricing.packageAmount)} per ${s(pricing.packageSize)} units (${s(billable)} units, rounded ${pricing.round})${included}`;
+      detail = `: ${s(packaged.packages)} × ${money(pricing.packageAmount, currency)} per ${s(pricing.packageSize)} units (${s(billable)} units, rounded ${pricing.round})${included}`;
       break;
     }
     case "percentage": {
@@ -89,16 +100,16 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       const fee = percentageToAmount({ terms: pricing.terms, total: usage.quantity, events: perEvent ? events(charge, usage) : undefined });
       exact = fee.amount;
       billableQuantity = fee.ratedAmount;
-      const fixed = pricing.terms.fixedFee === undefined ? "" : ` + ${money(pricing.terms.fixedFee)} × ${fee.billedEvents} ${fee.billedEvents === 1 ? "event" : "events"}`;
+      const fixed = pricing.terms.fixedFee === undefined ? "" : ` + ${money(pricing.terms.fixedFee, currency)} × ${fee.billedEvents} ${fee.billedEvents === 1 ? "event" : "events"}`;
       extra = perEvent ? { billedEvents: fee.billedEvents } : {};
-      detail = `: ${s(pricing.terms.percent)} % of ${money(fee.ratedAmount)}${fixed}`;
+      detail = `: ${s(pricing.terms.percent)} % of ${money(fee.ratedAmount, currency)}${fixed}`;
       break;
     }
     case "graduated_percentage": {
       const tiered = graduatedPercentageToAmount({ total: usage.quantity, tiers: pricing.tiers });
       exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, "percent") };
-      detail = `: graduated rates on ${money(usage.quantity)}`;
+      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "percent") };
+      detail = `: graduated rates on ${money(usage.quantity, currency)}`;
       break;
     }
     default: {
@@ -106,16 +117,20 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       throw new BillingError("INTERNAL", `unknown pricing ${JSON.stringify(unknown)}`);
     }
   }
-  return {
+  // Built field by field (no spreads): this runs once per line on the invoice hot path.
+  const line: Mutable<LineItem> = {
     chargeKey: charge.key,
     model: charge.model,
     meter: charge.meter,
     description: `${charge.label}${detail}`,
     quantity: s(quantity),
     billableQuantity: s(billableQuantity),
-    ...extra,
-    ...(price === undefined ? {} : { price }),
     amount: roundMinor(exact, context.rounding),
     exactAmount: s(exact),
   };
+  if (extra.tiers !== undefined) line.tiers = extra.tiers;
+  if (extra.packages !== undefined) line.packages = extra.packages;
+  if (extra.billedEvents !== undefined) line.billedEvents = extra.billedEvents;
+  if (price !== undefined) line.price = price;
+  return line;
 }

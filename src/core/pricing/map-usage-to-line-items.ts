@@ -1,4 +1,3 @@
-import { toSafeInteger } from "../decimal.ts";
 import { BillingError } from "../errors.ts";
 import { formatMinorUnits } from "../money.ts";
 import { chargePricing, type ResolvePrice } from "./charge-pricing.ts";
@@ -21,13 +20,14 @@ export interface MapUsageOptions {
   readonly period?: { readonly start: string | Date; readonly end: string | Date };
 }
 
+function instant(value: unknown, field: string): number {
+  const time = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw new BillingError("VALIDATION_FAILED", `${field} must be an ISO 8601 date-time or a Date`, { field });
+  return time;
+}
+
 function readPeriod(period: MapUsageOptions["period"]): { start: string; end: string } | undefined {
   if (period === undefined) return undefined;
-  const instant = (value: unknown, field: string): number => {
-    const time = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(time)) throw new BillingError("VALIDATION_FAILED", `${field} must be an ISO 8601 date-time or a Date`, { field });
-    return time;
-  };
   const start = instant(period.start, "options.period.start");
   const end = instant(period.end, "options.period.end");
   if (end <= start) throw new BillingError("VALIDATION_FAILED", "options.period.end must be after options.period.start", { field: "options.period.end" });
@@ -45,17 +45,26 @@ function readOptions(options: MapUsageOptions) {
   return { rounding, resolvePrice: options.resolvePrice, period: readPeriod(options.period) };
 }
 
+function addMinor(total: number, amount: number, planKey: string): number {
+  const sum = total + amount;
+  if (!Number.isSafeInteger(sum)) throw new BillingError("INVALID_AMOUNT", `the subtotal of plan "${planKey}" is too large to represent exactly`, { field: "subtotal" });
+  return sum;
+}
+
+function money(amount: number, currency: string): string {
+  return `${formatMinorUnits(amount, currency)} ${currency}`;
+}
+
 function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined {
   const commitment = plan.minimumCommitment;
   if (commitment === undefined) return undefined;
   const trueUp = minimumCommitmentToTrueUp({ commitment: commitment.amount, subtotal });
   if (trueUp === 0) return undefined;
-  const money = (amount: number) => `${formatMinorUnits(amount, plan.currency)} ${plan.currency}`;
   return {
     chargeKey: TRUE_UP_KEY,
     model: "minimum_commitment",
     meter: null,
-    description: `${commitment.description ?? "Minimum commitment"}: true-up of ${money(trueUp)} to reach ${money(commitment.amount)}`,
+    description: `${commitment.description ?? "Minimum commitment"}: true-up of ${money(trueUp, plan.currency)} to reach ${money(commitment.amount, plan.currency)}`,
     quantity: "1",
     billableQuantity: "1",
     amount: trueUp,
@@ -87,24 +96,21 @@ export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage
   const usageByMeter = readUsage(usage, prepared.meters);
   const context = { currency: prepared.currency, rounding };
   const lineItems: LineItem[] = [];
-  let subtotal = 0n;
+  // Whole minor units, summed as safe integers: every step is exact or refused.
+  let subtotal = 0;
   for (const charge of prepared.charges) {
     const pricing = chargePricing(charge, { currency: prepared.currency, resolvePrice });
     const meterUsage = charge.meter === null ? NO_USAGE : (usageByMeter.get(charge.meter) ?? NO_USAGE);
     const line = chargeToLineItem(charge, pricing, meterUsage, context);
     lineItems.push(line);
-    subtotal += BigInt(line.amount);
+    subtotal = addMinor(subtotal, line.amount, prepared.key);
   }
-  const trueUp = trueUpLine(prepared, toSafeInteger({ coef: subtotal, scale: 0 }, "down", "subtotal"));
+  const trueUp = trueUpLine(prepared, subtotal);
   if (trueUp !== undefined) {
     lineItems.push(trueUp);
-    subtotal += BigInt(trueUp.amount);
+    subtotal = addMinor(subtotal, trueUp.amount, prepared.key);
   }
-  return {
-    planKey: prepared.key,
-    currency: prepared.currency,
-    ...(period === undefined ? {} : { period }),
-    lineItems,
-    subtotal: toSafeInteger({ coef: subtotal, scale: 0 }, "down", "subtotal"),
-  };
+  const result: { -readonly [K in keyof PricedUsage]: PricedUsage[K] } = { planKey: prepared.key, currency: prepared.currency, lineItems, subtotal };
+  if (period !== undefined) result.period = period;
+  return result;
 }

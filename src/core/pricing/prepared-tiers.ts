@@ -1,4 +1,4 @@
-import { coefAtScale, parseDecimal, ZERO, type Decimal } from "../decimal.ts";
+import { coefAtScale, parseDecimal, toDecimalString, ZERO, type Decimal } from "../decimal.ts";
 import type { PercentTier, PriceTier } from "./tier-schema.ts";
 
 /**
@@ -16,9 +16,11 @@ export interface PreparedTiers {
   /** The same amounts as decimals, for the tier breakdown of a line item. */
   readonly unitAmounts: readonly Decimal[];
   readonly flatAmounts: readonly Decimal[];
+  /** Their texts, written once rather than for every line (percent tiers: the percent). */
+  readonly texts: readonly { readonly upTo: string | null; readonly rate: string; readonly flat: string }[];
 }
 
-function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Decimal }[]): PreparedTiers {
+function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Decimal; rate: string }[]): PreparedTiers {
   const scale = Math.max(0, ...rows.map((row) => Math.max(row.unit.scale, row.flat.scale)));
   return Object.freeze({
     count: rows.length,
@@ -28,6 +30,7 @@ function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Deci
     flat: Object.freeze(rows.map((row) => coefAtScale(row.flat, scale))),
     unitAmounts: Object.freeze(rows.map((row) => row.unit)),
     flatAmounts: Object.freeze(rows.map((row) => row.flat)),
+    texts: Object.freeze(rows.map((row) => Object.freeze({ upTo: row.upTo === null ? null : String(row.upTo), rate: row.rate, flat: toDecimalString(row.flat) }))),
   });
 }
 
@@ -39,11 +42,10 @@ function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Deci
  */
 export function prepareTiers(tiers: readonly PriceTier[]): PreparedTiers {
   return prepare(
-    tiers.map((tier) => ({
-      upTo: tier.upTo,
-      unit: tier.unitAmount === undefined ? ZERO : parseDecimal(tier.unitAmount),
-      flat: tier.flatAmount === undefined ? ZERO : parseDecimal(tier.flatAmount),
-    })),
+    tiers.map((tier) => {
+      const unit = tier.unitAmount === undefined ? ZERO : parseDecimal(tier.unitAmount);
+      return { upTo: tier.upTo, unit, flat: tier.flatAmount === undefined ? ZERO : parseDecimal(tier.flatAmount), rate: toDecimalString(unit) };
+    }),
   );
 }
 
@@ -62,6 +64,7 @@ export function preparePercentTiers(tiers: readonly PercentTier[]): PreparedTier
         upTo: tier.upTo,
         unit: { coef: percent.coef, scale: percent.scale + 2 },
         flat: tier.flatAmount === undefined ? ZERO : parseDecimal(tier.flatAmount),
+        rate: toDecimalString(percent),
       };
     }),
   );

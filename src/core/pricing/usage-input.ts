@@ -25,7 +25,10 @@ function readQuantity(value: unknown, field: string): Decimal {
   return quantity;
 }
 
-function readMeterUsage(value: unknown, field: string): MeterUsage {
+function readMeterUsage(value: unknown, meter: string): MeterUsage {
+  // The common case, a whole non-negative number, needs no field name.
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return { quantity: value === 0 ? ZERO : { coef: BigInt(value), scale: 0 }, events: undefined };
+  const field = `usage.${meter}`;
   if (typeof value === "string" || typeof value === "number") return { quantity: readQuantity(value, field), events: undefined };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BillingError("INVALID_USAGE", `${field} must be a quantity or { quantity, events }, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`, { field });
@@ -65,15 +68,15 @@ export function readUsage(usage: unknown, meters: ReadonlySet<string>): Readonly
     throw new BillingError("INVALID_USAGE", "usage must be an object of meter key → quantity", { field: "usage" });
   }
   const read = new Map<string, MeterUsage>();
-  for (const [meter, value] of Object.entries(usage)) {
-    const field = `usage.${meter}`;
+  for (const meter in usage) {
+    if (!Object.hasOwn(usage, meter)) continue;
     if (!meters.has(meter)) {
-      throw new BillingError("INVALID_USAGE", `${field}: no charge of this plan uses meter "${meter}"; charged meters: ${listKeys(meters)}`, {
-        field,
+      throw new BillingError("INVALID_USAGE", `usage.${meter}: no charge of this plan uses meter "${meter}"; charged meters: ${listKeys(meters)}`, {
+        field: `usage.${meter}`,
         details: { validMeters: [...meters].sort() },
       });
     }
-    read.set(meter, readMeterUsage(value, field));
+    read.set(meter, readMeterUsage((usage as Record<string, unknown>)[meter], meter));
   }
   return read;
 }
