@@ -29,17 +29,17 @@ export interface ParseOptions {
   code?: BillingErrorCode;
 }
 
-/**
- * Parses a decimal string ("12.50", "-3", "1e-7"), a finite number or a bigint, exactly.
- * Anything else (NaN, Infinity, "", " 1", "1,5", objects) throws `code` (INVALID_AMOUNT by default).
- */
 function failParse(options: ParseOptions, why: string): never {
   throw new BillingError(options.code ?? "INVALID_AMOUNT", `${options.field ?? "value"} ${why}`, {
     ...(options.field === undefined ? {} : { field: options.field }),
   });
 }
 
-// No closures are created per call: quantities are parsed on pricing's hot path.
+/**
+ * Parses a decimal string ("12.50", "-3", "1e-7"), a finite number or a bigint, exactly.
+ * Anything else (NaN, Infinity, "", " 1", "1,5", objects) throws `code` (INVALID_AMOUNT by default).
+ * No closure is created per call: quantities are parsed on pricing's hot path.
+ */
 export function parseDecimal(input: unknown, options: ParseOptions = {}): Decimal {
   if (typeof input === "bigint") return { coef: input, scale: 0 };
   let text: string;
