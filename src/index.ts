@@ -22,3 +22,14 @@ export type {
   FlowgladCustomerBilling,
   FlowgladPricingModel,
 } from "./providers/types.ts";
+export { mapUsageToLineItems, LINE_ROUNDING_MODES, type MapUsageOptions, type LineRoundingMode } from "./core/pricing/map-usage-to-line-items.ts";
+export { preparePlan, pricingPlanSchema, type PreparedPlan, type PricingPlanInput } from "./core/pricing/prepare-plan.ts";
+export {
+  chargeSchema, minimumCommitmentSchema, priceRefSchema, CHARGE_MODELS,
+  type Charge, type ChargeInput, type ChargeModel, type MinimumCommitment, type PriceRef,
+} from "./core/pricing/charge-schema.ts";
+export type { LineItem, LineItemTier, PricedUsage } from "./core/pricing/line-item.ts";
+export type { UsageInput, MeterUsageInput } from "./core/pricing/usage-input.ts";
+export type { ResolvePrice } from "./core/pricing/charge-pricing.ts";
+export { resolvedPriceSchema, type ResolvedPrice, type ResolvedPriceInput } from "./core/pricing/resolved-price.ts";
+export { stripePriceToResolvedPrice, type StripePriceLike } from "./core/pricing/stripe-price.ts";

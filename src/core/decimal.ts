@@ -29,31 +29,35 @@ export interface ParseOptions {
   code?: BillingErrorCode;
 }
 
+function failParse(options: ParseOptions, why: string): never {
+  throw new BillingError(options.code ?? "INVALID_AMOUNT", `${options.field ?? "value"} ${why}`, {
+    ...(options.field === undefined ? {} : { field: options.field }),
+  });
+}
+
 /**
  * Parses a decimal string ("12.50", "-3", "1e-7"), a finite number or a bigint, exactly.
  * Anything else (NaN, Infinity, "", " 1", "1,5", objects) throws `code` (INVALID_AMOUNT by default).
+ * No closure is created per call: quantities are parsed on pricing's hot path.
  */
 export function parseDecimal(input: unknown, options: ParseOptions = {}): Decimal {
-  const fail = (why: string): never => {
-    throw new BillingError(options.code ?? "INVALID_AMOUNT", `${options.field ?? "value"} ${why}`, {
-      ...(options.field === undefined ? {} : { field: options.field }),
-    });
-  };
   if (typeof input === "bigint") return { coef: input, scale: 0 };
   let text: string;
   if (typeof input === "number") {
-    if (!Number.isFinite(input)) fail(`must be a finite number, got ${String(input)}`);
+    // Whole numbers are the common case for quantities; they need no text round trip.
+    if (Number.isSafeInteger(input)) return input === 0 ? ZERO : { coef: BigInt(input), scale: 0 };
+    if (!Number.isFinite(input)) failParse(options, `must be a finite number, got ${String(input)}`);
     text = String(input);
   } else if (typeof input === "string") {
     text = input;
   } else {
-    return fail(`must be a decimal string or a number, got ${input === null ? "null" : typeof input}`);
+    return failParse(options, `must be a decimal string or a number, got ${input === null ? "null" : typeof input}`);
   }
   const match = DECIMAL_PATTERN.exec(text);
-  if (!match) return fail(`must be a decimal number such as "12.5", got ${JSON.stringify(text.slice(0, 40))}`);
+  if (!match) return failParse(options, `must be a decimal number such as "12.5", got ${JSON.stringify(text.slice(0, 40))}`);
   const [, sign, whole, fraction = "", exponentText] = match;
   const exponent = exponentText === undefined ? 0 : Number(exponentText);
-  if (Math.abs(exponent) > MAX_EXPONENT) fail(`has an exponent out of range: ${exponentText}`);
+  if (Math.abs(exponent) > MAX_EXPONENT) failParse(options, `has an exponent out of range: ${exponentText}`);
   let coef = BigInt(`${whole}${fraction}`);
   let scale = fraction.length - exponent;
   if (scale < 0) {
@@ -85,10 +89,25 @@ export function normalize(value: Decimal): Decimal {
   return coef === value.coef && scale === value.scale ? value : { coef, scale };
 }
 
+/** Powers of ten up to this exponent are computed once; pricing hot paths ask for them per call. */
+const POW10_CACHE_SIZE = 64;
+const POW10: readonly bigint[] = Array.from({ length: POW10_CACHE_SIZE }, (_, n) => 10n ** BigInt(n));
+
+/** 10^n as a bigint (n ≥ 0), from a table for the exponents money actually uses. */
+export function pow10(n: number): bigint {
+  return n < POW10_CACHE_SIZE ? (POW10[n] as bigint) : 10n ** BigInt(n);
+}
+
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
   if (a.scale === b.scale) return [a.coef, b.coef, a.scale];
-  if (a.scale > b.scale) return [a.coef, b.coef * 10n ** BigInt(a.scale - b.scale), a.scale];
-  return [a.coef * 10n ** BigInt(b.scale - a.scale), b.coef, b.scale];
+  if (a.scale > b.scale) return [a.coef, b.coef * pow10(a.scale - b.scale), a.scale];
+  return [a.coef * pow10(b.scale - a.scale), b.coef, b.scale];
+}
+
+/** The coefficient of `a` expressed at `scale` (≥ a.scale), so integer math can mix decimals. */
+export function coefAtScale(a: Decimal, scale: number): bigint {
+  if (scale < a.scale) throw new BillingError("INTERNAL", `cannot express a scale-${a.scale} decimal at scale ${scale} without rounding`);
+  return scale === a.scale ? a.coef : a.coef * pow10(scale - a.scale);
 }
 
 export function add(a: Decimal, b: Decimal): Decimal {
@@ -177,7 +196,7 @@ function roundQuotient(n: bigint, d: bigint, mode: RoundingMode): bigint {
 /** Rounds to `scale` decimal places (0 = whole numbers) with `mode`. */
 export function round(a: Decimal, scale: number, mode: RoundingMode): Decimal {
   if (a.scale <= scale) return a;
-  const divisor = 10n ** BigInt(a.scale - scale);
+  const divisor = pow10(a.scale - scale);
   return normalize({ coef: roundQuotient(a.coef, divisor, mode), scale });
 }
 
@@ -186,14 +205,17 @@ export function div(a: Decimal, b: Decimal, scale: number, mode: RoundingMode): 
   if (b.coef === 0n) throw new BillingError("INVALID_AMOUNT", "Division by zero");
   // a/b = (a.coef / 10^a.scale) / (b.coef / 10^b.scale); scale the numerator so the integer
   // quotient carries `scale` places.
-  let n = a.coef * 10n ** BigInt(scale + b.scale);
-  let d = b.coef * 10n ** BigInt(a.scale);
+  let n = a.coef * pow10(scale + b.scale);
+  let d = b.coef * pow10(a.scale);
   if (d < 0n) {
     n = -n;
     d = -d;
   }
   return normalize({ coef: roundQuotient(n, d, mode), scale });
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 /** Rounds to a whole number and returns it as a bigint. */
 export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
@@ -206,7 +228,7 @@ export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
  */
 export function toSafeInteger(a: Decimal, mode: RoundingMode, field = "amount"): number {
   const value = toBigInt(a, mode);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+  if (value > MAX_SAFE || value < MIN_SAFE) {
     throw new BillingError("INVALID_AMOUNT", `${field} is too large to represent exactly: ${value}`, { field });
   }
   return Number(value);
@@ -214,6 +236,7 @@ export function toSafeInteger(a: Decimal, mode: RoundingMode, field = "amount"):
 
 /** Plain decimal notation without exponent or trailing zeros: "0.75", "-12", "0". */
 export function toDecimalString(a: Decimal): string {
+  if (a.scale === 0) return a.coef.toString();
   const { coef, scale } = normalize(a);
   if (scale === 0) return coef.toString();
   const negative = coef < 0n;

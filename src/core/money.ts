@@ -60,6 +60,23 @@ export function formatMinorUnits(minor: number, currency: string): string {
   return `${whole}.${fraction.padEnd(exponent, "0")}`;
 }
 
+/**
+ * Formats an exact minor-unit decimal (a sub-cent unit price, say) in major units for display,
+ * with at least the currency's decimal places and more only when the value needs them.
+ *
+ * @example
+ * formatMinorDecimal(parseDecimal("0.5"), "USD") // "0.005"
+ * formatMinorDecimal(parseDecimal("700"), "USD") // "7.00"
+ * formatMinorDecimal(parseDecimal("0.5"), "JPY") // "0.5"
+ */
+export function formatMinorDecimal(minor: Decimal, currency: string): string {
+  const exponent = currencyExponent(currency);
+  const text = toDecimalString({ coef: minor.coef, scale: minor.scale + exponent });
+  if (exponent === 0) return text;
+  const [whole, fraction = ""] = text.split(".");
+  return `${whole}.${fraction.padEnd(exponent, "0")}`;
+}
+
 /** Rounds an exact minor-unit decimal to a whole minor unit: the one rounding of a line item. */
 export function roundMinor(exactMinor: Decimal, mode: RoundingMode): number {
   return toSafeInteger(round(exactMinor, 0, mode), mode);

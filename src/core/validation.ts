@@ -12,7 +12,11 @@ export function issuePath(path: readonly PropertyKey[], prefix?: string): string
  * listed in `details.issues` so a caller can fix everything in one round trip.
  */
 export function zodToBillingError(error: z.ZodError, code: BillingErrorCode, prefix?: string): BillingError {
-  const issues = error.issues.map((issue) => ({ field: issuePath(issue.path, prefix), message: issue.message }));
+  const issues = error.issues.map((issue) => {
+    // An unknown key is reported on its parent; naming the key itself points at the typo.
+    const path = issue.code === "unrecognized_keys" && issue.keys.length === 1 ? [...issue.path, ...issue.keys] : issue.path;
+    return { field: issuePath(path, prefix), message: issue.message };
+  });
   const first = issues[0] ?? { field: prefix ?? "", message: "invalid" };
   const message = issues.length === 1 ? `${first.field || "input"}: ${first.message}` : `${issues.length} problems; first ${first.field || "input"}: ${first.message}`;
   return new BillingError(code, message, { ...(first.field ? { field: first.field } : {}), details: { issues } });

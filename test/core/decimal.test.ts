@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  add, cmp, div, mul, parseDecimal, round, significantDigits, sub, toDecimalString, toSafeInteger, canonicalDecimal,
+  add, cmp, coefAtScale, div, mul, parseDecimal, pow10, round, significantDigits, sub, toDecimalString, toSafeInteger, canonicalDecimal,
   type RoundingMode,
 } from "../../src/core/decimal.ts";
 import { BillingError } from "../../src/core/errors.ts";
@@ -119,5 +119,22 @@ describe("properties", () => {
         return cmp(mul(sub(rounded, exact), d("2")), d("0.01")) <= 0 && cmp(mul(sub(exact, rounded), d("2")), d("0.01")) <= 0;
       }),
     );
+  });
+});
+
+describe("pow10 and coefAtScale", () => {
+  it("gives exact powers of ten inside and beyond the cached range", () => {
+    expect(pow10(0)).toBe(1n);
+    expect(pow10(12)).toBe(1_000_000_000_000n);
+    expect(pow10(70)).toBe(10n ** 70n);
+  });
+
+  it("re-expresses a decimal at a larger scale without changing its value", () => {
+    expect(coefAtScale(parseDecimal("6.5"), 3)).toBe(6500n);
+    expect(coefAtScale(parseDecimal("7"), 0)).toBe(7n);
+  });
+
+  it("refuses to drop digits when asked for a smaller scale", () => {
+    expect(() => coefAtScale(parseDecimal("0.25"), 1)).toThrow(BillingError);
   });
 });

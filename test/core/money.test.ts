@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { currencyExponent, formatMinorUnits, normalizeCurrency, toMinorUnits } from "../../src/core/money.ts";
+import { parseDecimal } from "../../src/core/decimal.ts";
+import { currencyExponent, formatMinorDecimal, formatMinorUnits, normalizeCurrency, toMinorUnits } from "../../src/core/money.ts";
 
 describe("currency exponents", () => {
   it("knows JPY has no minor unit, USD two and KWD three", () => {
@@ -35,5 +36,16 @@ describe("minor units", () => {
 
   it("refuses a fractional number of minor units", () => {
     expect(() => formatMinorUnits(1.5, "USD")).toThrow(expect.objectContaining({ code: "INVALID_AMOUNT" }));
+  });
+});
+
+describe("formatMinorDecimal", () => {
+  it("shows sub-minor unit prices in major units with every needed place", () => {
+    expect(formatMinorDecimal(parseDecimal("0.5"), "USD")).toBe("0.005");
+    expect(formatMinorDecimal(parseDecimal("700"), "USD")).toBe("7.00");
+    expect(formatMinorDecimal(parseDecimal("0.5"), "JPY")).toBe("0.5");
+    expect(formatMinorDecimal(parseDecimal("1500"), "JPY")).toBe("1500");
+    expect(formatMinorDecimal(parseDecimal("5"), "KWD")).toBe("0.005");
+    expect(formatMinorDecimal(parseDecimal("12345.25"), "KWD")).toBe("12.34525");
   });
 });

@@ -1,0 +1,40 @@
+import { pow10, type Decimal } from "../decimal.ts";
+import type { PreparedTiers, TierCharge, TieredAmount } from "./prepared-tiers.ts";
+
+/**
+ * Graduated tiers (Stripe `tiers_mode: "graduated"`): the units inside each tier are priced at
+ * that tier's unit amount, and every tier the quantity reaches adds its flat amount. `upTo` is
+ * inclusive; a fractional quantity past a bound (5.5 over `upTo: 5`) puts its fraction in the
+ * next tier; quantity 0 still bills the first tier's flat amount, as Stripe does.
+ *
+ * @example Stripe docs, "Set up tiered pricing" (graduated): 1–5 at 7 USD, 6–10 at 6.5 USD, 11+ at 6 USD; 6 fonts → 41.50 USD
+ * const tiers = prepareTiers([{ upTo: 5, unitAmount: "700" }, { upTo: 10, unitAmount: "650" }, { upTo: null, unitAmount: "600" }]);
+ * graduatedTiersToAmount({ quantity: parseDecimal("6"), tiers }).amount // 4150 (minor units): 5 × 700 + 1 × 650
+ */
+export function graduatedTiersToAmount({ quantity, tiers }: { quantity: Decimal; tiers: PreparedTiers }): TieredAmount {
+  const q = quantity.coef;
+  const qs = quantity.scale;
+  const shift = qs === 0 ? 1n : pow10(qs);
+  const amountScale = qs + tiers.scale;
+  const charged: TierCharge[] = [];
+  let total = 0n;
+  let lower = 0n;
+  for (let i = 0; i < tiers.count; i++) {
+    const bound = tiers.upTo[i] as bigint | null;
+    const upper = bound === null ? null : qs === 0 ? bound : bound * shift;
+    const inTier = (upper === null || q < upper ? q : upper) - lower;
+    const amount = inTier * (tiers.unit[i] as bigint) + (tiers.flat[i] as bigint) * shift;
+    total += amount;
+    charged.push({
+      tier: i + 1,
+      upTo: bound,
+      quantity: { coef: inTier, scale: qs },
+      unitAmount: tiers.unitAmounts[i] as Decimal,
+      flatAmount: tiers.flatAmounts[i] as Decimal,
+      amount: { coef: amount, scale: amountScale },
+    });
+    if (upper === null || q <= upper) break;
+    lower = upper;
+  }
+  return { amount: { coef: total, scale: amountScale }, tiers: charged };
+}
