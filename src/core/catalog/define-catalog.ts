@@ -2,6 +2,7 @@ import { canonicalDecimal } from "../decimal.ts";
 import { BillingError, listKeys } from "../errors.ts";
 import { normalizeCurrency } from "../money.ts";
 import { zodToBillingError } from "../validation.ts";
+import { preparePlan, type PreparedPlan } from "../pricing/prepare-plan.ts";
 import {
   catalogSchema,
   type CatalogInput,
@@ -30,6 +31,8 @@ export interface Plan {
   readonly description: string | undefined;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly grants: Readonly<Record<string, Grant>>;
+  /** The plan's charges and minimum commitment, validated and parsed for `mapUsageToLineItems`. */
+  readonly pricing: PreparedPlan;
 }
 
 /** A validated catalog: declared universes of meters, features, plans and variants. */
@@ -73,7 +76,7 @@ function resolveGrant(feature: Feature, input: GrantInput, path: string): Grant 
   return { granted: true, limit: limitOf(input), variants: {} };
 }
 
-function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>): Plan {
+function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>, meters: Record<string, Meter>, currency: string): Plan {
   for (const featureKey of Object.keys(plan.features)) {
     if (!(featureKey in features)) {
       throw invalid(`plans.${key}.features.${featureKey}`, `unknown feature "${featureKey}"; valid features: ${listKeys(Object.keys(features))}`, Object.keys(features));
@@ -84,7 +87,16 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
     const input = plan.features[feature.key];
     grants[feature.key] = input === undefined ? UNGRANTED : resolveGrant(feature, input, `plans.${key}.features.${feature.key}`);
   }
-  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants };
+  plan.charges.forEach((charge, index) => {
+    if ("meter" in charge && !(charge.meter in meters)) {
+      throw invalid(`plans.${key}.charges.${index}.meter`, `unknown meter "${charge.meter}"; valid meters: ${listKeys(Object.keys(meters))}`, Object.keys(meters));
+    }
+  });
+  const pricing = preparePlan(
+    { key, currency, charges: plan.charges, ...(plan.minimumCommitment ? { minimumCommitment: plan.minimumCommitment } : {}) },
+    { path: `catalog.plans.${key}` },
+  );
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, pricing };
 }
 
 /**
@@ -119,8 +131,9 @@ export function defineCatalog(input: CatalogInput | Catalog): Catalog {
     features[key] = { ...feature, key };
   }
 
+  const currency = normalizeCurrency(raw.currency, "catalog.currency");
   const plans: Record<string, Plan> = {};
-  for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features);
+  for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features, meters, currency);
 
   if (!(raw.defaultPlan in plans)) {
     throw invalid("defaultPlan", `unknown plan "${raw.defaultPlan}"; valid plans: ${listKeys(Object.keys(plans))}`, Object.keys(plans));
@@ -129,7 +142,7 @@ export function defineCatalog(input: CatalogInput | Catalog): Catalog {
   const variants = new Set<string>();
   for (const plan of Object.values(plans)) for (const grant of Object.values(plan.grants)) for (const name of Object.keys(grant.variants)) variants.add(name);
 
-  const catalog: Catalog = { currency: normalizeCurrency(raw.currency, "catalog.currency"), meters, features, plans, defaultPlan: raw.defaultPlan, variants };
+  const catalog: Catalog = { currency, meters, features, plans, defaultPlan: raw.defaultPlan, variants };
   CATALOGS.add(catalog);
   return deepFreeze(catalog);
 }

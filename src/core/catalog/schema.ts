@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isDecimalLike } from "../decimal.ts";
+import { chargeSchema, minimumCommitmentSchema } from "../pricing/charge-schema.ts";
 
 /** Keys of meters, features, plans and variants: what a typo would break, so kept plain. */
 export const keySchema = z
@@ -84,6 +85,10 @@ export const planSchema = z.strictObject({
   description: z.string().max(2000).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   features: z.record(keySchema, grantSchema).default({}),
+  /** What the plan bills each period (see src/core/pricing). */
+  charges: z.array(chargeSchema).default([]),
+  /** A minimum spend per period; a true-up line makes up any shortfall. */
+  minimumCommitment: minimumCommitmentSchema.optional(),
 });
 
 export const catalogSchema = z.strictObject({

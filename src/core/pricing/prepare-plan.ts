@@ -79,17 +79,17 @@ export function isPreparedPlan(value: unknown): value is PreparedPlan {
 }
 
 /**
- * Validates a plan's charges (CATALOG_INVALID naming the field, e.g. `plan.charges.1.tiers.0.upTo`)
- * and parses every number once. The result is immutable; pass it to `mapUsageToLineItems` in
+ * Validates a plan's charges (CATALOG_INVALID naming the field, e.g. `plan.charges.1.tiers.0.upTo`;
+ * `options.path` replaces the leading `plan`) and parses every number once. The result is immutable; pass it to `mapUsageToLineItems` in
  * place of the plan on hot paths.
  *
  * @example
  * const plan = preparePlan({ key: "pro", currency: "usd", charges: [{ key: "api", meter: "api_calls", model: "per_unit", unitAmount: "0.5" }] });
  * mapUsageToLineItems(plan, { api_calls: 1000 }).subtotal // 500
  */
-export function preparePlan(plan: PricingPlanInput | PreparedPlan): PreparedPlan {
+export function preparePlan(plan: PricingPlanInput | PreparedPlan, options: { path?: string } = {}): PreparedPlan {
   if (isPreparedPlan(plan)) return plan;
-  const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", "plan");
+  const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", options.path ?? "plan");
   const charges = parsed.charges.map(
     (charge, index): PreparedCharge =>
       Object.freeze({

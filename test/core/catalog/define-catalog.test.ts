@@ -144,3 +144,48 @@ describe("lookups", () => {
     expect(() => requirePlan(catalog, "__proto__")).toThrow(expect.objectContaining({ code: "UNKNOWN_PLAN" }));
   });
 });
+
+describe("plan charges", () => {
+  const priced: CatalogInput = {
+    ...base,
+    plans: {
+      free: { name: "Free" },
+      pro: {
+        name: "Pro",
+        charges: [
+          { key: "platform", model: "flat", amount: 4900 },
+          { key: "api", meter: "api_calls", model: "per_unit", unitAmount: "0.5", includedUnits: 1000 },
+        ],
+        minimumCommitment: { amount: 10000 },
+      },
+    },
+  };
+
+  it("prepares each plan's charges for pricing, in the catalog's currency", () => {
+    const pro = defineCatalog(priced).plans.pro!;
+    expect(pro.pricing.currency).toBe("USD");
+    expect([...pro.pricing.meters]).toEqual(["api_calls"]);
+    expect(pro.pricing.minimumCommitment).toEqual({ amount: 10000 });
+    expect(defineCatalog(priced).plans.free!.pricing.charges).toEqual([]);
+  });
+
+  it("refuses a charge on an undeclared meter, naming the charge and the valid meters", () => {
+    const error = catalogError({ ...priced, plans: { free: { name: "Free", charges: [{ key: "x", meter: "tokens", model: "per_unit", unitAmount: "1" }] } } });
+    expect(error.field).toBe("catalog.plans.free.charges.0.meter");
+    expect(error.message).toContain("valid meters: api_calls, models");
+  });
+
+  it("refuses two charges with one key, naming the second", () => {
+    const charges = [
+      { key: "api", meter: "api_calls", model: "per_unit", unitAmount: "1" },
+      { key: "api", meter: "api_calls", model: "per_unit", unitAmount: "2" },
+    ];
+    expect(catalogError({ ...priced, plans: { free: { name: "Free", charges } } }).field).toBe("catalog.plans.free.charges.1.key");
+  });
+
+  it("refuses a malformed charge at its own path", () => {
+    const error = catalogError({ ...priced, plans: { free: { name: "Free", charges: [{ key: "api", meter: "api_calls", model: "per_unit", unitAmount: -1 }] } } });
+    expect(error.code).toBe("CATALOG_INVALID");
+    expect(error.field).toBe("catalog.plans.free.charges.0.unitAmount");
+  });
+});
