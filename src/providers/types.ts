@@ -30,7 +30,25 @@ export interface BillingProvider {
   parseWebhook?(delivery: WebhookDelivery): Promise<ProviderChange>;
   /** The provider's catalog, where it keeps one billhub should follow (Flowglad's pricing model). */
   pullCatalog?(): Promise<ProviderCatalog>;
+  /**
+   * Re-reads one object, the provider's newest truth, when a webhook cannot be trusted to carry
+   * it: two changes in the same second, a thin event, a price sent without its tiers. Resolves
+   * null when the object no longer exists; throws BillingErrors (retryable ones for outages).
+   */
+  readObject?<T extends ProviderObjectType>(type: T, id: string): Promise<ProviderObjects[T] | null>;
 }
+
+/**
+ * What `readObject` can re-read, by type: Stripe prices (with their tiers), products and
+ * subscriptions; a Flowglad customer's billing (by external id).
+ */
+export interface ProviderObjects {
+  price: ProviderPrice;
+  product: ProviderProduct;
+  subscription: ProviderSubscription;
+  customer_billing: FlowgladCustomerBilling;
+}
+export type ProviderObjectType = keyof ProviderObjects;
 
 /** A recorded usage event on its way to one provider. */
 export interface ProviderUsageEvent {
@@ -126,6 +144,9 @@ export interface ProviderSubscriptionItem {
   id: string;
   priceId: string;
   lookupKey: string | null;
+  productId: string;
+  /** The price's metadata (`billhub_plan` names the plan it puts a customer on). */
+  priceMetadata: Record<string, string>;
   quantity: number | null;
   currentPeriodStart: Date | null;
   currentPeriodEnd: Date | null;

@@ -33,7 +33,13 @@ export interface Plan {
   readonly grants: Readonly<Record<string, Grant>>;
   /** The plan's charges and minimum commitment, validated and parsed for `mapUsageToLineItems`. */
   readonly pricing: PreparedPlan;
+  /** Provider prices (Stripe lookup keys, Flowglad price slugs) whose subscribers are on this plan. */
+  readonly providerPrices: Readonly<Record<ProviderPriceSource, readonly string[]>>;
 }
+
+/** Providers whose subscriptions put customers on plans. */
+export const PROVIDER_PRICE_SOURCES = ["stripe", "flowglad"] as const;
+export type ProviderPriceSource = (typeof PROVIDER_PRICE_SOURCES)[number];
 
 /** A validated catalog: declared universes of meters, features, plans and variants. */
 export interface Catalog {
@@ -96,7 +102,24 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
     { key, currency, charges: plan.charges, ...(plan.minimumCommitment ? { minimumCommitment: plan.minimumCommitment } : {}) },
     { path: `catalog.plans.${key}` },
   );
-  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, pricing };
+  const providerPrices = { stripe: plan.providerPrices?.stripe ?? [], flowglad: plan.providerPrices?.flowglad ?? [] };
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, pricing, providerPrices };
+}
+
+/** A provider price may put subscribers on one plan only, or a subscription's plan would be a guess. */
+function checkProviderPrices(plans: Record<string, Plan>): void {
+  for (const provider of PROVIDER_PRICE_SOURCES) {
+    const owner = new Map<string, string>();
+    for (const plan of Object.values(plans)) {
+      plan.providerPrices[provider].forEach((priceKey, index) => {
+        const field = `plans.${plan.key}.providerPrices.${provider}.${index}`;
+        const other = owner.get(priceKey);
+        if (other === plan.key) throw invalid(field, `lists "${priceKey}" twice`);
+        if (other !== undefined) throw invalid(field, `"${priceKey}" already puts subscribers on plan "${other}"; a ${provider} price can map to one plan only`);
+        owner.set(priceKey, plan.key);
+      });
+    }
+  }
 }
 
 /**
@@ -135,6 +158,7 @@ export function defineCatalog(input: CatalogInput | Catalog): Catalog {
   const plans: Record<string, Plan> = {};
   for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features, meters, currency);
 
+  checkProviderPrices(plans);
   if (!(raw.defaultPlan in plans)) {
     throw invalid("defaultPlan", `unknown plan "${raw.defaultPlan}"; valid plans: ${listKeys(Object.keys(plans))}`, Object.keys(plans));
   }

@@ -80,6 +80,18 @@ export const grantSchema = z.union([
   }),
 ]);
 
+/** A provider's name for a price: a Stripe lookup key or a Flowglad price slug. */
+const providerPriceKey = z.string().min(1).max(200);
+
+/**
+ * The provider prices that put a subscriber on a plan: Stripe lookup keys, Flowglad price slugs.
+ * A price (or its product) carrying `billhub_plan` metadata says the same from the provider's side.
+ */
+export const providerPricesSchema = z.strictObject({
+  stripe: z.array(providerPriceKey).optional(),
+  flowglad: z.array(providerPriceKey).optional(),
+});
+
 export const planSchema = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
@@ -89,6 +101,8 @@ export const planSchema = z.strictObject({
   charges: z.array(chargeSchema).default([]),
   /** A minimum spend per period; a true-up line makes up any shortfall. */
   minimumCommitment: minimumCommitmentSchema.optional(),
+  /** Provider prices whose subscribers are on this plan (webhooks resolve subscriptions with it). */
+  providerPrices: providerPricesSchema.optional(),
 });
 
 export const catalogSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { HubConfig } from "../../config/schema.ts";
-import type { BillingProvider, FlowgladCustomerBilling } from "../types.ts";
+import { BillingError } from "../../core/errors.ts";
+import type { BillingProvider, FlowgladCustomerBilling, ProviderObjects, ProviderObjectType } from "../types.ts";
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
 import { createBillingCache } from "./billing-cache.ts";
 import type { FlowgladAdminClient } from "./client.ts";
@@ -68,6 +69,21 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
         throw flowgladErrorToBillingError(error, now());
       }
       return { provider: "flowglad" as const, pricingModel: readPricingModel(response) };
+    },
+
+    /** Flowglad's webhooks are thin: a customer's billing (by external id) is what gets re-read. */
+    async readObject<T extends ProviderObjectType>(type: T, id: string): Promise<ProviderObjects[T] | null> {
+      if (type !== "customer_billing") {
+        throw new BillingError("PROVIDER_UNSUPPORTED", `Flowglad objects are re-read as a customer's billing, not as ${type}`, { provider: "flowglad" });
+      }
+      try {
+        const billing = await fetchBilling(id);
+        cache.put(id, billing);
+        return billing as ProviderObjects[T];
+      } catch (error) {
+        if (error instanceof BillingError && error.code === "PROVIDER_NOT_FOUND") return null;
+        throw error;
+      }
     },
   } satisfies BillingProvider;
 

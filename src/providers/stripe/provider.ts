@@ -4,6 +4,7 @@ import { BillingError } from "../../core/errors.ts";
 import { failedOutcome } from "../errors.ts";
 import type { BillingProvider, PushOutcome } from "../types.ts";
 import { toMeterEvent } from "./meter-event.ts";
+import { createStripeObjectReader } from "./read-objects.ts";
 import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
 import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
 import { parseStripeWebhook } from "./webhooks.ts";
@@ -35,6 +36,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
   const { client, config } = options;
   const now = options.now ?? (() => new Date());
   const stream = config.mode === "meter_event_stream" ? createMeterEventStream(client, now) : undefined;
+  const readObject = createStripeObjectReader(client, now);
 
   return {
     id: "stripe",
@@ -65,6 +67,8 @@ export function createStripeProvider(options: StripeProviderOptions) {
     async parseWebhook(delivery) {
       return parseStripeWebhook(delivery, { secret: config.webhookSecret, tolerance: config.webhookTolerance, now });
     },
+
+    readObject,
   } satisfies BillingProvider;
 }
 

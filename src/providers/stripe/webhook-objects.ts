@@ -162,6 +162,8 @@ export function toSubscription(subscription: z.output<typeof subscriptionSchema>
       id: item.id,
       priceId: item.price.id,
       lookupKey: item.price.lookup_key ?? null,
+      productId: item.price.product,
+      priceMetadata: item.price.metadata,
       quantity: item.quantity ?? null,
       currentPeriodStart: item.current_period_start ?? subscription.current_period_start ?? null,
       currentPeriodEnd: item.current_period_end ?? subscription.current_period_end ?? null,
