@@ -5,7 +5,9 @@ import { connectionReset, createFaultQueue, type Fault } from "./faults.ts";
 /**
  * A stateful stand-in for the parts of Stripe billhub talks to, reproducing Stripe's real
  * answers (PROVIDERS.md): meter events deduplicated by `identifier` with the real duplicate 400,
- * idempotent replays, v2 meter event sessions that expire, and injectable faults.
+ * idempotent replays, v2 meter event sessions that expire, prices, products and subscriptions to
+ * retrieve (404 resource_missing when unknown; a price's tiers only when expanded), and
+ * injectable faults.
  *
  * @example
  * const stripe = createStripeStandIn({ now: () => clock });
@@ -26,7 +28,10 @@ export interface StripeStandInOptions {
   decimalValues?: boolean;
 }
 
-export type StripeRoute = "meter_events" | "meter_event_session" | "meter_event_stream";
+export type StripeRoute = "meter_events" | "meter_event_session" | "meter_event_stream" | "retrieve_price" | "retrieve_product" | "retrieve_subscription";
+
+/** Objects the stand-in serves to `GET /v1/<type>s/:id`. */
+export type StripeObjectType = "price" | "product" | "subscription";
 
 export interface RecordedMeterEvent {
   identifier: string;
@@ -57,6 +62,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   const idempotency = new Map<string, { params: string; status: number; body: unknown; headers: Record<string, string> }>();
   const sessions = new Map<string, number>();
   const calls: StripeCall[] = [];
+  const objects: Record<StripeObjectType, Map<string, Record<string, unknown>>> = { price: new Map(), product: new Map(), subscription: new Map() };
 
   const requestId = () => `req_${randomBytes(7).toString("hex")}`;
   const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -203,7 +209,33 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     return json({});
   }
 
+  /** Stripe's retrieve: the object as held; a price's `tiers` only when expanded, as Stripe does. */
+  function retrieve(type: StripeObjectType, request: Request, id: string): Response {
+    const route = `retrieve_${type}` as const;
+    calls.push({ route, idempotencyKey: null, authorization: request.headers.get("authorization") });
+    const fault = faults.take(route);
+    if (fault) return faultResponse(route, fault);
+    if (!authorized(request)) return v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
+    const object = objects[type].get(id);
+    if (object === undefined) {
+      return v1Error(404, {
+        code: "resource_missing",
+        doc_url: "https://stripe.com/docs/error-codes/resource-missing",
+        message: `No such ${type}: '${id}'`,
+        param: "id",
+        type: "invalid_request_error",
+      });
+    }
+    const expanded = [...new URL(request.url).searchParams.entries()].some(([key, value]) => key.startsWith("expand") && value === "tiers");
+    const body = structuredClone(object);
+    if (type === "price" && !expanded) delete body.tiers;
+    return json(body);
+  }
+
   const handlers: HttpHandler[] = [
+    http.get(`${apiOrigin}/v1/prices/:id`, ({ request, params }) => retrieve("price", request, String(params.id))),
+    http.get(`${apiOrigin}/v1/products/:id`, ({ request, params }) => retrieve("product", request, String(params.id))),
+    http.get(`${apiOrigin}/v1/subscriptions/:id`, ({ request, params }) => retrieve("subscription", request, String(params.id))),
     http.post(`${apiOrigin}/v1/billing/meter_events`, ({ request }) => meterEvent(request)),
     http.post(`${apiOrigin}/v2/billing/meter_event_session`, ({ request }) => createSession(request)),
     http.post(`${meterEventsOrigin}/v2/billing/meter_event_stream`, ({ request }) => stream(request)),
@@ -217,6 +249,14 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     events: (): RecordedMeterEvent[] => [...events.values()],
     /** Every request that reached the stand-in, faults included. */
     calls: (route?: StripeRoute): StripeCall[] => (route ? calls.filter((call) => call.route === route) : [...calls]),
+    /** Makes Stripe hold `object` (its current state) for retrieve calls. */
+    putObject(type: StripeObjectType, object: Record<string, unknown>): void {
+      objects[type].set(String(object.id), structuredClone(object));
+    },
+    /** Makes Stripe forget an object: retrieving it answers 404 resource_missing. */
+    deleteObject(type: StripeObjectType, id: string): void {
+      objects[type].delete(id);
+    },
     /** Forgets saved idempotency keys, as Stripe does after 24 hours. */
     expireIdempotencyKeys: (): void => idempotency.clear(),
     /** Ends every open v2 session, as their 15 minutes running out would. */
@@ -225,6 +265,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     },
     reset(): void {
       events.clear();
+      for (const held of Object.values(objects)) held.clear();
       idempotency.clear();
       sessions.clear();
       calls.length = 0;
