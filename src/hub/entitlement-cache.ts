@@ -45,7 +45,12 @@ export function createEntitlementCache(options: EntitlementCacheOptions): Entitl
     async get(customerId, load) {
       if (options.ttlMs === 0) return load();
       const entry = entries.get(customerId);
-      if (entry && entry.expiresAt > options.now().getTime()) return entry.value;
+      if (entry && entry.expiresAt > options.now().getTime()) {
+        // Re-inserting moves the customer to the young end of the Map's order (least recently used first).
+        entries.delete(customerId);
+        entries.set(customerId, entry);
+        return entry.value;
+      }
       entries.delete(customerId);
       const inFlight = loading.get(customerId);
       if (inFlight) return inFlight;
