@@ -45,8 +45,10 @@ export interface ConsumeResult extends CheckResult {
  */
 export interface EntitlementHooks {
   /**
-   * Asked by can, check and consume after the plan has said yes; it can only narrow what the
-   * plan allows. A refusal comes back as `refusal: { code: "FORBIDDEN", reason }`.
+   * Your rule of who may use what, asked by can, check and consume (by consume inside its
+   * transaction, and not for a duplicate, which keeps its first answer). It can only narrow what
+   * the plan allows: a refusal comes back as `refusal: { code: "FORBIDDEN", reason }`, with the
+   * limit's numbers still filled in.
    */
   authorize?(request: AuthorizeRequest): Verdict | Promise<Verdict>;
   /**

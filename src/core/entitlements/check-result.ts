@@ -101,3 +101,16 @@ export function decideCheck(input: DecideInput): CheckResult {
 export function refuse(result: CheckResult, refusal: Refusal): CheckResult {
   return { ...result, allowed: false, refusal };
 }
+
+/**
+ * The result of a granted consume: `used` already includes what was consumed (`input.used` is
+ * the usage after it), `exact.amount` is the amount consumed, and it is allowed whatever the
+ * limit says now (a retried consume returns what the first one decided).
+ *
+ * @example
+ * grantedResult({ limit, used: parseDecimal("10"), amount: ONE, resetsAt }) // { allowed: true, used: 10, remaining: 0, ... }
+ */
+export function grantedResult(input: DecideInput): CheckResult {
+  const after = decideCheck({ ...input, amount: ZERO });
+  return { ...after, allowed: true, refusal: null, exact: { ...after.exact, amount: toDecimalString(input.amount) } };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDecimal, ZERO } from "../../../src/core/decimal.ts";
-import { decideCheck, refuse, type EffectiveLimit } from "../../../src/core/entitlements/index.ts";
+import { decideCheck, grantedResult, refuse, type EffectiveLimit } from "../../../src/core/entitlements/index.ts";
 import { at } from "./fixtures.ts";
 
 const d = (value: string) => parseDecimal(value);
@@ -54,5 +54,12 @@ describe("check decision", () => {
   it("refuses an allowed result for another reason, keeping its numbers", () => {
     const allowed = decideCheck({ limit: metered("10"), used: d("1"), amount: d("1"), resetsAt });
     expect(refuse(allowed, { code: "HOOK_REFUSED", reason: "busy" })).toMatchObject({ allowed: false, remaining: 9, refusal: { code: "HOOK_REFUSED", reason: "busy" } });
+  });
+});
+
+describe("granted consume result", () => {
+  it("reports usage after the consume and stays allowed even when the limit has since dropped", () => {
+    const result = grantedResult({ limit: metered("10"), used: d("12"), amount: d("2"), resetsAt });
+    expect(result).toMatchObject({ allowed: true, refusal: null, used: 12, remaining: 0, exact: { amount: "2", used: "12", remaining: "0" } });
   });
 });
