@@ -1,6 +1,7 @@
 import { parseConfig } from "./config/load.ts";
 import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
+import { createLedger, type LedgerApi } from "./hub/ledger.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
@@ -14,7 +15,7 @@ export interface HubOptions {
   now?: () => Date;
 }
 
-export interface Hub {
+export interface Hub extends LedgerApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -48,6 +49,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const ctx: HubContext = { config, store, catalog, now: options.now ?? (() => new Date()) };
   let closed = false;
   return {
+    ...createLedger(ctx),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,
