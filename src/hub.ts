@@ -6,6 +6,7 @@ import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
 import { createEntitlementResolver } from "./hub/entitlement-resolver.ts";
 import { createEntitlementsApi, type EntitlementsApi } from "./hub/entitlements.ts";
+import { createLedger, type LedgerApi } from "./hub/ledger.ts";
 import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
@@ -22,7 +23,7 @@ export interface HubOptions {
   hooks?: EntitlementHooks;
 }
 
-export interface Hub extends CustomersApi, LimitAdjustmentsApi, EntitlementsApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -58,6 +59,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const resolver = createEntitlementResolver(ctx, cache);
   let closed = false;
   return {
+    ...createLedger(ctx),
     ...createCustomersApi(ctx, cache),
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
