@@ -18,3 +18,10 @@ export type {
   WindowInput,
 } from "./hub/ledger.ts";
 export { routeFor, type Route } from "./providers/routing.ts";
+export type { Customer, OverrideValue } from "./hub/customers.ts";
+export type { CustomerInput } from "./hub/customer-input.ts";
+export type { LimitAdjustmentInput } from "./hub/limit-adjustments.ts";
+export type { CheckOptions, ConsumeOptions } from "./hub/entitlements.ts";
+export type { CustomerEntitlementsView, FeatureEntitlement, QueryOptions } from "./hub/entitlement-resolver.ts";
+export type { AuthorizeRequest, ConsumeEvent, ConsumeRequest, ConsumeResult, EntitlementHooks, Verdict } from "./hub/entitlement-hooks.ts";
+export { RECURRENCES, type CheckResult, type LimitAdjustment, type LimitOverride, type LimitSource, type Recurrence, type Refusal, type RefusalCode } from "./core/entitlements/index.ts";

@@ -40,6 +40,7 @@ export interface CustomerEntitlementsView {
 export interface Resolved {
   readonly feature: Feature;
   readonly entry: CustomerEntitlements;
+  readonly variant: string | null;
   readonly at: Date;
   readonly window: Window | null;
   readonly limit: EffectiveLimit;
@@ -70,6 +71,8 @@ export interface EntitlementResolver {
   load(customerId: string): Promise<CustomerEntitlements>;
   /** Resolves one feature now; validates the feature and the variant before any I/O. */
   resolve(customerId: unknown, feature: unknown, options?: QueryOptions): Promise<Resolved>;
+  /** The same feature and customer state, resolved again at another instant (no I/O). */
+  at(resolved: Resolved, at: Date): Resolved;
   /** Every feature's limit now. */
   entitlements(customerId: unknown, options?: QueryOptions): Promise<CustomerEntitlementsView>;
 }
@@ -101,7 +104,7 @@ export function createEntitlementResolver(ctx: HubContext, cache: EntitlementCac
       at,
       window,
     });
-    return { feature, entry, at, window, limit };
+    return { feature, entry, variant, at, window, limit };
   }
 
   return {
@@ -114,6 +117,8 @@ export function createEntitlementResolver(ctx: HubContext, cache: EntitlementCac
       const entry = await load(id);
       return resolveFeature(feature, entry, variantOf(options, entry.state), ctx.now());
     },
+
+    at: (resolved, at) => resolveFeature(resolved.feature, resolved.entry, resolved.variant, at),
 
     async entitlements(customerId, options) {
       const id = parseCustomerId(customerId);
