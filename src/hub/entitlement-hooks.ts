@@ -39,7 +39,7 @@ export interface ConsumeResult extends CheckResult {
  * @example
  * createHub(config, { hooks: {
  *   authorize: ({ customer }) => customer.metadata.suspended ? { refuse: "Account suspended" } : true,
- *   beforeConsume: ({ amount }) => (Number(amount) > 100 ? { refuse: "At most 100 at a time" } : undefined),
+ *   beforeConsume: ({ customer, feature }) => (customer.metadata.frozen ? { refuse: `${feature.key} is frozen` } : undefined),
  *   afterConsume: ({ result }) => metrics.count(result.feature, result.status),
  * } });
  */

@@ -89,6 +89,14 @@ describe("check on metered features", () => {
     expect(await hub.check(id, "tokens")).toMatchObject({ used: 300, remaining: 700, resetsAt: new Date("2026-04-05T08:00:00Z") });
   });
 
+  it("counts usage only from the feature's latest reset on", async () => {
+    const id = await customer();
+    await record(id, "api_calls", 80, "2026-03-10T00:00:00Z");
+    await hub.resetUsage(id, "api", { reason: "support reset" });
+    await record(id, "api_calls", 5, "2026-03-18T10:30:00Z");
+    expect(await hub.check(id, "api")).toMatchObject({ used: 5, remaining: 95 });
+  });
+
   it("counts only the customer's own usage", async () => {
     const a = await customer();
     const b = await customer();
