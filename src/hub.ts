@@ -1,6 +1,13 @@
 import { parseConfig } from "./config/load.ts";
 import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
+import { createCustomersApi, type CustomersApi } from "./hub/customers.ts";
+import { createEntitlementCache } from "./hub/entitlement-cache.ts";
+import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
+import { createEntitlementResolver } from "./hub/entitlement-resolver.ts";
+import { createEntitlementsApi, type EntitlementsApi } from "./hub/entitlements.ts";
+import { createLedger, type LedgerApi } from "./hub/ledger.ts";
+import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
@@ -13,9 +20,11 @@ export interface HubOptions {
   store?: Store;
   /** The clock (tests pin it); defaults to the system clock. */
   now?: () => Date;
+  /** Your own rules around entitlements: an authorize rule, before- and after-consume hooks. */
+  hooks?: EntitlementHooks;
 }
 
-export interface Hub {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -48,8 +57,14 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     throw error;
   }
   const ctx: HubContext = { config, store, catalog, now: options.now ?? (() => new Date()), metrics: createMetrics() };
+  const cache = createEntitlementCache({ ttlMs: config.cache.ttlMs, maxEntries: config.cache.maxEntries, now: ctx.now });
+  const resolver = createEntitlementResolver(ctx, cache);
   let closed = false;
   return {
+    ...createLedger(ctx),
+    ...createCustomersApi(ctx, cache),
+    ...createLimitAdjustmentsApi(ctx, cache),
+    ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,

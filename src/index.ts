@@ -33,3 +33,23 @@ export type { UsageInput, MeterUsageInput } from "./core/pricing/usage-input.ts"
 export type { ResolvePrice } from "./core/pricing/charge-pricing.ts";
 export { resolvedPriceSchema, type ResolvedPrice, type ResolvedPriceInput } from "./core/pricing/resolved-price.ts";
 export { stripePriceToResolvedPrice, type StripePriceLike } from "./core/pricing/stripe-price.ts";
+export { recordUsage, featureUsage, meterUsage, closePeriod, MAX_BATCH, type LedgerApi, type ClosePeriodInput } from "./hub/ledger.ts";
+export type {
+  UsageEventInput,
+  AdjustmentInput,
+  UsageEvent,
+  UsageKind,
+  RecordResult,
+  UsageQuery,
+  UsageResult,
+  UsageReset,
+  WindowInput,
+} from "./hub/ledger.ts";
+export { routeFor, type Route } from "./providers/routing.ts";
+export type { Customer, OverrideValue } from "./hub/customers.ts";
+export type { CustomerInput } from "./hub/customer-input.ts";
+export type { LimitAdjustmentInput } from "./hub/limit-adjustments.ts";
+export type { CheckOptions, ConsumeOptions } from "./hub/entitlements.ts";
+export type { CustomerEntitlementsView, FeatureEntitlement, QueryOptions } from "./hub/entitlement-resolver.ts";
+export type { AuthorizeRequest, ConsumeEvent, ConsumeRequest, ConsumeResult, EntitlementHooks, Verdict } from "./hub/entitlement-hooks.ts";
+export { RECURRENCES, type CheckResult, type LimitAdjustment, type LimitOverride, type LimitSource, type Recurrence, type Refusal, type RefusalCode } from "./core/entitlements/index.ts";

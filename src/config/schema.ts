@@ -90,6 +90,8 @@ const serverSchema = z.strictObject({
 const cacheSchema = z.strictObject({
   /** How long resolved entitlements stay cached per customer; 0 disables the cache. */
   ttlMs: z.number().int().min(0).default(5000),
+  /** Most customers kept at once; the least recently used go first. */
+  maxEntries: z.number().int().positive().default(10_000),
 });
 
 export const configSchema = z

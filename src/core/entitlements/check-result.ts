@@ -1,0 +1,116 @@
+import { add, cmp, max, sub, toDecimalString, ZERO, type Decimal } from "../decimal.ts";
+import type { EffectiveLimit } from "./effective-limit.ts";
+
+/** Why a check or consume said no; the codes are BillingError codes, so a service answers with them as they are. */
+export type RefusalCode = "FEATURE_NOT_GRANTED" | "LIMIT_EXCEEDED" | "FORBIDDEN" | "HOOK_REFUSED";
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  /** A sentence for the caller: the limit's numbers, or the reason an authorize rule or hook gave. */
+  readonly reason: string;
+}
+
+/**
+ * The answer to "may this customer use `amount` more of this feature now?".
+ *
+ * The numbers are for display and are JS numbers for convenience; every decision is taken on
+ * exact decimals, which `exact` carries as strings. For a flag, `limit` is null when it is on
+ * (unlimited) and 0 when it is off; `used` is always 0. For a static feature (seats) billhub
+ * keeps no count: `used` is 0, so `amount` is the total being asked about ("may they have 6
+ * seats?") and `remaining` is the limit.
+ */
+export interface CheckResult {
+  readonly feature: string;
+  readonly allowed: boolean;
+  readonly unlimited: boolean;
+  readonly limit: number | null;
+  readonly used: number;
+  /** limit − used, never below 0; null when unlimited. */
+  readonly remaining: number | null;
+  /** End of the current reset window; null for lifetime windows, static features and flags. */
+  readonly resetsAt: Date | null;
+  readonly exact: {
+    readonly limit: string | null;
+    readonly used: string;
+    readonly remaining: string | null;
+    readonly amount: string;
+  };
+  /** Set exactly when `allowed` is false. */
+  readonly refusal: Refusal | null;
+}
+
+export interface DecideInput {
+  limit: EffectiveLimit;
+  /** Usage in the current reset window (0 for flags and static features). */
+  used: Decimal;
+  /** What the caller wants to use on top of `used`. */
+  amount: Decimal;
+  resetsAt: Date | null;
+}
+
+/** A decimal as a JS number, for display only: decisions never read these numbers back. */
+export function displayNumber(value: Decimal): number {
+  return Number(toDecimalString(value));
+}
+
+/**
+ * Decides a check from the effective limit, the usage and the amount, exactly:
+ * allowed = flag on | unlimited | used + amount ≤ limit.
+ *
+ * @example
+ * decideCheck({ limit: { limit: parseDecimal("10"), type: "metered", ... }, used: parseDecimal("9.5"), amount: ONE, resetsAt })
+ * // { allowed: false, limit: 10, used: 9.5, remaining: 0.5, refusal: { code: "LIMIT_EXCEEDED", ... }, ... }
+ */
+export function decideCheck(input: DecideInput): CheckResult {
+  const { limit: effective, amount, resetsAt } = input;
+  const used = effective.type === "metered" ? input.used : ZERO;
+  const unlimited = effective.limit === null;
+  const remaining = effective.limit === null ? null : max(sub(effective.limit, used), ZERO);
+  let refusal: Refusal | null = null;
+  if (effective.type === "boolean") {
+    if (!effective.granted) refusal = { code: "FEATURE_NOT_GRANTED", reason: `Feature "${effective.feature}" is not included in this customer's plan` };
+  } else if (effective.limit !== null && cmp(add(used, amount), effective.limit) > 0) {
+    const limitText = toDecimalString(effective.limit);
+    refusal = {
+      code: "LIMIT_EXCEEDED",
+      reason:
+        effective.type === "static"
+          ? `Feature "${effective.feature}" is limited to ${limitText}; ${toDecimalString(amount)} is over the limit`
+          : `Feature "${effective.feature}" has ${toDecimalString(used)} of ${limitText} used; ${toDecimalString(amount)} more would exceed the limit`,
+    };
+  }
+  return {
+    feature: effective.feature,
+    allowed: refusal === null,
+    unlimited,
+    limit: effective.limit === null ? null : displayNumber(effective.limit),
+    used: displayNumber(used),
+    remaining: remaining === null ? null : displayNumber(remaining),
+    resetsAt,
+    exact: {
+      limit: effective.limit === null ? null : toDecimalString(effective.limit),
+      used: toDecimalString(used),
+      remaining: remaining === null ? null : toDecimalString(remaining),
+      amount: toDecimalString(amount),
+    },
+    refusal,
+  };
+}
+
+/** The same result, refused for another reason (an authorize rule, a before-consume hook). */
+export function refuse(result: CheckResult, refusal: Refusal): CheckResult {
+  return { ...result, allowed: false, refusal };
+}
+
+/**
+ * The result of a granted consume: `used` already includes what was consumed (`input.used` is
+ * the usage after it), `exact.amount` is the amount consumed, and it is allowed whatever the
+ * limit says now (a retried consume returns what the first one decided).
+ *
+ * @example
+ * grantedResult({ limit, used: parseDecimal("10"), amount: ONE, resetsAt }) // { allowed: true, used: 10, remaining: 0, ... }
+ */
+export function grantedResult(input: DecideInput): CheckResult {
+  const after = decideCheck({ ...input, amount: ZERO });
+  return { ...after, allowed: true, refusal: null, exact: { ...after.exact, amount: toDecimalString(input.amount) } };
+}

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { BillingError } from "../core/errors.ts";
+import { parseWith } from "../core/validation.ts";
+
+/** A date as a Date or an ISO 8601 string with an offset ("2026-03-01T00:00:00Z"). */
+export const dateSchema = z
+  .union([z.date(), z.iso.datetime({ offset: true })])
+  .transform((value) => (typeof value === "string" ? new Date(value) : value));
+
+export const customerIdSchema = z.string().min(1, "must not be empty").max(255, "must be at most 255 characters");
+
+const providerIdSchema = z.string().min(1).max(255).nullable().optional();
+
+/** What `upsertCustomer` accepts: untrusted, so validated here. */
+export const customerInputSchema = z
+  .strictObject({
+    id: customerIdSchema,
+    /** What the id stands for: "user", "organization", "team", "session", "ip" or any label of yours. */
+    referenceType: z.string().min(1).max(64).optional(),
+    email: z.email().max(320).nullable().optional(),
+    name: z.string().max(200).nullable().optional(),
+    /** The customer's ids at each provider; merged key by key, null removes one. */
+    providerIds: z.strictObject({ stripe: providerIdSchema, flowglad: providerIdSchema }).optional(),
+    /** The current billing period; billing-period resets anchor on its start. */
+    periodStart: dateSchema.nullable().optional(),
+    periodEnd: dateSchema.nullable().optional(),
+    /** Merged key by key; a key set to null is removed. */
+    metadata: z.record(z.string().max(200), z.unknown()).optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.periodStart && input.periodEnd && !(input.periodStart < input.periodEnd)) {
+      ctx.addIssue({ code: "custom", path: ["periodEnd"], message: "must be after periodStart" });
+    }
+  });
+
+export type CustomerInput = z.input<typeof customerInputSchema>;
+
+/** The customer id argument of every per-customer call. */
+export function parseCustomerId(value: unknown, field = "customer"): string {
+  if (typeof value !== "string") {
+    throw new BillingError("VALIDATION_FAILED", `${field} must be a customer id (a string), got ${value === null ? "null" : typeof value}`, { field });
+  }
+  return parseWith(customerIdSchema, value, "VALIDATION_FAILED", field);
+}

@@ -1,0 +1,188 @@
+import { requireFeature, requirePlan, type Catalog } from "../core/catalog/index.ts";
+import { parseDecimal, sign, toDecimalString } from "../core/decimal.ts";
+import type { LimitOverride } from "../core/entitlements/index.ts";
+import { BillingError, listKeys } from "../core/errors.ts";
+import { parseWith } from "../core/validation.ts";
+import { customerNotFound, findCustomer, lockCustomer, setCustomerPlan, upsertCustomer, type CustomerRecord } from "../store/customer-repository.ts";
+import { clearOverrides, listOverrides, setOverrides } from "../store/override-repository.ts";
+import type { HubContext } from "./context.ts";
+import { customerInputSchema, parseCustomerId, type CustomerInput } from "./customer-input.ts";
+import type { EntitlementCache } from "./entitlement-cache.ts";
+
+/** A customer as the hub shows it. */
+export interface Customer {
+  readonly id: string;
+  readonly referenceType: string;
+  readonly email: string | null;
+  readonly name: string | null;
+  /** The plan in force: the assigned one, or the catalog's default. */
+  readonly plan: string;
+  /** True while the customer follows the catalog's default plan (never assigned, or unassigned). */
+  readonly onDefaultPlan: boolean;
+  /** The customer's plan variant ("starter"), applied to every feature whose grant declares it. */
+  readonly variant: string | null;
+  readonly providerIds: Readonly<Record<string, string>>;
+  readonly periodStart: Date | null;
+  readonly periodEnd: Date | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** An override as given: `true`/`false` for flags, a limit (null = unlimited) for metered and static features. */
+export type OverrideValue = boolean | number | string | null;
+
+export interface CustomersApi {
+  /**
+   * Creates the customer or updates the fields given (others keep their values).
+   * @example await hub.upsertCustomer({ id: "org_42", referenceType: "organization", providerIds: { stripe: "cus_123" } })
+   */
+  upsertCustomer(input: CustomerInput): Promise<{ customer: Customer; created: boolean }>;
+  /** The customer, or CUSTOMER_NOT_FOUND. @example await hub.getCustomer("org_42") */
+  getCustomer(customerId: string): Promise<Customer>;
+  /**
+   * Puts the customer on a plan, optionally on one of its variants (UNKNOWN_PLAN / UNKNOWN_VARIANT otherwise).
+   * @example await hub.assign("org_42", "pro", { variant: "starter" })
+   */
+  assign(customerId: string, plan: string, options?: { variant?: string | null }): Promise<Customer>;
+  /** Returns the customer to the catalog's default plan, following later changes of the default. @example await hub.unassign("org_42") */
+  unassign(customerId: string): Promise<Customer>;
+  /**
+   * Sets the customer's own grant for the named features; earlier overrides of other features stay.
+   * Returns every override the customer now has.
+   * @example await hub.override("org_42", { api: 50_000, sso: true, seats: null })
+   */
+  override(customerId: string, overrides: Record<string, OverrideValue>): Promise<Record<string, LimitOverride>>;
+  /**
+   * Removes all the customer's overrides, or those of the named features. Returns those left.
+   * @example await hub.clearOverride("org_42", ["api"])
+   */
+  clearOverride(customerId: string, features?: readonly string[]): Promise<Record<string, LimitOverride>>;
+}
+
+/** The public view of a stored customer. */
+export function toCustomer(record: CustomerRecord, catalog: Catalog): Customer {
+  return {
+    id: record.id,
+    referenceType: record.referenceType,
+    email: record.email,
+    name: record.name,
+    plan: record.planKey ?? catalog.defaultPlan,
+    onDefaultPlan: record.planKey === null,
+    variant: record.planVariant,
+    providerIds: record.providerIds,
+    periodStart: record.periodStart,
+    periodEnd: record.periodEnd,
+    metadata: record.metadata,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** The variant must be one the plan declares on at least one of its grants. */
+function requirePlanVariant(catalog: Catalog, planKey: string, variant: unknown): string {
+  const declared = new Set<string>();
+  for (const grant of Object.values(requirePlan(catalog, planKey).grants)) for (const name of Object.keys(grant.variants)) declared.add(name);
+  if (typeof variant !== "string" || !declared.has(variant)) {
+    throw new BillingError("UNKNOWN_VARIANT", `Plan "${planKey}" has no variant ${JSON.stringify(variant)}; its variants: ${listKeys(declared)}`, {
+      field: "variant",
+      details: { valid: [...declared].sort() },
+    });
+  }
+  return variant;
+}
+
+/** Validates one override against its feature's type. */
+function parseOverride(catalog: Catalog, key: string, value: unknown): LimitOverride {
+  const field = `overrides.${key}`;
+  const feature = requireFeature(catalog, key, field);
+  if (feature.type === "boolean") {
+    if (typeof value !== "boolean") throw new BillingError("VALIDATION_FAILED", `${field}: feature "${key}" is a flag; override it with true or false`, { field });
+    return { feature: key, granted: value, limit: value ? null : "0" };
+  }
+  if (typeof value === "boolean") {
+    throw new BillingError("VALIDATION_FAILED", `${field}: feature "${key}" is ${feature.type}; override it with a limit (a number, or null for unlimited)`, { field });
+  }
+  if (value === null) return { feature: key, granted: true, limit: null };
+  const limit = parseDecimal(value, { field, code: "INVALID_AMOUNT" });
+  if (sign(limit) < 0) throw new BillingError("INVALID_AMOUNT", `${field} must not be negative, got ${toDecimalString(limit)}`, { field });
+  return { feature: key, granted: true, limit: toDecimalString(limit) };
+}
+
+/**
+ * Customers and their plans and overrides. Every write invalidates the customer's cached
+ * entitlements before it returns.
+ */
+export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): CustomersApi {
+  const { catalog, store } = ctx;
+
+  async function getCustomer(customerId: string): Promise<Customer> {
+    const id = parseCustomerId(customerId);
+    const record = await findCustomer(store, id);
+    if (!record) throw customerNotFound(id);
+    return toCustomer(record, catalog);
+  }
+
+  async function setPlan(customerId: string, planKey: string | null, variant: string | null): Promise<Customer> {
+    const record = await setCustomerPlan(store, customerId, planKey, variant);
+    cache.invalidate(customerId);
+    if (!record) throw customerNotFound(customerId);
+    return toCustomer(record, catalog);
+  }
+
+  return {
+    async upsertCustomer(input) {
+      const parsed = parseWith(customerInputSchema, input, "VALIDATION_FAILED");
+      const { customer, created } = await upsertCustomer(store, parsed);
+      cache.invalidate(customer.id);
+      return { customer: toCustomer(customer, catalog), created };
+    },
+
+    getCustomer,
+
+    async assign(customerId, plan, options = {}) {
+      const id = parseCustomerId(customerId);
+      const planKey = requirePlan(catalog, plan).key;
+      const variant = options.variant === undefined || options.variant === null ? null : requirePlanVariant(catalog, planKey, options.variant);
+      return setPlan(id, planKey, variant);
+    },
+
+    async unassign(customerId) {
+      return setPlan(parseCustomerId(customerId), null, null);
+    },
+
+    async override(customerId, overrides) {
+      const id = parseCustomerId(customerId);
+      if (overrides === null || typeof overrides !== "object" || Array.isArray(overrides) || Object.keys(overrides).length === 0) {
+        throw new BillingError("VALIDATION_FAILED", "overrides must name at least one feature, e.g. { api: 5000 }", { field: "overrides" });
+      }
+      const parsed = Object.entries(overrides).map(([key, value]) => parseOverride(catalog, key, value));
+      try {
+        return await store.transaction(async (tx) => {
+          await lockCustomer(tx, id);
+          await setOverrides(tx, id, parsed);
+          return listOverrides(tx, id);
+        });
+      } finally {
+        cache.invalidate(id);
+      }
+    },
+
+    async clearOverride(customerId, features) {
+      const id = parseCustomerId(customerId);
+      if (features !== undefined && !Array.isArray(features)) {
+        throw new BillingError("VALIDATION_FAILED", "features must be a list of feature keys, or omitted to clear every override", { field: "features" });
+      }
+      const keys = features?.map((key, index) => requireFeature(catalog, key, `features.${index}`).key);
+      try {
+        return await store.transaction(async (tx) => {
+          await lockCustomer(tx, id);
+          await clearOverrides(tx, id, keys);
+          return listOverrides(tx, id);
+        });
+      } finally {
+        cache.invalidate(id);
+      }
+    },
+  };
+}

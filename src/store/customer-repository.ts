@@ -1,0 +1,170 @@
+import { BillingError } from "../core/errors.ts";
+import { sqlState } from "./identifiers.ts";
+import type { Sql } from "./types.ts";
+
+/** A customer as stored. `planKey` null = the catalog's default plan. */
+export interface CustomerRecord {
+  id: string;
+  referenceType: string;
+  email: string | null;
+  name: string | null;
+  planKey: string | null;
+  planVariant: string | null;
+  providerIds: Record<string, string>;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * An upsert: fields left undefined keep their stored value (or the column default on insert).
+ * `providerIds` and `metadata` merge key by key; a key set to null is removed.
+ */
+export interface CustomerWrite {
+  id: string;
+  referenceType?: string;
+  email?: string | null;
+  name?: string | null;
+  providerIds?: Record<string, string | null>;
+  periodStart?: Date | null;
+  periodEnd?: Date | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface CustomerRow {
+  [key: string]: unknown;
+  id: string;
+  reference_type: string;
+  email: string | null;
+  name: string | null;
+  plan_key: string | null;
+  plan_variant: string | null;
+  provider_ids: Record<string, string>;
+  period_start: Date | null;
+  period_end: Date | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const CUSTOMER_COLUMNS = "id, reference_type, email, name, plan_key, plan_variant, provider_ids, period_start, period_end, metadata, created_at, updated_at";
+
+export function toCustomerRecord(row: CustomerRow): CustomerRecord {
+  return {
+    id: row.id,
+    referenceType: row.reference_type,
+    email: row.email,
+    name: row.name,
+    planKey: row.plan_key,
+    planVariant: row.plan_variant,
+    providerIds: row.provider_ids,
+    periodStart: row.period_start,
+    periodEnd: row.period_end,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Splits a merge patch into the entries to set and the keys to remove. */
+function splitPatch(patch: Record<string, unknown>): { set: Record<string, unknown>; remove: string[] } {
+  const set: Record<string, unknown> = {};
+  const remove: string[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) remove.push(key);
+    else set[key] = value;
+  }
+  return { set, remove };
+}
+
+function providerIdConflict(error: unknown, write: CustomerWrite): never {
+  const constraint = (error as { constraint?: unknown }).constraint;
+  const provider = typeof constraint === "string" ? /^customers_(\w+)_id$/.exec(constraint)?.[1] : undefined;
+  const field = provider ? `providerIds.${provider}` : "providerIds";
+  const value = provider ? write.providerIds?.[provider] : undefined;
+  throw new BillingError("PROVIDER_ID_IN_USE", `${field} ${value === undefined ? "" : `${JSON.stringify(value)} `}already belongs to another customer`, { field, cause: error });
+}
+
+/**
+ * Inserts the customer or updates the fields `write` names, in one statement (so concurrent
+ * upserts of one id cannot both insert). Returns the stored customer and whether it was new.
+ */
+export async function upsertCustomer(sql: Sql, write: CustomerWrite): Promise<{ customer: CustomerRecord; created: boolean }> {
+  const params: unknown[] = [write.id];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const insertColumns = ["id"];
+  const insertValues = ["$1"];
+  const updates: string[] = [];
+  const plain: [string, unknown][] = [
+    ["reference_type", write.referenceType],
+    ["email", write.email],
+    ["name", write.name],
+    ["period_start", write.periodStart],
+    ["period_end", write.periodEnd],
+  ];
+  for (const [column, value] of plain) {
+    if (value === undefined) continue;
+    const placeholder = param(value);
+    insertColumns.push(column);
+    insertValues.push(placeholder);
+    updates.push(`${column} = ${placeholder}`);
+  }
+  for (const [column, patch] of [["provider_ids", write.providerIds], ["metadata", write.metadata]] as const) {
+    if (patch === undefined) continue;
+    const { set, remove } = splitPatch(patch);
+    const setParam = param(JSON.stringify(set));
+    insertColumns.push(column);
+    insertValues.push(`${setParam}::jsonb`);
+    updates.push(`${column} = (customers.${column} || ${setParam}::jsonb) - ${param(remove)}::text[]`);
+  }
+  updates.push("updated_at = now()");
+  try {
+    const { rows } = await sql.query<CustomerRow & { created: boolean }>(
+      `INSERT INTO customers (${insertColumns.join(", ")}) VALUES (${insertValues.join(", ")})
+       ON CONFLICT (id) DO UPDATE SET ${updates.join(", ")}
+       RETURNING ${CUSTOMER_COLUMNS}, (xmax = 0) AS created`,
+      params,
+    );
+    const row = rows[0]!;
+    return { customer: toCustomerRecord(row), created: row.created };
+  } catch (error) {
+    if (sqlState(error) === "23505") providerIdConflict(error, write);
+    throw error;
+  }
+}
+
+/** The customer with this id, or undefined. */
+export async function findCustomer(sql: Sql, id: string): Promise<CustomerRecord | undefined> {
+  const { rows } = await sql.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1`, [id]);
+  return rows[0] && toCustomerRecord(rows[0]);
+}
+
+/** The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined. */
+export async function findCustomerByProviderId(sql: Sql, provider: string, providerCustomerId: string): Promise<CustomerRecord | undefined> {
+  const { rows } = await sql.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ->> $1 = $2`, [provider, providerCustomerId]);
+  return rows[0] && toCustomerRecord(rows[0]);
+}
+
+/** Sets (or with null, clears) the customer's plan and variant; undefined when there is no such customer. */
+export async function setCustomerPlan(sql: Sql, id: string, planKey: string | null, planVariant: string | null): Promise<CustomerRecord | undefined> {
+  const { rows } = await sql.query<CustomerRow>(
+    `UPDATE customers SET plan_key = $2, plan_variant = $3, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+    [id, planKey, planVariant],
+  );
+  return rows[0] && toCustomerRecord(rows[0]);
+}
+
+/** Throws CUSTOMER_NOT_FOUND unless the customer exists; locks its row until the transaction ends. */
+export async function lockCustomer(sql: Sql, id: string, field = "customer"): Promise<void> {
+  const { rows } = await sql.query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", [id]);
+  if (rows.length === 0) throw customerNotFound(id, field);
+}
+
+export function customerNotFound(id: string, field = "customer"): BillingError {
+  return new BillingError("CUSTOMER_NOT_FOUND", `No customer with id ${JSON.stringify(id)}; create it with upsertCustomer first`, { field });
+}
