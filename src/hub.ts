@@ -11,6 +11,9 @@ import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
+import { createWebhooksApi, type WebhooksApi } from "./hub/webhooks.ts";
+import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
+import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
@@ -22,14 +25,23 @@ export interface HubOptions {
   now?: () => Date;
   /** Your own rules around entitlements: an authorize rule, before- and after-consume hooks. */
   hooks?: EntitlementHooks;
+  /** Provider SDK clients to use instead of building them from config (e.g. with a custom HTTP client). */
+  clients?: ProviderRegistryOptions["clients"];
+  /**
+   * Receives each Stripe `invoice.created` event (a draft invoice) for invoice-items billing.
+   * Must be idempotent by invoice id; without it the events are logged `unhandled`.
+   */
+  onInvoiceCreated?: InvoiceCreatedHandler;
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
   readonly now: () => Date;
   readonly metrics: Metrics;
+  /** The configured providers (manual always; stripe and flowglad when configured). */
+  readonly providers: ProviderRegistry;
   /** Applies pending migrations (start-up does this unless `store.migrate` is false). */
   migrate(): Promise<MigrationReport>;
   /** Store reachable and schema current: what `/readyz` reports. */
@@ -48,6 +60,8 @@ export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, Entit
 export async function createHub(input: HubConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
   const config = parseConfig(input);
   const catalog = resolveCatalog(config.catalog);
+  const now = options.now ?? (() => new Date());
+  const providers = createProviderRegistry(config, { now, ...(options.clients === undefined ? {} : { clients: options.clients }) });
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;
   try {
@@ -56,7 +70,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     if (ownsStore) await store.close();
     throw error;
   }
-  const ctx: HubContext = { config, store, catalog, now: options.now ?? (() => new Date()), metrics: createMetrics() };
+  const ctx: HubContext = { config, store, catalog, now, metrics: createMetrics(), providers };
   const cache = createEntitlementCache({ ttlMs: config.cache.ttlMs, maxEntries: config.cache.maxEntries, now: ctx.now });
   const resolver = createEntitlementResolver(ctx, cache);
   let closed = false;
@@ -65,11 +79,13 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createCustomersApi(ctx, cache),
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
+    ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated: options.onInvoiceCreated }),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,
     now: ctx.now,
     metrics: ctx.metrics,
+    providers: ctx.providers,
     migrate: () => migrate(store),
     async ready() {
       try {

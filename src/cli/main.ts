@@ -14,8 +14,9 @@ const USAGE = `billhub — billing integration adapter hub
 Usage: billhub <command> [options]
 
 Commands:
-  serve      run the HTTP service (REST API, webhooks, health checks)
-  migrate    apply pending database migrations and exit
+  serve            run the HTTP service (REST API, webhooks, health checks)
+  migrate          apply pending database migrations and exit
+  sync flowglad    pull Flowglad's pricing model into the price history and exit
 
 Options:
   --config <file>   JSON config file (also BILLHUB_CONFIG)
@@ -23,6 +24,14 @@ Options:
 
 Configuration comes from the config file and environment variables
 (DATABASE_URL, PORT, STRIPE_SECRET_KEY, ...); see README.md.`;
+
+const SYNC_USAGE = `Usage: billhub sync flowglad [--config <file>]
+
+Pulls Flowglad's default pricing model (GET /api/v1/pricing-models/default) into billhub's
+price history: each price under its slug, a changed price as a new version from now on, a price
+no longer in the model ended. Flowglad sends no price events, so run this after changing prices
+in Flowglad (or set flowglad.catalogSyncIntervalMs / FLOWGLAD_CATALOG_SYNC_INTERVAL_MS and let
+billhub serve do it). Needs FLOWGLAD_SECRET_KEY (and FLOWGLAD_BASE_URL for a non-hosted Flowglad).`;
 
 type Io = { out: (line: string) => void; err: (line: string) => void };
 
@@ -35,7 +44,7 @@ async function serveCommand(configFile: string | undefined, io: Io): Promise<voi
     catalog: config.catalog ?? SAMPLE_CATALOG,
     server: generatedKey ? { ...config.server, apiKeys: [{ key: generatedKey, access: "write", name: "local" }] } : config.server,
   });
-  const server = await startServer(hub);
+  const server = await startServer(hub, { log: io.err });
   const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
   io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}`);
   if (generatedKey) io.out(`Local API key for this run (set BILLHUB_API_KEYS to choose your own): ${generatedKey}`);
@@ -59,6 +68,26 @@ async function migrateCommand(configFile: string | undefined, io: Io): Promise<v
   }
 }
 
+async function syncCommand(target: string | undefined, configFile: string | undefined, io: Io): Promise<number> {
+  if (target !== "flowglad") {
+    io.err(`${target === undefined ? "billhub sync needs a provider" : `Cannot sync "${target}"`}: the only catalog billhub pulls is flowglad's.\n\n${SYNC_USAGE}`);
+    return 1;
+  }
+  const config = loadConfig({ env: process.env, ...(configFile ? { file: configFile } : {}) });
+  const hub = await createHub(config);
+  try {
+    const report = await hub.syncFlowgladCatalog();
+    const list = (names: string[]) => (names.length === 0 ? "" : ` (${names.join(", ")})`);
+    io.out(
+      `Synced Flowglad pricing model ${report.pricingModelId}: ${report.prices} prices; ${report.added.length} added${list(report.added)}, ` +
+        `${report.changed.length} changed${list(report.changed)}, ${report.removed.length} removed${list(report.removed)}, ${report.unchanged} unchanged.`,
+    );
+    return 0;
+  } finally {
+    await hub.close();
+  }
+}
+
 export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -66,8 +95,12 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
     strict: false,
     options: { config: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
-  const [command] = positionals;
+  const [command, target] = positionals;
   const configFile = typeof values.config === "string" ? values.config : undefined;
+  if (values.help && command === "sync") {
+    io.out(SYNC_USAGE);
+    return 0;
+  }
   if (values.help || command === undefined || command === "help") {
     io.out(USAGE);
     return command === undefined && !values.help ? 1 : 0;
@@ -80,6 +113,8 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
       case "migrate":
         await migrateCommand(configFile, io);
         return 0;
+      case "sync":
+        return await syncCommand(target, configFile, io);
       default:
         io.err(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;

@@ -26,6 +26,7 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   FLOWGLAD_SECRET_KEY: "flowglad.secretKey",
   FLOWGLAD_BASE_URL: "flowglad.baseUrl",
   FLOWGLAD_WEBHOOK_SECRET: "flowglad.webhookSecret",
+  FLOWGLAD_CATALOG_SYNC_INTERVAL_MS: "flowglad.catalogSyncIntervalMs",
 };
 
 const OPTION_TO_ENV = new Map(Object.entries(ENV_OPTIONS).map(([env, option]) => [option, env]));
@@ -76,6 +77,7 @@ export function configFromEnv(env: Env): Plain {
   setPath(out, "server.port", integerFrom(env, "PORT"));
   setPath(out, "cache.ttlMs", integerFrom(env, "BILLHUB_CACHE_TTL_MS"));
   setPath(out, "stripe.webhookTolerance", integerFrom(env, "STRIPE_WEBHOOK_TOLERANCE"));
+  setPath(out, "flowglad.catalogSyncIntervalMs", integerFrom(env, "FLOWGLAD_CATALOG_SYNC_INTERVAL_MS"));
   setPath(out, "provider.mirror", listFrom(env.BILLHUB_MIRROR));
   const keys = listFrom(env.BILLHUB_API_KEYS);
   if (keys) {

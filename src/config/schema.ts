@@ -72,6 +72,8 @@ const flowgladSchema = z.strictObject({
   meters: z.record(meterKey, flowgladMeterSchema).default({}),
   /** How long a customer's billing (subscription, pricing model) is reused when sending usage. */
   billingCacheTtlMs: z.number().int().min(0).default(60_000),
+  /** `billhub serve` pulls Flowglad's pricing model this often (Flowglad sends no price events); 0 = never. */
+  catalogSyncIntervalMs: z.number().int().min(0).default(0),
 });
 
 const apiKeySchema = z.strictObject({

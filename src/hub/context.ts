@@ -1,6 +1,7 @@
 import type { HubConfig } from "../config/schema.ts";
 import type { Store } from "../store/types.ts";
 import type { Catalog } from "../core/catalog/index.ts";
+import type { ProviderRegistry } from "../providers/registry.ts";
 import type { Metrics } from "./metrics.ts";
 
 /**
@@ -16,4 +17,9 @@ export interface HubContext {
   readonly now: () => Date;
   /** Counters, gauges and histograms rendered at `/metrics`. */
   readonly metrics: Metrics;
+  /**
+   * The providers, built once from config: the one place provider SDK clients are made (usage
+   * forwarding, webhook re-reads and catalog syncs all use these).
+   */
+  readonly providers: ProviderRegistry;
 }

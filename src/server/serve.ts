@@ -2,6 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Hub } from "../hub.ts";
 import { createApp } from "./app.ts";
+import { startCatalogSync } from "./catalog-sync.ts";
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8787 */
@@ -11,20 +12,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). */
-export async function startServer(hub: Hub, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+/**
+ * Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). With
+ * `flowglad.catalogSyncIntervalMs` set, Flowglad's pricing model is also pulled on that interval.
+ */
+export async function startServer(hub: Hub, options: { port?: number; host?: string; log?: (line: string) => void } = {}): Promise<RunningServer> {
   const app = createApp(hub);
   const host = options.host ?? hub.config.server.host;
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? hub.config.server.port, hostname: host }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  const interval = hub.config.flowglad?.catalogSyncIntervalMs ?? 0;
+  const sync = interval > 0 ? startCatalogSync(hub, interval, options.log ?? console.error) : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
     close() {
       closing ??= (async () => {
+        await sync?.stop();
         await new Promise<void>((resolve, reject) => {
           server.close((error) => (error ? reject(error) : resolve()));
           if ("closeIdleConnections" in server) server.closeIdleConnections();

@@ -38,7 +38,7 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
       { catalog: ledgerCatalog, provider: { default: "stripe", mirror: ["flowglad"] }, stripe: { secretKey: "sk_test_c" }, flowglad: { secretKey: "fg_c" } },
       { store, now: () => new Date("2026-03-10T12:00:00Z") },
     );
-    ctx = { config: hub.config, store, catalog: hub.catalog, now: hub.now, metrics: hub.metrics };
+    ctx = { config: hub.config, store, catalog: hub.catalog, now: hub.now, metrics: hub.metrics, providers: hub.providers };
     for (const id of ["cus_c1", "cus_c2", "cus_race1", "cus_race2"]) await createCustomer(store, id);
   });
   afterAll(() => store.cleanup());

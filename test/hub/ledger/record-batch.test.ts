@@ -14,7 +14,7 @@ const clock = testClock("2026-03-10T12:00:00.000Z");
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = { config: hub.config, store, catalog: hub.catalog, now: clock.now, metrics: hub.metrics };
+  ctx = { config: hub.config, store, catalog: hub.catalog, now: clock.now, metrics: hub.metrics, providers: hub.providers };
   await createCustomer(store, "cus_a");
   await createCustomer(store, "cus_b");
 });

@@ -1,0 +1,20 @@
+import type { Hub } from "../../hub.ts";
+import { WEBHOOK_PROVIDERS } from "../../webhooks/index.ts";
+import { route, type RouteSpec } from "../route.ts";
+
+/**
+ * POST /webhooks/stripe and /webhooks/flowglad: public (the provider's signature is the
+ * credential) and without a body schema, so the handler gets the raw, unparsed body it verifies.
+ */
+export function webhookRoutes(hub: Hub): RouteSpec[] {
+  return WEBHOOK_PROVIDERS.map((provider) =>
+    route({
+      method: "post",
+      path: `/webhooks/${provider}`,
+      access: "public",
+      tag: "webhooks",
+      summary: `${provider === "stripe" ? "Stripe" : "Flowglad"} webhook: verified by signature, applied once and in order`,
+      handler: ({ c }) => hub.webhooks[provider](c.req.raw),
+    }),
+  );
+}

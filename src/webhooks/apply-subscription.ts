@@ -1,0 +1,70 @@
+import { BillingError } from "../core/errors.ts";
+import type { ProviderChange, ProviderSubscription } from "../providers/types.ts";
+import { findCustomerByProviderId } from "../store/customer-repository.ts";
+import type { Sql } from "../store/types.ts";
+import { findProducts } from "../store/webhooks/provider-products.ts";
+import type { Applied, ObjectChange } from "./apply-event.ts";
+import type { WebhookDeps } from "./deps.ts";
+import { applyToCustomer, recordSubscription } from "./record-subscription.ts";
+import { reread } from "./reread.ts";
+import { stateHash } from "./state-hash.ts";
+
+type SubscriptionEvent = Extract<ProviderChange, { kind: "subscription_changed" }>;
+
+interface SubscriptionState {
+  subscription: ProviderSubscription;
+  /** Stripe deleted it (`customer.subscription.deleted`, or a re-read answered `canceled`). */
+  deleted: boolean;
+}
+
+/**
+ * A Stripe subscription event as an ordered change to the subscription and its customer's plan.
+ * The plan comes from the subscription's prices (see `planForSubscription`): `billhub_plan`
+ * metadata on the price or its synced product, else the catalog's `providerPrices.stripe`.
+ */
+export function subscriptionChange(deps: WebhookDeps, change: SubscriptionEvent): ObjectChange<SubscriptionState> {
+  if (change.provider !== "stripe") {
+    throw new BillingError("INTERNAL", `subscription events come from Stripe, not ${change.provider}`, { provider: change.provider });
+  }
+  const { subscription } = change;
+  // A subscription Stripe no longer knows is as good as deleted.
+  const gone: SubscriptionState = { subscription, deleted: true };
+  return {
+    key: { provider: "stripe", type: "subscription", id: subscription.id },
+    at: change.created,
+    state: { subscription, deleted: change.deleted },
+    incomplete: false,
+    async reread() {
+      const current = await reread(deps, "stripe", "subscription", subscription.id);
+      return current && { subscription: current, deleted: current.status === "canceled" };
+    },
+    hash: (state) => stateHash(state ?? gone),
+    apply: (tx, state, at) => applyStripeSubscription(tx, deps, state ?? gone, at),
+  };
+}
+
+async function applyStripeSubscription(tx: Sql, deps: WebhookDeps, state: SubscriptionState, at: Date): Promise<Applied> {
+  const { subscription } = state;
+  const customer = await findCustomerByProviderId(tx, "stripe", subscription.providerCustomerId);
+  const productIds = [...new Set(subscription.items.map((item) => item.productId))];
+  const products = new Map((await findProducts(tx, "stripe", productIds)).map((product) => [product.productId, product.metadata]));
+  const period = subscription.items.find((item) => item.currentPeriodStart !== null && item.currentPeriodEnd !== null);
+  const record = await recordSubscription(
+    tx,
+    deps.catalog,
+    {
+      provider: "stripe",
+      subscriptionId: subscription.id,
+      providerCustomerId: subscription.providerCustomerId,
+      status: subscription.status,
+      deleted: state.deleted,
+      prices: subscription.items.map((item) => ({ priceId: item.priceId, lookupKey: item.lookupKey, priceMetadata: item.priceMetadata, productMetadata: products.get(item.productId) ?? {} })),
+      currentPeriodStart: period?.currentPeriodStart ?? null,
+      currentPeriodEnd: period?.currentPeriodEnd ?? null,
+      cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+    },
+    customer?.id ?? null,
+    at,
+  );
+  return applyToCustomer(tx, deps.catalog, [record], customer, "stripe", subscription.providerCustomerId);
+}

@@ -1,0 +1,33 @@
+import type { Catalog } from "../core/catalog/index.ts";
+import { findCustomer, lockCustomer, setCustomerPlan, upsertCustomer } from "../store/customer-repository.ts";
+import type { Sql } from "../store/types.ts";
+import { subscriptionsOfCustomer } from "../store/webhooks/provider-subscriptions.ts";
+
+/**
+ * Sets a customer's plan and billing period from all of their provider subscriptions, inside the
+ * transaction that changed one of them (the customer row is locked first, so two subscriptions
+ * of one customer changing at once are applied one after the other):
+ * - the most recently changed entitled subscription with a plan wins: the customer is assigned
+ *   that plan (keeping their variant if the plan stays the same) and its current period;
+ * - an entitled subscription whose prices map to no plan, or a pending one, leaves the plan as it is;
+ * - otherwise (every subscription ended) the customer returns to the catalog's default plan.
+ * A customer with provider subscriptions has the plan they pay for: an `assign` made by hand is
+ * replaced at the next subscription change.
+ */
+export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: string): Promise<void> {
+  await lockCustomer(tx, customerId);
+  const customer = await findCustomer(tx, customerId);
+  if (customer === undefined) return;
+  const subscriptions = await subscriptionsOfCustomer(tx, customerId);
+  const chosen = subscriptions.find((subscription) => subscription.entitled && subscription.planKey !== null && Object.hasOwn(catalog.plans, subscription.planKey));
+  if (chosen !== undefined && chosen.planKey !== null) {
+    const variant = customer.planKey === chosen.planKey ? customer.planVariant : null;
+    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant) await setCustomerPlan(tx, customerId, chosen.planKey, variant);
+    if (chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd) {
+      await upsertCustomer(tx, { id: customerId, periodStart: chosen.currentPeriodStart, periodEnd: chosen.currentPeriodEnd });
+    }
+    return;
+  }
+  if (subscriptions.some((subscription) => subscription.entitled || subscription.pending)) return;
+  if (customer.planKey !== null) await setCustomerPlan(tx, customerId, null, null);
+}

@@ -1,0 +1,55 @@
+import { BillingError } from "../core/errors.ts";
+import type { WebhookDeps } from "./deps.ts";
+import { processDelivery } from "./process-delivery.ts";
+
+/** A Web-standard request handler: mount it on any runtime that speaks Request/Response. */
+export type WebhookHandler = (request: Request) => Promise<Response>;
+
+/** The providers that send webhooks billhub applies. */
+export const WEBHOOK_PROVIDERS = ["stripe", "flowglad"] as const;
+export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
+
+/**
+ * The webhook route of one provider as `(request) => Promise<Response>`. It reads the raw body
+ * (signatures cover the exact bytes), verifies it, applies the event once and in order, and
+ * answers: 200 for applied, duplicate, stale and ignored events (`{ received, eventId, outcome }`);
+ * 400 for a missing or bad signature or a malformed body (`{ error: { code, message, field } }`),
+ * which a retry cannot fix; 5xx only when a redelivery could succeed (the database is down, the
+ * provider could not be re-read, billhub is misconfigured).
+ *
+ * @example Next.js (app/api/webhooks/stripe/route.ts)
+ * export const POST = hub.webhooks.stripe;
+ * @example Hono
+ * app.post("/webhooks/stripe", (c) => hub.webhooks.stripe(c.req.raw));
+ */
+export function createWebhookHandler(deps: WebhookDeps, provider: WebhookProvider): WebhookHandler {
+  return async (request) => {
+    const receivedAt = deps.now();
+    try {
+      const rawBody = new Uint8Array(await request.arrayBuffer());
+      const result = await processDelivery(deps, provider, { rawBody, headers: request.headers }, receivedAt);
+      deps.countOutcome(provider, result.outcome);
+      return Response.json({ received: true, eventId: result.eventId, outcome: result.outcome, ...(result.error === null ? {} : { detail: result.error }) });
+    } catch (error) {
+      return errorResponse(deps, provider, error);
+    }
+  };
+}
+
+/** Refusals of the delivery itself: a redelivery of the same bytes would be refused again. */
+const REFUSALS = new Set(["WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_PAYLOAD_INVALID"]);
+
+function errorResponse(deps: WebhookDeps, provider: string, error: unknown): Response {
+  if (error instanceof BillingError && REFUSALS.has(error.code)) {
+    deps.countOutcome(provider, "rejected");
+    return Response.json(error.toJSON(), { status: 400 });
+  }
+  deps.countOutcome(provider, "failed");
+  if (error instanceof BillingError) {
+    // Anything else after the body was accepted is ours to fix or wait out: ask for a redelivery.
+    const status = error.retryable ? 503 : error.status >= 500 ? error.status : 500;
+    return Response.json(error.toJSON(), { status, headers: error.retryable ? { "retry-after": "60" } : {} });
+  }
+  console.error(`billhub: unexpected error handling a ${provider} webhook:`, error);
+  return Response.json(new BillingError("INTERNAL", "Internal error; the event was not applied and will be when the provider redelivers it").toJSON(), { status: 500 });
+}

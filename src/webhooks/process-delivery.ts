@@ -1,0 +1,65 @@
+import { BillingError } from "../core/errors.ts";
+import type { ProviderChange, WebhookDelivery } from "../providers/types.ts";
+import { findWebhookEvent, REPROCESSED_OUTCOMES } from "../store/webhooks/webhook-log.ts";
+import { applyObjectChange, assertNever, logEvent, logFailure, type DeliveryResult } from "./apply-event.ts";
+import { priceChange, productChange } from "./apply-catalog-change.ts";
+import { customerBillingChange } from "./apply-customer-billing.ts";
+import { handOverInvoice } from "./apply-invoice.ts";
+import { subscriptionChange } from "./apply-subscription.ts";
+import type { WebhookDeps } from "./deps.ts";
+
+/**
+ * Verifies one delivery with its provider and applies the change it carries. Throws the
+ * provider's BillingError for a bad signature or body (nothing is logged: an unverified event id
+ * proves nothing), and whatever applying threw (the event is then logged `failed`).
+ */
+export async function processDelivery(deps: WebhookDeps, providerId: "stripe" | "flowglad", delivery: WebhookDelivery, receivedAt: Date): Promise<DeliveryResult> {
+  const change = await webhookParser(deps, providerId)(delivery);
+  return processChange(deps, change, receivedAt);
+}
+
+/**
+ * Applies a verified change once. A change already logged is a duplicate and changes nothing,
+ * unless its outcome is one a redelivery reprocesses (failed, unknown_customer, unmapped_plan).
+ */
+export async function processChange(deps: WebhookDeps, change: ProviderChange, receivedAt: Date): Promise<DeliveryResult> {
+  const logged = await findWebhookEvent(deps.store, change.provider, change.eventId);
+  if (logged !== undefined && !REPROCESSED_OUTCOMES.has(logged.outcome)) return { eventId: change.eventId, outcome: "duplicate", error: null };
+  try {
+    return await dispatch(deps, change, receivedAt);
+  } catch (error) {
+    await logFailure(deps, change, receivedAt, error);
+    throw error;
+  }
+}
+
+function dispatch(deps: WebhookDeps, change: ProviderChange, receivedAt: Date): Promise<DeliveryResult> {
+  switch (change.kind) {
+    case "price_upserted":
+    case "price_deleted":
+      return applyObjectChange(deps, change, priceChange(deps, change), receivedAt);
+    case "product_upserted":
+    case "product_deleted":
+      return applyObjectChange(deps, change, productChange(deps, change), receivedAt);
+    case "subscription_changed":
+      return applyObjectChange(deps, change, subscriptionChange(deps, change), receivedAt);
+    case "customer_billing_stale":
+      return applyObjectChange(deps, change, customerBillingChange(deps, change), receivedAt);
+    case "invoice_created":
+      return handOverInvoice(deps, change, receivedAt);
+    case "ignored":
+      return logEvent(deps, change, receivedAt, "ignored", change.reason, null);
+    default:
+      return assertNever(change);
+  }
+}
+
+function webhookParser(deps: WebhookDeps, id: "stripe" | "flowglad"): (delivery: WebhookDelivery) => Promise<ProviderChange> {
+  const provider = deps.providers.providers.get(id);
+  const parse = provider?.parseWebhook;
+  if (provider === undefined || parse === undefined) {
+    const settings = id === "stripe" ? "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET" : "FLOWGLAD_SECRET_KEY and FLOWGLAD_WEBHOOK_SECRET";
+    throw new BillingError("CONFIG_INVALID", `Invalid configuration: ${id} webhooks arrive but the ${id} section is not configured; set ${settings}`, { field: `${id}.secretKey` });
+  }
+  return (delivery) => parse.call(provider, delivery);
+}
