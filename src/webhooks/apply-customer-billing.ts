@@ -1,5 +1,5 @@
 import type { FlowgladCustomerBilling, FlowgladPricingModel, ProviderChange } from "../providers/types.ts";
-import { findCustomer, findCustomerByProviderId, type CustomerRecord } from "../store/customer-repository.ts";
+import { findCustomer, findCustomerByProviderId, lockCustomer, type CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { subscriptionsOfProviderCustomer, upsertSubscription, type SubscriptionRecord } from "../store/webhooks/provider-subscriptions.ts";
 import type { Applied, ObjectChange } from "./apply-event.ts";
@@ -34,6 +34,8 @@ export function customerBillingChange(deps: WebhookDeps, change: BillingEvent): 
 
 async function applyBilling(tx: Sql, deps: WebhookDeps, externalId: string, billing: FlowgladCustomerBilling | null, at: Date): Promise<Applied> {
   const customer = await findFlowgladCustomer(tx, externalId);
+  // Row-lock first, as for Stripe subscriptions (the subscription rows reference the customer).
+  if (customer !== undefined) await lockCustomer(tx, customer.id);
   const slugs = priceSlugs(billing?.pricingModel);
   const records: SubscriptionRecord[] = [];
   for (const subscription of billing?.currentSubscriptions ?? []) {
