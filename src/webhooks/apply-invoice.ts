@@ -9,7 +9,7 @@ type InvoiceEvent = Extract<ProviderChange, { kind: "invoice_created" }>;
  * `invoice.created` (a draft Stripe invoice, editable for about an hour) is where invoice-items
  * billing adds the period's usage. The routes only hand it over: to the hub's `onInvoiceCreated`
  * handler when one is given (outcome `applied`), else the event is logged `unhandled` with the
- * invoice in its payload, for a later run to pick up.
+ * invoice in its payload, for a later run to pick up (or to be resent once a handler is configured).
  */
 export async function handOverInvoice(deps: WebhookDeps, change: InvoiceEvent, receivedAt: Date): Promise<DeliveryResult> {
   const object = { provider: change.provider, type: "invoice", id: change.invoice.id };

@@ -1,6 +1,5 @@
 export { createWebhookHandler, WEBHOOK_PROVIDERS, type WebhookHandler, type WebhookProvider } from "./handler.ts";
 export { toNodeHandler } from "./node-handler.ts";
-export { processChange, processDelivery } from "./process-delivery.ts";
 export type { DeliveryResult } from "./apply-event.ts";
 export type { InvoiceCreated, InvoiceCreatedHandler, WebhookDeps } from "./deps.ts";
 export { resolvePriceAt, resolvePriceForPeriod, type PriceResolverOptions } from "./price-resolver.ts";

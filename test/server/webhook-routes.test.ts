@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Hono } from "hono";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Hub } from "../../src/hub.ts";
@@ -63,6 +64,14 @@ describe("the service's webhook routes", () => {
   });
 });
 
+describe("mounting the handlers in another framework", () => {
+  it("works as the README shows for Hono: (c) => hub.webhooks.stripe(c.req.raw)", async () => {
+    const app = new Hono();
+    app.post("/webhooks/stripe", (c) => hub.webhooks.stripe(c.req.raw));
+    expect(await answer(await app.fetch(priceEvent("evt_hono_1", "price_hono_1")))).toMatchObject({ status: 200, body: { outcome: "applied" } });
+  });
+});
+
 describe("toNodeHandler (Express and node:http)", () => {
   let server: Server;
   let url: string;
@@ -103,9 +112,11 @@ describe("toNodeHandler (Express and node:http)", () => {
 describe("the Flowglad catalog sync inside billhub serve", () => {
   it("pulls the pricing model when the server starts and stops with it", async () => {
     const syncing = await webhookHub(store, () => NOW, { config: { flowglad: { secretKey: "sk_test_flowglad", baseUrl: FLOWGLAD_BASE, catalogSyncIntervalMs: 3_600_000 } } });
-    const running = await startServer(syncing, { port: 0, host: "127.0.0.1" });
-    await vi.waitFor(() => expect(flowglad.calls("pricing_model")).toHaveLength(1));
+    const lines: string[] = [];
+    const running = await startServer(syncing, { port: 0, host: "127.0.0.1", log: (line) => lines.push(line) });
+    await vi.waitFor(() => expect(lines).toEqual(["billhub: Flowglad catalog synced: 2 added, 0 changed, 0 removed"]));
     await running.close();
+    expect(flowglad.calls("pricing_model")).toHaveLength(1);
     expect((await hub.priceHistory({ provider: "flowglad", lookupKey: "pro_monthly" })).length).toBeGreaterThan(0);
   });
 

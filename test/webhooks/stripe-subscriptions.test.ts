@@ -193,7 +193,7 @@ describe("invoice.created", () => {
     ]);
   });
 
-  it("logs the invoice as unhandled, with the invoice in the log, when no handler is configured", async () => {
+  it("logs the invoice as unhandled, with the invoice in the log, when no handler is configured, and hands it over when resent to a hub with one", async () => {
     const bare = await webhookHub(store, () => clock);
     const invoice = stripeObject("invoice", { id: "in_2", customer: "cus_invoice", currency: "usd", period_start: 1_772_323_200, period_end: 1_775_001_600 });
     const response = await answer(await bare.webhooks.stripe(stripeRequest("invoice.created", invoice, { id: "evt_invoice_2", created: at(0), signedAt: clock })));
@@ -201,5 +201,8 @@ describe("invoice.created", () => {
     const [logged] = (await bare.webhooks.events()).filter((e) => e.eventId === "evt_invoice_2");
     expect(logged).toMatchObject({ outcome: "unhandled", objectType: "invoice", objectId: "in_2", payload: expect.objectContaining({ kind: "invoice_created", invoice: expect.objectContaining({ id: "in_2" }) }) });
     await bare.close();
+
+    expect((await deliver("invoice.created", invoice, { id: "evt_invoice_2", created: at(0) })).body.outcome).toBe("applied");
+    expect(invoices.map((event) => event.invoice.id)).toContain("in_2");
   });
 });

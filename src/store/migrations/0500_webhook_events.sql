@@ -12,7 +12,8 @@ CREATE TABLE webhook_events (
   created      timestamptz NOT NULL,
   received_at  timestamptz NOT NULL,
   -- A duplicate delivery is answered without touching the row, so no outcome says "duplicate".
-  -- failed, unknown_customer and unmapped_plan are processed again when the event is redelivered.
+  -- failed, unknown_customer, unmapped_plan and unhandled are processed again when the event is
+  -- redelivered (the provider retries a failure; an operator resends the others once fixed).
   outcome      text NOT NULL CHECK (outcome IN ('applied', 'stale', 'ignored', 'failed', 'unknown_customer', 'unmapped_plan', 'unhandled')),
   error        text,
   -- Deliveries that were processed (a failed one is processed again when it is redelivered).

@@ -7,9 +7,9 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 /**
  * Outcomes a redelivery of the same event processes again: a failure (the provider retries
  * because billhub answered 5xx), and outcomes an operator can fix and then resend the event for
- * (link the customer's provider id, map the price to a plan).
+ * (link the customer's provider id, map the price to a plan, configure an invoice handler).
  */
-export const REPROCESSED_OUTCOMES: ReadonlySet<WebhookOutcome> = new Set(["failed", "unknown_customer", "unmapped_plan"]);
+export const REPROCESSED_OUTCOMES: ReadonlySet<WebhookOutcome> = new Set(["failed", "unknown_customer", "unmapped_plan", "unhandled"]);
 
 export interface WebhookEventRecord {
   provider: string;
