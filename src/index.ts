@@ -16,5 +16,12 @@ export type {
   UsageResult,
   UsageReset,
   WindowInput,
+  Stats,
+  StatsBucket,
+  StatsQuery,
+  StatsGroupBy,
+  BatchStatsQuery,
+  ListEventsQuery,
+  EventPage,
 } from "./hub/ledger.ts";
 export { routeFor, type Route } from "./providers/routing.ts";
