@@ -131,6 +131,16 @@ describe(`recordUsage on the caller's transaction (${driverName})`, () => {
     expect(await ledgerCount(store, ["tx_rollback"])).toBe(0);
   });
 
+  it("leaves nothing of a refused call written, even when the caller catches the error and commits", async () => {
+    await hub.record(event("tx_stored", 1));
+    await store.transaction(async (tx) => {
+      await expect(recordUsage(tx, ctx, [event("tx_first"), event("tx_stored", 2), event("tx_last")])).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
+      await recordUsage(tx, ctx, [event("tx_after")]);
+    });
+    expect(await ledgerCount(store, ["tx_first", "tx_last"])).toBe(0);
+    expect(await ledgerCount(store, ["tx_after"])).toBe(1);
+  });
+
   it("names items as events.N in its errors", async () => {
     await expect(store.transaction((tx) => recordUsage(tx, ctx, [event("tx_bad", "x")]))).rejects.toMatchObject({ code: "INVALID_AMOUNT", field: "events.0.quantity" });
   });
