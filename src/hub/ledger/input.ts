@@ -8,7 +8,7 @@ import type { UsageKind } from "./types.ts";
 /** Most events one call may record: one round trip's worth, and what the service accepts in one body. */
 export const MAX_BATCH = 1000;
 /** Stripe refuses meter events more than 5 minutes ahead; usage that has not happened yet is a bug. */
-export const MAX_FUTURE_MS = 5 * 60_000;
+const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_SCALE = 18;
 const MAX_DIGITS = 38;
 const MAX_PROPERTIES = 50;
