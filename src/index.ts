@@ -44,6 +44,13 @@ export type {
   UsageResult,
   UsageReset,
   WindowInput,
+  Stats,
+  StatsBucket,
+  StatsQuery,
+  StatsGroupBy,
+  BatchStatsQuery,
+  ListEventsQuery,
+  EventPage,
 } from "./hub/ledger.ts";
 export { routeFor, type Route } from "./providers/routing.ts";
 export type { Customer, OverrideValue } from "./hub/customers.ts";

@@ -2,7 +2,21 @@ import type { HubContext } from "./context.ts";
 import { recordAdjustment, recordOne, recordUsage } from "./ledger/record.ts";
 import { resetFeatureUsage } from "./ledger/resets.ts";
 import { featureUsage, meterUsage, usage } from "./ledger/usage.ts";
-import type { AdjustmentInput, RecordResult, UsageEventInput, UsageQuery, UsageReset, UsageResult } from "./ledger/types.ts";
+import { batchStats, stats } from "./ledger/stats.ts";
+import { listEvents, listResets } from "./ledger/events.ts";
+import type {
+  AdjustmentInput,
+  BatchStatsQuery,
+  EventPage,
+  ListEventsQuery,
+  RecordResult,
+  Stats,
+  StatsQuery,
+  UsageEventInput,
+  UsageQuery,
+  UsageReset,
+  UsageResult,
+} from "./ledger/types.ts";
 
 export { recordUsage, featureUsage, meterUsage };
 export { closePeriod, type ClosePeriodInput } from "../store/ledger/closed-periods.ts";
@@ -31,8 +45,22 @@ export interface LedgerApi {
   adjust(input: AdjustmentInput): Promise<RecordResult>;
   /** Starts a metered feature's usage over; earlier events stay in the ledger. */
   resetUsage(customerId: string, feature: string, options: { reason: string }): Promise<UsageReset>;
-  /** The aggregate of a meter or a feature over a window. */
+  /**
+   * The aggregate of a meter or a feature over a window.
+   *
+   * @example
+   * await hub.usage({ customerId: "cus_1", feature: "api" })                              // the feature's reset window
+   * await hub.usage({ customerId: "cus_1", meter: "llm_tokens", window: "last_30_days", filter: { model: "gpt-5" } })
+   */
   usage(query: UsageQuery): Promise<UsageResult>;
+  /** A meter's usage per hour, day, week or month, with total, average, min and max. */
+  stats(query: StatsQuery): Promise<Stats>;
+  /** `stats` for many customers × meters in one query. */
+  batchStats(query: BatchStatsQuery): Promise<Stats[]>;
+  /** A customer's ledger for audit, with cursor pagination. */
+  listEvents(query: ListEventsQuery): Promise<EventPage>;
+  /** A customer's reset points, newest first. */
+  listResets(customerId: string, feature?: string): Promise<UsageReset[]>;
 }
 
 /** Builds the ledger's slice of the hub from a context. */
@@ -43,5 +71,9 @@ export function createLedger(ctx: HubContext): LedgerApi {
     adjust: (input) => ctx.store.transaction((tx) => recordAdjustment(tx, ctx, input)),
     resetUsage: (customerId, feature, options) => ctx.store.transaction((tx) => resetFeatureUsage(tx, ctx, customerId, feature, options)),
     usage: (query) => usage(ctx.store, ctx, query),
+    stats: (query) => stats(ctx.store, ctx, query),
+    batchStats: (query) => batchStats(ctx.store, ctx, query),
+    listEvents: (query) => listEvents(ctx.store, ctx, query),
+    listResets: (customerId, feature) => listResets(ctx.store, ctx, customerId, feature),
   };
 }

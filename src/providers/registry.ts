@@ -1,3 +1,4 @@
+import { routeFor } from "./routing.ts";
 import type Stripe from "stripe";
 import { PROVIDER_IDS, type HubConfig, type ProviderId } from "../config/schema.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
@@ -80,9 +81,10 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
     return provider;
   };
 
-  const primary = resolve(config.provider.default, "provider.default");
-  const routes = new Map(Object.entries(config.provider.routes).map(([customerId, id]) => [customerId, resolve(id, `provider.routes.${customerId}`)]));
-  const mirrors = [...new Set(config.provider.mirror)].map((id, index) => resolve(id, `provider.mirror.${index}`));
+  // Every routed provider must be configured: checked here, at start-up, not at first use.
+  resolve(config.provider.default, "provider.default");
+  for (const [customerId, id] of Object.entries(config.provider.routes)) resolve(id, `provider.routes.${customerId}`);
+  config.provider.mirror.forEach((id, index) => resolve(id, `provider.mirror.${index}`));
 
   return {
     providers,
@@ -94,8 +96,8 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
       return provider;
     },
     routeFor(customerId) {
-      const chosen = routes.get(customerId) ?? primary;
-      return { primary: chosen, mirrors: mirrors.filter((mirror) => mirror.id !== chosen.id) };
+      const route = routeFor(config.provider, customerId);
+      return { primary: providers.get(route.primary)!, mirrors: route.mirrors.map((id) => providers.get(id)!) };
     },
   };
 }

@@ -8,7 +8,7 @@ import type { UsageKind } from "./types.ts";
 /** Most events one call may record: one round trip's worth, and what the service accepts in one body. */
 export const MAX_BATCH = 1000;
 /** Stripe refuses meter events more than 5 minutes ahead; usage that has not happened yet is a bug. */
-export const MAX_FUTURE_MS = 5 * 60_000;
+const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_SCALE = 18;
 const MAX_DIGITS = 38;
 const MAX_PROPERTIES = 50;
@@ -46,7 +46,8 @@ const transactionIdSchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,100}$/, "must be 1 to 100 printable ASCII characters without spaces (it is also the key sent to providers)");
 const timestampSchema = z.union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone, e.g. 2026-03-01T12:00:00Z" })]);
-const propertiesSchema = z.record(z.string().min(1).max(128).refine(noNul, "must not contain a NUL character"), z.json());
+// Values are checked (and serialized) by canonicalJson, in one walk.
+const propertiesSchema = z.record(z.string().min(1).max(128).refine(noNul, "must not contain a NUL character"), z.unknown());
 
 const common = {
   customerId: text(255),
@@ -64,23 +65,31 @@ function fieldOf(prefix: string, name: string): string {
   return prefix === "" ? name : `${prefix}.${name}`;
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value);
+const MAX_DEPTH = 10;
+
+function notJson(field: string, why: string): never {
+  throw new BillingError("INVALID_USAGE", `${field} ${why}`, { field });
 }
 
-// PostgreSQL's jsonb cannot hold U+0000, so it is refused here rather than failing in SQL.
-function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return !noNul(value);
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
-  return false;
+/**
+ * Serializes JSON metadata canonically (keys sorted, so equal objects give equal text) and refuses
+ * what JSON or PostgreSQL's jsonb cannot hold (undefined, NaN, Dates, class instances, U+0000).
+ */
+function canonicalJson(value: unknown, field: string, depth = 0): string {
+  if (value === null || typeof value === "boolean") return String(value);
+  if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : notJson(field, `must be a finite number, got ${value}`);
+  if (typeof value === "string") return noNul(value) ? JSON.stringify(value) : notJson(field, "must not contain a NUL character");
+  if (depth >= MAX_DEPTH) notJson(field, `nests deeper than ${MAX_DEPTH} levels`);
+  if (Array.isArray(value)) return `[${value.map((item, index) => canonicalJson(item, `${field}.${index}`, depth + 1)).join(",")}]`;
+  const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) {
+    return notJson(field, `must be JSON (a string, number, boolean, null, array or plain object), got ${value instanceof Date ? "a Date" : typeof value}`);
+  }
+  const record = value as Record<string, unknown>;
+  const entries = Object.keys(record)
+    .sort()
+    .map((key) => (noNul(key) ? `${JSON.stringify(key)}:${canonicalJson(record[key], `${field}.${key}`, depth + 1)}` : notJson(field, "has a key with a NUL character")));
+  return `{${entries.join(",")}}`;
 }
 
 function parseQuantity(raw: string | number, field: string): Decimal {
@@ -156,15 +165,14 @@ function normalize(catalog: Catalog, now: Date, schema: typeof usageSchema | typ
     const quantity = storedQuantity(item.quantity, fieldOf(prefix, "quantity"), kind, meter);
     const { at, given } = timestampOf(item.timestamp, now, fieldOf(prefix, "timestamp"));
     const properties = item.properties ?? {};
-    const propertiesJson = canonicalJson(properties);
     const propertiesField = fieldOf(prefix, "properties");
+    const propertiesJson = canonicalJson(properties, propertiesField);
     if (Object.keys(properties).length > MAX_PROPERTIES) {
       throw new BillingError("INVALID_USAGE", `${propertiesField} has more than ${MAX_PROPERTIES} keys`, { field: propertiesField });
     }
     if (Buffer.byteLength(propertiesJson) > MAX_PROPERTIES_BYTES) {
       throw new BillingError("INVALID_USAGE", `${propertiesField} is larger than ${MAX_PROPERTIES_BYTES} bytes of JSON`, { field: propertiesField });
     }
-    if (containsNul(properties)) throw new BillingError("INVALID_USAGE", `${propertiesField} must not contain a NUL character`, { field: propertiesField });
     return {
       transactionId: item.transactionId,
       customerId: item.customerId,
@@ -174,7 +182,7 @@ function normalize(catalog: Catalog, now: Date, schema: typeof usageSchema | typ
       timestampGiven: given,
       kind,
       reason: item.reason ?? null,
-      properties: JSON.parse(propertiesJson) as Record<string, unknown>,
+      properties,
       propertiesJson,
     };
   } catch (error) {

@@ -9,7 +9,8 @@ const noNul = (value: string) => !value.includes("\u0000");
 
 export const customerIdSchema = z.string().min(1).max(255).refine(noNul, "must not contain a NUL character");
 
-const dateLike = z.union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone" })]).transform((value) => new Date(value));
+/** A Date or an ISO 8601 date-time with a zone, as a Date. */
+export const dateLike = z.union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone" })]).transform((value) => new Date(value));
 
 export const windowInputSchema = z.union([z.enum(NAMED_WINDOWS), z.strictObject({ from: dateLike, to: dateLike })], {
   error: `must be one of ${NAMED_WINDOWS.join(", ")}, or { from, to }`,

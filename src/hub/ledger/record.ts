@@ -32,7 +32,7 @@ function ledgerRow(event: NormalizedEvent): LedgerRow {
  * Writes normalized events on `tx`. Within the call, a repeated transaction id with the same
  * content is a duplicate of its first occurrence and one with other content refuses the call.
  * Unknown customers, closed periods and conflicts with stored events refuse the whole call with
- * per-item errors: then nothing of this call may be committed (the caller rolls `tx` back).
+ * per-item errors, and then nothing of this call is left written on `tx`.
  */
 async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], label: (index: number) => string): Promise<RecordResult[]> {
   const errors: ItemError[] = [];
@@ -128,8 +128,9 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
 /**
  * The whole record path on a transaction the caller holds: validation against the catalog, the
  * customer and closed-period checks, idempotency, the ledger insert and the outbox rows.
- * Results come in input order. When it throws, nothing it did may be committed: let the error
- * escape the caller's `store.transaction` so the transaction rolls back.
+ * Results come in input order. When it refuses the call (a BillingError), it has left nothing
+ * written on `tx`, so the caller may carry on with its transaction; any other error (the store
+ * failing) leaves `tx` unusable, so let that escape `store.transaction`.
  *
  * @example
  * const [result] = await store.transaction((tx) =>

@@ -22,7 +22,8 @@ export interface Bounds {
  * database. Refunds, bonuses and negative corrections count in sum and count meters: a usage
  * event counts 1 on a count meter and an adjustment or correction counts its quantity (the number
  * of events it adds or takes back). max, last and unique_count look at usage and corrections only;
- * `last` breaks a tie on the timestamp by the greater transaction id, so it is deterministic.
+ * `last` breaks a tie on the timestamp by the greater transaction id (bytewise, so every database
+ * and driver gives the same answer).
  */
 function aggregateSql(aggregation: Aggregation, propertyParam: string): string {
   switch (aggregation) {
@@ -33,7 +34,7 @@ function aggregateSql(aggregation: Aggregation, propertyParam: string): string {
     case "max":
       return "COALESCE(max(e.quantity) FILTER (WHERE e.kind IN ('usage', 'correction')), 0)";
     case "last":
-      return "COALESCE((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.transaction_id DESC) FILTER (WHERE e.kind IN ('usage', 'correction')))[1], 0)";
+      return `COALESCE((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.transaction_id COLLATE "C" DESC) FILTER (WHERE e.kind IN ('usage', 'correction')))[1], 0)`;
     case "unique_count":
       return `count(DISTINCT e.properties ->> ${propertyParam}) FILTER (WHERE e.kind IN ('usage', 'correction'))`;
     default: {

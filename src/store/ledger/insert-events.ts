@@ -23,9 +23,8 @@ export interface OutboxRow {
 }
 
 /**
- * What became of one row. `closed` and `conflict` from the first statement mean nothing at all
- * was inserted; a `conflict` found afterwards (against a row another transaction committed while
- * this one waited) leaves this call's inserts in the transaction, which the caller rolls back.
+ * What became of one row. When any row of a call is `closed` or `conflict`, nothing of the call
+ * is left written (the other rows are `skipped`), so the call can be refused as a whole.
  */
 export type InsertOutcome =
   | { state: "inserted"; recordedAt: Date }
@@ -48,30 +47,30 @@ const INPUT = `unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::tim
   AS i(transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)`;
 
 /**
- * One statement for the whole batch: refuse it if any new row falls in a closed period (unless a
- * correction) or contradicts a stored row; otherwise insert the new rows in transaction-id order
- * (so concurrent overlapping batches wait on each other instead of deadlocking) and, from the
- * insert's RETURNING, their outbox rows: a duplicate writes no second outbox row.
+ * One statement for the whole batch. If a new row (one whose id is not stored yet) falls in a
+ * closed period and is not a correction, nothing is inserted. Otherwise the rows are inserted in
+ * transaction-id order (so concurrent overlapping batches wait on each other instead of
+ * deadlocking), ON CONFLICT DO NOTHING, and their outbox rows are written from the insert's
+ * RETURNING, so a duplicate never gets a second outbox row. Only the rows that were not inserted
+ * come back (parsing a row per inserted event would cost more than inserting it), after one
+ * summary row with the transaction's now(): the recorded_at of every row it inserted.
  */
 const INSERT_SQL = `
 WITH input AS (SELECT * FROM ${INPUT}),
-existing AS (SELECT * FROM usage_events WHERE transaction_id = ANY($1::text[])),
-refused AS (
-  SELECT i.transaction_id, CASE WHEN e.transaction_id IS NULL THEN 'closed' ELSE 'conflict' END AS why
-  FROM input i LEFT JOIN existing e ON e.transaction_id = i.transaction_id
-  WHERE (e.transaction_id IS NOT NULL AND NOT (${SAME_CONTENT}))
-     OR (e.transaction_id IS NULL AND i.kind <> 'correction' AND EXISTS (
-           SELECT 1 FROM closed_periods c
-           WHERE c.customer_id = i.customer_id AND c.period_from <= i.occurred_at AND i.occurred_at < c.period_to))
+closed AS (
+  SELECT i.transaction_id FROM input i
+  WHERE i.kind <> 'correction'
+    AND EXISTS (SELECT 1 FROM closed_periods c WHERE c.customer_id = i.customer_id AND c.period_from <= i.occurred_at AND i.occurred_at < c.period_to)
+    AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.transaction_id = i.transaction_id)
 ),
 inserted AS (
   INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)
   SELECT i.transaction_id, i.customer_id, i.meter, i.quantity, i.occurred_at, i.timestamp_given, i.kind, i.reason, i.properties
   FROM input i
-  WHERE NOT EXISTS (SELECT 1 FROM refused) AND NOT EXISTS (SELECT 1 FROM existing e WHERE e.transaction_id = i.transaction_id)
-  ORDER BY i.transaction_id
+  WHERE NOT EXISTS (SELECT 1 FROM closed)
+  ORDER BY i.transaction_id COLLATE "C"
   ON CONFLICT (transaction_id) DO NOTHING
-  RETURNING transaction_id, customer_id, recorded_at
+  RETURNING transaction_id, customer_id
 ),
 queued AS (
   INSERT INTO usage_outbox (transaction_id, customer_id, provider, role)
@@ -79,17 +78,21 @@ queued AS (
   FROM unnest($10::text[], $11::text[], $12::text[]) AS o(transaction_id, provider, role)
   JOIN inserted ins ON ins.transaction_id = o.transaction_id
 )
-SELECT i.transaction_id AS input_id, ins.recorded_at AS inserted_at, r.why, ${EVENT_COLUMNS}
-FROM input i
-LEFT JOIN inserted ins ON ins.transaction_id = i.transaction_id
-LEFT JOIN refused r ON r.transaction_id = i.transaction_id
-LEFT JOIN existing e ON e.transaction_id = i.transaction_id`;
+SELECT 'summary' AS state, NULL::text AS transaction_id, now() AS recorded_now
+UNION ALL
+SELECT CASE WHEN c.transaction_id IS NULL THEN 'not_inserted' ELSE 'closed' END, i.transaction_id, NULL
+FROM input i LEFT JOIN closed c ON c.transaction_id = i.transaction_id
+WHERE NOT EXISTS (SELECT 1 FROM inserted ins WHERE ins.transaction_id = i.transaction_id)`;
 
-// A later statement sees rows that transactions committed while the insert waited on them.
-const RECHECK_SQL = `SELECT ${EVENT_COLUMNS}, (${SAME_CONTENT}) AS same
+// A later statement, so it also sees rows that other transactions committed while the insert
+// waited on them.
+const STORED_SQL = `SELECT ${EVENT_COLUMNS}, (${SAME_CONTENT}) AS same
 FROM ${INPUT} JOIN usage_events e ON e.transaction_id = i.transaction_id`;
 
-type ResultRow = EventRow & { input_id: string; inserted_at: Date | null; why: "closed" | "conflict" | null };
+// Takes back what this call inserted, when a conflict found after the insert refuses the call.
+// These rows are this transaction's own, uncommitted: nobody else has seen them.
+const UNDO_SQL = `WITH events AS (DELETE FROM usage_events WHERE transaction_id = ANY($1::text[]))
+DELETE FROM usage_outbox WHERE transaction_id = ANY($1::text[])`;
 
 function inputParams(rows: readonly LedgerRow[]): unknown[] {
   return [
@@ -116,39 +119,40 @@ export async function lockCustomers(tx: Sql, customerIds: readonly string[]): Pr
 }
 
 /**
- * Inserts ledger rows and their outbox rows, set-based: one statement for the batch, plus one
- * more only when another transaction was inserting the same ids at the same time.
- * Outcomes come back in the order of `rows`.
+ * Inserts ledger rows and their outbox rows, set-based: one statement for a batch of new events,
+ * a second one only when some ids were already stored (retries) or were being inserted by
+ * another transaction at the same time. Outcomes come back in the order of `rows`; when any is
+ * `closed` or `conflict`, nothing of this call remains written.
  */
 export async function insertEvents(tx: Sql, rows: readonly LedgerRow[], outbox: readonly OutboxRow[]): Promise<InsertOutcome[]> {
   if (rows.length === 0) return [];
-  const { rows: results } = await tx.query<ResultRow>(INSERT_SQL, [
+  const { rows: results } = await tx.query<{ state: "summary" | "closed" | "not_inserted"; transaction_id: string; recorded_now: Date }>(INSERT_SQL, [
     ...inputParams(rows),
     outbox.map((o) => o.transactionId),
     outbox.map((o) => o.provider),
     outbox.map((o) => o.role),
   ]);
-  const byId = new Map(results.map((row) => [row.input_id, row]));
-  const refused = results.some((row) => row.why !== null);
+  const recordedAt = results.find((row) => row.state === "summary")!.recorded_now;
+  const notInserted = new Map(results.filter((row) => row.state !== "summary").map((row) => [row.transaction_id, row.state]));
   const outcomes = new Map<string, InsertOutcome>();
-  const unresolved: LedgerRow[] = [];
   for (const row of rows) {
-    const result = byId.get(row.transactionId)!;
-    if (result.why === "closed") outcomes.set(row.transactionId, { state: "closed" });
-    else if (result.why === "conflict") outcomes.set(row.transactionId, { state: "conflict", event: rowToEvent(result) });
-    else if (result.inserted_at !== null) outcomes.set(row.transactionId, { state: "inserted", recordedAt: result.inserted_at });
-    else if (result.transaction_id !== null) outcomes.set(row.transactionId, { state: "duplicate", event: rowToEvent(result) });
-    else if (refused) outcomes.set(row.transactionId, { state: "skipped" });
-    else unresolved.push(row);
+    const state = notInserted.get(row.transactionId);
+    if (state === undefined) outcomes.set(row.transactionId, { state: "inserted", recordedAt });
+    else if (state === "closed") outcomes.set(row.transactionId, { state: "closed" });
   }
-  if (unresolved.length > 0) {
-    const { rows: stored } = await tx.query<EventRow & { same: boolean }>(RECHECK_SQL, inputParams(unresolved));
-    for (const row of stored) {
-      outcomes.set(row.transaction_id, { state: row.same ? "duplicate" : "conflict", event: rowToEvent(row) });
-    }
+  const toCheck = rows.filter((row) => notInserted.get(row.transactionId) === "not_inserted");
+  if (toCheck.length > 0) {
+    const { rows: stored } = await tx.query<EventRow & { same: boolean }>(STORED_SQL, inputParams(toCheck));
+    for (const row of stored) outcomes.set(row.transaction_id, { state: row.same ? "duplicate" : "conflict", event: rowToEvent(row) });
+  }
+  const refused = [...outcomes.values()].some((o) => o.state === "closed" || o.state === "conflict");
+  if (refused) {
+    const inserted = rows.filter((row) => outcomes.get(row.transactionId)?.state === "inserted").map((row) => row.transactionId);
+    if (inserted.length > 0) await tx.query(UNDO_SQL, [inserted]);
+    for (const id of inserted) outcomes.set(id, { state: "skipped" });
   }
   return rows.map((row) => {
-    const outcome = outcomes.get(row.transactionId);
+    const outcome = outcomes.get(row.transactionId) ?? (refused ? { state: "skipped" as const } : undefined);
     if (outcome === undefined) throw new BillingError("INTERNAL", `transaction ${row.transactionId} was neither inserted nor found`);
     return outcome;
   });

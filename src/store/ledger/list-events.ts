@@ -14,7 +14,7 @@ export interface EventListQuery {
 }
 
 /**
- * One page of a customer's events ordered by (timestamp, transaction id), fetched by keyset so
+ * One page of a customer's events ordered by (timestamp, transaction id bytewise), fetched by keyset so
  * that pages neither skip nor repeat rows however deep the listing goes. Returns one row more
  * than `limit` when there is a further page.
  */
@@ -32,11 +32,13 @@ export async function queryEvents(sql: Sql, q: EventListQuery): Promise<UsageEve
   const direction = q.order === "asc" ? "ASC" : "DESC";
   if (q.after !== undefined) {
     const comparison = q.order === "asc" ? ">" : "<";
-    conditions.push(`(e.occurred_at, e.transaction_id) ${comparison} (${param(q.after.timestamp.toISOString())}::timestamptz, ${param(q.after.transactionId)}::text)`);
+    conditions.push(
+      `(e.occurred_at, e.transaction_id COLLATE "C") ${comparison} (${param(q.after.timestamp.toISOString())}::timestamptz, ${param(q.after.transactionId)}::text COLLATE "C")`,
+    );
   }
   const { rows } = await sql.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM usage_events e WHERE ${conditions.join(" AND ")}
-     ORDER BY e.occurred_at ${direction}, e.transaction_id ${direction} LIMIT ${param(q.limit + 1)}`,
+     ORDER BY e.occurred_at ${direction}, e.transaction_id COLLATE "C" ${direction} LIMIT ${param(q.limit + 1)}`,
     params,
   );
   return rows.map(rowToEvent);

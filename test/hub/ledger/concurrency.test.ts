@@ -6,16 +6,17 @@ import { isBillingError } from "../../../src/core/errors.ts";
 import { describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, ledgerCount, outboxOf } from "../../support/ledger.ts";
 
-/** Resolves once some connection of this schema waits on a row lock held by another transaction. */
-async function someoneWaitsOnALock(store: TestStore): Promise<void> {
+/** Resolves once some other connection waits on a lock, in a statement that mentions `table`. */
+async function someoneWaitsOnALock(store: TestStore, table = "customers"): Promise<void> {
   for (let i = 0; i < 500; i += 1) {
     const { rows } = await store.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query ILIKE '%customers%' AND pid <> pg_backend_pid()",
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query ILIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
+      [table],
     );
     if (rows[0]!.n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error("no transaction ever waited on the customer lock");
+  throw new Error(`no transaction ever waited on a lock over ${table}`);
 }
 
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -38,7 +39,7 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
       { catalog: ledgerCatalog, provider: { default: "stripe", mirror: ["flowglad"] }, stripe: { secretKey: "sk_test_c" }, flowglad: { secretKey: "fg_c" } },
       { store, now: () => new Date("2026-03-10T12:00:00Z") },
     );
-    ctx = { config: hub.config, store, catalog: hub.catalog, now: hub.now, metrics: hub.metrics, providers: hub.providers };
+    ctx = hub; // a hub is a HubContext
     for (const id of ["cus_c1", "cus_c2", "cus_race1", "cus_race2"]) await createCustomer(store, id);
   });
   afterAll(() => store.cleanup());
@@ -79,6 +80,33 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
     expect(created.sort()).toEqual([...ids].sort());
     expect(await ledgerCount(store, ids)).toBe(60);
     expect(await outboxOf(store, ids)).toHaveLength(120);
+  });
+
+  it("takes back a batch's inserts when a conflict shows up only after another transaction commits the same id", async () => {
+    const inserted = gate();
+    const release = gate();
+    const first = store.transaction(async (tx) => {
+      await recordUsage(tx, ctx, [{ customerId: "cus_c2", meter: "api_calls", quantity: 1, transactionId: "late_conflict" }]);
+      inserted.open();
+      await release.wait;
+    });
+    await inserted.wait;
+    const batch = hub.recordBatch([
+      { customerId: "cus_c2", meter: "api_calls", quantity: 1, transactionId: "late_a" },
+      { customerId: "cus_c2", meter: "api_calls", quantity: 2, transactionId: "late_conflict" },
+      { customerId: "cus_c2", meter: "api_calls", quantity: 1, transactionId: "late_z" },
+    ]);
+    const outcome = batch.then(
+      () => "recorded",
+      (error: unknown) => (isBillingError(error) ? error.code : String(error)),
+    );
+    await someoneWaitsOnALock(store, "usage_events");
+    release.open();
+    await first;
+    expect(await outcome).toBe("IDEMPOTENCY_CONFLICT");
+    expect(await ledgerCount(store, ["late_a", "late_z"])).toBe(0);
+    expect(await outboxOf(store, ["late_a", "late_z"])).toEqual([]);
+    expect(await outboxOf(store, ["late_conflict"])).toHaveLength(2);
   });
 
   it("holds a record into a period that is being closed until the close commits, then refuses it with PERIOD_CLOSED", async () => {

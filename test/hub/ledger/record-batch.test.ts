@@ -14,7 +14,7 @@ const clock = testClock("2026-03-10T12:00:00.000Z");
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = { config: hub.config, store, catalog: hub.catalog, now: clock.now, metrics: hub.metrics, providers: hub.providers };
+  ctx = hub; // a hub is a HubContext
   await createCustomer(store, "cus_a");
   await createCustomer(store, "cus_b");
 });
@@ -129,6 +129,16 @@ describe(`recordUsage on the caller's transaction (${driverName})`, () => {
       }),
     ).rejects.toThrow("the caller changed its mind");
     expect(await ledgerCount(store, ["tx_rollback"])).toBe(0);
+  });
+
+  it("leaves nothing of a refused call written, even when the caller catches the error and commits", async () => {
+    await hub.record(event("tx_stored", 1));
+    await store.transaction(async (tx) => {
+      await expect(recordUsage(tx, ctx, [event("tx_first"), event("tx_stored", 2), event("tx_last")])).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
+      await recordUsage(tx, ctx, [event("tx_after")]);
+    });
+    expect(await ledgerCount(store, ["tx_first", "tx_last"])).toBe(0);
+    expect(await ledgerCount(store, ["tx_after"])).toBe(1);
   });
 
   it("names items as events.N in its errors", async () => {

@@ -155,11 +155,14 @@ describe(`refused records write nothing (${driverName})`, () => {
 
   it.each([
     ["an array", ["model"], "properties"],
-    ["a NUL inside a nested value", { tags: ["a\u0000"] }, "properties"],
+    ["a NUL inside a nested value", { tags: ["a\u0000"] }, "properties.tags.0"],
     ["more than 50 keys", Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])), "properties"],
     ["more than 8 KB of JSON", { blob: "x".repeat(9000) }, "properties"],
     ["an undefined value", { model: undefined }, "properties.model"],
     ["a Date value", { at: new Date() }, "properties.at"],
+    ["a NaN value", { score: Number.NaN }, "properties.score"],
+    ["a Map value", { tags: new Map() }, "properties.tags"],
+    ["nesting deeper than 10 levels", { a: [[[[[[[[[[1]]]]]]]]]] }, "properties.a.0.0.0.0.0.0.0.0.0"],
   ])("refuses %s as properties with INVALID_USAGE", async (_label, properties, field) => {
     await refused({ ...base, properties }, "INVALID_USAGE", field);
   });

@@ -16,7 +16,7 @@ const lifetime = { from: null, to: null };
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = { config: hub.config, store, catalog: hub.catalog, now: clock.now, metrics: hub.metrics, providers: hub.providers };
+  ctx = hub; // a hub is a HubContext
   await createCustomer(store, "cus_agg");
   // Billing period from the 15th: Feb 15 – Mar 15.
   await createCustomer(store, "cus_cycle", { start: "2026-02-15T00:00:00Z", end: "2026-03-15T00:00:00Z" });
