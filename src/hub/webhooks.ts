@@ -1,7 +1,9 @@
+import { z } from "zod";
 import type { ResolvePrice } from "../core/pricing/charge-pricing.ts";
+import { parseWith } from "../core/validation.ts";
 import { listPriceVersions, type PriceVersion } from "../store/webhooks/price-versions.ts";
 import { subscriptionsOfCustomer, type SubscriptionRecord } from "../store/webhooks/provider-subscriptions.ts";
-import { listWebhookEvents, type WebhookEventRecord, type WebhookOutcome } from "../store/webhooks/webhook-log.ts";
+import { listWebhookEvents, WEBHOOK_OUTCOMES, type WebhookEventRecord, type WebhookOutcome } from "../store/webhooks/webhook-log.ts";
 import {
   createWebhookHandler,
   resolvePriceAt,
@@ -42,6 +44,14 @@ export interface WebhooksApi {
   providerSubscriptions(customerId: string): Promise<SubscriptionRecord[]>;
 }
 
+const eventsFilterSchema = z
+  .strictObject({
+    provider: z.string().min(1).optional(),
+    outcome: z.enum(WEBHOOK_OUTCOMES).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  })
+  .default({});
+
 export interface WebhooksOptions {
   /** Drops a customer's cached entitlements after a webhook changed their plan. */
   onCustomerChanged: (customerId: string) => void;
@@ -64,7 +74,7 @@ export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): We
     webhooks: {
       stripe: createWebhookHandler(deps, "stripe"),
       flowglad: createWebhookHandler(deps, "flowglad"),
-      events: (filter) => listWebhookEvents(ctx.store, filter),
+      events: async (filter) => listWebhookEvents(ctx.store, parseWith(eventsFilterSchema, filter, "VALIDATION_FAILED", "filter")),
     },
     syncFlowgladCatalog: () => syncFlowgladCatalog(deps),
     priceResolverAt: (at, resolverOptions) => resolvePriceAt(ctx.store, at, resolverOptions),

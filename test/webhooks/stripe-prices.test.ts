@@ -176,6 +176,25 @@ describe("Stripe product events", () => {
   });
 });
 
+describe("the webhook log", () => {
+  it("filters by provider and outcome, and refuses a bad filter naming the field", async () => {
+    await deliver("price.created", stripePrice({ id: "price_log_1", lookup_key: "log_key" }), { id: "evt_log_1", created: at(0) });
+    const applied = await hub.webhooks.events({ provider: "stripe", outcome: "applied", limit: 1000 });
+    expect(applied.map((event) => event.eventId)).toContain("evt_log_1");
+    expect(applied.every((event) => event.outcome === "applied")).toBe(true);
+    expect(await hub.webhooks.events({ provider: "flowglad" })).toEqual([]);
+    await expect(hub.webhooks.events({ outcome: "done" as never })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "filter.outcome" });
+    await expect(hub.webhooks.events({ limit: 0 })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "filter.limit" });
+  });
+});
+
+describe("the price resolver's input", () => {
+  it("refuses an invalid instant and a period that does not end after it starts", async () => {
+    await expect(hub.priceResolverAt(new Date("not a date"))).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "at" });
+    await expect(hub.priceResolverForPeriod({ start: at(10), end: at(10) })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "period" });
+  });
+});
+
 describe("events billhub does not act on", () => {
   it("acknowledges an unknown event type with 200 and no effect, logged as ignored", async () => {
     const charge = { id: "ch_1", object: "charge", amount: 1000 };
