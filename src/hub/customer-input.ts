@@ -11,27 +11,31 @@ export const customerIdSchema = z.string().min(1, "must not be empty").max(255, 
 
 const providerIdSchema = z.string().min(1).max(255).nullable().optional();
 
+const customerFields = {
+  /** What the id stands for: "user", "organization", "team", "session", "ip" or any label of yours. */
+  referenceType: z.string().min(1).max(64).optional(),
+  email: z.email().max(320).nullable().optional(),
+  name: z.string().max(200).nullable().optional(),
+  /** The customer's ids at each provider; merged key by key, null removes one. */
+  providerIds: z.strictObject({ stripe: providerIdSchema, flowglad: providerIdSchema }).optional(),
+  /** The current billing period; billing-period resets anchor on its start. */
+  periodStart: dateSchema.nullable().optional(),
+  periodEnd: dateSchema.nullable().optional(),
+  /** Merged key by key; a key set to null is removed. */
+  metadata: z.record(z.string().max(200), z.unknown()).optional(),
+};
+
+function periodInOrder(input: { periodStart?: Date | null; periodEnd?: Date | null }, ctx: z.RefinementCtx): void {
+  if (input.periodStart && input.periodEnd && !(input.periodStart < input.periodEnd)) {
+    ctx.addIssue({ code: "custom", path: ["periodEnd"], message: "must be after periodStart" });
+  }
+}
+
 /** What `upsertCustomer` accepts: untrusted, so validated here. */
-export const customerInputSchema = z
-  .strictObject({
-    id: customerIdSchema,
-    /** What the id stands for: "user", "organization", "team", "session", "ip" or any label of yours. */
-    referenceType: z.string().min(1).max(64).optional(),
-    email: z.email().max(320).nullable().optional(),
-    name: z.string().max(200).nullable().optional(),
-    /** The customer's ids at each provider; merged key by key, null removes one. */
-    providerIds: z.strictObject({ stripe: providerIdSchema, flowglad: providerIdSchema }).optional(),
-    /** The current billing period; billing-period resets anchor on its start. */
-    periodStart: dateSchema.nullable().optional(),
-    periodEnd: dateSchema.nullable().optional(),
-    /** Merged key by key; a key set to null is removed. */
-    metadata: z.record(z.string().max(200), z.unknown()).optional(),
-  })
-  .superRefine((input, ctx) => {
-    if (input.periodStart && input.periodEnd && !(input.periodStart < input.periodEnd)) {
-      ctx.addIssue({ code: "custom", path: ["periodEnd"], message: "must be after periodStart" });
-    }
-  });
+export const customerInputSchema = z.strictObject({ id: customerIdSchema, ...customerFields }).superRefine(periodInOrder);
+
+/** The same fields without the id, for callers that name the customer elsewhere (`PUT /v1/customers/:id`). */
+export const customerFieldsSchema = z.strictObject(customerFields).superRefine(periodInOrder);
 
 export type CustomerInput = z.input<typeof customerInputSchema>;
 

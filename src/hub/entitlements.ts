@@ -8,7 +8,7 @@ import { toCustomer } from "./customers.ts";
 import { refusalOf, type ConsumeResult, type EntitlementHooks } from "./entitlement-hooks.ts";
 import { parseAmount, type CustomerEntitlementsView, type EntitlementResolver, type QueryOptions, type Resolved } from "./entitlement-resolver.ts";
 import { featureUsage } from "./ledger.ts";
-import { recordOne } from "./ledger/record.ts";
+import { countRecorded, recordOne } from "./ledger/record.ts";
 
 export interface CheckOptions extends QueryOptions {
   /**
@@ -153,6 +153,7 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
       if (!(error instanceof Refused)) throw error;
       result = { ...error.result, transactionId, status: "refused" };
     }
+    countRecorded(ctx, [result]);
     if (hooks.afterConsume !== undefined) await hooks.afterConsume({ ...base, result });
     return result;
   }

@@ -1,5 +1,5 @@
 import type { HubContext } from "./context.ts";
-import { recordAdjustment, recordOne, recordUsage } from "./ledger/record.ts";
+import { countRecorded, recordAdjustment, recordOne, recordUsage } from "./ledger/record.ts";
 import { resetFeatureUsage } from "./ledger/resets.ts";
 import { featureUsage, meterUsage, usage } from "./ledger/usage.ts";
 import { batchStats, stats } from "./ledger/stats.ts";
@@ -18,7 +18,7 @@ import type {
   UsageResult,
 } from "./ledger/types.ts";
 
-export { recordUsage, featureUsage, meterUsage };
+export { recordUsage, countRecorded, featureUsage, meterUsage };
 export { closePeriod, type ClosePeriodInput } from "../store/ledger/closed-periods.ts";
 export { MAX_BATCH } from "./ledger/input.ts";
 export type * from "./ledger/types.ts";
@@ -65,10 +65,15 @@ export interface LedgerApi {
 
 /** Builds the ledger's slice of the hub from a context. */
 export function createLedger(ctx: HubContext): LedgerApi {
+  const counted = async <T extends RecordResult | RecordResult[]>(write: Promise<T>): Promise<T> => {
+    const results = await write;
+    countRecorded(ctx, Array.isArray(results) ? results : [results]);
+    return results;
+  };
   return {
-    record: (input) => ctx.store.transaction((tx) => recordOne(tx, ctx, input)),
-    recordBatch: (inputs) => ctx.store.transaction((tx) => recordUsage(tx, ctx, inputs)),
-    adjust: (input) => ctx.store.transaction((tx) => recordAdjustment(tx, ctx, input)),
+    record: (input) => counted(ctx.store.transaction((tx) => recordOne(tx, ctx, input))),
+    recordBatch: (inputs) => counted(ctx.store.transaction((tx) => recordUsage(tx, ctx, inputs))),
+    adjust: (input) => counted(ctx.store.transaction((tx) => recordAdjustment(tx, ctx, input))),
     resetUsage: (customerId, feature, options) => ctx.store.transaction((tx) => resetFeatureUsage(tx, ctx, customerId, feature, options)),
     usage: (query) => usage(ctx.store, ctx, query),
     stats: (query) => stats(ctx.store, ctx, query),

@@ -10,7 +10,8 @@ import type { HubContext } from "./context.ts";
 import { dateSchema, parseCustomerId } from "./customer-input.ts";
 import type { EntitlementCache } from "./entitlement-cache.ts";
 
-const adjustmentInputSchema = z
+/** What `adjustLimit` accepts (also the body of `POST /v1/customers/:id/adjustments`). */
+export const adjustmentInputSchema = z
   .strictObject({
     /** Your idempotency key, unique per customer ("spring-promo-2026"): a retry is not granted twice. */
     id: z.string().min(1).max(255),

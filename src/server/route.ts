@@ -1,8 +1,9 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
-import { BillingError } from "../core/errors.ts";
+import type { BillingError } from "../core/errors.ts";
 import { zodToBillingError } from "../core/validation.ts";
 import type { Access } from "./auth.ts";
+import { parseJsonBody } from "./json-body.ts";
 
 export type Method = "get" | "post" | "put" | "patch" | "delete";
 
@@ -26,8 +27,14 @@ export interface RouteSpec<B extends z.ZodType | undefined = z.ZodType | undefin
   tag: string;
   body?: B;
   query?: Q;
-  /** Status for a successful answer (default 200). */
+  /** Status for a successful answer (default 200); a handler may also return its own Response. */
   status?: 200 | 201 | 202;
+  /**
+   * How a body that breaks `body` is reported; by default VALIDATION_FAILED naming the field.
+   * Routes in front of a hub call that has its own error codes for bad input (the ledger's
+   * INVALID_USAGE / INVALID_AMOUNT) pass that area's mapping, so HTTP and library answer alike.
+   */
+  invalid?: (error: z.ZodError, input: unknown) => BillingError;
   handler(input: RouteInput<Out<B>, Out<Q>>): Promise<unknown>;
 }
 
@@ -38,16 +45,6 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends z.Z
   return spec as unknown as RouteSpec;
 }
 
-async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "") throw new BillingError("VALIDATION_FAILED", "Request body is empty; send a JSON object", { field: "body" });
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new BillingError("VALIDATION_FAILED", `Request body is not valid JSON: ${(error as Error).message}`, { field: "body" });
-  }
-}
-
 /** Registers routes on the app: validates body and query with their zod schemas, then runs the handler. */
 export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], authorize: (c: Context<AppEnv>, access: RouteSpec["access"]) => void): void {
   for (const spec of routes) {
@@ -55,8 +52,9 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], aut
       authorize(c, spec.access);
       let body: unknown;
       if (spec.body) {
-        const parsed = spec.body.safeParse(await readJsonBody(c));
-        if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED");
+        const input = parseJsonBody(await c.req.text());
+        const parsed = spec.body.safeParse(input);
+        if (!parsed.success) throw spec.invalid ? spec.invalid(parsed.error, input) : zodToBillingError(parsed.error, "VALIDATION_FAILED");
         body = parsed.data;
       }
       let query: unknown;

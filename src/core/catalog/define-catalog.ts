@@ -2,6 +2,7 @@ import { canonicalDecimal } from "../decimal.ts";
 import { BillingError, listKeys } from "../errors.ts";
 import { normalizeCurrency } from "../money.ts";
 import { zodToBillingError } from "../validation.ts";
+import type { Charge } from "../pricing/charge-schema.ts";
 import { preparePlan, type PreparedPlan } from "../pricing/prepare-plan.ts";
 import {
   catalogSchema,
@@ -31,6 +32,8 @@ export interface Plan {
   readonly description: string | undefined;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly grants: Readonly<Record<string, Grant>>;
+  /** The plan's charges as declared (validated, decimals canonical): plain data to show or serialize. */
+  readonly charges: readonly Charge[];
   /** The plan's charges and minimum commitment, validated and parsed for `mapUsageToLineItems`. */
   readonly pricing: PreparedPlan;
   /** Provider prices (Stripe lookup keys, Flowglad price slugs) whose subscribers are on this plan. */
@@ -103,7 +106,7 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
     { path: `catalog.plans.${key}` },
   );
   const providerPrices = { stripe: plan.providerPrices?.stripe ?? [], flowglad: plan.providerPrices?.flowglad ?? [] };
-  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, pricing, providerPrices };
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices };
 }
 
 /** A provider price may put subscribers on one plan only, or a subscription's plan would be a guess. */

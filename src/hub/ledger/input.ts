@@ -2,7 +2,7 @@ import { z } from "zod";
 import { requireMeter, type Catalog, type Meter } from "../../core/catalog/index.ts";
 import { neg, parseDecimal, sign, toDecimalString, type Decimal } from "../../core/decimal.ts";
 import { BillingError, isBillingError, type BillingErrorCode } from "../../core/errors.ts";
-import { issuePath } from "../../core/validation.ts";
+import { issuePath, zodToBillingError } from "../../core/validation.ts";
 import type { UsageKind } from "./types.ts";
 
 /** Most events one call may record: one round trip's worth, and what the service accepts in one body. */
@@ -58,8 +58,10 @@ const common = {
   properties: propertiesSchema.optional(),
 };
 
-const usageSchema = z.strictObject({ ...common, kind: z.enum(["usage", "correction"]).optional(), reason: text(500).optional() });
-const adjustmentSchema = z.strictObject({ ...common, kind: z.enum(["refund", "bonus"]), reason: text(500) });
+/** The shape of one usage event (`record`, `recordBatch`); the catalog and the amounts are checked after it. */
+export const usageEventSchema = z.strictObject({ ...common, kind: z.enum(["usage", "correction"]).optional(), reason: text(500).optional() });
+/** The shape of one refund or bonus (`adjust`). */
+export const adjustmentEventSchema = z.strictObject({ ...common, kind: z.enum(["refund", "bonus"]), reason: text(500) });
 
 function fieldOf(prefix: string, name: string): string {
   return prefix === "" ? name : `${prefix}.${name}`;
@@ -141,16 +143,22 @@ function timestampOf(raw: Date | string | undefined, now: Date, field: string): 
   return { at, given: true };
 }
 
-function normalize(catalog: Catalog, now: Date, schema: typeof usageSchema | typeof adjustmentSchema, input: unknown, index: number, prefix: string): NormalizedEvent | ItemError[] {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    return parsed.error.issues.map((issue) => ({
+/** One item's schema problems; an unknown key is named itself, and quantity problems are INVALID_AMOUNT. */
+function schemaErrors(issues: readonly z.core.$ZodIssue[], index: number, prefix: string): ItemError[] {
+  return issues.map((issue) => {
+    const path = issue.code === "unrecognized_keys" && issue.keys.length === 1 ? [...issue.path, ...issue.keys] : issue.path;
+    return {
       index,
-      field: issuePath(issue.path, prefix || undefined) || prefix,
-      code: issue.path[0] === "quantity" ? "INVALID_AMOUNT" : "INVALID_USAGE",
+      field: issuePath(path, prefix || undefined) || prefix,
+      code: path[0] === "quantity" ? "INVALID_AMOUNT" : "INVALID_USAGE",
       message: issue.message,
-    }));
-  }
+    };
+  });
+}
+
+function normalize(catalog: Catalog, now: Date, schema: typeof usageEventSchema | typeof adjustmentEventSchema, input: unknown, index: number, prefix: string): NormalizedEvent | ItemError[] {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) return schemaErrors(parsed.error.issues, index, prefix);
   const item = parsed.data;
   try {
     const meter = requireMeter(catalog, item.meter, fieldOf(prefix, "meter"));
@@ -193,12 +201,12 @@ function normalize(catalog: Catalog, now: Date, schema: typeof usageSchema | typ
 
 /** Checks and canonicalizes usage inputs; `prefix(i)` names item i in error fields ("events.3"). */
 export function normalizeUsageInputs(catalog: Catalog, now: Date, inputs: readonly unknown[], prefix: (index: number) => string): NormalizedEvent[] {
-  return collect(inputs.map((input, index) => normalize(catalog, now, usageSchema, input, index, prefix(index))));
+  return collect(inputs.map((input, index) => normalize(catalog, now, usageEventSchema, input, index, prefix(index))));
 }
 
 /** Checks and canonicalizes one refund or bonus. */
 export function normalizeAdjustment(catalog: Catalog, now: Date, input: unknown): NormalizedEvent {
-  return collect([normalize(catalog, now, adjustmentSchema, input, 0, "")])[0]!;
+  return collect([normalize(catalog, now, adjustmentEventSchema, input, 0, "")])[0]!;
 }
 
 function collect(results: Array<NormalizedEvent | ItemError[]>): NormalizedEvent[] {
@@ -215,6 +223,32 @@ export function itemErrors(errors: ItemError[], total: number): BillingError {
   const first = errors[0]!;
   const message = total === 1 && errors.length === 1 ? first.message : `${errors.length} problem(s) in ${total} event(s), nothing was recorded; first ${first.field}: ${first.message}`;
   return new BillingError(first.code, message, { field: first.field, details: { items: errors } });
+}
+
+/** What a raw input is meant to be: one event (`record`), one refund or bonus (`adjust`), or `{ events }` (`recordBatch`). */
+export type UsageInputShape = "event" | "adjustment" | "batch";
+
+/**
+ * The error `record`, `adjust` or `recordBatch` throws for a raw input, for callers that checked
+ * its shape with `usageEventSchema` first and found it wrong (the REST routes): every item is
+ * checked the ledger's way, against the catalog too, so the caller gets the same code, fields and
+ * `details.items` as from the hub call. `schemaError` is the first check's own failure, used when
+ * only the envelope around the events is wrong.
+ *
+ * @example
+ * const parsed = usageEventSchema.safeParse(body);
+ * if (!parsed.success) throw usageInputError(hub.catalog, hub.now(), body, "event", parsed.error);
+ */
+export function usageInputError(catalog: Catalog, now: Date, input: unknown, shape: UsageInputShape, schemaError: z.ZodError): BillingError {
+  try {
+    if (shape === "batch") normalizeUsageInputs(catalog, now, checkBatch((input as { events?: unknown }).events), (index) => `events.${index}`);
+    else if (shape === "adjustment") normalizeAdjustment(catalog, now, input);
+    else normalizeUsageInputs(catalog, now, [input], () => "");
+  } catch (error) {
+    if (isBillingError(error)) return error;
+    throw error;
+  }
+  return zodToBillingError(schemaError, "INVALID_USAGE");
 }
 
 /** Checks the size of a batch before anything else. */

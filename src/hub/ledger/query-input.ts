@@ -20,7 +20,7 @@ export const filterSchema = z
   .record(z.string().min(1).max(128).refine(noNul, "must not contain a NUL character"), z.string().refine(noNul, "must not contain a NUL character"))
   .refine((filter) => Object.keys(filter).length <= 20, "may hold at most 20 properties");
 
-export const atSchema = z.date().optional();
+export const atSchema = dateLike.optional();
 
 /** Parses a window input into a spec; `fallback` when none is given. */
 export function windowSpecOf(input: WindowInput | undefined, fallback: WindowSpec): WindowSpec {

@@ -126,6 +126,19 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
 }
 
 /**
+ * Counts usage events at `/metrics` (`billhub_usage_events_total{outcome="created"|"duplicate"}`).
+ * Call it once the transaction that wrote them has committed: a call that rolled back (a refused
+ * batch, a refused consume) recorded nothing and counts nothing.
+ *
+ * @example
+ * countRecorded(ctx, await ctx.store.transaction((tx) => recordUsage(tx, ctx, inputs)));
+ */
+export function countRecorded(ctx: HubContext, results: ReadonlyArray<{ status: RecordResult["status"] | "refused" }>): void {
+  const counter = ctx.metrics.counter("billhub_usage_events_total", "Usage events recorded (created) and retries answered as duplicates");
+  for (const { status } of results) if (status !== "refused") counter.inc({ outcome: status });
+}
+
+/**
  * The whole record path on a transaction the caller holds: validation against the catalog, the
  * customer and closed-period checks, idempotency, the ledger insert and the outbox rows.
  * Results come in input order. When it refuses the call (a BillingError), it has left nothing

@@ -8,7 +8,7 @@ import { parseWith } from "../../core/validation.ts";
 import { queryUsageBuckets, type BucketRow } from "../../store/ledger/aggregate.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
-import { customerIdSchema, filterSchema, loadCycles, windowInputSchema } from "./query-input.ts";
+import { customerIdSchema, dateLike, filterSchema, loadCycles, windowInputSchema } from "./query-input.ts";
 import type { BatchStatsQuery, Stats, StatsQuery } from "./types.ts";
 
 /** Decimal places of `average`; bucket values themselves stay exact. */
@@ -18,12 +18,13 @@ const MAX_CELLS = 100_000;
 
 const common = {
   window: windowInputSchema.optional(),
-  at: z.date().optional(),
+  at: dateLike.optional(),
   groupBy: z.enum(BUCKET_UNITS),
   filter: filterSchema.optional(),
 };
 const statsSchema = z.strictObject({ customerId: customerIdSchema, meter: z.string(), ...common });
-const batchSchema = z.strictObject({
+/** What `batchStats` accepts (also the body of `POST /v1/usage/stats`). */
+export const batchStatsSchema = z.strictObject({
   customerIds: z.array(customerIdSchema).min(1).max(1000),
   meters: z.array(z.string()).min(1).max(50),
   ...common,
@@ -61,7 +62,7 @@ function summarize(customerId: string, meter: Meter, unit: BucketUnit, window: {
   };
 }
 
-type Common = Omit<z.output<typeof batchSchema>, "meters">;
+type Common = Omit<z.output<typeof batchStatsSchema>, "meters">;
 
 async function run(sql: Sql, ctx: HubContext, q: Common, meters: Meter[], customerField: (index: number) => string): Promise<Stats[]> {
   const cycles = await loadCycles(sql, q.customerIds, customerField);
@@ -99,7 +100,7 @@ export async function stats(sql: Sql, ctx: HubContext, query: StatsQuery): Promi
  * Each customer's named window is its own (billing periods differ per customer).
  */
 export async function batchStats(sql: Sql, ctx: HubContext, query: BatchStatsQuery): Promise<Stats[]> {
-  const q = parseWith(batchSchema, query, "VALIDATION_FAILED");
+  const q = parseWith(batchStatsSchema, query, "VALIDATION_FAILED");
   const meters = [...new Set(q.meters)].map((key) => requireMeter(ctx.catalog, key, `meters.${q.meters.indexOf(key)}`));
   return run(sql, ctx, q, meters, (index) => `customerIds.${index}`);
 }

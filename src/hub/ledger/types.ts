@@ -57,8 +57,8 @@ export interface UsageQuery {
   feature?: string;
   /** Defaults to the feature's reset window, or to the billing period for a meter. */
   window?: WindowInput;
-  /** The moment the named window is taken at; defaults to now. */
-  at?: Date;
+  /** The moment the named window is taken at (a Date or an ISO 8601 string with a zone); defaults to now. */
+  at?: Date | string;
   /** Only events whose property has exactly this text value (`properties ->> key`). */
   filter?: Record<string, string>;
 }
@@ -79,7 +79,7 @@ export interface StatsQuery {
   customerId: string;
   meter: string;
   window?: WindowInput;
-  at?: Date;
+  at?: Date | string;
   groupBy: StatsGroupBy;
   filter?: Record<string, string>;
 }
@@ -88,7 +88,7 @@ export interface BatchStatsQuery {
   customerIds: string[];
   meters: string[];
   window?: WindowInput;
-  at?: Date;
+  at?: Date | string;
   groupBy: StatsGroupBy;
   filter?: Record<string, string>;
 }

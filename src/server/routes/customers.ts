@@ -1,0 +1,125 @@
+import { z } from "zod";
+import type { Hub } from "../../hub.ts";
+import { customerFieldsSchema } from "../../hub/customer-input.ts";
+import { adjustmentInputSchema } from "../../hub/limit-adjustments.ts";
+import { route, type RouteSpec } from "../route.ts";
+import { flag, keyList } from "./query.ts";
+
+const TAG = "customers";
+
+const assignSchema = z.strictObject({
+  plan: z.string().min(1).max(128),
+  /** One of the plan's variants ("starter"); null or omitted for none. */
+  variant: z.string().min(1).max(128).nullable().optional(),
+});
+
+/** Feature key → `true`/`false` for a flag, a limit (number or decimal string) or null for unlimited. */
+const overridesSchema = z.record(z.string().min(1).max(128), z.union([z.boolean(), z.number(), z.string().max(64), z.null()]));
+
+/**
+ * Customers, their plan, overrides, limit adjustments and synced subscriptions. Answers are the
+ * hub's own return values as JSON (dates as ISO 8601 strings).
+ */
+export function customerRoutes(hub: Hub): RouteSpec[] {
+  return [
+    route({
+      method: "put",
+      path: "/v1/customers/:id",
+      access: "write",
+      tag: TAG,
+      summary: "Create the customer (201) or update the fields given (200); providerIds and metadata merge key by key, null removes a key",
+      body: customerFieldsSchema,
+      status: 201,
+      handler: async ({ body, params, c }) => {
+        const result = await hub.upsertCustomer({ ...body, id: params.id! });
+        return c.json(result, result.created ? 201 : 200);
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id",
+      access: "read",
+      tag: TAG,
+      summary: "The customer, with the plan in force",
+      handler: ({ params }) => hub.getCustomer(params.id!),
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/plan",
+      access: "write",
+      tag: TAG,
+      summary: "Put the customer on a plan, optionally on one of its variants",
+      body: assignSchema,
+      handler: ({ body, params }) => hub.assign(params.id!, body.plan, { variant: body.variant ?? null }),
+    }),
+    route({
+      method: "delete",
+      path: "/v1/customers/:id/plan",
+      access: "write",
+      tag: TAG,
+      summary: "Return the customer to the catalog's default plan",
+      handler: ({ params }) => hub.unassign(params.id!),
+    }),
+    route({
+      method: "patch",
+      path: "/v1/customers/:id/overrides",
+      access: "write",
+      tag: TAG,
+      summary: "Set the customer's own grant for the features named in the body (others keep theirs); answers every override the customer has",
+      body: overridesSchema,
+      handler: async ({ body, params }) => ({ overrides: await hub.override(params.id!, body) }),
+    }),
+    route({
+      method: "delete",
+      path: "/v1/customers/:id/overrides",
+      access: "write",
+      tag: TAG,
+      summary: "Remove the customer's overrides, or only those of `features=api,sso`; answers those left",
+      query: z.strictObject({ features: keyList.optional() }),
+      handler: async ({ query, params }) => ({ overrides: await hub.clearOverride(params.id!, query.features) }),
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/adjustments",
+      access: "write",
+      tag: TAG,
+      summary: "Grant (positive amount) or deduct (negative) part of a feature's limit for a time; 201 when created, 200 for a retry with the same id and content",
+      body: adjustmentInputSchema,
+      status: 201,
+      handler: async ({ body, params, c }) => {
+        const result = await hub.adjustLimit(params.id!, body);
+        return c.json(result, result.status === "created" ? 201 : 200);
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id/adjustments",
+      access: "read",
+      tag: TAG,
+      summary: "The customer's limit adjustments (ended ones with includeEnded=true)",
+      query: z.strictObject({ feature: z.string().min(1).max(128).optional(), includeEnded: flag.optional() }),
+      handler: async ({ query, params }) => ({
+        adjustments: await hub.listAdjustments(params.id!, {
+          ...(query.feature === undefined ? {} : { feature: query.feature }),
+          includeEnded: query.includeEnded ?? false,
+        }),
+      }),
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/adjustments/:adjustmentId/end",
+      access: "write",
+      tag: TAG,
+      summary: "End a limit adjustment now (it is kept, and stops counting at once)",
+      handler: ({ params }) => hub.endAdjustment(params.id!, params.adjustmentId!),
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id/subscriptions",
+      access: "read",
+      tag: TAG,
+      summary: "The customer's provider subscriptions as last synced by webhooks",
+      handler: async ({ params }) => ({ subscriptions: await hub.providerSubscriptions((await hub.getCustomer(params.id!)).id) }),
+    }),
+  ];
+}
