@@ -1,4 +1,5 @@
 import { serve, type ServerType } from "@hono/node-server";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Hub } from "../hub.ts";
 import { createApp } from "./app.ts";
@@ -8,7 +9,10 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:8787 */
   url: string;
   port: number;
-  /** Stops accepting connections, lets in-flight requests finish, then closes the hub. */
+  /**
+   * Stops accepting connections at once, lets requests in flight finish (their connections then
+   * close), stops the catalog sync, then closes the hub.
+   */
   close(): Promise<void>;
 }
 
@@ -23,19 +27,31 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
     const s = serve({ fetch: app.fetch, port: options.port ?? hub.config.server.port, hostname: host }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  // Responses not yet sent when shutdown begins (and any request still arriving on an open
+  // keep-alive connection) answer with `Connection: close`, so their connections end with them
+  // instead of idling until the keep-alive timeout and holding the shutdown up.
+  const pending = new Set<ServerResponse>();
+  let closing: Promise<void> | undefined;
+  const http = server as Server;
+  http.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    if (closing !== undefined && !response.headersSent) response.setHeader("connection", "close");
+    pending.add(response);
+    response.once("close", () => pending.delete(response));
+  });
   const interval = hub.config.flowglad?.catalogSyncIntervalMs ?? 0;
   const sync = interval > 0 ? startCatalogSync(hub, interval, options.log ?? console.error) : undefined;
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
     close() {
       closing ??= (async () => {
-        await sync?.stop();
-        await new Promise<void>((resolve, reject) => {
-          server.close((error) => (error ? reject(error) : resolve()));
-          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        const stopped = new Promise<void>((resolve, reject) => {
+          http.close((error) => (error ? reject(error) : resolve()));
+          http.closeIdleConnections();
         });
+        for (const response of pending) if (!response.headersSent) response.setHeader("connection", "close");
+        await sync?.stop();
+        await stopped;
         await hub.close();
       })();
       return closing;
