@@ -167,8 +167,8 @@ describe(`refused records write nothing (${driverName})`, () => {
     await refused({ ...base, properties }, "INVALID_USAGE", field);
   });
 
-  it("refuses a misspelt option instead of ignoring it", async () => {
-    await refused({ ...base, quantiy: 1 }, "INVALID_USAGE", "");
+  it("refuses a misspelt option instead of ignoring it, naming it", async () => {
+    await refused({ ...base, quantiy: 1 }, "INVALID_USAGE", "quantiy");
   });
 
   it("refuses a correction without a reason", async () => {
