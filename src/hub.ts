@@ -6,6 +6,7 @@ import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
 import { createEntitlementResolver } from "./hub/entitlement-resolver.ts";
 import { createEntitlementsApi, type EntitlementsApi } from "./hub/entitlements.ts";
+import { createInvoicesApi, type InvoicesApi } from "./hub/invoices.ts";
 import { createLedger, type LedgerApi } from "./hub/ledger.ts";
 import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
@@ -34,7 +35,7 @@ export interface HubOptions {
   onInvoiceCreated?: InvoiceCreatedHandler;
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, InvoicesApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -79,6 +80,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createCustomersApi(ctx, cache),
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
+    ...createInvoicesApi(ctx),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated: options.onInvoiceCreated }),
     config: ctx.config,
     store: ctx.store,
