@@ -45,7 +45,7 @@ export function createInvoicesApi(ctx: HubContext): InvoicesApi {
   return {
     previewInvoice: (customerId, options) => previewInvoice(ctx, customerId, options),
 
-    runInvoices: (input) => runInvoices(ctx, parseWith(runInputSchema, input, "VALIDATION_FAILED")),
+    runInvoices: async (input) => runInvoices(ctx, parseWith(runInputSchema, input, "VALIDATION_FAILED")),
 
     async listInvoices(filter) {
       const parsed = parseWith(listFilterSchema, filter, "VALIDATION_FAILED", "filter");
