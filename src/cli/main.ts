@@ -1,12 +1,13 @@
 import { BillingError } from "../core/errors.ts";
 import type { Command } from "./command.ts";
+import { invoiceCommand } from "./commands/invoice.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { processIo, type Io } from "./io.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
@@ -54,7 +55,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 1;
   }
   if (help) {
-    io.out(command.help);
+    io.out((args[0] === undefined ? undefined : command.subcommandHelp?.(args[0])) ?? command.help);
     return 0;
   }
   try {

@@ -70,5 +70,5 @@ export async function setCreatedAt(sql: Sql, id: string, at: string): Promise<vo
 
 /** Records usage with a transaction id derived from the customer, meter and timestamp. */
 export async function use(hub: Hub, customerId: string, meter: string, quantity: number | string, timestamp: string, extra: Record<string, unknown> = {}) {
-  return hub.record({ customerId, meter, quantity, timestamp, transactionId: `${customerId}:${meter}:${timestamp}:${quantity}`, ...extra });
+  return hub.record({ customerId, meter, quantity, timestamp, transactionId: `${customerId}:${meter}:${timestamp}:${quantity}`.replaceAll(/\s/g, "_"), ...extra });
 }
