@@ -25,18 +25,24 @@ export interface Bounds {
  * `last` breaks a tie on the timestamp by the greater transaction id (bytewise, so every database
  * and driver gives the same answer).
  */
-function aggregateSql(aggregation: Aggregation, propertyParam: string): string {
+function aggregateSql(aggregation: Aggregation, propertyParam: string, only?: string): string {
+  // `only` narrows the rows the aggregate reads (a meter's rows when one scan serves several meters).
+  const where = (condition?: string) => {
+    const parts = [condition, only].filter((part) => part !== undefined);
+    return parts.length === 0 ? "" : ` FILTER (WHERE ${parts.join(" AND ")})`;
+  };
+  const measured = "e.kind IN ('usage', 'correction')";
   switch (aggregation) {
     case "sum":
-      return "COALESCE(sum(e.quantity), 0)";
+      return `COALESCE(sum(e.quantity)${where()}, 0)`;
     case "count":
-      return "COALESCE(sum(CASE WHEN e.kind = 'usage' THEN 1 ELSE e.quantity END), 0)";
+      return `COALESCE(sum(CASE WHEN e.kind = 'usage' THEN 1 ELSE e.quantity END)${where()}, 0)`;
     case "max":
-      return "COALESCE(max(e.quantity) FILTER (WHERE e.kind IN ('usage', 'correction')), 0)";
+      return `COALESCE(max(e.quantity)${where(measured)}, 0)`;
     case "last":
-      return `COALESCE((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.transaction_id COLLATE "C" DESC) FILTER (WHERE e.kind IN ('usage', 'correction')))[1], 0)`;
+      return `COALESCE((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.transaction_id COLLATE "C" DESC)${where(measured)})[1], 0)`;
     case "unique_count":
-      return `count(DISTINCT e.properties ->> ${propertyParam}) FILTER (WHERE e.kind IN ('usage', 'correction'))`;
+      return `count(DISTINCT e.properties ->> ${propertyParam})${where(measured)}`;
     default: {
       const unknown: never = aggregation;
       throw new Error(`unknown aggregation ${String(unknown)}`);
@@ -191,14 +197,31 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
       ? ""
       : ` AND EXISTS (SELECT 1 FROM usage_outbox o WHERE o.transaction_id = e.transaction_id AND o.provider = ${param(q.deadAt.provider)}
              AND o.status = 'dead' AND starts_with(o.last_error, ${param(q.deadAt.errorCode)}))`;
-  const selects = meterGroups(q.meters).map((group) => {
-    const property = group.aggregation === "unique_count" ? `${param(group.property)}::text` : "NULL";
-    return `SELECT e.customer_id, e.meter, (${aggregateSql(group.aggregation, property)})::text AS value
-      FROM ${SCOPED_EVENTS}
-      WHERE e.meter = ANY(${param(group.keys)}::text[])${dead}
-      GROUP BY e.customer_id, e.meter`;
-  });
-  const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(selects.join("\nUNION ALL\n"), params);
+  // One index range scan per customer (a LATERAL subquery, so the plan holds whatever the table's
+  // statistics say: a freshly loaded ledger has none, and a join would then scan it all), and
+  // every meter aggregated from that one scan, each over its own rows.
+  const groups = meterGroups(q.meters);
+  const value =
+    groups.length === 1
+      ? aggregateSql(groups[0]!.aggregation, groups[0]!.aggregation === "unique_count" ? `${param(groups[0]!.property)}::text` : "NULL")
+      : `CASE ${groups
+          .map((group) => {
+            const keys = `${param(group.keys)}::text[]`;
+            const property = group.aggregation === "unique_count" ? `${param(group.property)}::text` : "NULL";
+            return `WHEN e.meter = ANY(${keys}) THEN (${aggregateSql(group.aggregation, property, `e.meter = ANY(${keys})`)})::text`;
+          })
+          .join(" ")} END`;
+  const select = `SELECT e.meter, (${value})::text AS value
+        FROM usage_events e
+       WHERE e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at
+         AND e.meter = ANY(${param(q.meters.map((meter) => meter.key))}::text[])${dead}
+       GROUP BY e.meter`;
+  const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(
+    `SELECT c.customer_id, a.meter, a.value
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
+      CROSS JOIN LATERAL (${select}) a`,
+    params,
+  );
   return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, value: canonicalDecimal(row.value) }));
 }
 
@@ -217,10 +240,12 @@ export interface EventValueRow {
 export async function queryEventValues(sql: Sql, q: { scopes: CustomerScopes; meters: readonly string[] }): Promise<EventValueRow[]> {
   if (q.scopes.length === 0 || q.meters.length === 0) return [];
   const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(
-    `SELECT e.customer_id, e.meter, e.quantity::text AS value
-       FROM ${SCOPED_EVENTS}
-      WHERE e.meter = ANY($4::text[])
-      ORDER BY e.customer_id, e.meter, e.occurred_at, e.transaction_id COLLATE "C"`,
+    `SELECT c.customer_id, e.meter, e.quantity::text AS value
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
+      CROSS JOIN LATERAL (
+        SELECT e.meter, e.quantity, e.occurred_at, e.transaction_id FROM usage_events e
+         WHERE e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at AND e.meter = ANY($4::text[])) e
+      ORDER BY c.customer_id, e.meter, e.occurred_at, e.transaction_id COLLATE "C"`,
     [...scopeParams(q.scopes), q.meters],
   );
   return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, value: row.value }));
