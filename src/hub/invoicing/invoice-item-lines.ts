@@ -53,7 +53,8 @@ export async function invoiceItemLines(
   settings: InvoiceItemSettings,
   resolvers: PriceResolvers,
 ): Promise<{ plan: Plan; currency: string; lines: ItemLine[] }> {
-  const outcome = (await priceInvoices(tx, ctx, [target], resolvers)).get(target.customer.id)!;
+  // A Stripe invoice is priced with Stripe's prices, whichever provider the customer's usage goes to.
+  const outcome = (await priceInvoices(tx, ctx, [{ ...target, priceProvider: "stripe" }], resolvers)).get(target.customer.id)!;
   if (!outcome.ok) throw outcome.error;
   const { plan, invoice, usage } = outcome;
   const charges = itemCharges(ctx, plan, settings);

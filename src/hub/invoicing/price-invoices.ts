@@ -15,6 +15,8 @@ import type { PriceResolvers } from "./price-resolvers.ts";
 export interface InvoiceTarget {
   customer: CustomerRecord;
   period: InvoicePeriod;
+  /** Whose synced prices a lookup key means; default: the customer's primary provider (none for manual). */
+  priceProvider?: "stripe" | "flowglad";
 }
 
 export type PricingOutcome =
@@ -120,7 +122,8 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
       }
       const provider = ctx.providers.routeFor(customer.id).primary.id;
       const needsPrices = plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
-      const resolvePrice = needsPrices ? await resolvers.forPeriod(sql, period, provider === "manual" ? undefined : provider) : undefined;
+      const priceProvider = target.priceProvider ?? (provider === "manual" ? undefined : provider);
+      const resolvePrice = needsPrices ? await resolvers.forPeriod(sql, period, priceProvider) : undefined;
       const priced = mapUsageToLineItems(plan.pricing, usage, resolvePrice === undefined ? {} : { resolvePrice });
       const invoice: PricedInvoice = {
         customerId: customer.id,

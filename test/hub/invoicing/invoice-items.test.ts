@@ -6,7 +6,7 @@ import { customer, invoicingHub, INVOICING_CATALOG, use } from "../../support/in
 import { createStripeStandIn } from "../../support/msw/stripe.ts";
 import { stripeObject } from "../../support/stripe-events.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
-import { answer, STRIPE_WEBHOOK_SECRET, stripeRequest } from "../../support/webhooks.ts";
+import { answer, STRIPE_WEBHOOK_SECRET, stripePrice, stripeRequest } from "../../support/webhooks.ts";
 
 const clock = { now: new Date("2026-11-01T01:00:00.000Z") };
 const stripe = createStripeStandIn({ now: () => clock.now });
@@ -159,6 +159,17 @@ describe(`Stripe invoice-items billing on invoice.created (${driverName})`, () =
       ["api:too_old", 500],
     ]);
     expect(stripe.invoiceItems("in_delta_oct")[1]).toMatchObject({ description: "API calls: 1000 units older than 35 days that Stripe's meter could not take" });
+  });
+
+  it("prices a plan whose charges take Stripe prices by lookup key with the price in effect at the period's end", async () => {
+    const price = stripePrice({ id: "price_api_v2", unit_amount_decimal: "0.4", created: OCT_START + 86_400 });
+    expect((await answer(await hub.webhooks.stripe(stripeRequest("price.created", price, { id: "evt_price_v2", created: new Date((OCT_START + 86_400) * 1000), signedAt: clock.now })))).body).toMatchObject({ outcome: "applied" });
+    await customer(hub, "zeta", { plan: "metered", stripe: "cus_zeta" });
+    await use(hub, "zeta", "api_calls", 5000, "2026-10-10T00:00:00Z");
+    for (let i = 0; i < 120; i += 1) await use(hub, "zeta", "requests", 1, `2026-10-11T00:${String(Math.floor(i / 60)).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}Z`);
+    await deliver(draftInvoice("in_zeta_oct", "cus_zeta"), "evt_zeta_created");
+    // API calls go through Stripe's meter at Stripe's price; requests (not sent to Stripe) are billed here.
+    expect(lines("in_zeta_oct")).toEqual([["requests", 400]]);
   });
 
   it("answers 5xx for an invoice of a Stripe customer billhub does not know, so Stripe redelivers it once linked", async () => {
