@@ -6,6 +6,8 @@ import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
 import { createEntitlementResolver } from "./hub/entitlement-resolver.ts";
 import { createEntitlementsApi, type EntitlementsApi } from "./hub/entitlements.ts";
+import { createInvoicesApi, type InvoicesApi } from "./hub/invoices.ts";
+import { createInvoiceItemsBilling, invoiceItemSettings } from "./hub/invoicing/invoice-items.ts";
 import { createLedger, type LedgerApi } from "./hub/ledger.ts";
 import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
@@ -28,13 +30,14 @@ export interface HubOptions {
   /** Provider SDK clients to use instead of building them from config (e.g. with a custom HTTP client). */
   clients?: ProviderRegistryOptions["clients"];
   /**
-   * Receives each Stripe `invoice.created` event (a draft invoice) for invoice-items billing.
-   * Must be idempotent by invoice id; without it the events are logged `unhandled`.
+   * Receives each Stripe `invoice.created` event (a draft invoice) for invoice-items billing of
+   * your own; with `stripe.invoiceItems.enabled` it runs after billhub's. Must be idempotent by
+   * invoice id; without any handler the events are logged `unhandled`.
    */
   onInvoiceCreated?: InvoiceCreatedHandler;
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, InvoicesApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -49,6 +52,15 @@ export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, Entit
   close(): Promise<void>;
 }
 
+/** Invoice-items billing first (when configured), then the caller's own handler. */
+function bothHandlers(first: InvoiceCreatedHandler | undefined, second: InvoiceCreatedHandler | undefined): InvoiceCreatedHandler | undefined {
+  if (first === undefined || second === undefined) return first ?? second;
+  return async (event) => {
+    await first(event);
+    await second(event);
+  };
+}
+
 /**
  * Builds a hub from config: opens the store (PostgreSQL when `store.url` is set, embedded PGlite
  * otherwise), applies migrations and wires the areas together.
@@ -61,6 +73,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const config = parseConfig(input);
   const catalog = resolveCatalog(config.catalog);
   const now = options.now ?? (() => new Date());
+  const invoiceItems = invoiceItemSettings(config, catalog);
   const providers = createProviderRegistry(config, { now, ...(options.clients === undefined ? {} : { clients: options.clients }) });
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;
@@ -73,13 +86,15 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const ctx: HubContext = { config, store, catalog, now, metrics: createMetrics(), providers };
   const cache = createEntitlementCache({ ttlMs: config.cache.ttlMs, maxEntries: config.cache.maxEntries, now: ctx.now });
   const resolver = createEntitlementResolver(ctx, cache);
+  const onInvoiceCreated = bothHandlers(invoiceItems && createInvoiceItemsBilling(ctx, invoiceItems), options.onInvoiceCreated);
   let closed = false;
   return {
     ...createLedger(ctx),
     ...createCustomersApi(ctx, cache),
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
-    ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated: options.onInvoiceCreated }),
+    ...createInvoicesApi(ctx),
+    ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,

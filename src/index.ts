@@ -68,3 +68,8 @@ export type { PriceVersion } from "./store/webhooks/price-versions.ts";
 export type { SubscriptionRecord } from "./store/webhooks/provider-subscriptions.ts";
 export { planForSubscription, PLAN_METADATA_KEY, type PlanResolution, type SubscribedPrice } from "./core/catalog/index.ts";
 export type { ProviderObjects, ProviderObjectType } from "./providers/types.ts";
+export type { InvoicesApi, PreviewOptions, RunInvoicesInput, RunInvoicesResult } from "./hub/invoices.ts";
+export type { Invoice, InvoiceLine, InvoicePeriod, InvoiceSummary, PricedInvoice } from "./core/invoicing/invoice.ts";
+export { invoicesToCsv, INVOICE_CSV_COLUMNS } from "./core/invoicing/invoice-csv.ts";
+export { parseBillingMonth, billingPeriodEndingIn, type BillingMonth } from "./core/invoicing/billing-month.ts";
+export type { InvoiceItemsApi, NewInvoiceItem, ProviderInvoiceItem } from "./providers/types.ts";

@@ -1,6 +1,8 @@
 import { loadConfig } from "../config/load.ts";
 import type { HubConfig, HubConfigInput } from "../config/schema.ts";
 import { createHub, type Hub, type HubOptions } from "../hub.ts";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { BillingError } from "../core/errors.ts";
 import type { Io } from "./io.ts";
 
 /** What every command receives: its own arguments (after the command name), the config file and output. */
@@ -19,6 +21,8 @@ export interface Command {
   summary: string;
   /** The full `billhub <name> --help` text. */
   help: string;
+  /** The help of a subcommand (`billhub invoice run --help`), for commands that have them. */
+  subcommandHelp?(name: string): string | undefined;
   /** Returns the process exit code. A BillingError thrown here prints as `CODE: message` and exits 1. */
   run(context: CommandContext): Promise<number>;
 }
@@ -41,4 +45,27 @@ export async function withHub<T>(
   } finally {
     await hub.close();
   }
+}
+
+type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Reads a command's `--options` strictly: an unknown option, a missing value or a stray argument
+ * is a VALIDATION_FAILED naming it, and the command's usage follows in the message.
+ *
+ * @example
+ * const { period } = commandOptions(context.args, { period: { type: "string" } }, HELP);
+ */
+export function commandOptions<O extends OptionSpecs>(args: string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new BillingError("VALIDATION_FAILED", `${(error as Error).message}\n\n${usage}`);
+  }
+}
+
+/** A required string option, or VALIDATION_FAILED naming it. */
+export function requireOption(value: string | boolean | undefined | (string | boolean)[], name: string, usage: string): string {
+  if (typeof value !== "string" || value === "") throw new BillingError("VALIDATION_FAILED", `--${name} is required\n\n${usage}`, { field: name });
+  return value;
 }

@@ -1,13 +1,14 @@
 import { BillingError } from "../core/errors.ts";
 import type { Command } from "./command.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { invoiceCommand } from "./commands/invoice.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { processIo, type Io } from "./io.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
@@ -55,7 +56,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 1;
   }
   if (help) {
-    io.out(command.help);
+    io.out((args[0] === undefined ? undefined : command.subcommandHelp?.(args[0])) ?? command.help);
     return 0;
   }
   try {

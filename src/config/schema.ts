@@ -46,6 +46,21 @@ const stripeMeterSchema = z.strictObject({
   decimalValues: z.boolean().default(false),
 }).refine((meter) => meter.customerPayloadKey !== meter.valuePayloadKey, { message: "customerPayloadKey and valuePayloadKey must differ", path: ["valuePayloadKey"] });
 
+/**
+ * Invoice-items billing: on `invoice.created` of a draft Stripe invoice, billhub adds the period's
+ * line items that Stripe's meters do not bill as invoice items (README, "Stripe invoice items").
+ */
+const stripeInvoiceItemsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /**
+   * Charge keys billed as invoice items (`minimum_commitment` names the commitment true-up).
+   * Default: every charge whose meter is not in `stripe.meters`, and the true-up.
+   */
+  charges: z.array(z.string().min(1)).optional(),
+  /** Also bill usage of meters in `stripe.meters` that Stripe refused as older than 35 days. */
+  tooOldUsage: z.boolean().default(true),
+});
+
 const stripeSchema = z.strictObject({
   secretKey: z.string().min(1),
   webhookSecret: z.string().min(1).optional(),
@@ -57,6 +72,7 @@ const stripeSchema = z.strictObject({
   mode: z.enum(["meter_events", "meter_event_stream"]).default("meter_events"),
   /** Catalog meter key → the Stripe meter that bills it. */
   meters: z.record(meterKey, stripeMeterSchema).default({}),
+  invoiceItems: stripeInvoiceItemsSchema.optional(),
 });
 
 const flowgladMeterSchema = z.union([

@@ -36,6 +36,40 @@ export interface BillingProvider {
    * null when the object no longer exists; throws BillingErrors (retryable ones for outages).
    */
   readObject?<T extends ProviderObjectType>(type: T, id: string): Promise<ProviderObjects[T] | null>;
+  /** Items on the provider's invoices, for providers that bill charges their meters cannot express (Stripe). */
+  invoiceItems?: InvoiceItemsApi;
+}
+
+/** An invoice item at the provider, as billhub reads it back. */
+export interface ProviderInvoiceItem {
+  id: string;
+  invoiceId: string | null;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, string>;
+}
+
+/** An invoice item to add to a draft invoice: one billhub line item, in whole minor units. */
+export interface NewInvoiceItem {
+  providerCustomerId: string;
+  invoiceId: string;
+  /** ISO 4217 code. */
+  currency: string;
+  amount: number;
+  description: string;
+  /** The usage period the line bills. */
+  period: { start: Date; end: Date };
+  metadata: Record<string, string>;
+  /** Derived from the invoice and the line, so a retried create adds nothing twice. */
+  idempotencyKey: string;
+}
+
+export interface InvoiceItemsApi {
+  /** Every item on the invoice (all pages). */
+  list(invoiceId: string): Promise<ProviderInvoiceItem[]>;
+  create(item: NewInvoiceItem): Promise<ProviderInvoiceItem>;
 }
 
 /**

@@ -9,6 +9,7 @@ import { catalogRoutes } from "./routes/catalog.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { entitlementRoutes } from "./routes/entitlements.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { invoiceRoutes } from "./routes/invoices.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -16,7 +17,15 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /** Every REST route of the service, in one list: mounted, validated and documented from it. */
 export function allRoutes(hub: Hub): RouteSpec[] {
-  return [...healthRoutes(hub), ...customerRoutes(hub), ...usageRoutes(hub), ...entitlementRoutes(hub), ...catalogRoutes(hub), ...webhookRoutes(hub)];
+  return [
+    ...healthRoutes(hub),
+    ...customerRoutes(hub),
+    ...usageRoutes(hub),
+    ...entitlementRoutes(hub),
+    ...invoiceRoutes(hub),
+    ...catalogRoutes(hub),
+    ...webhookRoutes(hub),
+  ];
 }
 
 /**

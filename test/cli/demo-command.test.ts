@@ -53,6 +53,16 @@ describe("billhub demo (as a process)", () => {
     expect(row(result.stdout, "acme", "models").slice(5)).toEqual(["2", "unlimited", "unlimited", expect.any(String)]);
     // A flag has no amount, usage or window: its blank cells fall away when the row is split.
     expect(row(result.stdout, "globex", "sso").slice(3)).toEqual(["no (FEATURE_NOT_GRANTED)", "off"]);
+
+    // Invoice previews of the month so far, the refund taken off Globex's API calls.
+    const invoices = result.stdout.slice(result.stdout.indexOf("Invoice previews"));
+    const line = (customer: string, label: string) => invoices.split("\n").find((l) => l.startsWith(`${customer} `) && l.includes(label))?.split(/\s{2,}/);
+    expect(invoices).toMatch(/Customer\s+Plan\s+Line\s+Quantity\s+Billable\s+Amount \(USD\)/);
+    expect(line("globex", "API calls beyond")?.slice(3)).toEqual(["22000", "12000", "12.00"]);
+    expect(line("globex", "Storage")?.slice(3)).toEqual(["250.5", "250.5", "0.06"]);
+    expect(line("globex", "Subtotal")?.slice(2)).toEqual(["Subtotal", "75.06"]);
+    expect(line("acme", "Subtotal")?.slice(2)).toEqual(["Subtotal", "1142.00"]);
+    expect(line("initech", "Subtotal")?.slice(2)).toEqual(["Subtotal", "0.00"]);
   });
 
   it("explains itself with --help and refuses an unknown option", async () => {
@@ -61,7 +71,7 @@ describe("billhub demo (as a process)", () => {
     expect((await billhub(["--help"], {})).stdout).toMatch(/demo\s+seed a sample catalog/);
     const unknown = await billhub(["demo", "--fast"], {});
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("Unknown option --fast.");
+    expect(unknown.stderr).toContain("VALIDATION_FAILED: Unknown option '--fast'");
   });
 });
 

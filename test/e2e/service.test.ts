@@ -10,7 +10,9 @@ import { STRIPE_WEBHOOK_SECRET, stripePrice, stripeSubscription } from "../suppo
 
 /**
  * The whole service over real HTTP: the server on a random port over the test store (PGlite, or
- * PostgreSQL with DATABASE_URL), driven only through its routes, as a client would.
+ * PostgreSQL with DATABASE_URL), driven only through its routes, as a client would: a customer,
+ * usage (single, duplicate, batch), check and consume, a signed Stripe webhook changing the plan,
+ * the invoice preview, /metrics, and a clean shutdown.
  */
 const NOW = new Date("2026-03-10T12:00:00.000Z");
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -98,6 +100,19 @@ describe("billhub serve, end to end", () => {
     expect((await api("GET", "/v1/customers/acme")).body).toMatchObject({ plan: "pro", periodStart: "2026-03-01T00:00:00.000Z" });
     expect((await api("GET", "/v1/customers/acme/subscriptions")).body.subscriptions).toEqual([expect.objectContaining({ subscriptionId: "sub_e2e", status: "active", planKey: "pro" })]);
     expect(await api("POST", "/v1/entitlements/consume", { customerId: "acme", feature: "api", amount: 1, transactionId: "consume_2" })).toMatchObject({ status: 201, body: { limit: 100000 } });
+  });
+
+  it("previews the invoice of the billing period the subscription set, on the Pro plan's prices", async () => {
+    const { status, body } = await api("GET", "/v1/customers/acme/invoice-preview");
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ customerId: "acme", plan: "pro", currency: "USD", period: { from: "2026-03-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" } });
+    expect(body.lineItems.map((line: { chargeKey: string; quantity: string; amount: number }) => [line.chargeKey, line.quantity, line.amount])).toEqual([
+      ["platform", "1", 4900],
+      ["api", "1000.5", 0],
+      ["tokens", "20000", 20],
+      ["storage", "0", 0],
+    ]);
+    expect(body.subtotal).toBe(4920);
   });
 
   it("refuses a webhook whose signature does not match its body, and logs nothing", async () => {

@@ -1,7 +1,8 @@
 import { IN_MEMORY, type HubConfig } from "../../config/schema.ts";
 import type { CheckResult } from "../../core/entitlements/index.ts";
+import { formatMinorUnits } from "../../core/money.ts";
 import { createHub, type Hub } from "../../hub.ts";
-import { commandConfig, type Command } from "../command.ts";
+import { commandConfig, commandOptions, type Command } from "../command.ts";
 import { DEMO_CUSTOMERS, seedDemo } from "../demo-seed.ts";
 import { formatTable } from "../table.ts";
 import { SAMPLE_CATALOG } from "./serve.ts";
@@ -10,7 +11,7 @@ const HELP = `Usage: billhub demo [--persist] [--config <file>]
 
 Seeds the sample catalog (fixtures/catalog.json) with three customers on the free, pro and
 enterprise plans, a variant, an override, a limit bonus and this month's usage (a refund
-included), then prints entitlement checks and invoice previews as tables.
+included), then prints entitlement checks and invoice previews (this month, so far) as tables.
 
 By default everything happens in a throw-away in-memory store. With --persist the demo seeds the
 configured store instead (DATABASE_URL, or the embedded store in BILLHUB_DATA_DIR / ./.billhub),
@@ -78,18 +79,37 @@ async function entitlementTable(hub: Hub): Promise<string> {
   );
 }
 
+async function invoiceTable(hub: Hub): Promise<string> {
+  const rows: string[][] = [];
+  let currency = hub.catalog.currency;
+  for (const { id } of DEMO_CUSTOMERS) {
+    const preview = await hub.previewInvoice(id);
+    currency = preview.currency;
+    for (const line of preview.lineItems) {
+      rows.push([id, preview.plan, line.description, line.quantity, line.billableQuantity, formatMinorUnits(line.amount, preview.currency)]);
+    }
+    rows.push([id, preview.plan, "Subtotal", "", "", formatMinorUnits(preview.subtotal, preview.currency)]);
+  }
+  return formatTable(
+    [
+      { header: "Customer" },
+      { header: "Plan" },
+      { header: "Line" },
+      { header: "Quantity", align: "right" },
+      { header: "Billable", align: "right" },
+      { header: `Amount (${currency})`, align: "right" },
+    ],
+    rows,
+  );
+}
+
 export const demoCommand: Command = {
   name: "demo",
   summary: "seed a sample catalog, customers and usage; print entitlement checks and invoice previews",
   help: HELP,
   async run(context) {
     const { io } = context;
-    const unknown = context.args.filter((arg) => arg !== "--persist");
-    if (unknown.length > 0) {
-      io.err(`Unknown option ${unknown.join(", ")}.\n\n${HELP}`);
-      return 1;
-    }
-    const persist = context.args.includes("--persist");
+    const persist = commandOptions(context.args, { persist: { type: "boolean" } }, HELP).persist === true;
     const config = demoConfig(commandConfig(context), persist);
     const hub = await createHub(config);
     try {
@@ -98,6 +118,8 @@ export const demoCommand: Command = {
       io.err(`Seeded ${report.customers} customers and ${report.events} usage events (${report.refunds} refund) for ${report.month} into ${where}.`);
       io.out("Entitlement checks\n");
       io.out(await entitlementTable(hub));
+      io.out("\nInvoice previews (this month so far)\n");
+      io.out(await invoiceTable(hub));
     } finally {
       await hub.close();
     }

@@ -3,6 +3,7 @@ import type { HubConfig } from "../../config/schema.ts";
 import { BillingError } from "../../core/errors.ts";
 import { failedOutcome } from "../errors.ts";
 import type { BillingProvider, PushOutcome } from "../types.ts";
+import { createStripeInvoiceItems } from "./invoice-items.ts";
 import { toMeterEvent } from "./meter-event.ts";
 import { createStripeObjectReader } from "./read-objects.ts";
 import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
@@ -69,6 +70,8 @@ export function createStripeProvider(options: StripeProviderOptions) {
     },
 
     readObject,
+
+    invoiceItems: createStripeInvoiceItems(client, now),
   } satisfies BillingProvider;
 }
 

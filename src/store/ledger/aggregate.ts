@@ -25,18 +25,24 @@ export interface Bounds {
  * `last` breaks a tie on the timestamp by the greater transaction id (bytewise, so every database
  * and driver gives the same answer).
  */
-function aggregateSql(aggregation: Aggregation, propertyParam: string): string {
+function aggregateSql(aggregation: Aggregation, propertyParam: string, only?: string): string {
+  // `only` narrows the rows the aggregate reads (a meter's rows when one scan serves several meters).
+  const where = (condition?: string) => {
+    const parts = [condition, only].filter((part) => part !== undefined);
+    return parts.length === 0 ? "" : ` FILTER (WHERE ${parts.join(" AND ")})`;
+  };
+  const measured = "e.kind IN ('usage', 'correction')";
   switch (aggregation) {
     case "sum":
-      return "COALESCE(sum(e.quantity), 0)";
+      return `COALESCE(sum(e.quantity)${where()}, 0)`;
     case "count":
-      return "COALESCE(sum(CASE WHEN e.kind = 'usage' THEN 1 ELSE e.quantity END), 0)";
+      return `COALESCE(sum(CASE WHEN e.kind = 'usage' THEN 1 ELSE e.quantity END)${where()}, 0)`;
     case "max":
-      return "COALESCE(max(e.quantity) FILTER (WHERE e.kind IN ('usage', 'correction')), 0)";
+      return `COALESCE(max(e.quantity)${where(measured)}, 0)`;
     case "last":
-      return `COALESCE((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.transaction_id COLLATE "C" DESC) FILTER (WHERE e.kind IN ('usage', 'correction')))[1], 0)`;
+      return `COALESCE((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.transaction_id COLLATE "C" DESC)${where(measured)})[1], 0)`;
     case "unique_count":
-      return `count(DISTINCT e.properties ->> ${propertyParam}) FILTER (WHERE e.kind IN ('usage', 'correction'))`;
+      return `count(DISTINCT e.properties ->> ${propertyParam})${where(measured)}`;
     default: {
       const unknown: never = aggregation;
       throw new Error(`unknown aggregation ${String(unknown)}`);
@@ -89,9 +95,11 @@ export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ k
   return { known: row.known, value: canonicalDecimal(row.value) };
 }
 
+/** Customers, each with its own window (billing periods differ per customer). */
+export type CustomerScopes = ReadonlyArray<{ customerId: string; from: Date; to: Date }>;
+
 export interface BucketQuery {
-  /** Each customer with its own window (billing periods differ per customer). */
-  scopes: ReadonlyArray<{ customerId: string; from: Date; to: Date }>;
+  scopes: CustomerScopes;
   meters: readonly MeterSpec[];
   unit: BucketUnit;
   filter?: Record<string, string> | undefined;
@@ -105,6 +113,27 @@ export interface BucketRow {
   value: string;
 }
 
+/** Meters that share an aggregation (and counted property) are aggregated by one grouped SELECT. */
+function meterGroups(meters: readonly MeterSpec[]): Array<{ aggregation: Aggregation; property: string | undefined; keys: string[] }> {
+  const groups = new Map<string, { aggregation: Aggregation; property: string | undefined; keys: string[] }>();
+  for (const meter of meters) {
+    const id = `${meter.aggregation}:${meter.property ?? ""}`;
+    const group = groups.get(id) ?? { aggregation: meter.aggregation, property: meter.property, keys: [] };
+    group.keys.push(meter.key);
+    groups.set(id, group);
+  }
+  return [...groups.values()];
+}
+
+/** Parameters $1..$3 of a scoped query: the customers and their windows, as parallel arrays. */
+function scopeParams(scopes: CustomerScopes): unknown[] {
+  return [scopes.map((s) => s.customerId), scopes.map((s) => s.from.toISOString()), scopes.map((s) => s.to.toISOString())];
+}
+
+/** Each customer's events inside its own window (uses the customer-time index). */
+const SCOPED_EVENTS = `unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
+            JOIN usage_events e ON e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at`;
+
 /**
  * Aggregates per customer × meter × calendar bucket (UTC; weeks start on Monday) plus the
  * window total of each pair, in one statement: one grouped SELECT per distinct aggregation,
@@ -112,33 +141,112 @@ export interface BucketRow {
  */
 export async function queryUsageBuckets(sql: Sql, q: BucketQuery): Promise<BucketRow[]> {
   if (q.scopes.length === 0 || q.meters.length === 0) return [];
-  const params: unknown[] = [
-    q.scopes.map((s) => s.customerId),
-    q.scopes.map((s) => s.from.toISOString()),
-    q.scopes.map((s) => s.to.toISOString()),
-    q.unit,
-  ];
+  const params: unknown[] = [...scopeParams(q.scopes), q.unit];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
   const filter = hasFilter(q.filter) ? ` AND ${filterSql(param(JSON.stringify(q.filter)))}` : "";
-  const groups = new Map<string, { aggregation: Aggregation; property: string | undefined; keys: string[] }>();
-  for (const meter of q.meters) {
-    const id = `${meter.aggregation}:${meter.property ?? ""}`;
-    const group = groups.get(id) ?? { aggregation: meter.aggregation, property: meter.property, keys: [] };
-    group.keys.push(meter.key);
-    groups.set(id, group);
-  }
-  const selects = [...groups.values()].map((group) => {
+  const selects = meterGroups(q.meters).map((group) => {
     const property = group.aggregation === "unique_count" ? `${param(group.property)}::text` : "NULL";
     return `SELECT e.customer_id, e.meter, e.bucket, (${aggregateSql(group.aggregation, property)})::text AS value
       FROM (SELECT e.*, date_trunc($4, e.occurred_at, 'UTC') AS bucket
-            FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
-            JOIN usage_events e ON e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at
+            FROM ${SCOPED_EVENTS}
             WHERE e.meter = ANY(${param(group.keys)}::text[])${filter}) e
       GROUP BY GROUPING SETS ((e.customer_id, e.meter, e.bucket), (e.customer_id, e.meter))`;
   });
   const { rows } = await sql.query<{ customer_id: string; meter: string; bucket: Date | null; value: string }>(selects.join("\nUNION ALL\n"), params);
   return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, bucket: row.bucket, value: canonicalDecimal(row.value) }));
+}
+
+export interface TotalsQuery {
+  scopes: CustomerScopes;
+  meters: readonly MeterSpec[];
+  /**
+   * Only events whose delivery to `provider` ended dead with an error starting with `errorCode`
+   * (the forwarder keeps the last error as "CODE: message"): usage a provider refused for good.
+   */
+  deadAt?: { provider: string; errorCode: string };
+}
+
+/** One customer's aggregate of one meter over its window. */
+export interface TotalRow {
+  customerId: string;
+  meter: string;
+  value: string;
+}
+
+/**
+ * The window total of each customer × meter, with the same semantics as every other aggregate
+ * here (adjustments, corrections, each aggregation), for a batch of customers in one statement:
+ * what invoicing reads. Pairs without events are absent.
+ *
+ * @example
+ * await queryUsageTotals(tx, { scopes: [{ customerId: "acme", from: oct1, to: nov1 }], meters: [catalog.meters.api_calls] })
+ * // [{ customerId: "acme", meter: "api_calls", value: "1200" }]
+ */
+export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalRow[]> {
+  if (q.scopes.length === 0 || q.meters.length === 0) return [];
+  const params: unknown[] = scopeParams(q.scopes);
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const dead =
+    q.deadAt === undefined
+      ? ""
+      : ` AND EXISTS (SELECT 1 FROM usage_outbox o WHERE o.transaction_id = e.transaction_id AND o.provider = ${param(q.deadAt.provider)}
+             AND o.status = 'dead' AND starts_with(o.last_error, ${param(q.deadAt.errorCode)}))`;
+  // One index range scan per customer (a LATERAL subquery, so the plan holds whatever the table's
+  // statistics say: a freshly loaded ledger has none, and a join would then scan it all), and
+  // every meter aggregated from that one scan, each over its own rows.
+  const groups = meterGroups(q.meters);
+  const value =
+    groups.length === 1
+      ? aggregateSql(groups[0]!.aggregation, groups[0]!.aggregation === "unique_count" ? `${param(groups[0]!.property)}::text` : "NULL")
+      : `CASE ${groups
+          .map((group) => {
+            const keys = `${param(group.keys)}::text[]`;
+            const property = group.aggregation === "unique_count" ? `${param(group.property)}::text` : "NULL";
+            return `WHEN e.meter = ANY(${keys}) THEN (${aggregateSql(group.aggregation, property, `e.meter = ANY(${keys})`)})::text`;
+          })
+          .join(" ")} END`;
+  const select = `SELECT e.meter, (${value})::text AS value
+        FROM usage_events e
+       WHERE e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at
+         AND e.meter = ANY(${param(q.meters.map((meter) => meter.key))}::text[])${dead}
+       GROUP BY e.meter`;
+  const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(
+    `SELECT c.customer_id, a.meter, a.value
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
+      CROSS JOIN LATERAL (${select}) a`,
+    params,
+  );
+  return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, value: canonicalDecimal(row.value) }));
+}
+
+/** One ledger entry's value, as a per-event charge reads it. */
+export interface EventValueRow {
+  customerId: string;
+  meter: string;
+  value: string;
+}
+
+/**
+ * Every entry of the meters in each customer's window, in the order it happened (timestamp, then
+ * transaction id bytewise, as `last` orders): the per-event values percentage charges price.
+ * Refunds, bonuses and corrections are included with their signed quantities.
+ */
+export async function queryEventValues(sql: Sql, q: { scopes: CustomerScopes; meters: readonly string[] }): Promise<EventValueRow[]> {
+  if (q.scopes.length === 0 || q.meters.length === 0) return [];
+  const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(
+    `SELECT c.customer_id, e.meter, e.quantity::text AS value
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
+      CROSS JOIN LATERAL (
+        SELECT e.meter, e.quantity, e.occurred_at, e.transaction_id FROM usage_events e
+         WHERE e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at AND e.meter = ANY($4::text[])) e
+      ORDER BY c.customer_id, e.meter, e.occurred_at, e.transaction_id COLLATE "C"`,
+    [...scopeParams(q.scopes), q.meters],
+  );
+  return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, value: row.value }));
 }

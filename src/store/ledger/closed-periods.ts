@@ -40,3 +40,33 @@ export async function closePeriod(tx: Sql, input: ClosePeriodInput): Promise<{ a
   );
   return { alreadyClosed: inserted.rowCount === 0 };
 }
+
+/**
+ * `closePeriod` for many customers in two statements: locks their rows FOR UPDATE in id order (as
+ * recording locks them, so two batches never deadlock) and inserts every period. Closing a period
+ * already closed is a no-op. Throws CUSTOMER_NOT_FOUND naming the first unknown customer.
+ *
+ * @example
+ * await closePeriods(tx, customers.map((c) => ({ customerId: c.id, from: oct1, to: nov1, reference: invoiceIds.get(c.id) })));
+ */
+export async function closePeriods(tx: Sql, inputs: readonly ClosePeriodInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  for (const { from, to } of inputs) {
+    if (!(from instanceof Date) || !(to instanceof Date) || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) {
+      throw new BillingError("VALIDATION_FAILED", "a closed period needs valid dates with from < to", { field: "from" });
+    }
+  }
+  const ids = [...new Set(inputs.map((input) => input.customerId))];
+  const locked = await tx.query<{ id: string }>("SELECT id FROM customers WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", [ids]);
+  if (locked.rows.length !== ids.length) {
+    const found = new Set(locked.rows.map((row) => row.id));
+    const missing = ids.find((id) => !found.has(id))!;
+    throw new BillingError("CUSTOMER_NOT_FOUND", `customer ${JSON.stringify(missing)} does not exist`, { field: "customerId" });
+  }
+  await tx.query(
+    `INSERT INTO closed_periods (customer_id, period_from, period_to, reference)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[])
+     ON CONFLICT DO NOTHING`,
+    [inputs.map((i) => i.customerId), inputs.map((i) => i.from.toISOString()), inputs.map((i) => i.to.toISOString()), inputs.map((i) => i.reference ?? null)],
+  );
+}

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { http, HttpResponse, type HttpHandler } from "msw";
 import { connectionReset, createFaultQueue, type Fault } from "./faults.ts";
+import { createInvoiceItemRoutes } from "./stripe-invoice-items.ts";
 
 /**
  * A stateful stand-in for the parts of Stripe billhub talks to, reproducing Stripe's real
  * answers (PROVIDERS.md): meter events deduplicated by `identifier` with the real duplicate 400,
  * idempotent replays, v2 meter event sessions that expire, prices, products and subscriptions to
- * retrieve (404 resource_missing when unknown; a price's tiers only when expanded), and
- * injectable faults.
+ * retrieve (404 resource_missing when unknown; a price's tiers only when expanded), invoice
+ * items on draft invoices (stripe-invoice-items.ts), and injectable faults.
  *
  * @example
  * const stripe = createStripeStandIn({ now: () => clock });
@@ -28,10 +29,19 @@ export interface StripeStandInOptions {
   decimalValues?: boolean;
 }
 
-export type StripeRoute = "meter_events" | "meter_event_session" | "meter_event_stream" | "retrieve_price" | "retrieve_product" | "retrieve_subscription";
+export type StripeRoute =
+  | "meter_events"
+  | "meter_event_session"
+  | "meter_event_stream"
+  | "retrieve_price"
+  | "retrieve_product"
+  | "retrieve_subscription"
+  | "retrieve_invoice"
+  | "create_invoice_item"
+  | "list_invoice_items";
 
 /** Objects the stand-in serves to `GET /v1/<type>s/:id`. */
-export type StripeObjectType = "price" | "product" | "subscription";
+export type StripeObjectType = "price" | "product" | "subscription" | "invoice";
 
 export interface RecordedMeterEvent {
   identifier: string;
@@ -48,6 +58,13 @@ export interface StripeCall {
   authorization: string | null;
 }
 
+/** A response the stand-in can save for an idempotent replay. */
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
 const DAY_S = 86_400;
 const MAX_STREAM_EVENTS = 100;
 const MAX_SIGNIFICANT_DIGITS = 15;
@@ -59,10 +76,10 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   const sessionTtlMs = options.sessionTtlMs ?? 15 * 60_000;
   const faults = createFaultQueue<StripeRoute>();
   const events = new Map<string, RecordedMeterEvent>();
-  const idempotency = new Map<string, { params: string; status: number; body: unknown; headers: Record<string, string> }>();
+  const idempotency = new Map<string, Answer & { params: string }>();
   const sessions = new Map<string, number>();
   const calls: StripeCall[] = [];
-  const objects: Record<StripeObjectType, Map<string, Record<string, unknown>>> = { price: new Map(), product: new Map(), subscription: new Map() };
+  const objects: Record<StripeObjectType, Map<string, Record<string, unknown>>> = { price: new Map(), product: new Map(), subscription: new Map(), invoice: new Map() };
 
   const requestId = () => `req_${randomBytes(7).toString("hex")}`;
   const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -109,15 +126,18 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     return undefined;
   }
 
-  async function meterEvent(request: Request): Promise<Response> {
+  /** Form parameters in a canonical order: what Stripe compares an idempotent replay against. */
+  function canonicalParams(params: URLSearchParams): string {
+    return [...params.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join("&");
+  }
+
+  /**
+   * Stripe's idempotency: a key seen with the same parameters replays the saved answer (with
+   * `idempotent-replayed: true`); with other parameters it is an idempotency_error; a new key runs
+   * the request and saves its answer (kept until `expireIdempotencyKeys`, Stripe's 24 hours).
+   */
+  function idempotent(request: Request, canonical: string, run: () => Answer): Response {
     const idempotencyKey = request.headers.get("idempotency-key");
-    calls.push({ route: "meter_events", idempotencyKey, authorization: request.headers.get("authorization") });
-    const fault = faults.take("meter_events");
-    if (fault) return faultResponse("meter_events", fault);
-    if (!authorized(request)) return v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
-    const text = await request.text();
-    const params = new URLSearchParams(text);
-    const canonical = [...params.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join("&");
     if (idempotencyKey !== null) {
       const saved = idempotency.get(idempotencyKey);
       if (saved && saved.params !== canonical) {
@@ -128,12 +148,28 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
       }
       if (saved) return json(saved.body, saved.status, { ...saved.headers, "idempotent-replayed": "true" });
     }
-    const answer = acceptMeterEvent(params);
+    const answer = run();
     if (idempotencyKey !== null) idempotency.set(idempotencyKey, { params: canonical, ...answer });
     return json(answer.body, answer.status, answer.headers);
   }
 
-  function acceptMeterEvent(params: URLSearchParams): { status: number; body: unknown; headers: Record<string, string> } {
+  /** The start of every v1 POST: the call is recorded, an injected fault or a bad key answers first. */
+  function admit(route: StripeRoute, request: Request): Response | undefined {
+    calls.push({ route, idempotencyKey: request.headers.get("idempotency-key"), authorization: request.headers.get("authorization") });
+    const fault = faults.take(route);
+    if (fault) return faultResponse(route, fault);
+    if (!authorized(request)) return v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
+    return undefined;
+  }
+
+  async function meterEvent(request: Request): Promise<Response> {
+    const refused = admit("meter_events", request);
+    if (refused) return refused;
+    const params = new URLSearchParams(await request.text());
+    return idempotent(request, canonicalParams(params), () => acceptMeterEvent(params));
+  }
+
+  function acceptMeterEvent(params: URLSearchParams): Answer {
     const fail = (message: string, param?: string, headers: Record<string, string> = {}) => ({
       status: 400,
       body: { error: { message, type: "invalid_request_error", ...(param ? { param } : {}) } },
@@ -232,7 +268,19 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     return json(body);
   }
 
+  const invoiceItems = createInvoiceItemRoutes({
+    apiOrigin,
+    now,
+    admit,
+    idempotent,
+    canonicalParams,
+    json: (body, status) => json(body, status),
+    invoice: (id) => objects.invoice.get(id),
+  });
+
   const handlers: HttpHandler[] = [
+    ...invoiceItems.handlers,
+    http.get(`${apiOrigin}/v1/invoices/:id`, ({ request, params }) => retrieve("invoice", request, String(params.id))),
     http.get(`${apiOrigin}/v1/prices/:id`, ({ request, params }) => retrieve("price", request, String(params.id))),
     http.get(`${apiOrigin}/v1/products/:id`, ({ request, params }) => retrieve("product", request, String(params.id))),
     http.get(`${apiOrigin}/v1/subscriptions/:id`, ({ request, params }) => retrieve("subscription", request, String(params.id))),
@@ -257,6 +305,8 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     deleteObject(type: StripeObjectType, id: string): void {
       objects[type].delete(id);
     },
+    /** Invoice items Stripe holds, oldest first (of one invoice when given). */
+    invoiceItems: invoiceItems.items,
     /** Forgets saved idempotency keys, as Stripe does after 24 hours. */
     expireIdempotencyKeys: (): void => idempotency.clear(),
     /** Ends every open v2 session, as their 15 minutes running out would. */
@@ -265,6 +315,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     },
     reset(): void {
       events.clear();
+      invoiceItems.clear();
       for (const held of Object.values(objects)) held.clear();
       idempotency.clear();
       sessions.clear();

@@ -1,0 +1,52 @@
+import { parseBillingMonth } from "../../core/invoicing/billing-month.ts";
+import { commandOptions, requireOption, withHub } from "../command.ts";
+import { createProgress, type Progress } from "../io.ts";
+import type { Subcommand } from "./invoice.ts";
+
+const HELP = `Usage: billhub invoice run --period <YYYY-MM> [--batch-size <n>] [--config <file>]
+
+Invoices every customer for a billing month and stores numbered, immutable invoices:
+- customers without a billing cycle are billed for the calendar month;
+- customers with one (a subscription's period) for their billing period that ends in the month;
+- periods that have not ended yet, and customers created after the period with no usage in it,
+  are passed by (a later run picks them up).
+Each batch of customers is one transaction that also closes their periods in the ledger. The run
+is resumable: run it again after a crash or a failure and it finishes the rest, never invoicing a
+customer twice. Progress is drawn as a bar on a terminal, as plain lines otherwise.
+
+Exits 1 when some customers could not be invoiced (they are listed with the reason).`;
+
+export const invoiceRun: Subcommand = {
+  name: "run",
+  help: HELP,
+  async run(context) {
+    const options = commandOptions(context.args, { period: { type: "string" }, "batch-size": { type: "string" } }, HELP);
+    // Checked before the store is opened, so a typo fails at once.
+    const period = parseBillingMonth(requireOption(options.period, "period", HELP)).key;
+    const batchSize = options["batch-size"] === undefined ? undefined : Number(options["batch-size"]);
+    const result = await withHub(context, async (hub) => {
+      let progress: Progress | undefined;
+      let shown = 0;
+      const outcome = await hub.runInvoices({
+        period,
+        ...(batchSize === undefined ? {} : { batchSize }),
+        onProgress: ({ done, total }) => {
+          progress ??= createProgress(context.io, { label: `Invoicing ${period}`, total });
+          progress.tick(done - shown);
+          shown = done;
+        },
+      });
+      progress?.done();
+      return outcome;
+    });
+    const { skipped, numbers } = result;
+    const passedBy = skipped.notEnded + skipped.notYetCustomer + skipped.noPeriod + skipped.covered;
+    context.io.out(
+      `Invoiced ${result.period}: ${result.invoiced} invoice${result.invoiced === 1 ? "" : "s"} written${numbers === null ? "" : ` (numbers ${numbers.first}–${numbers.last})`}; ` +
+        `${result.alreadyInvoiced} already invoiced; ${passedBy} passed by (period not ended ${skipped.notEnded}, not a customer yet ${skipped.notYetCustomer}, ` +
+        `no period ending in the month ${skipped.noPeriod}, covered by other invoices ${skipped.covered}); ${result.failed.length} failed.`,
+    );
+    for (const failure of result.failed) context.io.err(`  ${failure.customerId}: ${failure.code}: ${failure.message}`);
+    return result.failed.length === 0 ? 0 : 1;
+  },
+};

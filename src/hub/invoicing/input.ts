@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { dateSchema } from "../customer-input.ts";
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const monthSchema = z.string().regex(MONTH, 'must be a month written YYYY-MM, such as "2026-10"');
+
+/** A preview's period: a billing month, or an explicit window. */
+export const previewPeriodSchema = z.union([
+  monthSchema,
+  z
+    .strictObject({ from: dateSchema, to: dateSchema })
+    .refine((window) => window.from < window.to, { message: "must have from before to", path: ["to"] }),
+], { error: 'must be a month written YYYY-MM (such as "2026-10") or { from, to }' });
+
+export const previewOptionsSchema = z.strictObject({ period: previewPeriodSchema.optional() }).default({});
+
+export const runInputSchema = z.strictObject({
+  period: monthSchema,
+  batchSize: z.number().int().min(1).max(5000).optional(),
+  onProgress: z.custom<(progress: { done: number; total: number }) => void>((value) => typeof value === "function", "must be a function").optional(),
+});
+
+export const listFilterSchema = z
+  .strictObject({
+    customerId: z.string().min(1).max(255).optional(),
+    period: monthSchema.optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+    /** The `nextCursor` of the previous page. */
+    cursor: z.string().regex(/^[1-9]\d{0,15}$/, "must be a cursor returned by listInvoices").optional(),
+  })
+  .default({ limit: 100 });
+
+export const exportInputSchema = z.strictObject({
+  period: monthSchema,
+  format: z.enum(["json", "csv"]),
+});

@@ -1,0 +1,110 @@
+import type { Plan } from "../../core/catalog/index.ts";
+import { cmp, parseDecimal, sub, toDecimalString, ZERO, max } from "../../core/decimal.ts";
+import type { InvoicePeriod, InvoiceLine } from "../../core/invoicing/invoice.ts";
+import { mapUsageToLineItems } from "../../core/pricing/map-usage-to-line-items.ts";
+import { TRUE_UP_KEY } from "../../core/pricing/prepare-plan.ts";
+import type { MeterUsageInput } from "../../core/pricing/usage-input.ts";
+import type { CustomerRecord } from "../../store/customer-repository.ts";
+import { queryUsageTotals } from "../../store/ledger/aggregate.ts";
+import type { Sql } from "../../store/types.ts";
+import type { HubContext } from "../context.ts";
+import { priceInvoices } from "./price-invoices.ts";
+import type { PriceResolvers } from "./price-resolvers.ts";
+
+/** One invoice item to add: `key` names it on the invoice (metadata `billhub_line`) and in its idempotency key. */
+export interface ItemLine {
+  key: string;
+  chargeKey: string;
+  amount: number;
+  description: string;
+}
+
+export interface InvoiceItemSettings {
+  /** Charge keys billed as items; undefined = the default (see `itemCharges`). */
+  charges: readonly string[] | undefined;
+  tooOldUsage: boolean;
+}
+
+/**
+ * The charges of a plan billed as invoice items: the configured ones, or by default every charge
+ * on a meter Stripe is not sent (not in `stripe.meters`: Stripe cannot bill it) and the minimum
+ * commitment's true-up (Stripe has no minimums). Flat fees are left to the subscription's own
+ * Stripe prices unless configured.
+ */
+export function itemCharges(ctx: HubContext, plan: Plan, settings: InvoiceItemSettings): Set<string> {
+  if (settings.charges !== undefined) return new Set(settings.charges);
+  const metered = ctx.config.stripe?.meters ?? {};
+  const keys = plan.pricing.charges.filter((charge) => charge.meter !== null && !Object.hasOwn(metered, charge.meter)).map((charge) => charge.key);
+  return new Set([...keys, TRUE_UP_KEY]);
+}
+
+/**
+ * What billhub adds to a customer's Stripe invoice for a window, read on `tx` (which holds the
+ * customer's row, so the usage is final): the lines of the item charges, priced exactly as the
+ * invoice run prices them, and — for charges Stripe meters — the usage Stripe refused as older
+ * than 35 days, billed as what it adds to the line: price(all usage) − price(usage Stripe has),
+ * so tiers are honoured. Only sum and count meters take such a line (max, last and unique counts
+ * are not additive). Lines of 0 are left out.
+ */
+export async function invoiceItemLines(
+  tx: Sql,
+  ctx: HubContext,
+  target: { customer: CustomerRecord; period: InvoicePeriod },
+  settings: InvoiceItemSettings,
+  resolvers: PriceResolvers,
+): Promise<{ plan: Plan; currency: string; lines: ItemLine[] }> {
+  // A Stripe invoice is priced with Stripe's prices, whichever provider the customer's usage goes to.
+  const outcome = (await priceInvoices(tx, ctx, [{ ...target, priceProvider: "stripe" }], resolvers)).get(target.customer.id)!;
+  if (!outcome.ok) throw outcome.error;
+  const { plan, invoice, usage } = outcome;
+  const charges = itemCharges(ctx, plan, settings);
+  const lines: ItemLine[] = invoice.lineItems
+    .filter((line) => charges.has(line.chargeKey) && line.amount > 0)
+    .map((line) => ({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description }));
+  if (settings.tooOldUsage) lines.push(...(await tooOldLines(tx, ctx, target, plan, charges, invoice.lineItems, usage, resolvers)));
+  return { plan, currency: invoice.currency, lines };
+}
+
+async function tooOldLines(
+  tx: Sql,
+  ctx: HubContext,
+  target: { customer: CustomerRecord; period: InvoicePeriod },
+  plan: Plan,
+  itemChargeKeys: Set<string>,
+  full: readonly InvoiceLine[],
+  usage: Record<string, MeterUsageInput>,
+  resolvers: PriceResolvers,
+): Promise<ItemLine[]> {
+  const metered = ctx.config.stripe?.meters ?? {};
+  const meters = [...plan.pricing.meters]
+    .filter((key) => Object.hasOwn(metered, key) && typeof usage[key] === "string")
+    .map((key) => ctx.catalog.meters[key]!)
+    .filter((meter) => meter.aggregation === "sum" || meter.aggregation === "count");
+  if (meters.length === 0) return [];
+  const rows = await queryUsageTotals(tx, {
+    scopes: [{ customerId: target.customer.id, ...target.period }],
+    meters,
+    deadAt: { provider: "stripe", errorCode: "USAGE_TOO_OLD" },
+  });
+  const refused = new Map(rows.filter((row) => cmp(parseDecimal(row.value), ZERO) > 0).map((row) => [row.meter, parseDecimal(row.value)]));
+  if (refused.size === 0) return [];
+  const base: Record<string, MeterUsageInput> = { ...usage };
+  for (const [meter, quantity] of refused) base[meter] = toDecimalString(max(ZERO, sub(parseDecimal(usage[meter] as string), quantity)));
+  const needsPrices = plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
+  const resolvePrice = needsPrices ? await resolvers.forPeriod(tx, target.period, "stripe") : undefined;
+  const sent = mapUsageToLineItems(plan.pricing, base, resolvePrice === undefined ? {} : { resolvePrice }).lineItems;
+  const lines: ItemLine[] = [];
+  full.forEach((line, index) => {
+    const quantity = line.meter === null ? undefined : refused.get(line.meter);
+    if (quantity === undefined || itemChargeKeys.has(line.chargeKey)) return;
+    const amount = line.amount - sent[index]!.amount;
+    if (amount <= 0) return;
+    lines.push({
+      key: `${line.chargeKey}:too_old`,
+      chargeKey: line.chargeKey,
+      amount,
+      description: `${line.description.split(":")[0]}: ${toDecimalString(quantity)} units older than 35 days that Stripe's meter could not take`,
+    });
+  });
+  return lines;
+}

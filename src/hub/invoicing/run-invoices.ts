@@ -1,0 +1,147 @@
+import type { BillingErrorCode } from "../../core/errors.ts";
+import { parseBillingMonth, type BillingMonth } from "../../core/invoicing/billing-month.ts";
+import type { Invoice } from "../../core/invoicing/invoice.ts";
+import { closePeriods } from "../../store/ledger/closed-periods.ts";
+import { allocateInvoiceNumbers, insertInvoices, invoicedCustomers } from "../../store/invoices/invoice-repository.ts";
+import { countRunCustomers, lockCustomerRows, nextRunCustomers } from "../../store/invoices/run-customers.ts";
+import type { Sql } from "../../store/types.ts";
+import type { HubContext } from "../context.ts";
+import { invoiceId } from "./invoice-id.ts";
+import { monthWindows } from "./month-windows.ts";
+import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
+import { createPriceResolvers, type PriceResolvers } from "./price-resolvers.ts";
+
+export interface RunInvoicesInput {
+  /** The billing month, `YYYY-MM`. */
+  period: string;
+  /** Customers per transaction (default 500). */
+  batchSize?: number;
+  /** Told after each batch: customers done out of those the run started with. */
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+export interface RunInvoicesResult {
+  period: string;
+  /** Customers without an invoice for the month when the run started: the ones it went through. */
+  total: number;
+  /** Invoices this run wrote. */
+  invoiced: number;
+  /** Customers that already had an invoice for the month (an earlier or a concurrent run). */
+  alreadyInvoiced: number;
+  /** Customers passed by, by reason; a later run looks at them again. */
+  skipped: {
+    /** Their billing period has not ended by the hub's clock: usage may still arrive. */
+    notEnded: number;
+    /** Created after the period ended, with no usage in it: not a customer then. */
+    notYetCustomer: number;
+    /** No billing period of their cycle ends in the month. */
+    noPeriod: number;
+    /** Invoices of other months already cover the period. */
+    covered: number;
+  };
+  /** Customers that could not be priced (e.g. a price not synced); nothing was written for them. */
+  failed: Array<{ customerId: string; code: BillingErrorCode; message: string }>;
+  /** The numbers this run gave out, or null when it wrote nothing. */
+  numbers: { first: number; last: number } | null;
+}
+
+const DEFAULT_BATCH_SIZE = 500;
+
+/**
+ * The invoice run of a month: every customer without an invoice for it, in id order, a batch of
+ * customers per transaction. Each transaction locks its customers' rows (so the usage it reads is
+ * final), prices them, closes their periods in the ledger and writes numbered invoices with their
+ * lines — all or nothing. A crash loses at most the batch in flight, which the next run redoes; a
+ * re-run passes every invoiced customer by, and the unique (customer, month) key makes a second
+ * invoice impossible even for two runs at once.
+ */
+export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Promise<RunInvoicesResult> {
+  const month = parseBillingMonth(input.period);
+  const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  const counts = await countRunCustomers(ctx.store, month.key);
+  const result: RunInvoicesResult = {
+    period: month.key,
+    total: counts.pending,
+    invoiced: 0,
+    alreadyInvoiced: counts.invoiced,
+    skipped: { notEnded: 0, notYetCustomer: 0, noPeriod: 0, covered: 0 },
+    failed: [],
+    numbers: null,
+  };
+  const resolvers = createPriceResolvers();
+  let done = 0;
+  let after: string | null = null;
+  input.onProgress?.({ done, total: result.total });
+  for (;;) {
+    const ids = await nextRunCustomers(ctx.store, month.key, after, batchSize);
+    if (ids.length === 0) break;
+    after = ids[ids.length - 1]!;
+    const batch = await ctx.store.transaction((tx) => invoiceBatch(tx, ctx, month, ids, resolvers));
+    const written = batch.invoices;
+    if (written.length > 0) {
+      result.invoiced += written.length;
+      result.numbers = { first: result.numbers?.first ?? written[0]!.number, last: written[written.length - 1]!.number };
+    }
+    result.alreadyInvoiced += batch.alreadyInvoiced;
+    for (const reason of Object.keys(batch.skipped) as Array<keyof RunInvoicesResult["skipped"]>) result.skipped[reason] += batch.skipped[reason];
+    result.failed.push(...batch.failed);
+    done += ids.length;
+    input.onProgress?.({ done, total: Math.max(result.total, done) });
+  }
+  return result;
+}
+
+interface BatchResult {
+  invoices: Invoice[];
+  alreadyInvoiced: number;
+  skipped: RunInvoicesResult["skipped"];
+  failed: RunInvoicesResult["failed"];
+}
+
+async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: readonly string[], resolvers: PriceResolvers): Promise<BatchResult> {
+  // Locked before anything is read: recording into these customers now waits for this
+  // transaction, so the usage priced below is final (closePeriods later only records the close).
+  const customers = await lockCustomerRows(tx, ids);
+  const already = await invoicedCustomers(tx, month.key, ids);
+  const open = customers.filter((customer) => !already.has(customer.id));
+  const skipped = { notEnded: 0, notYetCustomer: 0, noPeriod: 0, covered: 0 };
+  const windows = await monthWindows(tx, month, open);
+  const now = ctx.now();
+  const targets: InvoiceTarget[] = [];
+  for (const customer of open) {
+    const window = windows.get(customer.id)!;
+    if ("skip" in window) {
+      if (window.skip === "no_period") skipped.noPeriod += 1;
+      else skipped.covered += 1;
+    } else if (window.period.to > now) {
+      skipped.notEnded += 1;
+    } else {
+      targets.push({ customer, period: window.period });
+    }
+  }
+  const outcomes = await priceInvoices(tx, ctx, targets, resolvers);
+  const priced = [];
+  const failed: RunInvoicesResult["failed"] = [];
+  for (const { customer, period } of targets) {
+    const outcome = outcomes.get(customer.id)!;
+    if (!outcome.ok) failed.push({ customerId: customer.id, code: outcome.error.code, message: outcome.error.message });
+    else if (customer.createdAt >= period.to && !outcome.hadUsage) skipped.notYetCustomer += 1;
+    else priced.push(outcome);
+  }
+  let invoices: Invoice[] = [];
+  if (priced.length > 0) {
+    const first = await allocateInvoiceNumbers(tx, priced.length);
+    invoices = priced.map(({ invoice, provider }, index) => ({
+      ...invoice,
+      id: invoiceId(invoice.customerId, month.key),
+      number: first + index,
+      periodKey: month.key,
+      provider,
+      status: "issued" as const,
+      createdAt: now,
+    }));
+    await closePeriods(tx, invoices.map((invoice) => ({ customerId: invoice.customerId, from: invoice.period.from, to: invoice.period.to, reference: invoice.id })));
+    await insertInvoices(tx, invoices);
+  }
+  return { invoices, alreadyInvoiced: already.size, skipped, failed };
+}

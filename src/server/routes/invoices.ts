@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { Hub } from "../../hub.ts";
+import { route, type RouteSpec } from "../route.ts";
+
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM, such as "2026-10"');
+
+const previewQuery = z
+  .strictObject({
+    /** A billing month, or `from` and `to` for an explicit window; neither: the current billing period. */
+    period: month.optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((query) => (query.from === undefined) === (query.to === undefined), { message: "give both from and to, or neither", path: ["from"] })
+  .refine((query) => query.period === undefined || query.from === undefined, { message: "give period or from/to, not both", path: ["period"] });
+
+const listQuery = z.strictObject({
+  customerId: z.string().min(1).max(255).optional(),
+  period: month.optional(),
+  limit: z.string().regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000").optional(),
+  cursor: z.string().optional(),
+});
+
+const runBody = z.strictObject({ period: month, batchSize: z.number().int().min(1).max(5000).optional() });
+
+/**
+ * Invoice previews, stored invoices and the invoice run. Reads need a read key; starting a run
+ * writes (invoices, closed periods) and needs a write key.
+ */
+export function invoiceRoutes(hub: Hub): RouteSpec[] {
+  return [
+    route({
+      method: "get",
+      path: "/v1/customers/:id/invoice-preview",
+      access: "read",
+      tag: "invoices",
+      summary: "What the customer would be invoiced for a period (nothing is stored)",
+      query: previewQuery,
+      handler: ({ params, query }) => {
+        const period = query.period ?? (query.from !== undefined && query.to !== undefined ? { from: query.from, to: query.to } : undefined);
+        return hub.previewInvoice(params.id!, period === undefined ? {} : { period });
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/invoices",
+      access: "read",
+      tag: "invoices",
+      summary: "Stored invoices by number, without their lines; page with cursor=nextCursor",
+      query: listQuery,
+      handler: ({ query }) =>
+        hub.listInvoices({
+          ...(query.customerId === undefined ? {} : { customerId: query.customerId }),
+          ...(query.period === undefined ? {} : { period: query.period }),
+          ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+          ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        }),
+    }),
+    route({
+      method: "get",
+      path: "/v1/invoices/:id",
+      access: "read",
+      tag: "invoices",
+      summary: "One stored invoice with its numbered lines",
+      handler: ({ params }) => hub.getInvoice(params.id!),
+    }),
+    route({
+      method: "post",
+      path: "/v1/invoices/run",
+      access: "write",
+      tag: "invoices",
+      summary: "Invoice every customer for a billing month (resumable: invoiced customers are passed by)",
+      body: runBody,
+      handler: ({ body }) => hub.runInvoices(body),
+    }),
+  ];
+}
