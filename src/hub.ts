@@ -11,6 +11,8 @@ import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
+import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
+import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
 import { createWebhooksApi, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
@@ -32,9 +34,11 @@ export interface HubOptions {
    * Must be idempotent by invoice id; without it the events are logged `unhandled`.
    */
   onInvoiceCreated?: InvoiceCreatedHandler;
+  /** How this hub's forwarder names itself in the outbox (`claimed_by`), waits and reports problems. */
+  forwarder?: ForwarderOptions;
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, OutboxApi, ReconcileApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -73,6 +77,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const ctx: HubContext = { config, store, catalog, now, metrics: createMetrics(), providers };
   const cache = createEntitlementCache({ ttlMs: config.cache.ttlMs, maxEntries: config.cache.maxEntries, now: ctx.now });
   const resolver = createEntitlementResolver(ctx, cache);
+  const outbox = createOutboxApi(ctx, options.forwarder);
   let closed = false;
   return {
     ...createLedger(ctx),
@@ -80,6 +85,8 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated: options.onInvoiceCreated }),
+    outbox: outbox.outbox,
+    ...createReconcileApi(ctx),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,
@@ -98,6 +105,8 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     async close() {
       if (closed) return;
       closed = true;
+      // Running drains finish and settle their current claim before the store goes away.
+      await outbox.stop();
       if (ownsStore) await store.close();
     },
   };

@@ -8,12 +8,13 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:8787 */
   url: string;
   port: number;
-  /** Stops accepting connections, lets in-flight requests finish, then closes the hub. */
+  /** Stops the forwarder after its current claim, stops accepting connections, lets in-flight requests finish, then closes the hub. */
   close(): Promise<void>;
 }
 
 /**
- * Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). With
+ * Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). Unless
+ * `forwarder.enabled` is false, the outbox forwarder runs alongside, following the outbox. With
  * `flowglad.catalogSyncIntervalMs` set, Flowglad's pricing model is also pulled on that interval.
  */
 export async function startServer(hub: Hub, options: { port?: number; host?: string; log?: (line: string) => void } = {}): Promise<RunningServer> {
@@ -24,13 +25,19 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
   });
   const { port } = server.address() as AddressInfo;
   const interval = hub.config.flowglad?.catalogSyncIntervalMs ?? 0;
-  const sync = interval > 0 ? startCatalogSync(hub, interval, options.log ?? console.error) : undefined;
+  const log = options.log ?? console.error;
+  const sync = interval > 0 ? startCatalogSync(hub, interval, log) : undefined;
+  const stopForwarding = new AbortController();
+  const forwarding = hub.config.forwarder.enabled ? hub.outbox.drain({ follow: true, signal: stopForwarding.signal, log }).then(() => undefined, (error: unknown) => log(`billhub: the forwarder stopped: ${(error as Error).message}`)) : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
     close() {
       closing ??= (async () => {
+        // The forwarder finishes and settles its current claim; the rest stays queued for the next start.
+        stopForwarding.abort();
+        await forwarding;
         await sync?.stop();
         await new Promise<void>((resolve, reject) => {
           server.close((error) => (error ? reject(error) : resolve()));

@@ -25,7 +25,7 @@ export interface Bounds {
  * `last` breaks a tie on the timestamp by the greater transaction id (bytewise, so every database
  * and driver gives the same answer).
  */
-function aggregateSql(aggregation: Aggregation, propertyParam: string): string {
+export function aggregateSql(aggregation: Aggregation, propertyParam: string): string {
   switch (aggregation) {
     case "sum":
       return "COALESCE(sum(e.quantity), 0)";
