@@ -1,12 +1,14 @@
 import { BillingError } from "../core/errors.ts";
 import type { Command } from "./command.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { outboxCommand } from "./commands/outbox.ts";
+import { reconcileCommand } from "./commands/reconcile.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { processIo, type Io } from "./io.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, outboxCommand, reconcileCommand, syncCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

@@ -6,13 +6,14 @@ import { createKeyVerifier, requireAccess } from "./auth.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRoutes, route, type AppEnv, type RouteSpec } from "./route.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { outboxRoutes } from "./routes/outbox.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** Every REST route of the service, in one list: mounted, validated and documented from it. */
 export function allRoutes(hub: Hub): RouteSpec[] {
-  return [...healthRoutes(hub), ...webhookRoutes(hub)];
+  return [...healthRoutes(hub), ...webhookRoutes(hub), ...outboxRoutes(hub)];
 }
 
 /**
