@@ -45,6 +45,11 @@ export function seededRandom(seed: number): () => number {
 export function createFaultQueue<Route extends string>() {
   const queues = new Map<Route, Fault[]>();
   const random = new Map<Route, { probability: number; faults: readonly Fault[]; draw: () => number }>();
+  const served = new Map<Fault["kind"], number>();
+  const serve = (fault: Fault | undefined) => {
+    if (fault) served.set(fault.kind, (served.get(fault.kind) ?? 0) + 1);
+    return fault;
+  };
   return {
     /** Answers the next `times` requests to `route` with `fault`. */
     inject(route: Route, fault: Fault, times = 1): void {
@@ -58,10 +63,14 @@ export function createFaultQueue<Route extends string>() {
     },
     take(route: Route): Fault | undefined {
       const queued = queues.get(route)?.shift();
-      if (queued) return queued;
+      if (queued) return serve(queued);
       const chaos = random.get(route);
       if (chaos === undefined || chaos.draw() >= chaos.probability) return undefined;
-      return chaos.faults[Math.floor(chaos.draw() * chaos.faults.length)];
+      return serve(chaos.faults[Math.floor(chaos.draw() * chaos.faults.length)]);
+    },
+    /** How many faults of each kind were answered so far. */
+    served(): Partial<Record<Fault["kind"], number>> {
+      return Object.fromEntries(served);
     },
     pending(route: Route): number {
       return queues.get(route)?.length ?? 0;
@@ -69,6 +78,7 @@ export function createFaultQueue<Route extends string>() {
     clear(): void {
       queues.clear();
       random.clear();
+      served.clear();
     },
   };
 }

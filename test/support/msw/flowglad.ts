@@ -216,6 +216,8 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
     inject: faults.inject,
     /** From now on, answers requests to `route` with random faults (seeded). */
     injectRandom: faults.injectRandom,
+    /** How many faults of each kind were answered so far. */
+    faultsServed: faults.served,
     /** Adds (or replaces) a customer with their current subscriptions. */
     addCustomer(customer: { externalId: string; id?: string; subscriptions: SubscriptionSpec[] }): void {
       customers.set(customer.externalId, { id: customer.id ?? `cust_${customer.externalId}`, externalId: customer.externalId, subscriptions: customer.subscriptions });

@@ -326,6 +326,8 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     inject: faults.inject,
     /** From now on, answers requests to `route` with random faults (seeded). */
     injectRandom: faults.injectRandom,
+    /** How many faults of each kind were answered so far. */
+    faultsServed: faults.served,
     /** Meter events Stripe holds, in arrival order. */
     events: (): RecordedMeterEvent[] => [...events.values()],
     /** How many times each identifier arrived (held once; every later arrival was refused or skipped as a duplicate). */
