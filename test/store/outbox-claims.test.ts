@@ -24,7 +24,7 @@ beforeEach(() => clearUsage(store));
 
 const record = (transactionId: string, quantity = 1) => hub.record({ customerId: "acme", meter: "api_calls", quantity, transactionId });
 const claim = (providers: string[], limit = 10, leaseMs = 60_000) => claimDue(store, { providers, limit, leaseMs, claimId: randomUUID(), claimedBy: "test:1" });
-const delivered = (transactionId: string, provider = "stripe"): Settlement => ({ transactionId, provider, status: "delivered", outcome: "delivered" });
+const delivered = (transactionId: string, provider = "stripe", outcome: "delivered" | "already_delivered" = "delivered"): Settlement => ({ transactionId, provider, status: "delivered", outcome });
 
 describe(`claiming outbox rows (${driverName})`, () => {
   it("claims the due rows of the forwarder's providers only, with their ledger event and provider ids, and counts the claim as an attempt", async () => {
@@ -90,7 +90,7 @@ describe(`settling claimed rows (${driverName})`, () => {
     await record("s_ok");
     const claimId = randomUUID();
     await claimDue(store, { providers: ["stripe"], limit: 10, leaseMs: 60_000, claimId, claimedBy: "test:1" });
-    expect(await settleClaim(store, claimId, [{ ...delivered("s_ok"), outcome: "already_delivered" }])).toEqual([{ transactionId: "s_ok", provider: "stripe" }]);
+    expect(await settleClaim(store, claimId, [delivered("s_ok", "stripe", "already_delivered")])).toEqual([{ transactionId: "s_ok", provider: "stripe" }]);
     expect(await outboxState(store, ["s_ok"])).toContainEqual(expect.objectContaining({ provider: "stripe", status: "delivered", outcome: "already_delivered", claim_id: null }));
   });
 

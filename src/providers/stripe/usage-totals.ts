@@ -3,7 +3,7 @@ import { z } from "zod";
 import { canonicalDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
 import type { ProviderUsageTotal, UsageTotalQuery } from "../types.ts";
-import { stripeErrorToBillingError } from "./errors.ts";
+import { isStripeError, stripeErrorToBillingError } from "./errors.ts";
 import type { StripeMeters } from "./meter-event.ts";
 
 interface StripeMeterRef {
@@ -21,7 +21,8 @@ const MINUTE_MS = 60_000;
  * Reads Stripe's totals for reconciliation: the catalog meter's `eventName` is looked up among
  * Stripe's meters (`GET /v1/billing/meters`, active ones first, the list kept until a name is
  * missing from it), then `GET /v1/billing/meters/:id/event_summaries` for the customer and window
- * gives one summary of the whole window. Stripe summaries are eventually consistent.
+ * gives one summary of the whole window. A meter Stripe no longer has (deleted and recreated
+ * under the same event name) is looked up again once. Stripe summaries are eventually consistent.
  *
  * @example
  * const read = createStripeUsageTotals(client, config.meters, () => new Date());
@@ -68,26 +69,32 @@ export function createStripeUsageTotals(client: Stripe, meters: StripeMeters, no
         throw new BillingError("VALIDATION_FAILED", `Stripe summarizes meters over whole minutes; ${name} ${at.toISOString()} is not on a minute boundary`, { field: name });
       }
     }
-    const meter = await meterNamed(mapping.eventName);
-    if (meter === undefined) {
-      throw new BillingError("UNKNOWN_METER", `Stripe has no meter with event_name ${JSON.stringify(mapping.eventName)} (stripe.meters.${query.meter}.eventName); create it in Stripe or fix the mapping`, {
-        provider: "stripe",
-        field: `stripe.meters.${query.meter}.eventName`,
-      });
-    }
-    let page: unknown;
-    try {
-      page = await client.billing.meters.listEventSummaries(meter.id, {
+    const summaryOf = async (meter: StripeMeterRef) =>
+      client.billing.meters.listEventSummaries(meter.id, {
         customer: query.providerCustomerId,
         start_time: query.from.getTime() / 1000,
         end_time: query.to.getTime() / 1000,
         limit: 1,
       });
-    } catch (error) {
-      throw stripeErrorToBillingError(error, now());
+    let meter = await meterNamed(mapping.eventName);
+    for (let lookups = 1; ; lookups += 1) {
+      if (meter === undefined) {
+        throw new BillingError("UNKNOWN_METER", `Stripe has no meter with event_name ${JSON.stringify(mapping.eventName)} (stripe.meters.${query.meter}.eventName); create it in Stripe or fix the mapping`, {
+          provider: "stripe",
+          field: `stripe.meters.${query.meter}.eventName`,
+        });
+      }
+      try {
+        const summary = read(summariesSchema, await summaryOf(meter), "meter event summary list").data[0];
+        return { value: summary === undefined ? "0" : canonicalDecimal(summary.aggregated_value), aggregation: meter.formula };
+      } catch (error) {
+        if (error instanceof BillingError) throw error;
+        const meterGone = isStripeError(error) && error.statusCode === 404 && /billing meter/i.test(error.message);
+        if (!meterGone || lookups > 1) throw stripeErrorToBillingError(error, now());
+        known = undefined;
+        meter = await meterNamed(mapping.eventName);
+      }
     }
-    const summary = read(summariesSchema, page, "meter event summary list").data[0];
-    return { value: summary === undefined ? "0" : canonicalDecimal(summary.aggregated_value), aggregation: meter.formula };
   };
 }
 
