@@ -29,10 +29,11 @@ export function recordingSleep(): { waits: number[]; sleep: (ms: number) => Prom
 
 /**
  * A hub on a shared test store whose clock is the providers' test instant (NOW) and whose
- * forwarder waits through `sleep` (default: records and returns at once).
+ * forwarder waits through `sleep`: by default one that records and returns at once; "real" for a
+ * following forwarder (billhub serve), whose idle polls must give the event loop back.
  */
-export async function forwarderHub(store: Store, config: HubConfigInput, sleep = recordingSleep().sleep): Promise<Hub> {
-  return createHub(config, { store, now: () => NOW, forwarder: { sleep, log: () => {} } });
+export async function forwarderHub(store: Store, config: HubConfigInput, sleep: ((ms: number) => Promise<void>) | "real" = recordingSleep().sleep): Promise<Hub> {
+  return createHub(config, { store, now: () => NOW, forwarder: { log: () => {}, ...(sleep === "real" ? {} : { sleep }) } });
 }
 
 export interface OutboxState {
