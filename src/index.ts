@@ -68,3 +68,18 @@ export type { PriceVersion } from "./store/webhooks/price-versions.ts";
 export type { SubscriptionRecord } from "./store/webhooks/provider-subscriptions.ts";
 export { planForSubscription, PLAN_METADATA_KEY, type PlanResolution, type SubscribedPrice } from "./core/catalog/index.ts";
 export type { ProviderObjects, ProviderObjectType } from "./providers/types.ts";
+export type {
+  OutboxApi,
+  OutboxStatus,
+  OutboxListInput,
+  OutboxRecord,
+  OutboxStatusName,
+  ProviderOutboxCounts,
+  ReplayResult,
+  ReplayTarget,
+  DrainOptions,
+  ForwardReport,
+  ForwarderOptions,
+} from "./hub/outbox.ts";
+export { parsePeriod, type ReconcileApi, type ReconcileInput, type ReconcileReport, type ReconcileRow } from "./hub/reconcile.ts";
+export type { UsageTotalQuery, ProviderUsageTotal } from "./providers/types.ts";

@@ -49,7 +49,7 @@ export interface DrainOptions {
   log?: (line: string) => void;
 }
 
-export const emptyReport = (): ForwardReport => ({ claimed: 0, delivered: 0, alreadyDelivered: 0, retryLater: 0, dead: 0, leaseLost: 0 });
+const emptyReport = (): ForwardReport => ({ claimed: 0, delivered: 0, alreadyDelivered: 0, retryLater: 0, dead: 0, leaseLost: 0 });
 
 function addReport(total: ForwardReport, part: ForwardReport): void {
   for (const key of Object.keys(total) as Array<keyof ForwardReport>) total[key] += part[key];
@@ -185,7 +185,6 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
   return { name, forwardOnce, drain };
 }
 
-export type Forwarder = ReturnType<typeof createForwarder>;
 
 /**
  * A reason not to send a claimed row at all: its ledger row is missing, or an earlier send may
