@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub } from "../../src/hub.ts";
-import { billhub } from "../support/cli.ts";
+import { billhub, billhubProcess } from "../support/cli.ts";
 import { startStripeStandIn, type StripeServer } from "../support/stand-ins/stripe-server.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
@@ -65,6 +65,19 @@ describe("billhub outbox and billhub reconcile (as processes, embedded store)", 
     expect(replayed.stdout).toContain("Replayed 1 dead row; the forwarder sends it next.");
     const after = await billhub(["outbox", "status"], env);
     expect(after.stdout).toMatch(/stripe\s+1\s+1\s+0\s+2\s+0/);
+  });
+
+  it("keeps forwarding with --follow until SIGTERM, then finishes and reports", async () => {
+    const hub = await createHub({ catalog: CATALOG, store: { dataDir: join(dir, "data") }, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_cli_outbox", apiBase: stripe.url, meters: { api_calls: { eventName: "api_call" } } } });
+    await hub.record({ customerId: "acme", meter: "api_calls", quantity: 8, transactionId: "cli_follow", timestamp: now });
+    await hub.close();
+    const follow = billhubProcess(["outbox", "drain", "--follow"], env);
+    for (let i = 0; i < 300 && !follow.output().includes("Forwarded 2 rows"); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    follow.child.kill("SIGTERM");
+    expect(await follow.exited).toBe(0);
+    expect(follow.output()).toContain("SIGTERM received: finishing the current batch");
+    expect(follow.output()).toContain("Forwarded 2 rows: 1 delivered, 0 already at the provider, 0 to retry later, 1 dead.");
+    expect(stripe.state.events().map((e) => e.identifier)).toContain("cli_follow");
   });
 
   it("explains itself with --help and refuses bad arguments naming them", async () => {
