@@ -71,6 +71,8 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
   const sleep = options.sleep ?? realSleep;
   const log = options.log ?? ((line: string) => console.error(line));
   const backoff = { baseMs: settings.backoffBaseMs, capMs: settings.backoffCapMs };
+  const random = options.random ? { random: options.random } : {};
+  const policy = { maxAttempts: settings.maxAttempts, backoff, ...random };
   const remote = [...ctx.providers.providers.values()].filter((provider) => provider.remote);
   const metrics = forwarderMetrics(ctx.metrics, ctx.store, remote.map((provider) => provider.id));
 
@@ -83,7 +85,7 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
       const sendable: ClaimedRow[] = [];
       for (const row of batch) {
         const refusal = refusalBeforeSending(provider, row);
-        if (refusal) settlements.push(settlementFor(row, { transactionId: row.transactionId, status: "permanent", error: refusal }, { maxAttempts: settings.maxAttempts, backoff }));
+        if (refusal) settlements.push(settlementFor(row, { transactionId: row.transactionId, status: "permanent", error: refusal }, policy));
         else sendable.push(row);
       }
       if (sendable.length > 0) {
@@ -91,10 +93,10 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
           policy: { retries: settings.quickRetries, backoff, maxWaitMs: MAX_QUICK_WAIT_MS },
           signal,
           sleep,
-          ...(options.random ? { random: options.random } : {}),
+          ...random,
           observe: (seconds) => metrics.pushed(provider.id, seconds),
         });
-        outcomes.forEach((outcome, index) => settlements.push(settlementFor(sendable[index]!, outcome, { maxAttempts: settings.maxAttempts, backoff, ...(options.random ? { random: options.random } : {}) })));
+        outcomes.forEach((outcome, index) => settlements.push(settlementFor(sendable[index]!, outcome, policy)));
       }
       const settled = new Set((await settleClaim(ctx.store, claimId, settlements)).map((key) => key.transactionId));
       for (const settlement of settlements) {
@@ -119,7 +121,7 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
 
   /** Claims one batch of due rows and forwards it; a report with `claimed: 0` means nothing was due. */
   async function forwardOnce(forwardOptions: Pick<DrainOptions, "batchSize" | "signal" | "log"> = {}): Promise<ForwardReport> {
-    const report = forwardOptions.log ?? log;
+    const warn = forwardOptions.log ?? log;
     const claimId = randomUUID();
     const rows = await claimDue(ctx.store, {
       providers: remote.map((provider) => provider.id),
@@ -131,7 +133,7 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
     if (rows.length === 0) return emptyReport();
     // A heartbeat keeps the claim while providers are slow; if this process dies, it stops and the lease runs out.
     const heartbeat = setInterval(() => {
-      extendLease(ctx.store, claimId, settings.leaseMs).catch((error: unknown) => report(`billhub: could not extend the outbox lease: ${(error as Error).message}`));
+      extendLease(ctx.store, claimId, settings.leaseMs).catch((error: unknown) => warn(`billhub: could not extend the outbox lease: ${(error as Error).message}`));
     }, Math.max(100, Math.floor(settings.leaseMs / 3)));
     heartbeat.unref();
     try {
@@ -158,15 +160,15 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
   async function drain(drainOptions: DrainOptions = {}): Promise<ForwardReport> {
     const total = emptyReport();
     const { signal } = drainOptions;
-    const report = drainOptions.log ?? log;
+    const warn = drainOptions.log ?? log;
     const loop = async () => {
       while (!signal?.aborted) {
         let batch: ForwardReport;
         try {
-          batch = await forwardOnce({ batchSize: drainOptions.batchSize, signal, log: report });
+          batch = await forwardOnce({ batchSize: drainOptions.batchSize, signal, log: warn });
         } catch (error) {
           if (!drainOptions.follow) throw error;
-          report(`billhub: forwarding failed, trying again in ${settings.pollIntervalMs} ms: ${error instanceof BillingError ? `${error.code}: ` : ""}${(error as Error).message}`);
+          warn(`billhub: forwarding failed, trying again in ${settings.pollIntervalMs} ms: ${error instanceof BillingError ? `${error.code}: ` : ""}${(error as Error).message}`);
           await sleep(settings.pollIntervalMs, signal);
           continue;
         }
