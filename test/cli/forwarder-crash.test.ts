@@ -67,5 +67,5 @@ describeOnPostgres("a forwarder process killed mid-batch", () => {
     expect(stripe.events().map((e) => [e.identifier, e.payload.value])).toEqual(Array.from({ length: 10 }, (_, i) => [`crash_${i}`, String(i + 1)]));
     expect(stripe.duplicates().map((d) => d.identifier)).toEqual(["crash_0", "crash_1", "crash_2", "crash_3"]);
     expect((await outboxState(store)).map((row) => [row.status, row.attempts])).toEqual(Array.from({ length: 10 }, () => ["delivered", 2]));
-  });
+  }, 120_000); // two CLI processes start, on a possibly busy machine
 });

@@ -8,7 +8,8 @@ import { startStripeStandIn, type StripeServer } from "../support/stand-ins/stri
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 
-describe("billhub outbox and billhub reconcile (as processes, embedded store)", () => {
+// Each step starts a process that opens the embedded store (seconds each on a busy machine).
+describe("billhub outbox and billhub reconcile (as processes, embedded store)", { timeout: 180_000 }, () => {
   let dir: string;
   let stripe: StripeServer;
   let env: Record<string, string>;
