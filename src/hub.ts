@@ -13,6 +13,8 @@ import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit
 import { resolveCatalog } from "./config/catalog-source.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
+import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
+import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
 import { createWebhooksApi, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
@@ -35,9 +37,11 @@ export interface HubOptions {
    * invoice id; without any handler the events are logged `unhandled`.
    */
   onInvoiceCreated?: InvoiceCreatedHandler;
+  /** How this hub's forwarder names itself in the outbox (`claimed_by`), waits and reports problems. */
+  forwarder?: ForwarderOptions;
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, InvoicesApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, InvoicesApi, OutboxApi, ReconcileApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -87,6 +91,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const cache = createEntitlementCache({ ttlMs: config.cache.ttlMs, maxEntries: config.cache.maxEntries, now: ctx.now });
   const resolver = createEntitlementResolver(ctx, cache);
   const onInvoiceCreated = bothHandlers(invoiceItems && createInvoiceItemsBilling(ctx, invoiceItems), options.onInvoiceCreated);
+  const outbox = createOutboxApi(ctx, options.forwarder);
   let closed = false;
   return {
     ...createLedger(ctx),
@@ -95,6 +100,8 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
     ...createInvoicesApi(ctx),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
+    outbox: outbox.outbox,
+    ...createReconcileApi(ctx),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,
@@ -113,6 +120,8 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     async close() {
       if (closed) return;
       closed = true;
+      // Running drains finish and settle their current claim before the store goes away.
+      await outbox.stop();
       if (ownsStore) await store.close();
     },
   };

@@ -73,3 +73,18 @@ export type { Invoice, InvoiceLine, InvoicePeriod, InvoiceSummary, PricedInvoice
 export { invoicesToCsv, INVOICE_CSV_COLUMNS } from "./core/invoicing/invoice-csv.ts";
 export { parseBillingMonth, billingPeriodEndingIn, type BillingMonth } from "./core/invoicing/billing-month.ts";
 export type { InvoiceItemsApi, NewInvoiceItem, ProviderInvoiceItem } from "./providers/types.ts";
+export type {
+  OutboxApi,
+  OutboxStatus,
+  OutboxListInput,
+  OutboxRecord,
+  OutboxStatusName,
+  ProviderOutboxCounts,
+  ReplayResult,
+  ReplayTarget,
+  DrainOptions,
+  ForwardReport,
+  ForwarderOptions,
+} from "./hub/outbox.ts";
+export { parsePeriod, type ReconcileApi, type ReconcileInput, type ReconcileReport, type ReconcileRow } from "./hub/reconcile.ts";
+export type { UsageTotalQuery, ProviderUsageTotal } from "./providers/types.ts";

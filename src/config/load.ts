@@ -16,6 +16,7 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   BILLHUB_CATALOG: "catalog",
   BILLHUB_API_KEYS: "server.apiKeys",
   BILLHUB_CACHE_TTL_MS: "cache.ttlMs",
+  BILLHUB_FORWARDER_ENABLED: "forwarder.enabled",
   BILLHUB_CONFIG: "(config file)",
   PORT: "server.port",
   HOST: "server.host",
@@ -42,6 +43,14 @@ function integerFrom(env: Env, name: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   if (!/^\d+$/.test(raw)) throw configError(ENV_OPTIONS[name] ?? name, `must be a whole number, got ${JSON.stringify(raw)}`);
   return Number(raw);
+}
+
+function booleanFrom(env: Env, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw configError(ENV_OPTIONS[name] ?? name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function listFrom(raw: string | undefined): string[] | undefined {
@@ -78,6 +87,7 @@ export function configFromEnv(env: Env): Plain {
   setPath(out, "cache.ttlMs", integerFrom(env, "BILLHUB_CACHE_TTL_MS"));
   setPath(out, "stripe.webhookTolerance", integerFrom(env, "STRIPE_WEBHOOK_TOLERANCE"));
   setPath(out, "flowglad.catalogSyncIntervalMs", integerFrom(env, "FLOWGLAD_CATALOG_SYNC_INTERVAL_MS"));
+  setPath(out, "forwarder.enabled", booleanFrom(env, "BILLHUB_FORWARDER_ENABLED"));
   setPath(out, "provider.mirror", listFrom(env.BILLHUB_MIRROR));
   const keys = listFrom(env.BILLHUB_API_KEYS);
   if (keys) {

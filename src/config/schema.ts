@@ -112,6 +112,28 @@ const cacheSchema = z.strictObject({
   maxEntries: z.number().int().positive().default(10_000),
 });
 
+const forwarderSchema = z
+  .strictObject({
+    /** Run the forwarder inside `billhub serve` (turn off when forwarders run as their own processes). */
+    enabled: z.boolean().default(true),
+    /** Outbox rows one claim takes (grouped per provider into its own batch size). */
+    batchSize: z.number().int().min(1).max(1000).default(100),
+    /** Claim loops per process; each holds at most one claim at a time. */
+    concurrency: z.number().int().min(1).max(64).default(1),
+    /** Claims of a row before it is dead (each claim is one attempt, its quick retries included). */
+    maxAttempts: z.number().int().min(1).max(1000).default(20),
+    /** Extra tries inside one claim for events the provider answered retryable, before rescheduling them. */
+    quickRetries: z.number().int().min(0).max(10).default(2),
+    /** First backoff step; each attempt doubles it up to backoffCapMs, with jitter. */
+    backoffBaseMs: z.number().int().min(0).default(1000),
+    backoffCapMs: z.number().int().min(0).default(30 * 60_000),
+    /** How long a claim holds its rows without a heartbeat; a crashed forwarder's rows are due again after it. */
+    leaseMs: z.number().int().min(1000).default(60_000),
+    /** How often an idle forwarder looks for due rows. */
+    pollIntervalMs: z.number().int().min(10).default(1000),
+  })
+  .refine((forwarder) => forwarder.backoffCapMs >= forwarder.backoffBaseMs, { message: "must be at least backoffBaseMs", path: ["backoffCapMs"] });
+
 export const configSchema = z
   .strictObject({
     store: storeSchema.default(() => storeSchema.parse({})),
@@ -124,6 +146,7 @@ export const configSchema = z
       .optional(),
     server: serverSchema.default(() => serverSchema.parse({})),
     cache: cacheSchema.default(() => cacheSchema.parse({})),
+    forwarder: forwarderSchema.default(() => forwarderSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const used = new Set<ProviderId>([config.provider.default, ...Object.values(config.provider.routes), ...config.provider.mirror]);

@@ -43,6 +43,11 @@ export const ERROR_CODES = {
   PROVIDER_UNSUPPORTED: { status: 422, retryable: false },
   /** The customer has no id at this provider yet (their provider_ids lack it). */
   PROVIDER_CUSTOMER_MISSING: { status: 422, retryable: false },
+  /**
+   * Not resent: an earlier send may have reached a provider whose dedupe window (Stripe: 24 h)
+   * has nearly run out, so a resend could count the usage twice. An operator decides.
+   */
+  RESEND_WINDOW_PASSED: { status: 409, retryable: false },
   STORE_UNAVAILABLE: { status: 503, retryable: true },
   MIGRATION_FAILED: { status: 500, retryable: false },
   INTERNAL: { status: 500, retryable: false },

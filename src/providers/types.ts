@@ -20,6 +20,12 @@ export interface BillingProvider {
   /** Largest batch one `pushUsage` call sends efficiently; the forwarder groups by it. */
   readonly maxBatchSize: number;
   /**
+   * How long the provider recognizes a resend by its transactionId (Stripe keeps meter event
+   * identifiers for 24 h); absent when it always does (Flowglad keeps transactionId unique per
+   * meter). The forwarder does not resend a row near the end of this window without an operator.
+   */
+  readonly resendWindowMs?: number;
+  /**
    * Sends usage. Returns exactly one outcome per input event, in input order. Per-event failures
    * are outcomes, never throws; it throws only for a bug.
    */
@@ -38,6 +44,12 @@ export interface BillingProvider {
   readObject?<T extends ProviderObjectType>(type: T, id: string): Promise<ProviderObjects[T] | null>;
   /** Items on the provider's invoices, for providers that bill charges their meters cannot express (Stripe). */
   invoiceItems?: InvoiceItemsApi;
+  /**
+   * The provider's own total of one meter for one customer over [from, to), for reconciliation
+   * (Stripe: the meter's event summary). Throws BillingErrors: UNKNOWN_METER when the provider has
+   * no meter for the key, PROVIDER_NOT_FOUND for an unknown customer, retryable ones for outages.
+   */
+  readUsageTotal?(query: UsageTotalQuery): Promise<ProviderUsageTotal>;
 }
 
 /** An invoice item at the provider, as billhub reads it back. */
@@ -70,6 +82,23 @@ export interface InvoiceItemsApi {
   /** Every item on the invoice (all pages). */
   list(invoiceId: string): Promise<ProviderInvoiceItem[]>;
   create(item: NewInvoiceItem): Promise<ProviderInvoiceItem>;
+}
+
+export interface UsageTotalQuery {
+  /** The catalog's meter key. */
+  meter: string;
+  providerCustomerId: string;
+  /** Inclusive; providers may require whole minutes (Stripe does). */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+}
+
+export interface ProviderUsageTotal {
+  /** Exact decimal string. */
+  value: string;
+  /** How the provider aggregates the meter (`sum`, `count`, `last`, ...). */
+  aggregation: string;
 }
 
 /**

@@ -11,6 +11,7 @@ import { entitlementRoutes } from "./routes/entitlements.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { invoiceRoutes } from "./routes/invoices.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { outboxRoutes } from "./routes/outbox.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -25,6 +26,7 @@ export function allRoutes(hub: Hub): RouteSpec[] {
     ...invoiceRoutes(hub),
     ...catalogRoutes(hub),
     ...webhookRoutes(hub),
+    ...outboxRoutes(hub),
   ];
 }
 

@@ -11,13 +11,14 @@ export interface RunningServer {
   port: number;
   /**
    * Stops accepting connections at once, lets requests in flight finish (their connections then
-   * close), stops the catalog sync, then closes the hub.
+   * close), lets the forwarder settle its current claim, stops the catalog sync, then closes the hub.
    */
   close(): Promise<void>;
 }
 
 /**
- * Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). With
+ * Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). Unless
+ * `forwarder.enabled` is false, the outbox forwarder runs alongside, following the outbox. With
  * `flowglad.catalogSyncIntervalMs` set, Flowglad's pricing model is also pulled on that interval.
  */
 export async function startServer(hub: Hub, options: { port?: number; host?: string; log?: (line: string) => void } = {}): Promise<RunningServer> {
@@ -39,7 +40,15 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
     response.once("close", () => pending.delete(response));
   });
   const interval = hub.config.flowglad?.catalogSyncIntervalMs ?? 0;
-  const sync = interval > 0 ? startCatalogSync(hub, interval, options.log ?? console.error) : undefined;
+  const log = options.log ?? console.error;
+  const sync = interval > 0 ? startCatalogSync(hub, interval, log) : undefined;
+  const stopForwarding = new AbortController();
+  const forwarding = hub.config.forwarder.enabled
+    ? hub.outbox.drain({ follow: true, signal: stopForwarding.signal, log }).then(
+        () => undefined,
+        (error: unknown) => log(`billhub: the forwarder stopped: ${(error as Error).message}`),
+      )
+    : undefined;
   return {
     url: `http://${host}:${port}`,
     port,
@@ -50,6 +59,9 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
           http.closeIdleConnections();
         });
         for (const response of pending) if (!response.headersSent) response.setHeader("connection", "close");
+        // The forwarder finishes and settles its current claim; the rest stays queued for the next start.
+        stopForwarding.abort();
+        await forwarding;
         await sync?.stop();
         await stopped;
         await hub.close();

@@ -12,7 +12,8 @@ export const serveCommand: Command = {
   summary: "run the HTTP service (REST API, webhooks, health checks)",
   help: `Usage: billhub serve [--config <file>]
 
-Runs the REST API under /v1, the webhook routes, /healthz, /readyz, /metrics and /openapi.json.
+Runs the REST API under /v1, the webhook routes, /healthz, /readyz, /metrics and /openapi.json,
+and the outbox forwarder (unless forwarder.enabled / BILLHUB_FORWARDER_ENABLED is false).
 With no configuration: the embedded store in ./.billhub, the sample catalog (fixtures/catalog.json),
 the manual provider, port 8787 (PORT), and a fresh API key printed for this run.`,
   async run(context) {
@@ -27,7 +28,7 @@ the manual provider, port 8787 (PORT), and a fresh API key printed for this run.
     });
     const server = await startServer(hub, { log: io.err });
     const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
-    io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}`);
+    io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}, forwarder: ${config.forwarder.enabled ? "on" : "off (run billhub outbox drain --follow)"}`);
     if (generatedKey) io.out(`Local API key for this run (set BILLHUB_API_KEYS to choose your own): ${generatedKey}`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -8,6 +8,7 @@ import { toMeterEvent } from "./meter-event.ts";
 import { createStripeObjectReader } from "./read-objects.ts";
 import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
 import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
+import { createStripeUsageTotals } from "./usage-totals.ts";
 import { parseStripeWebhook } from "./webhooks.ts";
 
 export type StripeSettings = NonNullable<HubConfig["stripe"]>;
@@ -22,6 +23,8 @@ export interface StripeProviderOptions {
 
 /** v1 meter events go one call per event; a batch of this size keeps a forwarder claim short. */
 const METER_EVENTS_BATCH_SIZE = 50;
+/** Stripe deduplicates meter events by `identifier` for a rolling window of at least 24 hours. */
+const IDENTIFIER_WINDOW_MS = 24 * 3_600_000;
 
 /**
  * Stripe Billing Meters: usage goes out as meter events whose `identifier` is the transactionId,
@@ -43,6 +46,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
     id: "stripe",
     remote: true,
     maxBatchSize: stream ? STREAM_BATCH_SIZE : METER_EVENTS_BATCH_SIZE,
+    resendWindowMs: IDENTIFIER_WINDOW_MS,
 
     async pushUsage(batch) {
       const at = now();
@@ -72,6 +76,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
     readObject,
 
     invoiceItems: createStripeInvoiceItems(client, now),
+    readUsageTotal: createStripeUsageTotals(client, config.meters, now),
   } satisfies BillingProvider;
 }
 

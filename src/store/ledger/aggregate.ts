@@ -25,7 +25,7 @@ export interface Bounds {
  * `last` breaks a tie on the timestamp by the greater transaction id (bytewise, so every database
  * and driver gives the same answer).
  */
-function aggregateSql(aggregation: Aggregation, propertyParam: string, only?: string): string {
+export function aggregateSql(aggregation: Aggregation, propertyParam: string, only?: string): string {
   // `only` narrows the rows the aggregate reads (a meter's rows when one scan serves several meters).
   const where = (condition?: string) => {
     const parts = [condition, only].filter((part) => part !== undefined);

@@ -11,14 +11,45 @@ export type Fault =
   | { kind: "server_error"; status?: number }
   /** The connection drops before a response (msw `HttpResponse.error()`). */
   | { kind: "reset" }
+  /**
+   * The provider processes the request, then the connection drops before the answer arrives:
+   * the client cannot tell whether it was recorded (the case a resend must not double count).
+   */
+  | { kind: "reset_after_processing" }
   /** Stripe v2 only: the meter event session token is refused as expired. */
   | { kind: "session_expired" }
   /** Any response at all. */
   | { kind: "response"; status: number; body: unknown; headers?: Record<string, string> };
 
-/** A queue of faults per route: each request to the route takes the next one, if any. */
+/** Random faults: each request without a queued fault draws one with `probability`. */
+export interface RandomFaults {
+  probability: number;
+  faults: readonly Fault[];
+  /** Seed of the draw, so a run can be repeated. */
+  seed: number;
+}
+
+/** A small deterministic PRNG (mulberry32): the same seed gives the same faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A queue of faults per route: each request to the route takes the next one, if any; then a random one, if set. */
 export function createFaultQueue<Route extends string>() {
   const queues = new Map<Route, Fault[]>();
+  const random = new Map<Route, { probability: number; faults: readonly Fault[]; draw: () => number }>();
+  const served = new Map<Fault["kind"], number>();
+  const serve = (fault: Fault | undefined) => {
+    if (fault) served.set(fault.kind, (served.get(fault.kind) ?? 0) + 1);
+    return fault;
+  };
   return {
     /** Answers the next `times` requests to `route` with `fault`. */
     inject(route: Route, fault: Fault, times = 1): void {
@@ -26,14 +57,28 @@ export function createFaultQueue<Route extends string>() {
       for (let i = 0; i < times; i += 1) queue.push(fault);
       queues.set(route, queue);
     },
+    /** From now on, answers each request to `route` with a random fault with `probability`. */
+    injectRandom(route: Route, faults: RandomFaults): void {
+      random.set(route, { probability: faults.probability, faults: faults.faults, draw: seededRandom(faults.seed) });
+    },
     take(route: Route): Fault | undefined {
-      return queues.get(route)?.shift();
+      const queued = queues.get(route)?.shift();
+      if (queued) return serve(queued);
+      const chaos = random.get(route);
+      if (chaos === undefined || chaos.draw() >= chaos.probability) return undefined;
+      return serve(chaos.faults[Math.floor(chaos.draw() * chaos.faults.length)]);
+    },
+    /** How many faults of each kind were answered so far. */
+    served(): Partial<Record<Fault["kind"], number>> {
+      return Object.fromEntries(served);
     },
     pending(route: Route): number {
       return queues.get(route)?.length ?? 0;
     },
     clear(): void {
       queues.clear();
+      random.clear();
+      served.clear();
     },
   };
 }

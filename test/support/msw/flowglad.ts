@@ -62,18 +62,31 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
   const fail = (status: number, code: string, error: string, headers: Record<string, string> = {}) =>
     HttpResponse.json({ error, code, request_id: `req_${randomBytes(6).toString("hex")}` }, { status, headers });
 
+  /**
+   * Logs the call; returns the response that refuses it (a fault, a bad key), if any. A fault that
+   * lets the request through first (`reset_after_processing`) is kept in `afterProcessing`.
+   */
+  let afterProcessing: Fault | undefined;
   function enter(route: FlowgladRoute, request: Request): Response | undefined {
     calls.push({ route, authorization: request.headers.get("authorization"), idempotencyKey: request.headers.get("idempotency-key") });
+    afterProcessing = undefined;
     const fault = faults.take(route);
-    if (fault) return faultResponse(fault);
+    if (fault?.kind === "reset_after_processing") afterProcessing = fault;
+    else if (fault) return faultResponse(fault);
     const key = request.headers.get("authorization") ?? "";
     const ok = options.secretKey === undefined ? key !== "" && !key.startsWith("Bearer ") : key === options.secretKey;
     return ok ? undefined : fail(401, "UNAUTHORIZED", "Invalid API key");
   }
 
+  /** The answer, unless the connection is to drop after processing. */
+  function answer(response: Response, fault: Fault | undefined): Response {
+    return fault ? connectionReset() : response;
+  }
+
   function faultResponse(fault: Fault): Response {
     switch (fault.kind) {
       case "reset":
+      case "reset_after_processing":
         return connectionReset();
       case "rate_limit":
         return fail(429, "TOO_MANY_REQUESTS", "Too many requests", fault.retryAfter === undefined ? {} : { "retry-after": fault.retryAfter });
@@ -171,15 +184,17 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
     http.post(`${baseUrl}/api/v1/usage-events`, async ({ request }) => {
       const refused = enter("usage_event", request);
       if (refused) return refused;
+      const after = afterProcessing;
       const input = ((await request.json()) as { usageEvent?: UsageInput }).usageEvent ?? {};
       const checked = check(input);
       if (checked instanceof Response) return checked;
       // A repeat for the same subscription returns the event already held, amount not updated.
-      return HttpResponse.json({ usageEvent: checked.existing ?? store(input, checked.customer, checked.meter) });
+      return answer(HttpResponse.json({ usageEvent: checked.existing ?? store(input, checked.customer, checked.meter) }), after);
     }),
     http.post(`${baseUrl}/api/v1/usage-events/bulk`, async ({ request }) => {
       const refused = enter("usage_bulk", request);
       if (refused) return refused;
+      const after = afterProcessing;
       const inputs = ((await request.json()) as { usageEvents?: UsageInput[] }).usageEvents ?? [];
       if (inputs.length === 0) return fail(400, "BAD_REQUEST", "usageEvents must hold at least one event");
       const checks = inputs.map(check);
@@ -191,7 +206,7 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
         if (checked.existing || usage.has(`${input.transactionId as string}|${checked.meter.id}`)) continue;
         created.push(store(input, checked.customer, checked.meter));
       }
-      return HttpResponse.json({ usageEvents: created });
+      return answer(HttpResponse.json({ usageEvents: created }), after);
     }),
   ];
 
@@ -199,6 +214,10 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
     handlers,
     pricingModel,
     inject: faults.inject,
+    /** From now on, answers requests to `route` with random faults (seeded). */
+    injectRandom: faults.injectRandom,
+    /** How many faults of each kind were answered so far. */
+    faultsServed: faults.served,
     /** Adds (or replaces) a customer with their current subscriptions. */
     addCustomer(customer: { externalId: string; id?: string; subscriptions: SubscriptionSpec[] }): void {
       customers.set(customer.externalId, { id: customer.id ?? `cust_${customer.externalId}`, externalId: customer.externalId, subscriptions: customer.subscriptions });

@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { http, type HttpHandler } from "msw";
 import { stripeObject } from "../stripe-events.ts";
-import type { Answer } from "./stripe.ts";
+import type { Answer, StandInRoute } from "./stripe.ts";
 
 /** What the invoice-item routes borrow from the Stripe stand-in they are part of. */
 export interface InvoiceItemRoutesContext {
-  apiOrigin: string;
   now: () => Date;
   /** Records the call; answers an injected fault or a bad API key instead of the route. */
   admit(route: "create_invoice_item" | "list_invoice_items", request: Request): Response | undefined;
@@ -92,12 +90,12 @@ export function createInvoiceItemRoutes(ctx: InvoiceItemRoutesContext) {
     return ctx.json({ object: "list", data: held.slice(0, limit), has_more: held.length > limit, url: "/v1/invoiceitems" });
   }
 
-  const handlers: HttpHandler[] = [
-    http.post(`${ctx.apiOrigin}/v1/invoiceitems`, ({ request }) => create(request)),
-    http.get(`${ctx.apiOrigin}/v1/invoiceitems`, ({ request }) => list(request)),
+  const routes: StandInRoute[] = [
+    { route: "create_invoice_item", method: "POST", path: "/v1/invoiceitems", origin: "api", handle: (request) => create(request) },
+    { route: "list_invoice_items", method: "GET", path: "/v1/invoiceitems", origin: "api", handle: (request) => list(request) },
   ];
   return {
-    handlers,
+    routes,
     /** Items Stripe holds, oldest first (of one invoice when given). */
     items: (invoiceId?: string) => structuredClone(items.filter((item) => invoiceId === undefined || item.invoice === invoiceId)),
     clear: () => {

@@ -1,14 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { http, HttpResponse, type HttpHandler } from "msw";
 import { connectionReset, createFaultQueue, type Fault } from "./faults.ts";
+import { meterJson, standInMeter, summarize, type StandInMeter } from "./stripe-meters.ts";
 import { createInvoiceItemRoutes } from "./stripe-invoice-items.ts";
 
 /**
  * A stateful stand-in for the parts of Stripe billhub talks to, reproducing Stripe's real
  * answers (PROVIDERS.md): meter events deduplicated by `identifier` with the real duplicate 400,
- * idempotent replays, v2 meter event sessions that expire, prices, products and subscriptions to
- * retrieve (404 resource_missing when unknown; a price's tiers only when expanded), invoice
- * items on draft invoices (stripe-invoice-items.ts), and injectable faults.
+ * idempotent replays, v2 meter event sessions that expire, meters and their event summaries,
+ * prices, products, subscriptions and invoices to retrieve (404 resource_missing when unknown; a
+ * price's tiers only when expanded), invoice items on draft invoices (stripe-invoice-items.ts),
+ * and injectable faults. Its logic is one Web-standard handler,
+ * `fetch(request)`, served both through msw (`handlers`) and over real HTTP
+ * (test/support/stand-ins/stripe-server.ts).
  *
  * @example
  * const stripe = createStripeStandIn({ now: () => clock });
@@ -16,7 +20,7 @@ import { createInvoiceItemRoutes } from "./stripe-invoice-items.ts";
  * stripe.inject("meter_events", { kind: "rate_limit", retryAfter: "2" });
  */
 export interface StripeStandInOptions {
-  /** Origin of the v1 API and the session endpoint. */
+  /** Origin of the v1 API and the session endpoint (msw handlers only; `fetch` reads the path). */
   apiOrigin?: string;
   /** Origin of the v2 meter event stream (Stripe's separate host unless a stand-in host is configured). */
   meterEventsOrigin?: string;
@@ -33,6 +37,8 @@ export type StripeRoute =
   | "meter_events"
   | "meter_event_session"
   | "meter_event_stream"
+  | "list_meters"
+  | "meter_event_summaries"
   | "retrieve_price"
   | "retrieve_product"
   | "retrieve_subscription"
@@ -65,6 +71,17 @@ export interface Answer {
   headers: Record<string, string>;
 }
 
+/** One route of the stand-in; stripe-invoice-items.ts contributes its own. */
+export interface StandInRoute {
+  route: StripeRoute;
+  method: "GET" | "POST";
+  /** Path with `:param` segments. */
+  path: string;
+  /** The v2 stream lives on its own host at Stripe. */
+  origin: "api" | "meter_events";
+  handle(request: Request, params: Record<string, string>): Promise<Response> | Response;
+}
+
 const DAY_S = 86_400;
 const MAX_STREAM_EVENTS = 100;
 const MAX_SIGNIFICANT_DIGITS = 15;
@@ -76,15 +93,21 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   const sessionTtlMs = options.sessionTtlMs ?? 15 * 60_000;
   const faults = createFaultQueue<StripeRoute>();
   const events = new Map<string, RecordedMeterEvent>();
+  /** Every meter event that arrived, per identifier (held or refused as a duplicate). */
+  const arrivals = new Map<string, number>();
   const idempotency = new Map<string, Answer & { params: string }>();
   const sessions = new Map<string, number>();
   const calls: StripeCall[] = [];
+  const meters = new Map<string, StandInMeter>();
   const objects: Record<StripeObjectType, Map<string, Record<string, unknown>>> = { price: new Map(), product: new Map(), subscription: new Map(), invoice: new Map() };
 
   const requestId = () => `req_${randomBytes(7).toString("hex")}`;
   const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
     HttpResponse.json(body as Record<string, unknown>, { status, headers: { "request-id": requestId(), ...headers } });
   const v1Error = (status: number, error: Record<string, unknown>, headers: Record<string, string> = {}) => json({ error }, status, headers);
+  const missing = (what: string, id: string, param = "id") =>
+    v1Error(404, { code: "resource_missing", doc_url: "https://stripe.com/docs/error-codes/resource-missing", message: `No such ${what}: '${id}'`, param, type: "invalid_request_error" });
+  const unauthorized = () => v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
 
   function authorized(request: Request): boolean {
     const header = request.headers.get("authorization") ?? "";
@@ -92,9 +115,19 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     return options.secretKey === undefined ? key.startsWith("sk_") : key === options.secretKey;
   }
 
+  /** Logs the call and takes its fault, if any. A fault that lets the request through is returned as `after`. */
+  function enter(route: StripeRoute, request: Request): { fault?: Response; after?: Fault } {
+    calls.push({ route, idempotencyKey: request.headers.get("idempotency-key"), authorization: request.headers.get("authorization") });
+    const fault = faults.take(route);
+    if (fault === undefined) return {};
+    if (fault.kind === "reset_after_processing") return { after: fault };
+    return { fault: faultResponse(route, fault) };
+  }
+
   function faultResponse(route: StripeRoute, fault: Fault): Response {
     switch (fault.kind) {
       case "reset":
+      case "reset_after_processing":
         return connectionReset();
       case "rate_limit":
         return v1Error(
@@ -126,6 +159,10 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     return undefined;
   }
 
+  function arrived(identifier: string): void {
+    arrivals.set(identifier, (arrivals.get(identifier) ?? 0) + 1);
+  }
+
   /** Form parameters in a canonical order: what Stripe compares an idempotent replay against. */
   function canonicalParams(params: URLSearchParams): string {
     return [...params.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join("&");
@@ -135,8 +172,9 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
    * Stripe's idempotency: a key seen with the same parameters replays the saved answer (with
    * `idempotent-replayed: true`); with other parameters it is an idempotency_error; a new key runs
    * the request and saves its answer (kept until `expireIdempotencyKeys`, Stripe's 24 hours).
+   * `after` is a fault that strikes once the request was processed (the answer is lost).
    */
-  function idempotent(request: Request, canonical: string, run: () => Answer): Response {
+  function idempotent(request: Request, canonical: string, run: () => Answer, after?: { route: StripeRoute; fault: Fault }): Response {
     const idempotencyKey = request.headers.get("idempotency-key");
     if (idempotencyKey !== null) {
       const saved = idempotency.get(idempotencyKey);
@@ -150,23 +188,24 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     }
     const answer = run();
     if (idempotencyKey !== null) idempotency.set(idempotencyKey, { params: canonical, ...answer });
-    return json(answer.body, answer.status, answer.headers);
+    return after ? faultResponse(after.route, after.fault) : json(answer.body, answer.status, answer.headers);
   }
 
-  /** The start of every v1 POST: the call is recorded, an injected fault or a bad key answers first. */
+  /** The start of a v1 request that is answered whole: recorded, then an injected fault or a bad key answers first. */
   function admit(route: StripeRoute, request: Request): Response | undefined {
-    calls.push({ route, idempotencyKey: request.headers.get("idempotency-key"), authorization: request.headers.get("authorization") });
-    const fault = faults.take(route);
-    if (fault) return faultResponse(route, fault);
-    if (!authorized(request)) return v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
+    const { fault, after } = enter(route, request);
+    if (fault) return fault;
+    if (after) return faultResponse(route, after);
+    if (!authorized(request)) return unauthorized();
     return undefined;
   }
 
   async function meterEvent(request: Request): Promise<Response> {
-    const refused = admit("meter_events", request);
-    if (refused) return refused;
+    const { fault, after } = enter("meter_events", request);
+    if (fault) return fault;
+    if (!authorized(request)) return unauthorized();
     const params = new URLSearchParams(await request.text());
-    return idempotent(request, canonicalParams(params), () => acceptMeterEvent(params));
+    return idempotent(request, canonicalParams(params), () => acceptMeterEvent(params), after && { route: "meter_events", fault: after });
   }
 
   function acceptMeterEvent(params: URLSearchParams): Answer {
@@ -191,6 +230,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
       return fail("Timestamp must be within the past 35 calendar days and not more than 5 minutes in the future.", "timestamp");
     }
     const identifier = params.get("identifier") ?? `gen_${randomBytes(8).toString("hex")}`;
+    arrived(identifier);
     if (events.has(identifier)) return fail(`An event already exists with identifier ${identifier}.`, undefined, { "stripe-should-retry": "false" });
     events.set(identifier, { identifier, eventName, payload, timestamp, via: "v1" });
     return {
@@ -201,10 +241,9 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   }
 
   async function createSession(request: Request): Promise<Response> {
-    calls.push({ route: "meter_event_session", idempotencyKey: request.headers.get("idempotency-key"), authorization: request.headers.get("authorization") });
-    const fault = faults.take("meter_event_session");
-    if (fault) return faultResponse("meter_event_session", fault);
-    if (!authorized(request)) return v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
+    const { fault } = enter("meter_event_session", request);
+    if (fault) return fault;
+    if (!authorized(request)) return unauthorized();
     const token = `mes_tok_${randomBytes(12).toString("hex")}`;
     const created = now();
     const expiresAt = created.getTime() + sessionTtlMs;
@@ -220,11 +259,9 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   }
 
   async function stream(request: Request): Promise<Response> {
-    const authorization = request.headers.get("authorization");
-    calls.push({ route: "meter_event_stream", idempotencyKey: request.headers.get("idempotency-key"), authorization });
-    const fault = faults.take("meter_event_stream");
-    if (fault) return faultResponse("meter_event_stream", fault);
-    const token = (authorization ?? "").replace(/^Bearer /, "");
+    const { fault, after } = enter("meter_event_stream", request);
+    if (fault) return fault;
+    const token = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
     const expiresAt = sessions.get(token);
     if (expiresAt === undefined || expiresAt <= now().getTime()) return sessionExpired();
     const body = (await request.json()) as { events?: { event_name?: string; identifier?: string; payload?: Record<string, string>; timestamp?: string }[] };
@@ -238,30 +275,51 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     // Stream validation is asynchronous at Stripe: accepted events are acknowledged with {}.
     for (const event of list) {
       const identifier = event.identifier ?? `gen_${randomBytes(8).toString("hex")}`;
+      arrived(identifier);
       if (events.has(identifier)) continue;
       const timestamp = event.timestamp ? Math.floor(Date.parse(event.timestamp) / 1000) : Math.floor(now().getTime() / 1000);
       events.set(identifier, { identifier, eventName: event.event_name!, payload: event.payload!, timestamp, via: "stream" });
     }
-    return json({});
+    return after ? faultResponse("meter_event_stream", after) : json({});
+  }
+
+  async function listMeters(request: Request): Promise<Response> {
+    const { fault } = enter("list_meters", request);
+    if (fault) return fault;
+    if (!authorized(request)) return unauthorized();
+    const status = new URL(request.url).searchParams.get("status");
+    const data = [...meters.values()].filter((meter) => status === null || meter.status === status).map(meterJson);
+    return json({ object: "list", data, has_more: false, url: "/v1/billing/meters" });
+  }
+
+  async function eventSummaries(request: Request, params: Record<string, string>): Promise<Response> {
+    const { fault } = enter("meter_event_summaries", request);
+    if (fault) return fault;
+    if (!authorized(request)) return unauthorized();
+    const meter = meters.get(params.id!);
+    if (meter === undefined) return missing("billing meter", params.id!);
+    const query = new URL(request.url).searchParams;
+    for (const name of ["customer", "start_time", "end_time"]) {
+      if (!query.get(name)) return v1Error(400, { message: `Missing required param: ${name}.`, param: name, type: "invalid_request_error" });
+    }
+    const [start, end] = [Number(query.get("start_time")), Number(query.get("end_time"))];
+    for (const [name, value] of [["start_time", start], ["end_time", end]] as const) {
+      if (!Number.isInteger(value) || value % 60 !== 0) {
+        return v1Error(400, { message: `${name} must be aligned with minute boundaries.`, param: name, type: "invalid_request_error" });
+      }
+    }
+    if (start >= end) return v1Error(400, { message: "start_time must be before end_time.", param: "start_time", type: "invalid_request_error" });
+    const summary = summarize(meter, events.values(), query.get("customer")!, start, end);
+    return json({ object: "list", data: [summary], has_more: false, url: `/v1/billing/meters/${meter.id}/event_summaries` });
   }
 
   /** Stripe's retrieve: the object as held; a price's `tiers` only when expanded, as Stripe does. */
-  function retrieve(type: StripeObjectType, request: Request, id: string): Response {
-    const route = `retrieve_${type}` as const;
-    calls.push({ route, idempotencyKey: null, authorization: request.headers.get("authorization") });
-    const fault = faults.take(route);
-    if (fault) return faultResponse(route, fault);
-    if (!authorized(request)) return v1Error(401, { message: "Invalid API Key provided: sk_****", type: "invalid_request_error" });
+  async function retrieve(type: StripeObjectType, request: Request, id: string): Promise<Response> {
+    const { fault } = enter(`retrieve_${type}`, request);
+    if (fault) return fault;
+    if (!authorized(request)) return unauthorized();
     const object = objects[type].get(id);
-    if (object === undefined) {
-      return v1Error(404, {
-        code: "resource_missing",
-        doc_url: "https://stripe.com/docs/error-codes/resource-missing",
-        message: `No such ${type}: '${id}'`,
-        param: "id",
-        type: "invalid_request_error",
-      });
-    }
+    if (object === undefined) return missing(type, id);
     const expanded = [...new URL(request.url).searchParams.entries()].some(([key, value]) => key.startsWith("expand") && value === "tiers");
     const body = structuredClone(object);
     if (type === "price" && !expanded) delete body.tiers;
@@ -269,34 +327,69 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   }
 
   const invoiceItems = createInvoiceItemRoutes({
-    apiOrigin,
     now,
     admit,
-    idempotent,
+    idempotent: (request, canonical, run) => idempotent(request, canonical, run),
     canonicalParams,
     json: (body, status) => json(body, status),
     invoice: (id) => objects.invoice.get(id),
   });
 
-  const handlers: HttpHandler[] = [
-    ...invoiceItems.handlers,
-    http.get(`${apiOrigin}/v1/invoices/:id`, ({ request, params }) => retrieve("invoice", request, String(params.id))),
-    http.get(`${apiOrigin}/v1/prices/:id`, ({ request, params }) => retrieve("price", request, String(params.id))),
-    http.get(`${apiOrigin}/v1/products/:id`, ({ request, params }) => retrieve("product", request, String(params.id))),
-    http.get(`${apiOrigin}/v1/subscriptions/:id`, ({ request, params }) => retrieve("subscription", request, String(params.id))),
-    http.post(`${apiOrigin}/v1/billing/meter_events`, ({ request }) => meterEvent(request)),
-    http.post(`${apiOrigin}/v2/billing/meter_event_session`, ({ request }) => createSession(request)),
-    http.post(`${meterEventsOrigin}/v2/billing/meter_event_stream`, ({ request }) => stream(request)),
+  const routes: StandInRoute[] = [
+    ...invoiceItems.routes,
+    { route: "retrieve_invoice", method: "GET", path: "/v1/invoices/:id", origin: "api", handle: (request, params) => retrieve("invoice", request, params.id!) },
+    { route: "retrieve_price", method: "GET", path: "/v1/prices/:id", origin: "api", handle: (request, params) => retrieve("price", request, params.id!) },
+    { route: "retrieve_product", method: "GET", path: "/v1/products/:id", origin: "api", handle: (request, params) => retrieve("product", request, params.id!) },
+    { route: "retrieve_subscription", method: "GET", path: "/v1/subscriptions/:id", origin: "api", handle: (request, params) => retrieve("subscription", request, params.id!) },
+    { route: "meter_events", method: "POST", path: "/v1/billing/meter_events", origin: "api", handle: meterEvent },
+    { route: "list_meters", method: "GET", path: "/v1/billing/meters", origin: "api", handle: listMeters },
+    { route: "meter_event_summaries", method: "GET", path: "/v1/billing/meters/:id/event_summaries", origin: "api", handle: eventSummaries },
+    { route: "meter_event_session", method: "POST", path: "/v2/billing/meter_event_session", origin: "api", handle: createSession },
+    { route: "meter_event_stream", method: "POST", path: "/v2/billing/meter_event_stream", origin: "meter_events", handle: stream },
   ];
+
+  /** Stripe's API as one Web-standard handler; the origin is ignored (a local stand-in serves both hosts). */
+  async function fetch(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    for (const spec of routes) {
+      if (spec.method !== request.method) continue;
+      const params = matchPath(spec.path, path);
+      if (params) return spec.handle(request, params);
+    }
+    return v1Error(404, { message: `Unrecognized request URL (${request.method}: ${path}).`, type: "invalid_request_error" });
+  }
+
+  // msw matches each route on its own host (so a request to an unknown URL stays unhandled) and hands it to `fetch`.
+  const handlers: HttpHandler[] = routes.map((spec) => {
+    const url = `${spec.origin === "api" ? apiOrigin : meterEventsOrigin}${spec.path}`;
+    const handle = ({ request }: { request: Request }) => fetch(request);
+    return spec.method === "GET" ? http.get(url, handle) : http.post(url, handle);
+  });
 
   return {
     handlers,
+    fetch,
     /** Answers the next `times` requests to `route` with `fault`. */
     inject: faults.inject,
+    /** From now on, answers requests to `route` with random faults (seeded). */
+    injectRandom: faults.injectRandom,
+    /** How many faults of each kind were answered so far. */
+    faultsServed: faults.served,
     /** Meter events Stripe holds, in arrival order. */
     events: (): RecordedMeterEvent[] => [...events.values()],
+    /** How many times each identifier arrived (held once; every later arrival was refused or skipped as a duplicate). */
+    arrivals: (): ReadonlyMap<string, number> => new Map(arrivals),
+    /** Identifiers that arrived more than once, with how often. */
+    duplicates: (): Array<{ identifier: string; arrivals: number }> =>
+      [...arrivals.entries()].filter(([, count]) => count > 1).map(([identifier, count]) => ({ identifier, arrivals: count })),
     /** Every request that reached the stand-in, faults included. */
     calls: (route?: StripeRoute): StripeCall[] => (route ? calls.filter((call) => call.route === route) : [...calls]),
+    /** Makes Stripe hold a billing meter (for meter listing and event summaries). */
+    putMeter(input: { eventName: string; formula?: StandInMeter["formula"]; status?: StandInMeter["status"]; id?: string }): StandInMeter {
+      const meter = standInMeter(input);
+      meters.set(meter.id, meter);
+      return meter;
+    },
     /** Makes Stripe hold `object` (its current state) for retrieve calls. */
     putObject(type: StripeObjectType, object: Record<string, unknown>): void {
       objects[type].set(String(object.id), structuredClone(object));
@@ -315,7 +408,9 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     },
     reset(): void {
       events.clear();
+      arrivals.clear();
       invoiceItems.clear();
+      meters.clear();
       for (const held of Object.values(objects)) held.clear();
       idempotency.clear();
       sessions.clear();
@@ -326,3 +421,16 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
 }
 
 export type StripeStandIn = ReturnType<typeof createStripeStandIn>;
+
+/** Matches `/v1/billing/meters/:id/event_summaries` against a path; the params, or undefined. */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, part] of want.entries()) {
+    if (part.startsWith(":")) params[part.slice(1)] = decodeURIComponent(got[index]!);
+    else if (part !== got[index]) return undefined;
+  }
+  return params;
+}

@@ -1,0 +1,112 @@
+import { canonicalDecimal } from "../../core/decimal.ts";
+import type { Sql } from "../types.ts";
+
+/** One outbox row claimed for delivery, with the ledger event and the customer's provider ids. */
+export interface ClaimedRow {
+  transactionId: string;
+  provider: string;
+  role: "primary" | "mirror";
+  customerId: string;
+  /** Claims of this row so far, this one included. */
+  attempts: number;
+  /** `first_sent_at` before this claim: when an earlier request may first have reached the provider. */
+  priorSentAt: Date | null;
+  /** The database's clock at the claim. */
+  claimedAt: Date;
+  /** The ledger event; null only if the ledger row is missing (never written without one). */
+  event: { meter: string; quantity: string; timestamp: Date; properties: Record<string, unknown> } | null;
+  /** The customers table's `provider_ids` (empty when the customer row is gone). */
+  providerIds: Record<string, string>;
+}
+
+export interface ClaimOptions {
+  /** Providers this forwarder can deliver to; rows for others stay for a forwarder that can. */
+  providers: readonly string[];
+  limit: number;
+  leaseMs: number;
+  /** Unique per claim; settling checks it. */
+  claimId: string;
+  /** Who claims, for operators (e.g. `host:pid`). */
+  claimedBy: string;
+}
+
+/**
+ * Claims due rows in one statement (its own short transaction): the oldest due pending rows not
+ * locked by another forwarder (FOR UPDATE SKIP LOCKED, so any number of forwarders share one
+ * database), counted as an attempt, stamped with the claim and leased: next_attempt_at moves to
+ * the lease's end, so the rows are not due again unless the claimer neither settles nor extends
+ * them in time. No transaction stays open while the provider is called. Times are the
+ * database's, one clock for every forwarder on every machine.
+ *
+ * @example
+ * const rows = await claimDue(store, { providers: ["stripe"], limit: 100, leaseMs: 60_000, claimId: randomUUID(), claimedBy: "host:42" });
+ */
+export async function claimDue(sql: Sql, options: ClaimOptions): Promise<ClaimedRow[]> {
+  if (options.providers.length === 0 || options.limit <= 0) return [];
+  const { rows } = await sql.query<{
+    transaction_id: string;
+    provider: string;
+    role: "primary" | "mirror";
+    customer_id: string;
+    attempts: number;
+    prior_sent_at: Date | null;
+    claimed_at: Date;
+    meter: string | null;
+    quantity: string | null;
+    occurred_at: Date | null;
+    properties: Record<string, unknown> | null;
+    provider_ids: Record<string, string> | null;
+  }>(
+    `WITH due AS (
+       SELECT transaction_id, provider, first_sent_at AS prior_sent_at
+       FROM usage_outbox
+       WHERE status = 'pending' AND next_attempt_at <= now() AND provider = ANY($1::text[])
+       ORDER BY next_attempt_at
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED
+     ),
+     claimed AS (
+       UPDATE usage_outbox o
+       SET attempts = o.attempts + 1,
+           claim_id = $3,
+           claimed_by = $4,
+           next_attempt_at = now() + $5 * interval '1 millisecond',
+           first_sent_at = COALESCE(o.first_sent_at, now())
+       FROM due
+       WHERE o.transaction_id = due.transaction_id AND o.provider = due.provider
+       RETURNING o.transaction_id, o.provider, o.role, o.customer_id, o.attempts, due.prior_sent_at
+     )
+     SELECT c.*, now() AS claimed_at, e.meter, e.quantity::text AS quantity, e.occurred_at, e.properties, cu.provider_ids
+     FROM claimed c
+     LEFT JOIN usage_events e ON e.transaction_id = c.transaction_id
+     LEFT JOIN customers cu ON cu.id = c.customer_id
+     ORDER BY e.occurred_at, c.transaction_id`,
+    [options.providers, options.limit, options.claimId, options.claimedBy, options.leaseMs],
+  );
+  return rows.map((row) => ({
+    transactionId: row.transaction_id,
+    provider: row.provider,
+    role: row.role,
+    customerId: row.customer_id,
+    attempts: row.attempts,
+    priorSentAt: row.prior_sent_at,
+    claimedAt: row.claimed_at,
+    event:
+      row.meter === null || row.quantity === null || row.occurred_at === null
+        ? null
+        : { meter: row.meter, quantity: canonicalDecimal(row.quantity), timestamp: row.occurred_at, properties: row.properties ?? {} },
+    providerIds: row.provider_ids ?? {},
+  }));
+}
+
+/**
+ * Extends the lease of a claim's unsettled rows (a heartbeat while the provider is slow), so a
+ * live forwarder keeps its rows however long the provider takes. Returns how many it still holds.
+ */
+export async function extendLease(sql: Sql, claimId: string, leaseMs: number): Promise<number> {
+  const { rowCount } = await sql.query(
+    "UPDATE usage_outbox SET next_attempt_at = now() + $2 * interval '1 millisecond' WHERE claim_id = $1 AND status = 'pending'",
+    [claimId, leaseMs],
+  );
+  return rowCount;
+}

@@ -1,0 +1,126 @@
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { HubConfigInput, ProviderId } from "../../../src/config/schema.ts";
+import type { Hub } from "../../../src/hub.ts";
+import { clearUsage, FLOWGLAD_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
+import { createFlowgladStandIn } from "../../support/msw/flowglad.ts";
+import { createStripeStandIn } from "../../support/msw/stripe.ts";
+import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
+import { NOW } from "../../support/usage-events.ts";
+
+const stripe = createStripeStandIn({ now: () => NOW });
+const flowglad = createFlowgladStandIn({ baseUrl: FLOWGLAD_URL, now: () => NOW });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers);
+
+let store: TestStore;
+const hubs: Hub[] = [];
+
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: "error" });
+  store = await openTestStore();
+  const seed = await forwarderHub(store, forwarderConfig({ default: "manual" }));
+  await seed.upsertCustomer({ id: "acme", providerIds: { stripe: "cus_acme" } });
+  await seed.upsertCustomer({ id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co" } });
+  await seed.close();
+});
+beforeEach(async () => {
+  await clearUsage(store);
+  flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
+  flowglad.addCustomer({ externalId: "legacy-co", subscriptions: [{ id: "sub_legacy" }] });
+});
+afterEach(async () => {
+  for (const hub of hubs.splice(0)) await hub.close();
+  server.resetHandlers();
+  stripe.reset();
+  flowglad.reset();
+});
+afterAll(async () => {
+  server.close();
+  await store.cleanup();
+});
+
+/** A hub built from config alone: the same code for every provider. */
+async function hubFor(provider: HubConfigInput["provider"]): Promise<Hub> {
+  const hub = await forwarderHub(store, forwarderConfig(provider));
+  hubs.push(hub);
+  return hub;
+}
+
+/** The application's part, identical whatever the provider: record usage, run the forwarder. */
+async function scenario(hub: Hub) {
+  await hub.record({ customerId: "acme", meter: "api_calls", quantity: 3, transactionId: "sw_1" });
+  await hub.recordBatch([
+    { customerId: "acme", meter: "api_calls", quantity: 4, transactionId: "sw_2" },
+    { customerId: "acme", meter: "api_calls", quantity: 4, transactionId: "sw_2" },
+  ]);
+  await hub.record({ customerId: "acme", meter: "api_calls", quantity: 3, transactionId: "sw_1" });
+  const report = await hub.outbox.drain();
+  return {
+    report,
+    outbox: (await outboxState(store)).map((r) => `${r.transaction_id}→${r.provider}:${r.status}`),
+    atStripe: stripe.events().map((e) => `${e.identifier}:${e.payload.stripe_customer_id}:${e.payload.value}`),
+    atFlowglad: flowglad.usageEvents().map((e) => `${e.transactionId}:${e.subscriptionId}:${e.amount}`),
+    ledger: (await hub.usage({ customerId: "acme", meter: "api_calls", window: { from: new Date(NOW.getTime() - 3_600_000), to: new Date(NOW.getTime() + 3_600_000) } })).value,
+  };
+}
+
+describe(`switching provider by config alone: record → outbox → forwarder → provider (${driverName})`, () => {
+  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[] }> = {
+    stripe: { outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"], atFlowglad: [] },
+    flowglad: { outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atStripe: [], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
+    manual: { outbox: [], atStripe: [], atFlowglad: [] },
+  };
+
+  for (const provider of ["stripe", "flowglad", "manual"] as const) {
+    it(`${provider}: the same scenario sends each event once ${provider === "manual" ? "nowhere (it stays in the ledger for the invoice run)" : `to ${provider}`}`, async () => {
+      const result = await scenario(await hubFor({ default: provider }));
+      expect(result).toMatchObject({ ...expected[provider], ledger: "7" });
+      expect(result.report.delivered).toBe(expected[provider].outbox.length);
+    });
+  }
+});
+
+describe(`routing and mirrors end to end (${driverName})`, () => {
+  it("keeps a routed customer on their own provider while the rest go to the default", async () => {
+    const hub = await hubFor({ default: "stripe", routes: { legacy_co: "flowglad" } });
+    await hub.record({ customerId: "acme", meter: "api_calls", quantity: 2, transactionId: "rt_acme" });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "rt_legacy" });
+    await hub.outbox.drain();
+    expect(stripe.events().map((e) => [e.identifier, e.payload.stripe_customer_id])).toEqual([["rt_acme", "cus_acme"]]);
+    expect(flowglad.usageEvents().map((e) => [e.transactionId, e.subscriptionId])).toEqual([["rt_legacy", "sub_legacy"]]);
+  });
+
+  it("copies every event to the mirror as its own delivery", async () => {
+    const hub = await hubFor({ default: "stripe", mirror: ["flowglad"] });
+    await hub.record({ customerId: "acme", meter: "api_calls", quantity: 6, transactionId: "mr_copy" });
+    expect(await hub.outbox.drain()).toMatchObject({ claimed: 2, delivered: 2 });
+    expect((await outboxState(store)).map((r) => [r.provider, r.role, r.status])).toEqual([
+      ["flowglad", "mirror", "delivered"],
+      ["stripe", "primary", "delivered"],
+    ]);
+    expect(stripe.events()).toHaveLength(1);
+    expect(flowglad.usageEvents()).toHaveLength(1);
+  });
+
+  it("delivers to the primary while the mirror is down, and to the mirror once it is back", async () => {
+    const hub = await hubFor({ default: "stripe", mirror: ["flowglad"] });
+    flowglad.inject("billing", { kind: "server_error" }, 3);
+    await hub.record({ customerId: "acme", meter: "api_calls", quantity: 6, transactionId: "mr_down" });
+    expect(await hub.outbox.drain()).toMatchObject({ delivered: 1, retryLater: 1 });
+    expect((await outboxState(store)).map((r) => [r.provider, r.status, r.last_error_code])).toEqual([
+      ["flowglad", "pending", "PROVIDER_UNAVAILABLE"],
+      ["stripe", "delivered", null],
+    ]);
+    await makeDue(store);
+    expect(await hub.outbox.drain()).toMatchObject({ delivered: 1 });
+    expect(flowglad.usageEvents().map((e) => e.transactionId)).toEqual(["mr_down"]);
+  });
+
+  it("delivers to the primary when the mirror refuses an event for good (a negative adjustment Flowglad cannot take)", async () => {
+    const hub = await hubFor({ default: "stripe", mirror: ["flowglad"] });
+    await hub.adjust({ customerId: "acme", meter: "api_calls", kind: "refund", quantity: 2, reason: "failed requests", transactionId: "mr_refund" });
+    expect(await hub.outbox.drain()).toMatchObject({ delivered: 1, dead: 1 });
+    expect(stripe.events().map((e) => [e.identifier, e.payload.value])).toEqual([["mr_refund", "-2"]]);
+    expect((await outboxState(store)).find((r) => r.provider === "flowglad")).toMatchObject({ status: "dead", last_error_code: "PROVIDER_UNSUPPORTED" });
+  });
+});
