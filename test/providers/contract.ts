@@ -82,7 +82,7 @@ export function describeProviderContract(name: string, setup: () => ContractHarn
 
     it("reports an event it cannot express as permanent, without throwing, and still delivers the others", async (context) => {
       const harness = await setup();
-      if (!harness.refusedEvent) return context.skip();
+      if (!harness.refusedEvent) return context.skip(`${harness.provider.id} can express every event`);
       const good = harness.event();
       const refused = harness.refusedEvent();
       const good2 = harness.event();
@@ -98,7 +98,7 @@ export function describeProviderContract(name: string, setup: () => ContractHarn
 
     it("reports a rate limit as retryable with the provider's Retry-After, and the retry delivers each event once", async (context) => {
       const harness = await setup();
-      if (!harness.injectRateLimit) return context.skip();
+      if (!harness.injectRateLimit) return context.skip(`${harness.provider.id} makes no remote calls to rate-limit`);
       const events = [harness.event(), harness.event()];
       harness.injectRateLimit(3);
       const outcomes = await harness.provider.pushUsage(events);
@@ -112,7 +112,7 @@ export function describeProviderContract(name: string, setup: () => ContractHarn
 
     it("reports a dropped connection as retryable, and the retry delivers each event once", async (context) => {
       const harness = await setup();
-      if (!harness.injectConnectionReset) return context.skip();
+      if (!harness.injectConnectionReset) return context.skip(`${harness.provider.id} makes no remote calls to drop`);
       const events = [harness.event(), harness.event()];
       harness.injectConnectionReset();
       const outcomes = await harness.provider.pushUsage(events);
