@@ -1,0 +1,4 @@
+import type { Benchmark } from "./types.ts";
+
+/** Every benchmark, in the order the table prints them. */
+export const benchmarks: Benchmark[] = [];
