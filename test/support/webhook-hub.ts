@@ -1,7 +1,11 @@
+import type { RequestHandler } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { createHub, type Hub, type HubOptions } from "../../src/hub.ts";
 import type { CatalogInput } from "../../src/core/catalog/index.ts";
 import type { HubConfigInput } from "../../src/config/schema.ts";
 import type { Store } from "../../src/store/types.ts";
+import { openTestStore, type TestStore } from "./store.ts";
 import { FLOWGLAD_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET } from "./webhooks.ts";
 
 export const FLOWGLAD_BASE = "https://flowglad.test";
@@ -38,4 +42,44 @@ export function webhookHub(store: Store, now: () => Date, options: { config?: Hu
     },
     { store, now, ...options.hub },
   );
+}
+
+/** A stand-in whose handlers msw serves and whose state is reset after each test. */
+export interface StandIn {
+  handlers: RequestHandler[];
+  reset(): void;
+}
+
+/**
+ * Registers the file's lifecycle: msw serving `standIns` (unhandled requests fail), one test store
+ * and a `webhookHub` on it, stand-ins reset after each test, everything closed after the file.
+ */
+export function useWebhookHub(now: () => Date, standIns: StandIn[], options: { config?: HubConfigInput; hub?: HubOptions } = {}): { readonly hub: Hub; readonly store: TestStore } {
+  const server = setupServer(...standIns.flatMap((s) => s.handlers));
+  let store: TestStore | undefined;
+  let hub: Hub | undefined;
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: "error" });
+    store = await openTestStore();
+    hub = await webhookHub(store, now, options);
+  });
+  afterEach(() => {
+    server.resetHandlers();
+    for (const standIn of standIns) standIn.reset();
+  });
+  afterAll(async () => {
+    server.close();
+    await hub?.close();
+    await store?.cleanup();
+  });
+  return {
+    get hub() {
+      if (!hub) throw new Error("the webhook hub opens in beforeAll");
+      return hub;
+    },
+    get store() {
+      if (!store) throw new Error("the test store opens in beforeAll");
+      return store;
+    },
+  };
 }

@@ -1,66 +1,46 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createHub, type Hub } from "../../src/hub.ts";
+import { describe, expect, it } from "vitest";
+import { createHub } from "../../src/hub.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
-import { openTestStore, type TestStore } from "../support/store.ts";
-import { FLOWGLAD_BASE, webhookHub } from "../support/webhook-hub.ts";
+import { FLOWGLAD_BASE, useWebhookHub } from "../support/webhook-hub.ts";
 import { answer, flowgladRequest, stripePrice, stripeRequest } from "../support/webhooks.ts";
 
 const T0 = new Date("2026-03-10T12:00:00.000Z");
 let clock = T0;
 const flowglad = createFlowgladStandIn({ baseUrl: FLOWGLAD_BASE, now: () => clock });
 const stripe = createStripeStandIn({ now: () => clock });
-const server = setupServer(...flowglad.handlers, ...stripe.handlers);
-let store: TestStore;
-let hub: Hub;
-
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "error" });
-  store = await openTestStore();
-  hub = await webhookHub(store, () => clock);
-});
-afterEach(() => {
-  server.resetHandlers();
-  flowglad.reset();
-  stripe.reset();
-});
-afterAll(async () => {
-  server.close();
-  await hub.close();
-  await store.cleanup();
-});
+const env = useWebhookHub(() => clock, [flowglad, stripe]);
 
 /** Flowglad's thin event: the object and its customer, never the object's state. */
 const event = (object: string, externalId: string, id = "sub_fg") => ({ id, object, customer: { id: `cust_${externalId}`, externalId }, pricingModelId: "pm_default" });
 
 async function deliver(payload: unknown, svixId: string) {
   clock = new Date(clock.getTime() + 1000);
-  return answer(await hub.webhooks.flowglad(flowgladRequest(payload, { id: svixId, sentAt: clock })));
+  return answer(await env.hub.webhooks.flowglad(flowgladRequest(payload, { id: svixId, sentAt: clock })));
 }
 
-const planOf = async (customerId: string) => (await hub.getCustomer(customerId)).plan;
+const planOf = async (customerId: string) => (await env.hub.getCustomer(customerId)).plan;
 
 describe("Flowglad subscription events", () => {
   it("re-fetches the customer's billing and puts them on the plan their subscription's price slug maps to", async () => {
-    await hub.upsertCustomer({ id: "acme_fg" });
+    await env.hub.upsertCustomer({ id: "acme_fg" });
     flowglad.addCustomer({ externalId: "acme_fg", subscriptions: [{ id: "sub_acme" }] });
     const response = await deliver(event("subscription", "acme_fg", "sub_acme"), "msg_acme_1");
     expect(response).toEqual({ status: 200, body: { received: true, eventId: "msg_acme_1", outcome: "applied" } });
     expect(flowglad.calls("billing")).toHaveLength(1);
-    expect(await hub.getCustomer("acme_fg")).toMatchObject({ plan: "pro", periodStart: new Date("2026-03-01T00:00:00.000Z"), periodEnd: new Date("2026-04-01T00:00:00.000Z") });
-    expect(await hub.providerSubscriptions("acme_fg")).toEqual([expect.objectContaining({ provider: "flowglad", subscriptionId: "sub_acme", providerCustomerId: "acme_fg", status: "active", planKey: "pro", lookupKeys: ["pro_monthly"] })]);
+    expect(await env.hub.getCustomer("acme_fg")).toMatchObject({ plan: "pro", periodStart: new Date("2026-03-01T00:00:00.000Z"), periodEnd: new Date("2026-04-01T00:00:00.000Z") });
+    expect(await env.hub.providerSubscriptions("acme_fg")).toEqual([expect.objectContaining({ provider: "flowglad", subscriptionId: "sub_acme", providerCustomerId: "acme_fg", status: "active", planKey: "pro", lookupKeys: ["pro_monthly"] })]);
   });
 
   it("finds the customer by provider_ids.flowglad when they have one", async () => {
-    await hub.upsertCustomer({ id: "org_globex", providerIds: { flowglad: "globex_fg" } });
+    await env.hub.upsertCustomer({ id: "org_globex", providerIds: { flowglad: "globex_fg" } });
     flowglad.addCustomer({ externalId: "globex_fg", subscriptions: [{ id: "sub_globex" }] });
     expect((await deliver(event("customer", "globex_fg", "cust_globex_fg"), "msg_globex_1")).body.outcome).toBe("applied");
     expect(await planOf("org_globex")).toBe("pro");
   });
 
   it("converges on Flowglad's current state whatever order the events arrive in, and returns a cancelled customer to the default plan", async () => {
-    await hub.upsertCustomer({ id: "order_fg" });
+    await env.hub.upsertCustomer({ id: "order_fg" });
     // Flowglad already cancelled: the `canceled` event arrives first, the older `created` one last.
     flowglad.addCustomer({ externalId: "order_fg", subscriptions: [] });
     await deliver({ ...event("subscription", "order_fg", "sub_order"), type: "subscription.canceled" }, "msg_order_2");
@@ -72,12 +52,12 @@ describe("Flowglad subscription events", () => {
     expect(await planOf("order_fg")).toBe("pro");
     flowglad.addCustomer({ externalId: "order_fg", subscriptions: [] });
     await deliver(event("subscription", "order_fg", "sub_order"), "msg_order_4");
-    expect(await hub.getCustomer("order_fg")).toMatchObject({ plan: "free", onDefaultPlan: true });
-    expect(await hub.providerSubscriptions("order_fg")).toEqual([expect.objectContaining({ subscriptionId: "sub_order", status: "ended", entitled: false })]);
+    expect(await env.hub.getCustomer("order_fg")).toMatchObject({ plan: "free", onDefaultPlan: true });
+    expect(await env.hub.providerSubscriptions("order_fg")).toEqual([expect.objectContaining({ subscriptionId: "sub_order", status: "ended", entitled: false })]);
   });
 
   it("answers a redelivered message (same svix-id) 200 duplicate without fetching again", async () => {
-    await hub.upsertCustomer({ id: "dup_fg" });
+    await env.hub.upsertCustomer({ id: "dup_fg" });
     flowglad.addCustomer({ externalId: "dup_fg", subscriptions: [{ id: "sub_dup" }] });
     await deliver(event("subscription", "dup_fg"), "msg_dup");
     expect((await deliver(event("subscription", "dup_fg"), "msg_dup")).body.outcome).toBe("duplicate");
@@ -90,7 +70,7 @@ describe("Flowglad subscription events", () => {
   });
 
   it("answers 503 when Flowglad cannot be reached for the billing, and applies the event when it is redelivered", async () => {
-    await hub.upsertCustomer({ id: "retry_fg" });
+    await env.hub.upsertCustomer({ id: "retry_fg" });
     flowglad.addCustomer({ externalId: "retry_fg", subscriptions: [{ id: "sub_retry" }] });
     flowglad.inject("billing", { kind: "server_error", status: 502 });
     const failed = await deliver(event("subscription", "retry_fg"), "msg_retry");
@@ -108,38 +88,38 @@ describe("Flowglad subscription events", () => {
 describe("Flowglad signatures (Svix)", () => {
   it("refuses a forged signature, a body changed after signing and a stale timestamp with 400", async () => {
     const forged = flowgladRequest(event("subscription", "x"), { id: "msg_forged", sentAt: clock, secret: `whsec_${Buffer.from("another key").toString("base64")}` });
-    expect(await answer(await hub.webhooks.flowglad(forged))).toMatchObject({ status: 400, body: { error: { code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature" } } });
+    expect(await answer(await env.hub.webhooks.flowglad(forged))).toMatchObject({ status: 400, body: { error: { code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature" } } });
 
     const signed = flowgladRequest(event("subscription", "x"), { id: "msg_tampered", sentAt: clock });
     const tampered = new Request(signed.url, { method: "POST", headers: signed.headers, body: JSON.stringify(event("subscription", "someone_else")) });
-    expect((await hub.webhooks.flowglad(tampered)).status).toBe(400);
+    expect((await env.hub.webhooks.flowglad(tampered)).status).toBe(400);
 
     const stale = flowgladRequest(event("subscription", "x"), { id: "msg_stale", sentAt: new Date(clock.getTime() - 301_000) });
-    expect(await answer(await hub.webhooks.flowglad(stale))).toMatchObject({ status: 400, body: { error: { field: "headers.svix-timestamp", message: expect.stringContaining("more than 300s") } } });
-    expect((await hub.webhooks.events({ provider: "flowglad" })).map((e) => e.eventId)).not.toContain("msg_forged");
+    expect(await answer(await env.hub.webhooks.flowglad(stale))).toMatchObject({ status: 400, body: { error: { field: "headers.svix-timestamp", message: expect.stringContaining("more than 300s") } } });
+    expect((await env.hub.webhooks.events({ provider: "flowglad" })).map((e) => e.eventId)).not.toContain("msg_forged");
   });
 });
 
 describe("Flowglad catalog sync", () => {
   it("pulls the pricing model into the price history under slugs, changes nothing when run again, and versions changes from the sync's time", async () => {
     clock = new Date("2026-04-01T00:00:00.000Z");
-    const first = await hub.syncFlowgladCatalog();
+    const first = await env.hub.syncFlowgladCatalog();
     expect(first).toEqual({ provider: "flowglad", pricingModelId: "pm_default", prices: 2, added: ["pro_monthly", "api_calls_usage"], changed: [], removed: [], unchanged: 0, stale: false });
-    const atFirst = await hub.priceResolverAt(clock, { provider: "flowglad" });
+    const atFirst = await env.hub.priceResolverAt(clock, { provider: "flowglad" });
     expect(atFirst({ lookupKey: "api_calls_usage" })).toEqual({ scheme: "per_unit", id: "price_um_api_calls", currency: "USD", unitAmount: "0.01", transformQuantity: null });
     expect(atFirst({ lookupKey: "pro_monthly" })).toMatchObject({ unitAmount: "2900" });
 
-    expect(await hub.syncFlowgladCatalog()).toMatchObject({ added: [], changed: [], removed: [], unchanged: 2 });
+    expect(await env.hub.syncFlowgladCatalog()).toMatchObject({ added: [], changed: [], removed: [], unchanged: 2 });
 
     const syncedAt = new Date("2026-04-15T00:00:00.000Z");
     clock = syncedAt;
     const meter = flowglad.pricingModel.usageMeters[0]!;
     meter.prices[0]!.unitPrice = 2;
     flowglad.pricingModel.products[0]!.prices = [];
-    expect(await hub.syncFlowgladCatalog()).toMatchObject({ added: [], changed: ["api_calls_usage"], removed: ["price_pro_monthly"], unchanged: 0 });
+    expect(await env.hub.syncFlowgladCatalog()).toMatchObject({ added: [], changed: ["api_calls_usage"], removed: ["price_pro_monthly"], unchanged: 0 });
 
-    const before = await hub.priceResolverAt(new Date(syncedAt.getTime() - 1));
-    const after = await hub.priceResolverAt(syncedAt);
+    const before = await env.hub.priceResolverAt(new Date(syncedAt.getTime() - 1));
+    const after = await env.hub.priceResolverAt(syncedAt);
     expect(before({ lookupKey: "api_calls_usage", provider: "flowglad" })).toMatchObject({ unitAmount: "0.01" });
     expect(after({ lookupKey: "api_calls_usage", provider: "flowglad" })).toMatchObject({ unitAmount: "0.02" });
     expect(after({ lookupKey: "pro_monthly", provider: "flowglad" })).toBeUndefined();
@@ -148,17 +128,17 @@ describe("Flowglad catalog sync", () => {
 
   it("asks which provider is meant when a Stripe price and a Flowglad price hold the same key", async () => {
     clock = new Date("2026-05-01T00:00:00.000Z");
-    await hub.syncFlowgladCatalog();
+    await env.hub.syncFlowgladCatalog();
     const stripeEvent = stripeRequest("price.created", stripePrice({ id: "price_stripe_usage", lookup_key: "api_calls_usage" }), { id: "evt_both", created: clock, signedAt: clock });
-    expect((await hub.webhooks.stripe(stripeEvent)).status).toBe(200);
-    const resolve = await hub.priceResolverAt(clock);
+    expect((await env.hub.webhooks.stripe(stripeEvent)).status).toBe(200);
+    const resolve = await env.hub.priceResolverAt(clock);
     expect(() => resolve({ lookupKey: "api_calls_usage" })).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", message: 'Lookup key "api_calls_usage" is held by a price at flowglad and stripe; name the provider in the charge\'s price' }));
     expect(resolve({ lookupKey: "api_calls_usage", provider: "stripe" })).toMatchObject({ id: "price_stripe_usage" });
-    expect((await hub.priceResolverAt(clock, { provider: "flowglad" }))({ lookupKey: "api_calls_usage" })).toMatchObject({ id: "price_um_api_calls" });
+    expect((await env.hub.priceResolverAt(clock, { provider: "flowglad" }))({ lookupKey: "api_calls_usage" })).toMatchObject({ id: "price_um_api_calls" });
   });
 
   it("refuses to sync without the flowglad section, naming the setting", async () => {
-    const bare = await createHub({}, { store, now: () => clock });
+    const bare = await createHub({}, { store: env.store, now: () => clock });
     await expect(bare.syncFlowgladCatalog()).rejects.toMatchObject({ code: "CONFIG_INVALID", field: "flowglad.secretKey" });
     await bare.close();
   });

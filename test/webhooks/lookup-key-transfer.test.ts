@@ -1,10 +1,7 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mapUsageToLineItems } from "../../src/core/pricing/map-usage-to-line-items.ts";
-import type { Hub } from "../../src/hub.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
-import { openTestStore, type TestStore } from "../support/store.ts";
-import { webhookHub } from "../support/webhook-hub.ts";
+import { useWebhookHub } from "../support/webhook-hub.ts";
 import { answer, stripePrice, stripeRequest } from "../support/webhooks.ts";
 
 const FEBRUARY = { start: new Date("2026-02-01T00:00:00.000Z"), end: new Date("2026-03-01T00:00:00.000Z") };
@@ -15,34 +12,17 @@ const TRANSFER = new Date("2026-03-10T12:00:00.000Z");
 
 let clock = TRANSFER;
 const stripe = createStripeStandIn({ now: () => clock });
-const server = setupServer(...stripe.handlers);
-let store: TestStore;
-let hub: Hub;
-
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "error" });
-  store = await openTestStore();
-  hub = await webhookHub(store, () => clock);
-});
-afterEach(() => {
-  server.resetHandlers();
-  stripe.reset();
-});
-afterAll(async () => {
-  server.close();
-  await hub.close();
-  await store.cleanup();
-});
+const env = useWebhookHub(() => clock, [stripe]);
 
 async function deliver(type: string, object: Record<string, unknown>, options: { id: string; created: Date }) {
   clock = new Date(Math.max(clock.getTime(), options.created.getTime()));
-  return answer(await hub.webhooks.stripe(stripeRequest(type, object, { ...options, signedAt: clock })));
+  return answer(await env.hub.webhooks.stripe(stripeRequest(type, object, { ...options, signedAt: clock })));
 }
 
 /** The invoice preview of a period on plan pro: 20,000 API calls at the api_calls price in effect then. */
 async function preview(period: { start: Date; end: Date }) {
-  const resolvePrice = await hub.priceResolverForPeriod(period);
-  return mapUsageToLineItems(hub.catalog.plans.pro!.pricing, { api_calls: 20_000 }, { resolvePrice, period });
+  const resolvePrice = await env.hub.priceResolverForPeriod(period);
+  return mapUsageToLineItems(env.hub.catalog.plans.pro!.pricing, { api_calls: 20_000 }, { resolvePrice, period });
 }
 
 describe("a lookup-key transfer in Stripe (a new price taking over the old price's lookup_key)", () => {
@@ -67,7 +47,7 @@ describe("a lookup-key transfer in Stripe (a new price taking over the old price
     expect(march.subtotal).toBe(8000);
     expect(await preview(FEBRUARY)).toEqual(februaryBefore);
 
-    const holders = (await hub.priceHistory({ lookupKey: "api_calls" })).map((version) => [version.priceId, version.validFrom, version.validTo]);
+    const holders = (await env.hub.priceHistory({ lookupKey: "api_calls" })).map((version) => [version.priceId, version.validFrom, version.validTo]);
     expect(holders).toEqual([
       ["price_api_old", CREATED, TRANSFER],
       ["price_api_new", TRANSFER, null],
@@ -79,7 +59,7 @@ describe("a lookup-key transfer in Stripe (a new price taking over the old price
     await deliver("price.created", old, { id: "evt_gap_1", created: CREATED });
     const transfer = new Date("2026-05-10T00:00:00.000Z");
     await deliver("price.updated", { ...old, lookup_key: null }, { id: "evt_gap_2", created: transfer });
-    const resolvePrice = await hub.priceResolverAt(new Date(transfer.getTime() + 1000));
+    const resolvePrice = await env.hub.priceResolverAt(new Date(transfer.getTime() + 1000));
     const plan = { key: "gap", currency: "USD", charges: [{ key: "api", meter: "api_calls", model: "per_unit" as const, price: { lookupKey: "gap_key" } }] };
     expect(() => mapUsageToLineItems(plan, { api_calls: 10 }, { resolvePrice })).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", message: expect.stringContaining('no synced price has lookup key "gap_key"') }));
   });

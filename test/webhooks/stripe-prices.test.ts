@@ -1,41 +1,21 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Hub } from "../../src/hub.ts";
+import { describe, expect, it } from "vitest";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
-import { openTestStore, type TestStore } from "../support/store.ts";
-import { webhookHub } from "../support/webhook-hub.ts";
+import { useWebhookHub } from "../support/webhook-hub.ts";
 import { answer, stripePrice, stripeRequest } from "../support/webhooks.ts";
 
 const T0 = new Date("2026-03-10T12:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 let clock = T0;
 const stripe = createStripeStandIn({ now: () => clock });
-const server = setupServer(...stripe.handlers);
-let store: TestStore;
-let hub: Hub;
-
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "error" });
-  store = await openTestStore();
-  hub = await webhookHub(store, () => clock);
-});
-afterEach(() => {
-  server.resetHandlers();
-  stripe.reset();
-});
-afterAll(async () => {
-  server.close();
-  await hub.close();
-  await store.cleanup();
-});
+const env = useWebhookHub(() => clock, [stripe]);
 
 /** Delivers a signed Stripe event now (the signature is fresh; `created` is when the change happened). */
 async function deliver(type: string, object: Record<string, unknown>, options: { id: string; created: Date }) {
-  return answer(await hub.webhooks.stripe(stripeRequest(type, object, { ...options, signedAt: clock })));
+  return answer(await env.hub.webhooks.stripe(stripeRequest(type, object, { ...options, signedAt: clock })));
 }
 
 async function history(priceId: string) {
-  return (await hub.priceHistory({ provider: "stripe", priceId })).map((version) => ({
+  return (await env.hub.priceHistory({ provider: "stripe", priceId })).map((version) => ({
     lookupKey: version.lookupKey,
     nickname: (version.price as { nickname: string | null }).nickname,
     validFrom: version.validFrom,
@@ -49,24 +29,24 @@ describe("Stripe price events", () => {
     const response = await deliver("price.created", price, { id: "evt_create_1", created: at(0) });
     expect(response).toEqual({ status: 200, body: { received: true, eventId: "evt_create_1", outcome: "applied" } });
 
-    const [version] = await hub.priceHistory({ priceId: "price_create_1" });
+    const [version] = await env.hub.priceHistory({ priceId: "price_create_1" });
     expect(version).toMatchObject({ provider: "stripe", lookupKey: "create_key", currency: "USD", active: true, validFrom: at(0), validTo: null, source: "evt_create_1" });
     expect(version!.resolved).toEqual({ scheme: "per_unit", id: "price_create_1", currency: "USD", unitAmount: "0.5", transformQuantity: null });
-    const resolve = await hub.priceResolverAt(at(1));
+    const resolve = await env.hub.priceResolverAt(at(1));
     expect(resolve({ lookupKey: "create_key" })).toEqual(version!.resolved);
 
-    const [logged] = (await hub.webhooks.events({ provider: "stripe" })).filter((event) => event.eventId === "evt_create_1");
+    const [logged] = (await env.hub.webhooks.events({ provider: "stripe" })).filter((event) => event.eventId === "evt_create_1");
     expect(logged).toMatchObject({ eventType: "price.created", objectType: "price", objectId: "price_create_1", outcome: "applied", error: null, attempts: 1, receivedAt: clock, created: at(0) });
   });
 
   it("answers a redelivered event 200 duplicate and changes nothing", async () => {
     const price = stripePrice({ id: "price_dup_1", lookup_key: "dup_key" });
     await deliver("price.created", price, { id: "evt_dup_1", created: at(0) });
-    const before = await hub.priceHistory({ priceId: "price_dup_1" });
+    const before = await env.hub.priceHistory({ priceId: "price_dup_1" });
     const again = await deliver("price.created", price, { id: "evt_dup_1", created: at(0) });
     expect(again).toEqual({ status: 200, body: { received: true, eventId: "evt_dup_1", outcome: "duplicate" } });
-    expect(await hub.priceHistory({ priceId: "price_dup_1" })).toEqual(before);
-    const logged = (await hub.webhooks.events()).filter((event) => event.eventId === "evt_dup_1");
+    expect(await env.hub.priceHistory({ priceId: "price_dup_1" })).toEqual(before);
+    const logged = (await env.hub.webhooks.events()).filter((event) => event.eventId === "evt_dup_1");
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ outcome: "applied", attempts: 1 });
   });
@@ -123,7 +103,7 @@ describe("Stripe price events", () => {
 
     const retrieve = stripe.calls("retrieve_price");
     expect(retrieve).toHaveLength(1);
-    const [version] = await hub.priceHistory({ priceId: "price_tiered_1" });
+    const [version] = await env.hub.priceHistory({ priceId: "price_tiered_1" });
     expect(version!.resolved).toEqual({
       scheme: "tiered",
       id: "price_tiered_1",
@@ -141,26 +121,26 @@ describe("Stripe price events", () => {
     await deliver("price.created", price, { id: "evt_del_1", created: at(0) });
     await deliver("price.deleted", { ...price, active: false }, { id: "evt_del_2", created: at(60) });
     expect(await history("price_del_1")).toEqual([{ lookupKey: "del_key", nickname: null, validFrom: at(0), validTo: at(60) }]);
-    expect((await hub.priceResolverAt(at(59)))({ lookupKey: "del_key" })).toMatchObject({ id: "price_del_1" });
-    expect((await hub.priceResolverAt(at(60)))({ lookupKey: "del_key" })).toBeUndefined();
+    expect((await env.hub.priceResolverAt(at(59)))({ lookupKey: "del_key" })).toMatchObject({ id: "price_del_1" });
+    expect((await env.hub.priceResolverAt(at(60)))({ lookupKey: "del_key" })).toBeUndefined();
     // An update from before the deletion, arriving late, does not bring it back.
     expect((await deliver("price.updated", price, { id: "evt_del_0", created: at(30) })).body.outcome).toBe("stale");
-    expect((await hub.priceResolverAt(at(61)))({ lookupKey: "del_key" })).toBeUndefined();
+    expect((await env.hub.priceResolverAt(at(61)))({ lookupKey: "del_key" })).toBeUndefined();
   });
 
   it("keeps a price that cannot price usage with the reason, and names it when a charge resolves to it", async () => {
     const custom = stripePrice({ id: "price_custom_1", lookup_key: "custom_key", unit_amount_decimal: null, unit_amount: null });
     await deliver("price.created", custom, { id: "evt_custom_1", created: at(0) });
-    const [version] = await hub.priceHistory({ priceId: "price_custom_1" });
+    const [version] = await env.hub.priceHistory({ priceId: "price_custom_1" });
     expect(version).toMatchObject({ resolved: null, resolveError: expect.stringContaining("has no unit amount") });
-    const resolve = await hub.priceResolverAt(at(1));
+    const resolve = await env.hub.priceResolverAt(at(1));
     expect(() => resolve({ lookupKey: "custom_key" })).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", message: expect.stringContaining("Price price_custom_1 (lookup key \"custom_key\") cannot price usage") }));
   });
 
   it("keeps package pricing (transform_quantity) and sub-cent amounts exact", async () => {
     const price = stripePrice({ id: "price_pkg_1", lookup_key: "pkg_key", unit_amount_decimal: "0.0125", transform_quantity: { divide_by: 1000, round: "up" } });
     await deliver("price.created", price, { id: "evt_pkg_1", created: at(0) });
-    const resolve = await hub.priceResolverAt(at(0));
+    const resolve = await env.hub.priceResolverAt(at(0));
     expect(resolve({ lookupKey: "pkg_key", provider: "stripe" })).toEqual({ scheme: "per_unit", id: "price_pkg_1", currency: "USD", unitAmount: "0.0125", transformQuantity: { divideBy: 1000, round: "up" } });
   });
 });
@@ -171,7 +151,7 @@ describe("Stripe product events", () => {
     expect((await deliver("product.created", product, { id: "evt_prod_1", created: at(0) })).body.outcome).toBe("applied");
     expect((await deliver("product.deleted", { id: "prod_order_1", object: "product", deleted: true }, { id: "evt_prod_3", created: at(40) })).body.outcome).toBe("applied");
     expect((await deliver("product.updated", { ...product, name: "API v2" }, { id: "evt_prod_2", created: at(20) })).body.outcome).toBe("stale");
-    const rows = await store.query("SELECT name, active, deleted FROM provider_products WHERE product_id = 'prod_order_1'");
+    const rows = await env.store.query("SELECT name, active, deleted FROM provider_products WHERE product_id = 'prod_order_1'");
     expect(rows.rows).toEqual([{ name: "API", active: false, deleted: true }]);
   });
 });
@@ -179,19 +159,19 @@ describe("Stripe product events", () => {
 describe("the webhook log", () => {
   it("filters by provider and outcome, and refuses a bad filter naming the field", async () => {
     await deliver("price.created", stripePrice({ id: "price_log_1", lookup_key: "log_key" }), { id: "evt_log_1", created: at(0) });
-    const applied = await hub.webhooks.events({ provider: "stripe", outcome: "applied", limit: 1000 });
+    const applied = await env.hub.webhooks.events({ provider: "stripe", outcome: "applied", limit: 1000 });
     expect(applied.map((event) => event.eventId)).toContain("evt_log_1");
     expect(applied.every((event) => event.outcome === "applied")).toBe(true);
-    expect(await hub.webhooks.events({ provider: "flowglad" })).toEqual([]);
-    await expect(hub.webhooks.events({ outcome: "done" as never })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "filter.outcome" });
-    await expect(hub.webhooks.events({ limit: 0 })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "filter.limit" });
+    expect(await env.hub.webhooks.events({ provider: "flowglad" })).toEqual([]);
+    await expect(env.hub.webhooks.events({ outcome: "done" as never })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "filter.outcome" });
+    await expect(env.hub.webhooks.events({ limit: 0 })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "filter.limit" });
   });
 });
 
 describe("the price resolver's input", () => {
   it("refuses an invalid instant and a period that does not end after it starts", async () => {
-    await expect(hub.priceResolverAt(new Date("not a date"))).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "at" });
-    await expect(hub.priceResolverForPeriod({ start: at(10), end: at(10) })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "period" });
+    await expect(env.hub.priceResolverAt(new Date("not a date"))).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "at" });
+    await expect(env.hub.priceResolverForPeriod({ start: at(10), end: at(10) })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "period" });
   });
 });
 
@@ -203,7 +183,7 @@ describe("events billhub does not act on", () => {
       body: { received: true, eventId: "evt_ignored_1", outcome: "ignored", detail: "billhub does not act on Stripe charge.succeeded events" },
     });
     expect(await deliver("charge.succeeded", charge, { id: "evt_ignored_1", created: at(0) })).toMatchObject({ status: 200, body: { outcome: "duplicate" } });
-    const [logged] = (await hub.webhooks.events()).filter((event) => event.eventId === "evt_ignored_1");
+    const [logged] = (await env.hub.webhooks.events()).filter((event) => event.eventId === "evt_ignored_1");
     expect(logged).toMatchObject({ outcome: "ignored", objectType: null, attempts: 1 });
   });
 });
@@ -217,14 +197,14 @@ describe("a re-read that fails", () => {
     const failed = await deliver("price.updated", stripePrice({ ...base, nickname: "b" }), { id: "evt_retry_1", created: at(0) });
     expect(failed.status).toBe(503);
     expect(failed.body).toMatchObject({ error: { code: "PROVIDER_UNAVAILABLE", message: expect.stringContaining("Stripe failed (HTTP 500)") } });
-    const [logged] = (await hub.webhooks.events()).filter((event) => event.eventId === "evt_retry_1");
+    const [logged] = (await env.hub.webhooks.events()).filter((event) => event.eventId === "evt_retry_1");
     expect(logged).toMatchObject({ outcome: "failed", error: expect.stringContaining("PROVIDER_UNAVAILABLE"), attempts: 1 });
     expect(await history("price_retry_1")).toEqual([{ lookupKey: "retry_key", nickname: "a", validFrom: at(0), validTo: null }]);
 
     const redelivered = await deliver("price.updated", stripePrice({ ...base, nickname: "b" }), { id: "evt_retry_1", created: at(0) });
     expect(redelivered.body.outcome).toBe("applied");
     expect(await history("price_retry_1")).toEqual([{ lookupKey: "retry_key", nickname: "b", validFrom: at(0), validTo: null }]);
-    const [after] = (await hub.webhooks.events()).filter((event) => event.eventId === "evt_retry_1");
+    const [after] = (await env.hub.webhooks.events()).filter((event) => event.eventId === "evt_retry_1");
     expect(after).toMatchObject({ outcome: "applied", error: null, attempts: 2 });
   });
 });

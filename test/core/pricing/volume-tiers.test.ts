@@ -1,23 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { prepareTiers } from "../../../src/core/pricing/prepared-tiers.ts";
 import { volumeTiersToAmount } from "../../../src/core/pricing/volume-tiers.ts";
-import { d, str } from "./helpers.ts";
-
-// Stripe docs, "Set up tiered pricing": 1–5 fonts at 7 USD, 6–10 at 6.5 USD, 11+ at 6 USD.
-const typographic = prepareTiers([
-  { upTo: 5, unitAmount: "700" },
-  { upTo: 10, unitAmount: "650" },
-  { upTo: null, unitAmount: "600" },
-]);
-
-// Same page, "Add a flat rate".
-const withFlatRates = prepareTiers([
-  { upTo: 5, unitAmount: "500", flatAmount: 1000 },
-  { upTo: 10, unitAmount: "400", flatAmount: 2000 },
-  { upTo: 15, unitAmount: "300", flatAmount: 3000 },
-  { upTo: 20, unitAmount: "200", flatAmount: 4000 },
-  { upTo: null, unitAmount: "100", flatAmount: 5000 },
-]);
+import { d, flatRateTiers as withFlatRates, str, typographicTiers as typographic } from "./helpers.ts";
 
 const amountOf = (quantity: string | number, tiers = typographic) => str(volumeTiersToAmount({ quantity: d(quantity), tiers }).amount);
 
