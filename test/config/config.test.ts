@@ -3,17 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv, loadConfig, parseConfig } from "../../src/config/load.ts";
-import { BillingError } from "../../src/core/errors.ts";
-
-function configError(fn: () => unknown): BillingError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BillingError) return error;
-    throw error;
-  }
-  throw new Error("expected a CONFIG_INVALID error");
-}
+import { thrownBillingError } from "../support/errors.ts";
 
 describe("config defaults", () => {
   it("runs on the embedded store in ./.billhub with the manual provider on port 8787", () => {
@@ -57,20 +47,20 @@ describe("config from the environment", () => {
   });
 
   it("refuses an unknown BILLHUB_ variable, naming it and the valid ones", () => {
-    const error = configError(() => configFromEnv({ BILLHUB_PROVDER: "stripe" }));
+    const error = thrownBillingError(() => configFromEnv({ BILLHUB_PROVDER: "stripe" }));
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.field).toBe("BILLHUB_PROVDER");
     expect(error.message).toContain("BILLHUB_PROVIDER");
   });
 
   it("refuses a PORT that is not a whole number, naming server.port and PORT", () => {
-    const error = configError(() => loadConfig({ env: { PORT: "80a" } }));
+    const error = thrownBillingError(() => loadConfig({ env: { PORT: "80a" } }));
     expect(error.field).toBe("server.port");
     expect(error.message).toContain("server.port (PORT)");
   });
 
   it("refuses an unknown provider id, naming provider.default", () => {
-    const error = configError(() => loadConfig({ env: { BILLHUB_PROVIDER: "paddle" } }));
+    const error = thrownBillingError(() => loadConfig({ env: { BILLHUB_PROVIDER: "paddle" } }));
     expect(error.field).toBe("provider.default");
     expect(error.message).toContain("BILLHUB_PROVIDER");
   });
@@ -78,39 +68,39 @@ describe("config from the environment", () => {
 
 describe("config validation", () => {
   it("names an unknown option", () => {
-    const error = configError(() => parseConfig({ store: { dataDir: "x", shema: "billing" } } as never));
+    const error = thrownBillingError(() => parseConfig({ store: { dataDir: "x", shema: "billing" } } as never));
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.field).toBe("store.shema");
     expect(error.message).toContain("shema");
   });
 
   it("requires Stripe credentials when usage goes to Stripe, naming the option and its variable", () => {
-    const error = configError(() => parseConfig({ provider: { default: "stripe" } }));
+    const error = thrownBillingError(() => parseConfig({ provider: { default: "stripe" } }));
     expect(error.field).toBe("stripe.secretKey");
     expect(error.message).toContain("STRIPE_SECRET_KEY");
   });
 
   it("requires Flowglad credentials when a route or a mirror names Flowglad", () => {
-    expect(configError(() => parseConfig({ provider: { routes: { cus_1: "flowglad" } } })).field).toBe("flowglad.secretKey");
-    expect(configError(() => parseConfig({ provider: { mirror: ["flowglad"] } })).field).toBe("flowglad.secretKey");
+    expect(thrownBillingError(() => parseConfig({ provider: { routes: { cus_1: "flowglad" } } })).field).toBe("flowglad.secretKey");
+    expect(thrownBillingError(() => parseConfig({ provider: { mirror: ["flowglad"] } })).field).toBe("flowglad.secretKey");
   });
 
   it("refuses a mirror that is also the default provider", () => {
-    expect(configError(() => parseConfig({ provider: { default: "manual", mirror: ["manual"] } })).field).toBe("provider.mirror");
+    expect(thrownBillingError(() => parseConfig({ provider: { default: "manual", mirror: ["manual"] } })).field).toBe("provider.mirror");
   });
 
   it("refuses a DATABASE_URL that is not a PostgreSQL URL", () => {
-    const error = configError(() => loadConfig({ env: { DATABASE_URL: "mysql://localhost/db" } }));
+    const error = thrownBillingError(() => loadConfig({ env: { DATABASE_URL: "mysql://localhost/db" } }));
     expect(error.field).toBe("store.url");
     expect(error.message).toContain("DATABASE_URL");
   });
 
   it("refuses API keys shorter than 16 characters", () => {
-    expect(configError(() => parseConfig({ server: { apiKeys: [{ key: "short" }] } })).field).toBe("server.apiKeys.0.key");
+    expect(thrownBillingError(() => parseConfig({ server: { apiKeys: [{ key: "short" }] } })).field).toBe("server.apiKeys.0.key");
   });
 
   it("lists every problem in details, not only the first", () => {
-    const error = configError(() => parseConfig({ server: { port: -1, bodyLimitBytes: 0 } }));
+    const error = thrownBillingError(() => parseConfig({ server: { port: -1, bodyLimitBytes: 0 } }));
     expect((error.details?.issues as unknown[]).length).toBe(2);
     expect(error.message).toContain("1 more problem");
   });
@@ -134,12 +124,12 @@ describe("config files", () => {
   it("names a file that is not JSON", async () => {
     const file = join(dir, "broken.json");
     await writeFile(file, "{ port: 1 ");
-    const error = configError(() => loadConfig({ file }));
+    const error = thrownBillingError(() => loadConfig({ file }));
     expect(error.message).toContain(file);
     expect(error.message).toContain("not valid JSON");
   });
 
   it("names a file that does not exist", () => {
-    expect(configError(() => loadConfig({ file: join(dir, "missing.json") })).message).toContain("missing.json");
+    expect(thrownBillingError(() => loadConfig({ file: join(dir, "missing.json") })).message).toContain("missing.json");
   });
 });

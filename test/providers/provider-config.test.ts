@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
-import { BillingError } from "../../src/core/errors.ts";
 import { createStripeClient } from "../../src/providers/stripe/client.ts";
-
-function failure(fn: () => unknown): BillingError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BillingError) return error;
-    throw error;
-  }
-  throw new Error("expected a BillingError");
-}
+import { thrownBillingError } from "../support/errors.ts";
 
 describe("provider config", () => {
   it("fills in Stripe's defaults: v1 meter events, Stripe's default payload keys, whole-number values", () => {
@@ -20,18 +10,18 @@ describe("provider config", () => {
   });
 
   it("refuses an unknown Stripe mode, naming the option", () => {
-    const error = failure(() => parseConfig({ stripe: { secretKey: "sk_test_1", mode: "stream" } }));
+    const error = thrownBillingError(() => parseConfig({ stripe: { secretKey: "sk_test_1", mode: "stream" } }));
     expect(error).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.mode" });
   });
 
   it("refuses a Stripe meter whose customer and value payload keys are the same", () => {
-    const error = failure(() => parseConfig({ stripe: { secretKey: "sk_test_1", meters: { api_calls: { eventName: "api_call", customerPayloadKey: "id", valuePayloadKey: "id" } } } }));
+    const error = thrownBillingError(() => parseConfig({ stripe: { secretKey: "sk_test_1", meters: { api_calls: { eventName: "api_call", customerPayloadKey: "id", valuePayloadKey: "id" } } } }));
     expect(error).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.meters.api_calls.valuePayloadKey" });
   });
 
   it("takes a Flowglad meter as a usage meter slug or a price slug, not both", () => {
     expect(parseConfig({ flowglad: { secretKey: "sk", meters: { a: { usageMeterSlug: "a" }, b: { priceSlug: "b" } } } }).flowglad?.meters).toEqual({ a: { usageMeterSlug: "a" }, b: { priceSlug: "b" } });
-    const error = failure(() => parseConfig({ flowglad: { secretKey: "sk", meters: { a: { usageMeterSlug: "a", priceSlug: "b" } } } }));
+    const error = thrownBillingError(() => parseConfig({ flowglad: { secretKey: "sk", meters: { a: { usageMeterSlug: "a", priceSlug: "b" } } } }));
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.field).toMatch(/^flowglad\.meters\.a/);
   });
@@ -41,7 +31,7 @@ describe("provider config", () => {
     expect(client.getApiField("host")).toBe("127.0.0.1");
     expect(client.getApiField("port")).toBe(12111);
     expect(client.getApiField("protocol")).toBe("http");
-    expect(failure(() => createStripeClient({ secretKey: "sk_test_1", apiBase: "http://127.0.0.1:12111/v1" }))).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.apiBase" });
+    expect(thrownBillingError(() => createStripeClient({ secretKey: "sk_test_1", apiBase: "http://127.0.0.1:12111/v1" }))).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.apiBase" });
   });
 
   it("turns the Stripe SDK's own retries off: the forwarder owns retries", () => {

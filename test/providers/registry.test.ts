@@ -1,23 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import type { HubConfig } from "../../src/config/schema.ts";
-import { BillingError } from "../../src/core/errors.ts";
 import { createManualProvider } from "../../src/providers/manual/provider.ts";
 import { createProviderRegistry } from "../../src/providers/registry.ts";
 import type { BillingProvider } from "../../src/providers/types.ts";
+import { thrownBillingError } from "../support/errors.ts";
 
 const stripe = { secretKey: "sk_test_registry", meters: { api_calls: { eventName: "api_call" } } };
 const flowglad = { secretKey: "sk_test_fg", baseUrl: "https://flowglad.test", meters: { api_calls: { usageMeterSlug: "api_calls" } } };
-
-function failure(fn: () => unknown): BillingError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BillingError) return error;
-    throw error;
-  }
-  throw new Error("expected a BillingError");
-}
 
 describe("provider registry", () => {
   it("routes everyone to the manual provider by default", () => {
@@ -48,9 +38,9 @@ describe("provider registry", () => {
 
   it("refuses an unconfigured or unknown id with UNKNOWN_PROVIDER naming the configured ones", () => {
     const registry = createProviderRegistry(parseConfig({ stripe }));
-    const error = failure(() => registry.get("paypal"));
+    const error = thrownBillingError(() => registry.get("paypal"));
     expect(error).toMatchObject({ code: "UNKNOWN_PROVIDER", details: { configured: ["manual", "stripe"] } });
-    expect(failure(() => registry.get("flowglad")).message).toContain("configured: manual, stripe");
+    expect(thrownBillingError(() => registry.get("flowglad")).message).toContain("configured: manual, stripe");
   });
 
   it("uses a provider built elsewhere in place of the built-in one with its id", () => {
@@ -61,9 +51,9 @@ describe("provider registry", () => {
 
   it("fails at start-up on a duplicate or unknown provider id", () => {
     const manual = createManualProvider();
-    expect(failure(() => createProviderRegistry(parseConfig({}), { providers: [manual, manual] }))).toMatchObject({ code: "CONFIG_INVALID" });
+    expect(thrownBillingError(() => createProviderRegistry(parseConfig({}), { providers: [manual, manual] }))).toMatchObject({ code: "CONFIG_INVALID" });
     const paypal = { ...manual, id: "paypal" } as unknown as BillingProvider;
-    const error = failure(() => createProviderRegistry(parseConfig({}), { providers: [paypal] }));
+    const error = thrownBillingError(() => createProviderRegistry(parseConfig({}), { providers: [paypal] }));
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toContain("valid: flowglad, manual, stripe");
   });
@@ -71,8 +61,8 @@ describe("provider registry", () => {
   it("fails at start-up when config routes to an unknown provider or one without its section", () => {
     const base = parseConfig({});
     const unknown = { ...base, provider: { ...base.provider, routes: { acme: "paypal" } } } as unknown as HubConfig;
-    expect(failure(() => createProviderRegistry(unknown))).toMatchObject({ code: "CONFIG_INVALID", field: "provider.routes.acme" });
+    expect(thrownBillingError(() => createProviderRegistry(unknown))).toMatchObject({ code: "CONFIG_INVALID", field: "provider.routes.acme" });
     const unconfigured = { ...base, provider: { ...base.provider, mirror: ["stripe"] } } as HubConfig;
-    expect(failure(() => createProviderRegistry(unconfigured))).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.secretKey" });
+    expect(thrownBillingError(() => createProviderRegistry(unconfigured))).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.secretKey" });
   });
 });

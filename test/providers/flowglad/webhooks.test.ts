@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { verifyWebhook } from "@flowglad/server";
 import { describe, expect, it } from "vitest";
-import { BillingError } from "../../../src/core/errors.ts";
 import { parseFlowgladWebhook } from "../../../src/providers/flowglad/webhooks.ts";
 import type { ProviderChange, WebhookDelivery } from "../../../src/providers/types.ts";
 import { NOW } from "../../support/usage-events.ts";
+import { thrownBillingError } from "../../support/errors.ts";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -29,16 +29,6 @@ function parse(input: WebhookDelivery, secret = SECRET): ProviderChange {
   return parseFlowgladWebhook(input, { secret, now: () => NOW });
 }
 
-function failure(fn: () => unknown): BillingError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BillingError) return error;
-    throw error;
-  }
-  throw new Error("expected a BillingError");
-}
-
 const subscriptionUpdated = { id: "sub_1", object: "subscription", customer: { id: "cust_1", externalId: "acme" }, pricingModelId: "pm_default" };
 
 describe("Flowglad webhooks: verification (Svix scheme)", () => {
@@ -50,7 +40,7 @@ describe("Flowglad webhooks: verification (Svix scheme)", () => {
 
     const forged = delivery(subscriptionUpdated, { secret: `whsec_${randomBytes(24).toString("base64")}` });
     expect(() => verifyWebhook(forged.rawBody as string, forged.headers as Record<string, string>, SECRET, null)).toThrow();
-    expect(failure(() => parse(forged)).code).toBe("WEBHOOK_SIGNATURE_INVALID");
+    expect(thrownBillingError(() => parse(forged)).code).toBe("WEBHOOK_SIGNATURE_INVALID");
   });
 
   it("passes when any of several space-separated signatures matches (secret rotation)", () => {
@@ -62,14 +52,14 @@ describe("Flowglad webhooks: verification (Svix scheme)", () => {
 
   it("refuses a signature over another body with a message that points at the raw body", () => {
     const signed = delivery(subscriptionUpdated);
-    const error = failure(() => parse({ ...signed, rawBody: JSON.stringify(subscriptionUpdated, null, 2) }));
+    const error = thrownBillingError(() => parse({ ...signed, rawBody: JSON.stringify(subscriptionUpdated, null, 2) }));
     expect(error).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature", provider: "flowglad" });
     expect(error.message).toContain("raw, unparsed request body");
   });
 
   it("refuses timestamps older than 300 s or more than 60 s ahead, and accepts the edges", () => {
-    expect(failure(() => parse(delivery(subscriptionUpdated, { timestamp: NOW_S - 301 }))).message).toContain("301s old");
-    expect(failure(() => parse(delivery(subscriptionUpdated, { timestamp: NOW_S + 61 }))).message).toContain("61s ahead");
+    expect(thrownBillingError(() => parse(delivery(subscriptionUpdated, { timestamp: NOW_S - 301 }))).message).toContain("301s old");
+    expect(thrownBillingError(() => parse(delivery(subscriptionUpdated, { timestamp: NOW_S + 61 }))).message).toContain("61s ahead");
     expect(parse(delivery(subscriptionUpdated, { timestamp: NOW_S - 300 })).kind).toBe("customer_billing_stale");
     expect(parse(delivery(subscriptionUpdated, { timestamp: NOW_S + 60 })).kind).toBe("customer_billing_stale");
   });
@@ -77,23 +67,23 @@ describe("Flowglad webhooks: verification (Svix scheme)", () => {
   it("refuses a delivery missing a Svix header, naming it", () => {
     const signed = delivery(subscriptionUpdated);
     const { "svix-signature": _dropped, ...headers } = signed.headers as Record<string, string>;
-    expect(failure(() => parse({ ...signed, headers }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature" });
+    expect(thrownBillingError(() => parse({ ...signed, headers }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.svix-signature" });
   });
 
   it("refuses a signature that is not v1", () => {
     const body = JSON.stringify(subscriptionUpdated);
     const v2 = svixSign(body, SECRET, "msg_1", NOW_S).replace(/^v1,/, "v2,");
-    expect(failure(() => parse(delivery(body, { id: "msg_1", signature: v2 }))).code).toBe("WEBHOOK_SIGNATURE_INVALID");
+    expect(thrownBillingError(() => parse(delivery(body, { id: "msg_1", signature: v2 }))).code).toBe("WEBHOOK_SIGNATURE_INVALID");
   });
 
   it("says which option to set when the secret is missing or not whsec_<base64>", () => {
-    expect(failure(() => parseFlowgladWebhook(delivery(subscriptionUpdated), { secret: undefined, now: () => NOW }))).toMatchObject({ code: "CONFIG_INVALID", field: "flowglad.webhookSecret" });
-    expect(failure(() => parse(delivery(subscriptionUpdated), "whsec_not base64!")).message).toContain("FLOWGLAD_WEBHOOK_SECRET");
+    expect(thrownBillingError(() => parseFlowgladWebhook(delivery(subscriptionUpdated), { secret: undefined, now: () => NOW }))).toMatchObject({ code: "CONFIG_INVALID", field: "flowglad.webhookSecret" });
+    expect(thrownBillingError(() => parse(delivery(subscriptionUpdated), "whsec_not base64!")).message).toContain("FLOWGLAD_WEBHOOK_SECRET");
   });
 
   it("refuses a verified body that is not JSON, or lacks the object reference, with WEBHOOK_PAYLOAD_INVALID", () => {
-    expect(failure(() => parse(delivery("not json"))).code).toBe("WEBHOOK_PAYLOAD_INVALID");
-    expect(failure(() => parse(delivery({ object: "subscription" })))).toMatchObject({ code: "WEBHOOK_PAYLOAD_INVALID", field: "id" });
+    expect(thrownBillingError(() => parse(delivery("not json"))).code).toBe("WEBHOOK_PAYLOAD_INVALID");
+    expect(thrownBillingError(() => parse(delivery({ object: "subscription" })))).toMatchObject({ code: "WEBHOOK_PAYLOAD_INVALID", field: "id" });
   });
 });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { BillingError } from "../../../src/core/errors.ts";
 import { parseStripeWebhook } from "../../../src/providers/stripe/webhooks.ts";
 import type { ProviderChange, WebhookDelivery } from "../../../src/providers/types.ts";
 import { stripeEventBody, stripeObject, stripeSignature } from "../../support/stripe-events.ts";
 import { NOW } from "../../support/usage-events.ts";
+import { thrownBillingError } from "../../support/errors.ts";
 
 const SECRET = "whsec_test_5f1c0a8e2b4d6f8091a3c5e7";
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -14,16 +14,6 @@ function signed(body: string, options: { secret?: string; timestamp?: number } =
 
 function parse(delivery: WebhookDelivery, tolerance = 300): ProviderChange {
   return parseStripeWebhook(delivery, { secret: SECRET, tolerance, now: () => NOW });
-}
-
-function failure(fn: () => unknown): BillingError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BillingError) return error;
-    throw error;
-  }
-  throw new Error("expected a BillingError");
 }
 
 const tieredMeteredPrice = stripeObject("price", {
@@ -151,7 +141,7 @@ describe("Stripe webhooks: refusing what did not come from Stripe", () => {
   const body = stripeEventBody("price.updated", tieredMeteredPrice);
 
   it("refuses a signature made with another secret with WEBHOOK_SIGNATURE_INVALID that points at the raw body", () => {
-    const error = failure(() => parse(signed(body, { secret: "whsec_other" })));
+    const error = thrownBillingError(() => parse(signed(body, { secret: "whsec_other" })));
     expect(error).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", status: 400, provider: "stripe" });
     expect(error.message).toContain("raw");
   });
@@ -159,39 +149,39 @@ describe("Stripe webhooks: refusing what did not come from Stripe", () => {
   it("refuses a body that was parsed and re-serialized, since the signature covers the exact bytes", () => {
     const delivery = signed(body);
     const reserialized = JSON.stringify(JSON.parse(body));
-    expect(failure(() => parse({ ...delivery, rawBody: reserialized })).code).toBe("WEBHOOK_SIGNATURE_INVALID");
+    expect(thrownBillingError(() => parse({ ...delivery, rawBody: reserialized })).code).toBe("WEBHOOK_SIGNATURE_INVALID");
   });
 
   it("refuses a parsed object in place of the raw body with a message that says to pass the raw body", () => {
     const delivery = signed(body);
-    const error = failure(() => parse({ ...delivery, rawBody: JSON.parse(body) as unknown as string }));
+    const error = thrownBillingError(() => parse({ ...delivery, rawBody: JSON.parse(body) as unknown as string }));
     expect(error.code).toBe("WEBHOOK_PAYLOAD_INVALID");
     expect(error.message).toContain("raw, unparsed");
   });
 
   it("refuses a signature older than the tolerance, and accepts it when the tolerance is 0", () => {
     const stale = signed(body, { timestamp: NOW_S - 301 });
-    expect(failure(() => parse(stale)).message).toContain("tolerance");
+    expect(thrownBillingError(() => parse(stale)).message).toContain("tolerance");
     expect(parse(stale, 0).kind).toBe("price_upserted");
     expect(parse(signed(body, { timestamp: NOW_S - 300 })).kind).toBe("price_upserted");
   });
 
   it("refuses a request without a Stripe-Signature header", () => {
-    expect(failure(() => parse({ rawBody: body, headers: {} }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.stripe-signature" });
+    expect(thrownBillingError(() => parse({ rawBody: body, headers: {} }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID", field: "headers.stripe-signature" });
   });
 
   it("refuses a verified event whose object is malformed with WEBHOOK_PAYLOAD_INVALID naming the field", () => {
     const broken = stripeEventBody("price.updated", { ...tieredMeteredPrice, unit_amount_decimal: "twelve" });
-    const error = failure(() => parse(signed(broken)));
+    const error = thrownBillingError(() => parse(signed(broken)));
     expect(error).toMatchObject({ code: "WEBHOOK_PAYLOAD_INVALID", field: "data.object.unit_amount_decimal" });
   });
 
   it("refuses a signed body that is not JSON with WEBHOOK_PAYLOAD_INVALID", () => {
-    expect(failure(() => parse(signed("not json"))).code).toBe("WEBHOOK_PAYLOAD_INVALID");
+    expect(thrownBillingError(() => parse(signed("not json"))).code).toBe("WEBHOOK_PAYLOAD_INVALID");
   });
 
   it("says which option to set when no webhook secret is configured", () => {
-    const error = failure(() => parseStripeWebhook(signed(body), { secret: undefined, tolerance: 300, now: () => NOW }));
+    const error = thrownBillingError(() => parseStripeWebhook(signed(body), { secret: undefined, tolerance: 300, now: () => NOW }));
     expect(error).toMatchObject({ code: "CONFIG_INVALID", field: "stripe.webhookSecret" });
     expect(error.message).toContain("STRIPE_WEBHOOK_SECRET");
   });
