@@ -1,5 +1,3 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import { createFlowgladClient } from "../../src/providers/flowglad/client.ts";
 import { createFlowgladProvider } from "../../src/providers/flowglad/provider.ts";
@@ -10,18 +8,11 @@ import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { describeProviderContract } from "./contract.ts";
+import { useStandIns } from "../support/msw/use-stand-ins.ts";
 
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers);
-
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  server.resetHandlers();
-  stripe.reset();
-  flowglad.reset();
-});
-afterAll(() => server.close());
+useStandIns(stripe, flowglad);
 
 describeProviderContract("manual", () => ({
   provider: createManualProvider(),

@@ -1,5 +1,4 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import { createFlowgladClient } from "../../src/providers/flowglad/client.ts";
 import { createFlowgladProvider } from "../../src/providers/flowglad/provider.ts";
@@ -9,19 +8,12 @@ import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW } from "../support/usage-events.ts";
 import { stripePrice, stripeSubscription } from "../support/webhooks.ts";
+import { useStandIns } from "../support/msw/use-stand-ins.ts";
 
 const FLOWGLAD = "https://flowglad.test";
 const stripe = createStripeStandIn({ now: () => NOW, secretKey: "sk_test_read" });
 const flowglad = createFlowgladStandIn({ baseUrl: FLOWGLAD, now: () => NOW });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers);
-
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  server.resetHandlers();
-  stripe.reset();
-  flowglad.reset();
-});
-afterAll(() => server.close());
+useStandIns(stripe, flowglad);
 
 function stripeProvider(secretKey = "sk_test_read") {
   const config = parseConfig({ stripe: { secretKey } }).stripe!;

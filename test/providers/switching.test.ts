@@ -1,5 +1,4 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import type { HubConfigInput, ProviderId } from "../../src/config/schema.ts";
 import { createProviderRegistry, type ProviderRegistry } from "../../src/providers/registry.ts";
@@ -7,18 +6,11 @@ import type { CustomerRef, ProviderUsageEvent, PushOutcome } from "../../src/pro
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
+import { useStandIns } from "../support/msw/use-stand-ins.ts";
 
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers);
-
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  server.resetHandlers();
-  stripe.reset();
-  flowglad.reset();
-});
-afterAll(() => server.close());
+useStandIns(stripe, flowglad);
 
 /** Config the way an operator writes it: both providers set up, `provider` says where usage goes. */
 function config(provider: HubConfigInput["provider"]): HubConfigInput {

@@ -5,6 +5,7 @@ import { createHub, type Hub, type HubOptions } from "../../src/hub.ts";
 import type { CatalogInput } from "../../src/core/catalog/index.ts";
 import type { HubConfigInput } from "../../src/config/schema.ts";
 import type { Store } from "../../src/store/types.ts";
+import { type StandIn } from "./msw/use-stand-ins.ts";
 import { openTestStore, type TestStore } from "./store.ts";
 import { FLOWGLAD_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET } from "./webhooks.ts";
 
@@ -44,11 +45,6 @@ export function webhookHub(store: Store, now: () => Date, options: { config?: Hu
   );
 }
 
-/** A stand-in whose handlers msw serves and whose state is reset after each test. */
-export interface StandIn {
-  handlers: RequestHandler[];
-  reset(): void;
-}
 
 /**
  * Registers the file's lifecycle: msw serving `standIns` (unhandled requests fail), one test store

@@ -1,22 +1,15 @@
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/load.ts";
 import { BillingError } from "../../../src/core/errors.ts";
 import { createFlowgladClient } from "../../../src/providers/flowglad/client.ts";
 import { createFlowgladProvider } from "../../../src/providers/flowglad/provider.ts";
 import { createFlowgladStandIn } from "../../support/msw/flowglad.ts";
 import { NOW, usageEvent } from "../../support/usage-events.ts";
+import { useStandIns } from "../../support/msw/use-stand-ins.ts";
 
 const BASE = "https://flowglad.test";
 const flowglad = createFlowgladStandIn({ baseUrl: BASE, now: () => NOW, pricingModel: { id: "pm_live", meters: [{ id: "um_api_calls", slug: "api_calls", priceSlug: "api_calls_overage" }] } });
-const server = setupServer(...flowglad.handlers);
-
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  server.resetHandlers();
-  flowglad.reset();
-});
-afterAll(() => server.close());
+useStandIns(flowglad);
 
 function provider() {
   const config = parseConfig({ provider: { default: "flowglad" }, flowglad: { secretKey: "sk_test_fg", baseUrl: BASE, meters: { api_calls: { usageMeterSlug: "api_calls" } } } }).flowglad!;
