@@ -11,20 +11,6 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
  */
 export const REPROCESSED_OUTCOMES: ReadonlySet<WebhookOutcome> = new Set(["failed", "unknown_customer", "unmapped_plan", "unhandled"]);
 
-export interface WebhookEventRecord {
-  provider: string;
-  eventId: string;
-  eventType: string;
-  objectType: string | null;
-  objectId: string | null;
-  created: Date;
-  receivedAt: Date;
-  outcome: WebhookOutcome;
-  error: string | null;
-  attempts: number;
-  payload: unknown;
-}
-
 /** A processed event, as written at the end of its transaction. */
 export interface WebhookEventWrite {
   provider: string;
@@ -37,6 +23,11 @@ export interface WebhookEventWrite {
   outcome: WebhookOutcome;
   error: string | null;
   payload: unknown;
+}
+
+/** A logged event: what was written, and how many deliveries of it arrived. */
+export interface WebhookEventRecord extends WebhookEventWrite {
+  attempts: number;
 }
 
 interface EventRow {
