@@ -29,6 +29,12 @@ function unavailable(error: unknown): never {
   if (isStoreUnavailable(error)) {
     throw new BillingError("STORE_UNAVAILABLE", "The database is not reachable; try again shortly", { cause: error });
   }
+  // PostgreSQL aborts one side of a deadlock or a serialization conflict; nothing of it was
+  // written, and the same request succeeds when tried again.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "40P01" || code === "40001") {
+    throw new BillingError("STORE_UNAVAILABLE", "The database aborted the transaction to resolve a conflict with a concurrent one; nothing was written, try again", { cause: error });
+  }
   throw error;
 }
 

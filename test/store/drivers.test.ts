@@ -51,6 +51,28 @@ describe(`store driver (${driverName})`, () => {
     expect((await store.query("SELECT id FROM probe WHERE id = 20")).rows).toHaveLength(0);
   });
 
+  it.skipIf(driverName !== "pg")("turns a deadlock into a retryable STORE_UNAVAILABLE, with the losing transaction rolled back", async () => {
+    await store.query("INSERT INTO probe (id, amount) VALUES (30, 0), (31, 0)");
+    let locked = 0;
+    const bothLocked = new Promise<void>((resolve) => {
+      const check = setInterval(() => locked === 2 && (clearInterval(check), resolve()), 5);
+    });
+    const crossing = (first: number, second: number) =>
+      store.transaction(async (tx) => {
+        await tx.query("UPDATE probe SET amount = amount + 1 WHERE id = $1", [first]);
+        locked += 1;
+        await bothLocked;
+        await tx.query("UPDATE probe SET amount = amount + 1 WHERE id = $1", [second]);
+      });
+    const outcomes = await Promise.allSettled([crossing(30, 31), crossing(31, 30)]);
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.reason).toMatchObject({ code: "STORE_UNAVAILABLE", retryable: true, status: 503 });
+    expect(isBillingError(failed[0]!.reason) && (failed[0]!.reason.cause as { code?: string }).code).toBe("40P01");
+    const { rows } = await store.query<{ total: string }>("SELECT sum(amount)::text AS total FROM probe WHERE id IN (30, 31)");
+    expect(rows[0]!.total).toBe("2");
+  });
+
   it("creates tables in the configured schema, not in public", async () => {
     const { rows } = await store.query<{ table_schema: string }>(
       "SELECT table_schema FROM information_schema.tables WHERE table_name = 'probe'",
