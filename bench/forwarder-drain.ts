@@ -1,0 +1,2 @@
+import type { Benchmark } from "./types.ts";
+export const forwarderDrain: Benchmark = { id: "forwarder-drain", title: "x", run: async () => [] };
