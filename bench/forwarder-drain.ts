@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHub } from "../src/hub.ts";
-import { benchStores, dropBenchSchema, keepAliveClient, pool, timed, type BenchStore } from "./io-support.ts";
+import { dropBenchSchema, freshStore, keepAliveClient, pool, storeKinds, timed, type BenchStore } from "./io-support.ts";
 import type { StandInStats } from "./stripe-stand-in-process.ts";
 import type { Benchmark, BenchOptions, Figure } from "./types.ts";
 
@@ -192,9 +192,9 @@ export const forwarderDrain: Benchmark = {
     const { standIn, child } = await startStandIn();
     const figures: Figure[] = [];
     try {
-      for (const kind of benchStores(options.databaseUrl, () => "").map((s) => s.name)) {
+      for (const kind of storeKinds(options.databaseUrl)) {
         for (const mode of ["meter_events", "meter_event_stream"] as const) {
-          const store = benchStores(options.databaseUrl, () => join(root, `${kind}-${mode}`)).find((s) => s.name === kind)!;
+          const store = freshStore(kind, options.databaseUrl, join(root, `${kind}-${mode}`));
           try {
             figures.push(await measure(store, standIn, mode, sizes[mode], options.log));
           } finally {

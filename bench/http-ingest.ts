@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHub } from "../src/hub.ts";
 import { openPgliteStore } from "../src/store/pglite-driver.ts";
-import { benchStores, dropBenchSchema, keepAliveClient, onPostgres, pool, timed, type BenchStore } from "./io-support.ts";
+import { dropBenchSchema, freshStore, keepAliveClient, onPostgres, pool, storeKinds, timed, type BenchStore } from "./io-support.ts";
 import { startServeProcess } from "./serve-process.ts";
 import type { Benchmark, BenchOptions, Figure } from "./types.ts";
 
@@ -109,10 +109,9 @@ export const httpIngest: Benchmark = {
     const root = mkdtempSync(join(tmpdir(), "billhub-bench-ingest-"));
     const figures: Figure[] = [];
     try {
-      for (const kind of benchStores(options.databaseUrl, () => "").map((s) => s.name)) {
-        const fresh = (label: string) => benchStores(options.databaseUrl, () => join(root, `${kind}-${label}`)).find((s) => s.name === kind)!;
-        const httpStore = fresh("http");
-        const libraryStore = fresh("library");
+      for (const kind of storeKinds(options.databaseUrl)) {
+        const httpStore = freshStore(kind, options.databaseUrl, join(root, `${kind}-http`));
+        const libraryStore = freshStore(kind, options.databaseUrl, join(root, `${kind}-library`));
         try {
           const http = await overHttp(httpStore, sizes, options.log);
           const library = await inLibrary(libraryStore, sizes, options.log);

@@ -2,18 +2,25 @@ import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
 import pg from "pg";
 
-/** A store a benchmark runs on: PGlite (in a temporary directory) or a fresh PostgreSQL schema. */
+export type StoreKind = "pglite" | "postgres";
+
+/** A store a benchmark runs on: PGlite in a directory of its own, or a fresh PostgreSQL schema. */
 export interface BenchStore {
-  name: "pglite" | "postgres";
+  name: StoreKind;
   /** The hub's `store` config for it. */
   config: { url?: string; dataDir?: string; schema: string };
 }
 
 /** PGlite always; PostgreSQL too when a URL is given. */
-export function benchStores(databaseUrl: string | undefined, dataDir: (label: string) => string): BenchStore[] {
-  const stores: BenchStore[] = [{ name: "pglite", config: { dataDir: dataDir("pglite"), schema: "billhub" } }];
-  if (databaseUrl) stores.push({ name: "postgres", config: { url: databaseUrl, schema: `bench_${randomBytes(5).toString("hex")}` } });
-  return stores;
+export function storeKinds(databaseUrl: string | undefined): StoreKind[] {
+  return databaseUrl ? ["pglite", "postgres"] : ["pglite"];
+}
+
+/** A store nothing has used yet: PGlite in `dataDir`, or a new schema on PostgreSQL (drop it with dropBenchSchema). */
+export function freshStore(kind: StoreKind, databaseUrl: string | undefined, dataDir: string): BenchStore {
+  if (kind === "pglite") return { name: kind, config: { dataDir, schema: "billhub" } };
+  if (!databaseUrl) throw new Error("a PostgreSQL store needs DATABASE_URL");
+  return { name: kind, config: { url: databaseUrl, schema: `bench_${randomBytes(5).toString("hex")}` } };
 }
 
 /** Runs `sql` once on PostgreSQL (outside any hub), e.g. to count rows or drop a schema. */
