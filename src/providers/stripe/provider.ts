@@ -23,6 +23,13 @@ export interface StripeProviderOptions {
 
 /** v1 meter events go one call per event; a batch of this size keeps a forwarder claim short. */
 const METER_EVENTS_BATCH_SIZE = 50;
+/**
+ * The stream sends 100 events per request; one push takes up to ten requests on the same session,
+ * so the forwarder settles a claim of 1000 rows in one statement instead of ten (the settlement,
+ * not the request, was most of the time per event). A crash mid-push resends at most this many
+ * events, which Stripe deduplicates by identifier.
+ */
+const STREAM_PUSH_SIZE = 10 * STREAM_BATCH_SIZE;
 /** Stripe deduplicates meter events by `identifier` for a rolling window of at least 24 hours. */
 const IDENTIFIER_WINDOW_MS = 24 * 3_600_000;
 
@@ -45,7 +52,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
   return {
     id: "stripe",
     remote: true,
-    maxBatchSize: stream ? STREAM_BATCH_SIZE : METER_EVENTS_BATCH_SIZE,
+    maxBatchSize: stream ? STREAM_PUSH_SIZE : METER_EVENTS_BATCH_SIZE,
     resendWindowMs: IDENTIFIER_WINDOW_MS,
 
     async pushUsage(batch) {
