@@ -34,6 +34,18 @@ const SUBSCRIPTION_EVENTS = new Set([
 ]);
 
 /**
+ * The mode of a Stripe API key from its prefix: live for `sk_live_` / `rk_live_`, test for
+ * `sk_test_` / `rk_test_`, undefined for anything else (a stand-in's key), which checks nothing.
+ *
+ * @example
+ * stripeKeyLivemode("sk_live_51H...") // true
+ */
+export function stripeKeyLivemode(secretKey: string): boolean | undefined {
+  const match = /^[sr]k_(live|test)_/.exec(secretKey);
+  return match ? match[1] === "live" : undefined;
+}
+
+/**
  * Verifies a Stripe webhook (`Stripe-Signature`, via the SDK's `constructEvent`) and maps the
  * event to billhub's change union. Event types billhub does not act on become `ignored`.
  *
