@@ -7,7 +7,12 @@ export const dateSchema = z
   .union([z.date(), z.iso.datetime({ offset: true })])
   .transform((value) => (typeof value === "string" ? new Date(value) : value));
 
-export const customerIdSchema = z.string().min(1, "must not be empty").max(255, "must be at most 255 characters");
+// PostgreSQL text cannot hold U+0000: refused here, or the store would fail on it.
+export const customerIdSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(255, "must be at most 255 characters")
+  .refine((value) => !value.includes("\u0000"), "must not contain a NUL character");
 
 const providerIdSchema = z.string().min(1).max(255).nullable().optional();
 
