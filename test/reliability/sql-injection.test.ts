@@ -5,6 +5,7 @@ import { openApiDocument } from "../../src/server/openapi.ts";
 import type { RouteSpec } from "../../src/server/route.ts";
 import { apiHub, type Call } from "../support/api.ts";
 import { expectRefusal, tableCounts } from "../support/hostile.ts";
+import { ROUTE_BODIES, routePath } from "../support/route-bodies.ts";
 import { openTestStore, type TestStore } from "../support/store.ts";
 import { stripePrice, stripeRequest, STRIPE_WEBHOOK_SECRET } from "../support/webhooks.ts";
 
@@ -47,22 +48,6 @@ afterAll(async () => {
   await store.cleanup();
 });
 
-/** A valid body for every route that takes one; each string leaf and record key is injected in turn. */
-const TEMPLATES: Record<string, (n: number) => Record<string, unknown>> = {
-  "put /v1/customers/:id": (i) => ({ referenceType: "user", name: "Name", email: "a@example.com", providerIds: { stripe: `cus_${i}` }, metadata: { note: "v" } }),
-  "post /v1/customers/:id/plan": () => ({ plan: "pro" }),
-  "patch /v1/customers/:id/overrides": () => ({ api: "5000", sso: true }),
-  "post /v1/customers/:id/adjustments": (i) => ({ id: `adj_${i}`, feature: "api", amount: "100", reason: "promo", metadata: { note: "v" } }),
-  "post /v1/usage": (i) => ({ customerId: "c_inj", meter: "api_calls", quantity: "1", transactionId: `tx_${i}`, reason: "r", properties: { model: "m" } }),
-  "post /v1/usage/batch": (i) => ({ events: [{ customerId: "c_inj", meter: "api_calls", quantity: "1", transactionId: `btx_${i}`, properties: { model: "m" } }] }),
-  "post /v1/usage/adjustments": (i) => ({ customerId: "c_inj", meter: "api_calls", quantity: "1", transactionId: `atx_${i}`, kind: "refund", reason: "r", properties: { model: "m" } }),
-  "post /v1/usage/stats": () => ({ customerIds: ["c_inj"], meters: ["api_calls"], groupBy: "day", filter: { model: "m" } }),
-  "post /v1/customers/:id/resets": () => ({ feature: "api", reason: "r" }),
-  "post /v1/entitlements/check": () => ({ customerId: "c_inj", feature: "api", amount: "1" }),
-  "post /v1/entitlements/consume": (i) => ({ customerId: "c_inj", feature: "api", amount: "1", transactionId: `ctx_${i}`, properties: { model: "m" } }),
-  "post /v1/invoices/run": () => ({ period: "2026-02" }),
-  "post /v1/outbox/replay": () => ({ transactionId: "tx_x" }),
-};
 /** Routes whose answer carries nothing of the input (a filter, a question): there is nothing to read back. */
 const NOTHING_TO_ECHO = new Set(["post /v1/usage/stats", "post /v1/entitlements/check", "post /v1/outbox/replay"]);
 
@@ -116,16 +101,15 @@ async function attempt(method: string, path: string, body: unknown, injection: s
   }
 }
 
-const pathFor = (spec: RouteSpec, overrides: Record<string, string> = {}) =>
-  spec.path.replace(/:([A-Za-z]+)/g, (_, name: string) => encodeURIComponent(overrides[name] ?? (name === "id" ? "c_inj" : name === "key" ? "pro" : `${name}_1`)));
+const pathFor = (spec: RouteSpec, overrides: Record<string, string> = {}) => routePath(spec.path, overrides);
 
 describe("SQL injection strings", () => {
   it("in every field of every body are refused with a 4xx or stored verbatim, and every table survives", async () => {
     const specs = allRoutes(hub).filter((spec) => spec.body !== undefined);
-    expect(specs.map(keyOf).filter((key) => TEMPLATES[key] === undefined), "routes with a body but no template here").toEqual([]);
+    expect(specs.map(keyOf).filter((key) => ROUTE_BODIES[key] === undefined), "routes with a body but none in ROUTE_BODIES").toEqual([]);
     for (const spec of specs) {
       for (const injection of INJECTIONS) {
-        for (const body of injected(TEMPLATES[keyOf(spec)]!((n += 1)), injection)) {
+        for (const body of injected(ROUTE_BODIES[keyOf(spec)]!((n += 1)), injection)) {
           await attempt(spec.method, pathFor(spec), body, injection, !NOTHING_TO_ECHO.has(keyOf(spec)));
         }
       }
@@ -136,7 +120,7 @@ describe("SQL injection strings", () => {
     const document = openApiDocument(allRoutes(hub), { title: "billhub", version: "1" }) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
     for (const spec of allRoutes(hub).filter((s) => s.path.startsWith("/v1/"))) {
       const parameters = document.paths[spec.path.replace(/:([A-Za-z]+)/g, "{$1}")]![spec.method]!.parameters ?? [];
-      const body = spec.body ? TEMPLATES[keyOf(spec)]!((n += 1)) : undefined;
+      const body = spec.body ? ROUTE_BODIES[keyOf(spec)]!((n += 1)) : undefined;
       for (const injection of INJECTIONS) {
         for (const parameter of parameters) {
           const path = parameter.in === "path" ? pathFor(spec, { [parameter.name]: injection }) : `${pathFor(spec)}?${new URLSearchParams({ [parameter.name]: injection })}`;
