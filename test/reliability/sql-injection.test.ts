@@ -114,7 +114,7 @@ describe("SQL injection strings", () => {
         }
       }
     }
-  });
+  }, 120_000);
 
   it("in every path and query parameter of every route are refused or answered, never a store error", async () => {
     const document = openApiDocument(allRoutes(hub), { title: "billhub", version: "1" }) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
@@ -128,7 +128,7 @@ describe("SQL injection strings", () => {
         }
       }
     }
-  });
+  }, 120_000);
 
   it("are kept verbatim in customer ids, names, metadata, transaction ids and event properties, and read back identical", async () => {
     for (const [i, injection] of INJECTIONS.filter((s) => !s.includes("\u0000")).entries()) {
