@@ -38,10 +38,18 @@ function configError(field: string, message: string, cause?: unknown): BillingEr
   return new BillingError("CONFIG_INVALID", `Invalid configuration: ${label} ${message}`, { field, ...(cause === undefined ? {} : { cause }) });
 }
 
+/**
+ * A wrong value as an error message may show it: short ones in full (`PORT=80a`), longer ones only
+ * by length, since a long value in the wrong variable is most often a secret pasted there.
+ */
+function shown(raw: string): string {
+  return raw.length <= 10 ? JSON.stringify(raw) : `a ${raw.length}-character value`;
+}
+
 function integerFrom(env: Env, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d+$/.test(raw)) throw configError(ENV_OPTIONS[name] ?? name, `must be a whole number, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw)) throw configError(ENV_OPTIONS[name] ?? name, `must be a whole number, got ${shown(raw)}`);
   return Number(raw);
 }
 
@@ -50,7 +58,7 @@ function booleanFrom(env: Env, name: string): boolean | undefined {
   if (raw === undefined || raw === "") return undefined;
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
-  throw configError(ENV_OPTIONS[name] ?? name, `must be true or false, got ${JSON.stringify(raw)}`);
+  throw configError(ENV_OPTIONS[name] ?? name, `must be true or false, got ${shown(raw)}`);
 }
 
 function listFrom(raw: string | undefined): string[] | undefined {
@@ -99,7 +107,15 @@ export function configFromEnv(env: Env): Plain {
   return out;
 }
 
-/** Reads a JSON config file; a missing file or bad JSON names the file. */
+/**
+ * V8 quotes a stretch of the text in some JSON errors (`Unexpected token 's', "{"key": sk_live_…"...`);
+ * a config file holds secrets, so the excerpt is left out and the position kept.
+ */
+function withoutExcerpt(message: string): string {
+  return message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, " is not valid JSON");
+}
+
+/** Reads a JSON config file; a missing file or bad JSON names the file (never quoting its text). */
 export function configFromFile(path: string): Plain {
   let text: string;
   try {
@@ -112,7 +128,7 @@ export function configFromFile(path: string): Plain {
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("the top level must be an object");
     return parsed as Plain;
   } catch (error) {
-    throw new BillingError("CONFIG_INVALID", `Config file ${path} is not valid JSON: ${(error as Error).message}`, { field: "BILLHUB_CONFIG", cause: error });
+    throw new BillingError("CONFIG_INVALID", `Config file ${path} is not valid JSON: ${withoutExcerpt((error as Error).message)}`, { field: "BILLHUB_CONFIG" });
   }
 }
 

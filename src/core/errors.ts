@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, retryable: false },
   WEBHOOK_PAYLOAD_INVALID: { status: 400, retryable: false },
+  /** A live-mode event at a test-mode hub or the reverse: never applied, logged failed. */
+  WEBHOOK_MODE_MISMATCH: { status: 400, retryable: false },
   PROVIDER_RATE_LIMITED: { status: 429, retryable: true },
   PROVIDER_UNAVAILABLE: { status: 502, retryable: true },
   PROVIDER_REJECTED: { status: 422, retryable: false },

@@ -7,22 +7,43 @@ export const dateSchema = z
   .union([z.date(), z.iso.datetime({ offset: true })])
   .transform((value) => (typeof value === "string" ? new Date(value) : value));
 
-export const customerIdSchema = z.string().min(1, "must not be empty").max(255, "must be at most 255 characters");
+const NUL_MESSAGE = "must not contain a NUL character";
 
-const providerIdSchema = z.string().min(1).max(255).nullable().optional();
+function holdsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (value === null || typeof value !== "object") return false;
+  return Object.entries(value).some(([key, item]) => key.includes("\u0000") || holdsNul(item));
+}
+
+/**
+ * Text for a PostgreSQL text or jsonb column: U+0000 is refused here, naming the field, since the
+ * store could only fail on it.
+ */
+export const storableText = () => z.string().refine((value) => !value.includes("\u0000"), NUL_MESSAGE);
+
+/** Free-form metadata (keys of at most 200 characters), with no U+0000 anywhere inside. */
+export const metadataSchema = z.record(z.string().max(200), z.unknown()).superRefine((record, ctx) => {
+  for (const [key, value] of Object.entries(record)) {
+    if (key.includes("\u0000") || holdsNul(value)) ctx.addIssue({ code: "custom", path: [key], message: NUL_MESSAGE });
+  }
+});
+
+export const customerIdSchema = storableText().min(1, "must not be empty").max(255, "must be at most 255 characters");
+
+const providerIdSchema = storableText().min(1).max(255).nullable().optional();
 
 const customerFields = {
   /** What the id stands for: "user", "organization", "team", "session", "ip" or any label of yours. */
-  referenceType: z.string().min(1).max(64).optional(),
+  referenceType: storableText().min(1).max(64).optional(),
   email: z.email().max(320).nullable().optional(),
-  name: z.string().max(200).nullable().optional(),
+  name: storableText().max(200).nullable().optional(),
   /** The customer's ids at each provider; merged key by key, null removes one. */
   providerIds: z.strictObject({ stripe: providerIdSchema, flowglad: providerIdSchema }).optional(),
   /** The current billing period; billing-period resets anchor on its start. */
   periodStart: dateSchema.nullable().optional(),
   periodEnd: dateSchema.nullable().optional(),
   /** Merged key by key; a key set to null is removed. */
-  metadata: z.record(z.string().max(200), z.unknown()).optional(),
+  metadata: metadataSchema.optional(),
 };
 
 function periodInOrder(input: { periodStart?: Date | null; periodEnd?: Date | null }, ctx: z.RefinementCtx): void {

@@ -7,14 +7,14 @@ import { parseWith } from "../core/validation.ts";
 import { customerNotFound, findCustomer, lockCustomer } from "../store/customer-repository.ts";
 import { endAdjustment, insertAdjustment, listAdjustments, type LimitAdjustmentWrite } from "../store/limit-adjustment-repository.ts";
 import type { HubContext } from "./context.ts";
-import { dateSchema, parseCustomerId } from "./customer-input.ts";
+import { dateSchema, metadataSchema, parseCustomerId, storableText } from "./customer-input.ts";
 import type { EntitlementCache } from "./entitlement-cache.ts";
 
 /** What `adjustLimit` accepts (also the body of `POST /v1/customers/:id/adjustments`). */
 export const adjustmentInputSchema = z
   .strictObject({
     /** Your idempotency key, unique per customer ("spring-promo-2026"): a retry is not granted twice. */
-    id: z.string().min(1).max(255),
+    id: storableText().min(1).max(255),
     feature: z.string(),
     /** Positive grants, negative deducts; a number or a decimal string, never zero. */
     amount: z.union([z.number(), z.string()]),
@@ -24,8 +24,8 @@ export const adjustmentInputSchema = z
     startsAt: dateSchema.optional(),
     /** Exclusive; omitted or null = no end. */
     endsAt: dateSchema.nullable().optional(),
-    reason: z.string().max(500).nullable().optional(),
-    metadata: z.record(z.string().max(200), z.unknown()).optional(),
+    reason: storableText().max(500).nullable().optional(),
+    metadata: metadataSchema.optional(),
   })
   .superRefine((input, ctx) => {
     if (input.startsAt && input.endsAt && !(input.startsAt < input.endsAt)) {

@@ -34,6 +34,11 @@ export interface BillingProvider {
   customerIdFor(customer: CustomerRef): string | undefined;
   /** Verifies a webhook delivery and maps it to one of billhub's changes, for providers that send webhooks. */
   parseWebhook?(delivery: WebhookDelivery): Promise<ProviderChange>;
+  /**
+   * Live (true) or test (false) mode of the configured API key, when the key says (Stripe's
+   * `sk_live_` / `sk_test_`). A webhook event of the other mode is refused, never applied.
+   */
+  readonly livemode?: boolean;
   /** The provider's catalog, where it keeps one billhub should follow (Flowglad's pricing model). */
   pullCatalog?(): Promise<ProviderCatalog>;
   /**

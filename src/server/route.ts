@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
-import type { BillingError } from "../core/errors.ts";
+import { BillingError } from "../core/errors.ts";
 import { zodToBillingError } from "../core/validation.ts";
 import type { Access } from "./auth.ts";
 import { parseJsonBody } from "./json-body.ts";
@@ -45,11 +45,26 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends z.Z
   return spec as unknown as RouteSpec;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, so a path or query parameter carrying one (`%00`) could
+ * only fail in the store: it is refused here, naming the parameter.
+ */
+function refuseNul(values: Record<string, string>, prefix: string): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value.includes("\u0000") || name.includes("\u0000")) {
+      throw new BillingError("VALIDATION_FAILED", `${prefix}.${name}: must not contain a NUL character`, { field: `${prefix}.${name}` });
+    }
+  }
+}
+
 /** Registers routes on the app: validates body and query with their zod schemas, then runs the handler. */
 export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], authorize: (c: Context<AppEnv>, access: RouteSpec["access"]) => void): void {
   for (const spec of routes) {
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       authorize(c, spec.access);
+      const params = c.req.param() as Record<string, string>;
+      refuseNul(params, "params");
+      refuseNul(c.req.query(), "query");
       let body: unknown;
       if (spec.body) {
         const input = parseJsonBody(await c.req.text());
@@ -63,7 +78,7 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], aut
         if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED", "query");
         query = parsed.data;
       }
-      const result = await spec.handler({ body, query, params: c.req.param() as Record<string, string>, c } as RouteInput<never, never>);
+      const result = await spec.handler({ body, query, params, c } as RouteInput<never, never>);
       if (result instanceof Response) return result;
       return c.json(result as object, spec.status ?? 200);
     });

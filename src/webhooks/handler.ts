@@ -13,8 +13,8 @@ export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
  * The webhook route of one provider as `(request) => Promise<Response>`. It reads the raw body
  * (signatures cover the exact bytes), verifies it, applies the event once and in order, and
  * answers: 200 for applied, duplicate, stale and ignored events (`{ received, eventId, outcome }`);
- * 400 for a missing or bad signature or a malformed body (`{ error: { code, message, field } }`),
- * which a retry cannot fix; 5xx only when a redelivery could succeed (the database is down, the
+ * 400 for a missing or bad signature, a malformed body or an event of the other mode than the
+ * API key's (`{ error: { code, message, field } }`), which a retry cannot fix; 5xx only when a redelivery could succeed (the database is down, the
  * provider could not be re-read, billhub is misconfigured).
  *
  * @example Next.js (app/api/webhooks/stripe/route.ts)
@@ -37,7 +37,7 @@ export function createWebhookHandler(deps: WebhookDeps, provider: WebhookProvide
 }
 
 /** Refusals of the delivery itself: a redelivery of the same bytes would be refused again. */
-const REFUSALS = new Set(["WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_PAYLOAD_INVALID"]);
+const REFUSALS = new Set(["WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_PAYLOAD_INVALID", "WEBHOOK_MODE_MISMATCH"]);
 
 function errorResponse(deps: WebhookDeps, provider: string, error: unknown): Response {
   if (error instanceof BillingError && REFUSALS.has(error.code)) {

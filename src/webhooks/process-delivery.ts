@@ -11,11 +11,30 @@ import type { WebhookDeps } from "./deps.ts";
 /**
  * Verifies one delivery with its provider and applies the change it carries. Throws the
  * provider's BillingError for a bad signature or body (nothing is logged: an unverified event id
- * proves nothing), and whatever applying threw (the event is then logged `failed`).
+ * proves nothing), WEBHOOK_MODE_MISMATCH for a verified event of the other mode than the API
+ * key's (logged `failed`, so it shows in the log and at the provider), and whatever applying
+ * threw (the event is then logged `failed`).
  */
 export async function processDelivery(deps: WebhookDeps, providerId: "stripe" | "flowglad", delivery: WebhookDelivery, receivedAt: Date): Promise<DeliveryResult> {
   const change = await webhookParser(deps, providerId)(delivery);
+  const keyLivemode = deps.providers.providers.get(providerId)?.livemode;
+  if (keyLivemode !== undefined && change.livemode !== null && change.livemode !== keyLivemode) {
+    const error = modeMismatch(change, keyLivemode);
+    await logFailure(deps, change, receivedAt, error);
+    throw error;
+  }
   return processChange(deps, change, receivedAt);
+}
+
+// A test-mode event must never change what a live hub bills, nor the reverse: the same endpoint
+// URL is easily registered in both modes of one account.
+function modeMismatch(change: ProviderChange, keyLivemode: boolean): BillingError {
+  const mode = (live: boolean) => (live ? "live" : "test");
+  return new BillingError(
+    "WEBHOOK_MODE_MISMATCH",
+    `${change.provider} event ${change.eventId} is a ${mode(change.livemode === true)}-mode event, but the configured ${change.provider} secret key is a ${mode(keyLivemode)}-mode key; it was not applied. Point the ${mode(change.livemode === true)}-mode webhook endpoint at the billhub that holds the ${mode(change.livemode === true)}-mode key`,
+    { provider: change.provider, field: "livemode" },
+  );
 }
 
 /**

@@ -49,6 +49,21 @@ describe("customers", () => {
     for (const id of ["bad_email", "bad_provider", "bad_period", "bad_date"]) await expect(hub.getCustomer(id)).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
   });
 
+  it("refuses a NUL character (which PostgreSQL cannot store) in any text field with VALIDATION_FAILED naming it, and stores nothing", async () => {
+    const cases = [
+      [{ id: "nul_id\u0000" }, "id"],
+      [{ id: "nul_name", name: "x\u0000" }, "name"],
+      [{ id: "nul_type", referenceType: "u\u0000" }, "referenceType"],
+      [{ id: "nul_provider", providerIds: { stripe: "cus_\u0000" } }, "providerIds.stripe"],
+      [{ id: "nul_meta_key", metadata: { "k\u0000": 1 } }, "metadata"],
+      [{ id: "nul_meta_value", metadata: { k: { deep: ["x\u0000"] } } }, "metadata.k"],
+    ] as const;
+    for (const [input, field] of cases) {
+      await expect(hub.upsertCustomer(input)).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: expect.stringMatching(new RegExp(`^${field}`)), message: expect.stringContaining("NUL") });
+    }
+    for (const id of ["nul_name", "nul_type", "nul_provider", "nul_meta_key", "nul_meta_value"]) await expect(hub.getCustomer(id)).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
+  });
+
   it("answers CUSTOMER_NOT_FOUND for an unknown customer", async () => {
     await expect(hub.getCustomer("nobody")).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND", field: "customer" });
     await expect(hub.assign("nobody", "pro")).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND" });

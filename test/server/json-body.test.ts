@@ -58,4 +58,14 @@ describe("parseJsonBody", () => {
     expect(refusal(nested(MAX_JSON_DEPTH + 1))).toMatchObject({ code: "VALIDATION_FAILED", message: expect.stringContaining(`nests deeper than ${MAX_JSON_DEPTH} levels`) });
     expect(refusal(`{"a":${"[".repeat(100_000)}${"]".repeat(100_000)}}`)).toMatchObject({ code: "VALIDATION_FAILED" });
   });
+
+  it("refuses a NUL character (which no PostgreSQL text holds) in any string or key, naming where it is", () => {
+    expect(refusal('{"events": [{"properties": {"model": "gpt\\u0000"}}]}')).toEqual({
+      code: "VALIDATION_FAILED",
+      field: "events.0.properties.model",
+      message: "events.0.properties.model: must not contain a NUL character (\\u0000)",
+    });
+    expect(refusal('{"metadata": {"k\\u0000": 1}}')).toMatchObject({ field: "metadata.k\u0000" });
+    expect(parseJsonBody('{"note": "\\\\u0000 is only text here"}')).toEqual({ note: "\\u0000 is only text here" });
+  });
 });

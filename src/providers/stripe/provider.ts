@@ -9,7 +9,7 @@ import { createStripeObjectReader } from "./read-objects.ts";
 import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
 import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
 import { createStripeUsageTotals } from "./usage-totals.ts";
-import { parseStripeWebhook } from "./webhooks.ts";
+import { parseStripeWebhook, stripeKeyLivemode } from "./webhooks.ts";
 
 export type StripeSettings = NonNullable<HubConfig["stripe"]>;
 
@@ -48,12 +48,14 @@ export function createStripeProvider(options: StripeProviderOptions) {
   const now = options.now ?? (() => new Date());
   const stream = config.mode === "meter_event_stream" ? createMeterEventStream(client, now) : undefined;
   const readObject = createStripeObjectReader(client, now);
+  const livemode = stripeKeyLivemode(config.secretKey);
 
   return {
     id: "stripe",
     remote: true,
     maxBatchSize: stream ? STREAM_PUSH_SIZE : METER_EVENTS_BATCH_SIZE,
     resendWindowMs: IDENTIFIER_WINDOW_MS,
+    ...(livemode === undefined ? {} : { livemode }),
 
     async pushUsage(batch) {
       const at = now();

@@ -34,6 +34,18 @@ const SUBSCRIPTION_EVENTS = new Set([
 ]);
 
 /**
+ * The mode of a Stripe API key from its prefix: live for `sk_live_` / `rk_live_`, test for
+ * `sk_test_` / `rk_test_`, undefined for anything else (a stand-in's key), which checks nothing.
+ *
+ * @example
+ * stripeKeyLivemode("sk_live_51H...") // true
+ */
+export function stripeKeyLivemode(secretKey: string): boolean | undefined {
+  const match = /^[sr]k_(live|test)_/.exec(secretKey);
+  return match ? match[1] === "live" : undefined;
+}
+
+/**
  * Verifies a Stripe webhook (`Stripe-Signature`, via the SDK's `constructEvent`) and maps the
  * event to billhub's change union. Event types billhub does not act on become `ignored`.
  *
@@ -57,14 +69,16 @@ export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWeb
   try {
     event = Stripe.webhooks.constructEvent(body, signature, options.secret, options.tolerance, undefined, options.now().getTime());
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-      throw new BillingError("WEBHOOK_SIGNATURE_INVALID", `Stripe webhook signature did not verify: ${error.message.split("\n")[0]} Pass the raw, unparsed request body and the endpoint's own whsec_ secret.`, {
+    // The SDK parses the body only once the signature verified, so a SyntaxError is the body's;
+    // anything else it throws (e.g. for a header with an empty v1=) is the signature's.
+    if (!(error instanceof SyntaxError)) {
+      throw new BillingError("WEBHOOK_SIGNATURE_INVALID", `Stripe webhook signature did not verify: ${String((error as Error).message).split("\n")[0]} Pass the raw, unparsed request body and the endpoint's own whsec_ secret.`, {
         provider: "stripe",
         field: "headers.stripe-signature",
         cause: error,
       });
     }
-    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${(error as Error).message}`, { provider: "stripe", field: "rawBody", cause: error });
+    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${error.message}`, { provider: "stripe", field: "rawBody", cause: error });
   }
   const envelope = parseOrThrow(envelopeSchema, event, "event");
   const meta: ChangeMeta = { provider: "stripe", eventId: envelope.id, eventType: envelope.type, created: new Date(envelope.created * 1000), livemode: envelope.livemode };
