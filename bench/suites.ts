@@ -1,4 +1,5 @@
+import { pricing } from "./pricing.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [];
+export const benchmarks: Benchmark[] = [pricing];

@@ -1,0 +1,52 @@
+import { randomBytes } from "node:crypto";
+import { migrate } from "../../src/store/migrate.ts";
+import { openPgStore } from "../../src/store/pg-driver.ts";
+import { openPgliteStore } from "../../src/store/pglite-driver.ts";
+import type { Store } from "../../src/store/types.ts";
+import type { BenchOptions, Figure } from "../types.ts";
+
+export interface BenchStore {
+  readonly name: Figure["store"];
+  readonly store: Store;
+  /** Drops the run's schema (PostgreSQL) and closes the store. */
+  close(): Promise<void>;
+}
+
+/** The stores a run measures on: PGlite always, PostgreSQL too when a URL is given. */
+export function storeNames(options: BenchOptions): Array<"pglite" | "postgres"> {
+  return options.databaseUrl ? ["pglite", "postgres"] : ["pglite"];
+}
+
+/** A fresh, migrated schema on the named store; PostgreSQL gets a schema no other run uses. */
+export async function openBenchStore(name: "pglite" | "postgres", options: BenchOptions): Promise<BenchStore> {
+  const schema = `bench_${randomBytes(5).toString("hex")}`;
+  const store = name === "postgres" ? await openPgStore({ connectionString: options.databaseUrl!, schema, maxConnections: 4 }) : await openPgliteStore({ schema });
+  try {
+    await migrate(store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return {
+    name,
+    store,
+    async close() {
+      if (store.driver === "pg") await store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await store.close();
+    },
+  };
+}
+
+/** Runs `fn` once per store of the run, closing (and dropping) each store after. */
+export async function perStore(options: BenchOptions, fn: (bench: BenchStore) => Promise<Figure[]>): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const name of storeNames(options)) {
+    const bench = await openBenchStore(name, options);
+    try {
+      figures.push(...(await fn(bench)));
+    } finally {
+      await bench.close();
+    }
+  }
+  return figures;
+}
