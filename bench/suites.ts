@@ -1,5 +1,6 @@
 import { pricing } from "./pricing.ts";
+import { record } from "./record.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [pricing];
+export const benchmarks: Benchmark[] = [record, pricing];
