@@ -1,6 +1,7 @@
+import { check } from "./check.ts";
 import { pricing } from "./pricing.ts";
 import { record } from "./record.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [record, pricing];
+export const benchmarks: Benchmark[] = [record, pricing, check];
