@@ -1,7 +1,8 @@
 import { check } from "./check.ts";
 import { pricing } from "./pricing.ts";
 import { record } from "./record.ts";
+import { webhook } from "./webhook.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [record, pricing, check];
+export const benchmarks: Benchmark[] = [record, pricing, check, webhook];
