@@ -1,8 +1,9 @@
 import { check } from "./check.ts";
+import { invoiceRun } from "./invoice-run.ts";
 import { pricing } from "./pricing.ts";
 import { record } from "./record.ts";
 import { webhook } from "./webhook.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [record, pricing, check, webhook];
+export const benchmarks: Benchmark[] = [record, pricing, check, webhook, invoiceRun];
