@@ -16,7 +16,7 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ result: T; s
  * Calls a synchronous `fn` in rounds until `seconds` have passed and returns calls per second
  * over the best round (the least disturbed by other work on the machine).
  */
-export function rate(fn: () => void, { seconds, rounds = 5 }: { seconds: number; rounds?: number }): number {
+export function rate(fn: () => void, { seconds, rounds = 10 }: { seconds: number; rounds?: number }): number {
   let batch = 1;
   // Size a batch so that one round takes about seconds / rounds.
   for (;;) {

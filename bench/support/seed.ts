@@ -12,7 +12,7 @@ export async function seedLedger(sql: Sql, input: { customers: string[]; perCust
   for (let at = 0; at < input.customers.length; at += chunk) {
     await sql.query(
       `INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)
-       SELECT $5 || c.ord || '_' || n, c.id, ($4::text[])[1 + (n % cardinality($4::text[]))], 1 + (n * 7 + c.ord) % 97,
+       SELECT $5 || c.id || '_' || n, c.id, ($4::text[])[1 + (n % cardinality($4::text[]))], 1 + (n * 7 + c.ord) % 97,
               $2::timestamptz + make_interval(secs => n * $3::float8 / 1000), true, 'usage', '{}'::jsonb
        FROM unnest($1::text[]) WITH ORDINALITY AS c(id, ord), generate_series(0, $6::int - 1) AS n`,
       [input.customers.slice(at, at + chunk), input.from.toISOString(), step, [...METERS], input.prefix ?? "seed_", input.perCustomer],
