@@ -144,9 +144,18 @@ export async function findCustomer(sql: Sql, id: string): Promise<CustomerRecord
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
-/** The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined. */
-export async function findCustomerByProviderId(sql: Sql, provider: string, providerCustomerId: string): Promise<CustomerRecord | undefined> {
-  const { rows } = await sql.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ->> $1 = $2`, [provider, providerCustomerId]);
+/** Lookups by provider id, written out per provider so that they use its unique expression index. */
+const BY_PROVIDER_ID = {
+  stripe: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? 'stripe' AND provider_ids ->> 'stripe' = $1`,
+  flowglad: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? 'flowglad' AND provider_ids ->> 'flowglad' = $1`,
+};
+
+/**
+ * The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined.
+ * With `forUpdate`, the row is also locked FOR UPDATE, and what comes back is its current version.
+ */
+export async function findCustomerByProviderId(sql: Sql, provider: "stripe" | "flowglad", providerCustomerId: string, options: { forUpdate?: boolean } = {}): Promise<CustomerRecord | undefined> {
+  const { rows } = await sql.query<CustomerRow>(options.forUpdate ? `${BY_PROVIDER_ID[provider]} FOR UPDATE` : BY_PROVIDER_ID[provider], [providerCustomerId]);
   return rows[0] && toCustomerRecord(rows[0]);
 }
 

@@ -39,8 +39,11 @@ export interface ObjectChange<S> {
 /** Rolls back an attempt whose decision no longer holds. */
 class DecideAgain extends Error {}
 
-/** A re-read may be needed at most once per attempt; the object changing under us that often is an outage. */
-const MAX_ATTEMPTS = 3;
+/**
+ * A re-read may be needed at most once per attempt; the object changing under us that often is an
+ * outage. The first attempt of a complete change reads nothing up front, hence one more.
+ */
+const MAX_ATTEMPTS = 4;
 
 /**
  * Applies a change to one object exactly once and in order, in one transaction with its log
@@ -51,7 +54,9 @@ const MAX_ATTEMPTS = 3;
  */
 export async function applyObjectChange<S>(deps: WebhookDeps, change: ProviderChange, object: ObjectChange<S>, receivedAt: Date): Promise<DeliveryResult> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const seen = await readObjectVersion(deps.store, object.key);
+    // A complete change is first tried straight away: the transaction decides on the stored
+    // version it locks, and only a tie found there (DecideAgain) needs this read and a re-read.
+    const seen = attempt === 1 && !object.incomplete ? undefined : await readObjectVersion(deps.store, object.key);
     let state = object.state;
     let reread = false;
     if (!isStale(seen, object.at) && (object.incomplete || isTie(seen, object.at, object.hash(state)))) {
