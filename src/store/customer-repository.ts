@@ -159,11 +159,16 @@ export async function findCustomerByProviderId(sql: Sql, provider: "stripe" | "f
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
-/** Sets (or with null, clears) the customer's plan and variant; undefined when there is no such customer. */
-export async function setCustomerPlan(sql: Sql, id: string, planKey: string | null, planVariant: string | null): Promise<CustomerRecord | undefined> {
+/**
+ * Sets (or with null, clears) the customer's plan and variant, and with `period` its billing
+ * period in the same statement; undefined when there is no such customer.
+ */
+export async function setCustomerPlan(sql: Sql, id: string, planKey: string | null, planVariant: string | null, period?: { start: Date; end: Date }): Promise<CustomerRecord | undefined> {
   const { rows } = await sql.query<CustomerRow>(
-    `UPDATE customers SET plan_key = $2, plan_variant = $3, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
-    [id, planKey, planVariant],
+    period === undefined
+      ? `UPDATE customers SET plan_key = $2, plan_variant = $3, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`
+      : `UPDATE customers SET plan_key = $2, plan_variant = $3, period_start = $4, period_end = $5, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+    period === undefined ? [id, planKey, planVariant] : [id, planKey, planVariant, period.start, period.end],
   );
   return rows[0] && toCustomerRecord(rows[0]);
 }

@@ -1,7 +1,7 @@
 import { BillingError } from "../core/errors.ts";
 import type { ProviderChange } from "../providers/types.ts";
 import type { Sql } from "../store/types.ts";
-import { lockObject, readObjectVersion, writeObjectVersion, type ObjectKey, type ObjectVersion } from "../store/webhooks/object-versions.ts";
+import { lockObject, readObjectVersion, writeObjectVersionAndOutcome, type ObjectKey, type ObjectVersion } from "../store/webhooks/object-versions.ts";
 import { claimWebhookEvent, finishWebhookEvent, type WebhookOutcome } from "../store/webhooks/webhook-log.ts";
 import type { WebhookDeps } from "./deps.ts";
 
@@ -105,8 +105,7 @@ async function applyInTransaction<S>(
   // The stored version moved into a tie since it was read: roll back, re-read, decide again.
   if (!prepared.reread && isTie(current, object.at, hash)) throw new DecideAgain();
   const applied = await object.apply(tx, prepared.state, object.at);
-  await writeObjectVersion(tx, object.key, { versionAt: object.at, stateHash: hash, eventId });
-  await finishWebhookEvent(tx, provider, eventId, applied.outcome, applied.error);
+  await writeObjectVersionAndOutcome(tx, object.key, { versionAt: object.at, stateHash: hash, eventId }, { provider, outcome: applied.outcome, error: applied.error });
   return { result: { eventId, outcome: applied.outcome, error: applied.error }, customers: applied.customers };
 }
 

@@ -1,5 +1,5 @@
 import type { Catalog } from "../core/catalog/index.ts";
-import { findCustomer, lockCustomer, setCustomerPlan, upsertCustomer, type CustomerRecord } from "../store/customer-repository.ts";
+import { findCustomer, lockCustomer, setCustomerPlan, type CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { subscriptionsOfCustomer } from "../store/webhooks/provider-subscriptions.ts";
 
@@ -24,10 +24,11 @@ export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: s
   const chosen = subscriptions.find((subscription) => subscription.entitled && subscription.planKey !== null && Object.hasOwn(catalog.plans, subscription.planKey));
   if (chosen !== undefined && chosen.planKey !== null) {
     const variant = customer.planKey === chosen.planKey ? customer.planVariant : null;
-    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant) await setCustomerPlan(tx, customerId, chosen.planKey, variant);
-    if (chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd) {
-      await upsertCustomer(tx, { id: customerId, periodStart: chosen.currentPeriodStart, periodEnd: chosen.currentPeriodEnd });
-    }
+    const period =
+      chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd
+        ? { start: chosen.currentPeriodStart, end: chosen.currentPeriodEnd }
+        : undefined;
+    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant || period !== undefined) await setCustomerPlan(tx, customerId, chosen.planKey, variant, period);
     return;
   }
   if (subscriptions.some((subscription) => subscription.entitled || subscription.pending)) return;
