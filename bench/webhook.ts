@@ -75,7 +75,7 @@ export const webhook: Benchmark = {
         }
         const applied = count / secondsSince(begin);
         const client = new Stripe("sk_test_bench");
-        const verifyRounds = Math.max(1, Math.floor(20_000 / count));
+        const verifyRounds = options.smoke ? 1 : Math.max(1, Math.floor(20_000 / count));
         begin = process.hrtime.bigint();
         for (let round = 0; round < verifyRounds; round++) for (const d of events) client.webhooks.constructEvent(d.body, d.signature, SECRET);
         const verified = (verifyRounds * count) / secondsSince(begin);

@@ -17,24 +17,34 @@ export function storeNames(options: BenchOptions): Array<"pglite" | "postgres"> 
   return options.databaseUrl ? ["pglite", "postgres"] : ["pglite"];
 }
 
-/** A fresh, migrated schema on the named store; PostgreSQL gets a schema no other run uses. */
+/**
+ * One embedded database for the whole run: starting PGlite takes seconds, more than most smoke
+ * runs take. Benchmarks run one after the other, each in its own schema on it.
+ */
+let embedded: Promise<Store> | undefined;
+
+async function embeddedStore(schema: string): Promise<Store> {
+  embedded ??= openPgliteStore({ schema: "public" });
+  const base = await embedded;
+  await base.exec(`SET search_path TO ${schema}, public`);
+  return { ...base, schema, close: async () => {} };
+}
+
+/** A fresh, migrated schema on the named store, dropped again by `close`. */
 export async function openBenchStore(name: "pglite" | "postgres", options: BenchOptions): Promise<BenchStore> {
   const schema = `bench_${randomBytes(5).toString("hex")}`;
-  const store = name === "postgres" ? await openPgStore({ connectionString: options.databaseUrl!, schema, maxConnections: 4 }) : await openPgliteStore({ schema });
+  const store = name === "postgres" ? await openPgStore({ connectionString: options.databaseUrl!, schema, maxConnections: 4 }) : await embeddedStore(schema);
+  const close = async () => {
+    await store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await store.close();
+  };
   try {
     await migrate(store);
   } catch (error) {
-    await store.close();
+    await close();
     throw error;
   }
-  return {
-    name,
-    store,
-    async close() {
-      if (store.driver === "pg") await store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await store.close();
-    },
-  };
+  return { name, store, close };
 }
 
 /** Runs `fn` once per store of the run, closing (and dropping) each store after. */
