@@ -27,20 +27,35 @@ export async function processDelivery(deps: WebhookDeps, providerId: "stripe" | 
  */
 export async function processChange(deps: WebhookDeps, change: ProviderChange, receivedAt: Date): Promise<DeliveryResult> {
   try {
-    const object = objectChange(deps, change);
-    if (object === undefined ? change.kind === "invoice_created" : object.incomplete) {
-      const logged = await findWebhookEvent(deps.store, change.provider, change.eventId);
-      if (logged !== undefined && !REPROCESSED_OUTCOMES.has(logged.outcome)) return { eventId: change.eventId, outcome: "duplicate", error: null };
+    switch (change.kind) {
+      case "invoice_created":
+        if (await alreadyLogged(deps, change)) return duplicate(change);
+        return await handOverInvoice(deps, change, receivedAt);
+      case "ignored":
+        return await logEvent(deps, change, receivedAt, "ignored", change.reason, null);
+      default: {
+        const object = objectChange(deps, change);
+        if (object.incomplete && (await alreadyLogged(deps, change))) return duplicate(change);
+        return await applyObjectChange(deps, change, object, receivedAt);
+      }
     }
-    return await (object === undefined ? handOver(deps, change, receivedAt) : applyObjectChange(deps, change, object, receivedAt));
   } catch (error) {
     await logFailure(deps, change, receivedAt, error);
     throw error;
   }
 }
 
-/** The object a change is about, ordered and applied by `applyObjectChange`; undefined for the rest. */
-function objectChange(deps: WebhookDeps, change: ProviderChange): ObjectChange<unknown> | undefined {
+async function alreadyLogged(deps: WebhookDeps, change: ProviderChange): Promise<boolean> {
+  const logged = await findWebhookEvent(deps.store, change.provider, change.eventId);
+  return logged !== undefined && !REPROCESSED_OUTCOMES.has(logged.outcome);
+}
+
+function duplicate(change: ProviderChange): DeliveryResult {
+  return { eventId: change.eventId, outcome: "duplicate", error: null };
+}
+
+/** The change to one stored object that a change carries, ordered and applied by `applyObjectChange`. */
+function objectChange(deps: WebhookDeps, change: Exclude<ProviderChange, { kind: "invoice_created" | "ignored" }>): ObjectChange<unknown> {
   switch (change.kind) {
     case "price_upserted":
     case "price_deleted":
@@ -52,23 +67,8 @@ function objectChange(deps: WebhookDeps, change: ProviderChange): ObjectChange<u
       return subscriptionChange(deps, change) as ObjectChange<unknown>;
     case "customer_billing_stale":
       return customerBillingChange(deps, change) as ObjectChange<unknown>;
-    case "invoice_created":
-    case "ignored":
-      return undefined;
     default:
       return assertNever(change);
-  }
-}
-
-/** Changes to no stored object: invoices go to the handler, ignored events are only logged. */
-function handOver(deps: WebhookDeps, change: ProviderChange, receivedAt: Date): Promise<DeliveryResult> {
-  switch (change.kind) {
-    case "invoice_created":
-      return handOverInvoice(deps, change, receivedAt);
-    case "ignored":
-      return logEvent(deps, change, receivedAt, "ignored", change.reason, null);
-    default:
-      throw new BillingError("INTERNAL", `a ${change.kind} change is applied to its object, not handed over`);
   }
 }
 
