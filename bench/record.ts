@@ -42,7 +42,7 @@ async function rawInsert(tx: Sql, rows: Row[]): Promise<void> {
 
 export const record: Benchmark = {
   id: "record",
-  title: `hub.recordBatch (batches of ${BATCH}, transaction ids, outbox) vs a raw unnest INSERT … ON CONFLICT DO NOTHING`,
+  title: `hub.recordBatch (batches of ${BATCH} with transaction ids, the default manual provider) vs a raw unnest INSERT … ON CONFLICT DO NOTHING`,
   run: (options) =>
     perStore(options, async ({ name, store }) => {
       const batches = options.smoke ? 2 : 40;

@@ -8,7 +8,7 @@ import type { BenchOptions, Figure } from "../types.ts";
 export interface BenchStore {
   readonly name: Figure["store"];
   readonly store: Store;
-  /** Drops the run's schema (PostgreSQL) and closes the store. */
+  /** Drops the benchmark's schema and closes the store (the run's PGlite stays open for the next). */
   close(): Promise<void>;
 }
 
