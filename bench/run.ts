@@ -29,9 +29,11 @@ log(`billhub bench${smoke ? " (smoke)" : ""} on ${machine.cores} cores, ${machin
 for (const bench of benchmarks) {
   if (only && !only.has(bench.id)) continue;
   log(`-- ${bench.id}: ${bench.title}`);
+  const started = performance.now();
   try {
     const got = await bench.run({ smoke, databaseUrl: process.env.DATABASE_URL, log: (line) => log(`   ${line}`) });
     figures.push(...(smoke ? got.map((f) => ({ ...f, met: undefined })) : got));
+    log(`   done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     failures.push(bench.id);
     log(`   FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -144,17 +144,31 @@ export async function findCustomer(sql: Sql, id: string): Promise<CustomerRecord
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
-/** The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined. */
-export async function findCustomerByProviderId(sql: Sql, provider: string, providerCustomerId: string): Promise<CustomerRecord | undefined> {
-  const { rows } = await sql.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ->> $1 = $2`, [provider, providerCustomerId]);
+/** Lookups by provider id, written out per provider so that they use its unique expression index. */
+const BY_PROVIDER_ID = {
+  stripe: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? 'stripe' AND provider_ids ->> 'stripe' = $1`,
+  flowglad: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? 'flowglad' AND provider_ids ->> 'flowglad' = $1`,
+};
+
+/**
+ * The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined.
+ * With `forUpdate`, the row is also locked FOR UPDATE, and what comes back is its current version.
+ */
+export async function findCustomerByProviderId(sql: Sql, provider: "stripe" | "flowglad", providerCustomerId: string, options: { forUpdate?: boolean } = {}): Promise<CustomerRecord | undefined> {
+  const { rows } = await sql.query<CustomerRow>(options.forUpdate ? `${BY_PROVIDER_ID[provider]} FOR UPDATE` : BY_PROVIDER_ID[provider], [providerCustomerId]);
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
-/** Sets (or with null, clears) the customer's plan and variant; undefined when there is no such customer. */
-export async function setCustomerPlan(sql: Sql, id: string, planKey: string | null, planVariant: string | null): Promise<CustomerRecord | undefined> {
+/**
+ * Sets (or with null, clears) the customer's plan and variant, and with `period` its billing
+ * period in the same statement; undefined when there is no such customer.
+ */
+export async function setCustomerPlan(sql: Sql, id: string, planKey: string | null, planVariant: string | null, period?: { start: Date; end: Date }): Promise<CustomerRecord | undefined> {
   const { rows } = await sql.query<CustomerRow>(
-    `UPDATE customers SET plan_key = $2, plan_variant = $3, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
-    [id, planKey, planVariant],
+    period === undefined
+      ? `UPDATE customers SET plan_key = $2, plan_variant = $3, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`
+      : `UPDATE customers SET plan_key = $2, plan_variant = $3, period_start = $4, period_end = $5, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+    period === undefined ? [id, planKey, planVariant] : [id, planKey, planVariant, period.start, period.end],
   );
   return rows[0] && toCustomerRecord(rows[0]);
 }

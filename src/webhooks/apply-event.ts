@@ -1,7 +1,7 @@
 import { BillingError } from "../core/errors.ts";
 import type { ProviderChange } from "../providers/types.ts";
 import type { Sql } from "../store/types.ts";
-import { lockObject, readObjectVersion, writeObjectVersion, type ObjectKey, type ObjectVersion } from "../store/webhooks/object-versions.ts";
+import { lockObject, readObjectVersion, writeObjectVersionAndOutcome, type ObjectKey, type ObjectVersion } from "../store/webhooks/object-versions.ts";
 import { claimWebhookEvent, finishWebhookEvent, type WebhookOutcome } from "../store/webhooks/webhook-log.ts";
 import type { WebhookDeps } from "./deps.ts";
 
@@ -39,8 +39,11 @@ export interface ObjectChange<S> {
 /** Rolls back an attempt whose decision no longer holds. */
 class DecideAgain extends Error {}
 
-/** A re-read may be needed at most once per attempt; the object changing under us that often is an outage. */
-const MAX_ATTEMPTS = 3;
+/**
+ * A re-read may be needed at most once per attempt; the object changing under us that often is an
+ * outage. The first attempt of a complete change reads nothing up front, hence one more.
+ */
+const MAX_ATTEMPTS = 4;
 
 /**
  * Applies a change to one object exactly once and in order, in one transaction with its log
@@ -51,7 +54,9 @@ const MAX_ATTEMPTS = 3;
  */
 export async function applyObjectChange<S>(deps: WebhookDeps, change: ProviderChange, object: ObjectChange<S>, receivedAt: Date): Promise<DeliveryResult> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const seen = await readObjectVersion(deps.store, object.key);
+    // A complete change is first tried straight away: the transaction decides on the stored
+    // version it locks, and only a tie found there (DecideAgain) needs this read and a re-read.
+    const seen = attempt === 1 && !object.incomplete ? undefined : await readObjectVersion(deps.store, object.key);
     let state = object.state;
     let reread = false;
     if (!isStale(seen, object.at) && (object.incomplete || isTie(seen, object.at, object.hash(state)))) {
@@ -100,8 +105,7 @@ async function applyInTransaction<S>(
   // The stored version moved into a tie since it was read: roll back, re-read, decide again.
   if (!prepared.reread && isTie(current, object.at, hash)) throw new DecideAgain();
   const applied = await object.apply(tx, prepared.state, object.at);
-  await writeObjectVersion(tx, object.key, { versionAt: object.at, stateHash: hash, eventId });
-  await finishWebhookEvent(tx, provider, eventId, applied.outcome, applied.error);
+  await writeObjectVersionAndOutcome(tx, object.key, { versionAt: object.at, stateHash: hash, eventId }, { provider, outcome: applied.outcome, error: applied.error });
   return { result: { eventId, outcome: applied.outcome, error: applied.error }, customers: applied.customers };
 }
 

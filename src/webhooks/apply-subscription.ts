@@ -1,6 +1,6 @@
 import { BillingError } from "../core/errors.ts";
 import type { ProviderChange, ProviderSubscription } from "../providers/types.ts";
-import { findCustomerByProviderId, lockCustomer } from "../store/customer-repository.ts";
+import { findCustomerByProviderId } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { findProducts } from "../store/webhooks/provider-products.ts";
 import type { Applied, ObjectChange } from "./apply-event.ts";
@@ -45,11 +45,10 @@ export function subscriptionChange(deps: WebhookDeps, change: SubscriptionEvent)
 
 async function applyStripeSubscription(tx: Sql, deps: WebhookDeps, state: SubscriptionState, at: Date): Promise<Applied> {
   const { subscription } = state;
-  const customer = await findCustomerByProviderId(tx, "stripe", subscription.providerCustomerId);
-  // Row-lock the customer before writing a subscription row that references it: that write takes
-  // a key-share lock on the customer, and two transactions each holding one while asking for the
-  // row lock (to set the plan) would deadlock.
-  if (customer !== undefined) await lockCustomer(tx, customer.id);
+  // Row-lock the customer (found and locked in one statement) before writing a subscription row
+  // that references it: that write takes a key-share lock on the customer, and two transactions
+  // each holding one while asking for the row lock (to set the plan) would deadlock.
+  const customer = await findCustomerByProviderId(tx, "stripe", subscription.providerCustomerId, { forUpdate: true });
   const productIds = [...new Set(subscription.items.map((item) => item.productId))];
   const products = new Map((await findProducts(tx, "stripe", productIds)).map((product) => [product.productId, product.metadata]));
   const period = subscription.items.find((item) => item.currentPeriodStart !== null && item.currentPeriodEnd !== null);
@@ -70,5 +69,5 @@ async function applyStripeSubscription(tx: Sql, deps: WebhookDeps, state: Subscr
     customer?.id ?? null,
     at,
   );
-  return applyToCustomer(tx, deps.catalog, [record], customer, "stripe", subscription.providerCustomerId);
+  return applyToCustomer(tx, deps.catalog, [record], customer, "stripe", subscription.providerCustomerId, customer);
 }

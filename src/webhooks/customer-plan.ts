@@ -1,12 +1,13 @@
 import type { Catalog } from "../core/catalog/index.ts";
-import { findCustomer, lockCustomer, setCustomerPlan, upsertCustomer } from "../store/customer-repository.ts";
+import { findCustomer, lockCustomer, setCustomerPlan, type CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { subscriptionsOfCustomer } from "../store/webhooks/provider-subscriptions.ts";
 
 /**
  * Sets a customer's plan and billing period from all of their provider subscriptions, inside the
  * transaction that changed one of them (the customer row is locked first, so two subscriptions
- * of one customer changing at once are applied one after the other):
+ * of one customer changing at once are applied one after the other; `locked` is that row when
+ * the caller locked it with FOR UPDATE and read it in the same statement):
  * - the most recently changed entitled subscription with a plan wins: the customer is assigned
  *   that plan (keeping their variant if the plan stays the same) and its current period;
  * - an entitled subscription whose prices map to no plan, or a pending one, leaves the plan as it is;
@@ -14,18 +15,20 @@ import { subscriptionsOfCustomer } from "../store/webhooks/provider-subscription
  * A customer with provider subscriptions has the plan they pay for: an `assign` made by hand is
  * replaced at the next subscription change.
  */
-export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: string): Promise<void> {
-  await lockCustomer(tx, customerId);
-  const customer = await findCustomer(tx, customerId);
+export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: string, locked?: CustomerRecord): Promise<void> {
+  // A row this transaction already locked FOR UPDATE is current: no second lock, no second read.
+  if (locked === undefined) await lockCustomer(tx, customerId);
+  const customer = locked ?? (await findCustomer(tx, customerId));
   if (customer === undefined) return;
   const subscriptions = await subscriptionsOfCustomer(tx, customerId);
   const chosen = subscriptions.find((subscription) => subscription.entitled && subscription.planKey !== null && Object.hasOwn(catalog.plans, subscription.planKey));
   if (chosen !== undefined && chosen.planKey !== null) {
     const variant = customer.planKey === chosen.planKey ? customer.planVariant : null;
-    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant) await setCustomerPlan(tx, customerId, chosen.planKey, variant);
-    if (chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd) {
-      await upsertCustomer(tx, { id: customerId, periodStart: chosen.currentPeriodStart, periodEnd: chosen.currentPeriodEnd });
-    }
+    const period =
+      chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd
+        ? { start: chosen.currentPeriodStart, end: chosen.currentPeriodEnd }
+        : undefined;
+    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant || period !== undefined) await setCustomerPlan(tx, customerId, chosen.planKey, variant, period);
     return;
   }
   if (subscriptions.some((subscription) => subscription.entitled || subscription.pending)) return;

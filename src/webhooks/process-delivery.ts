@@ -1,7 +1,7 @@
 import { BillingError } from "../core/errors.ts";
 import type { ProviderChange, WebhookDelivery } from "../providers/types.ts";
 import { findWebhookEvent, REPROCESSED_OUTCOMES } from "../store/webhooks/webhook-log.ts";
-import { applyObjectChange, assertNever, logEvent, logFailure, type DeliveryResult } from "./apply-event.ts";
+import { applyObjectChange, assertNever, logEvent, logFailure, type DeliveryResult, type ObjectChange } from "./apply-event.ts";
 import { priceChange, productChange } from "./apply-catalog-change.ts";
 import { customerBillingChange } from "./apply-customer-billing.ts";
 import { handOverInvoice } from "./apply-invoice.ts";
@@ -40,34 +40,52 @@ function modeMismatch(change: ProviderChange, keyLivemode: boolean): BillingErro
 /**
  * Applies a verified change once. A change already logged is a duplicate and changes nothing,
  * unless its outcome is one a redelivery reprocesses (failed, unknown_customer, unmapped_plan).
+ * A change applied in one transaction is deduplicated there, by the claim of its log entry; the
+ * log is read up front only where something happens before that transaction: a re-read from the
+ * provider, or the invoice handler.
  */
 export async function processChange(deps: WebhookDeps, change: ProviderChange, receivedAt: Date): Promise<DeliveryResult> {
-  const logged = await findWebhookEvent(deps.store, change.provider, change.eventId);
-  if (logged !== undefined && !REPROCESSED_OUTCOMES.has(logged.outcome)) return { eventId: change.eventId, outcome: "duplicate", error: null };
   try {
-    return await dispatch(deps, change, receivedAt);
+    switch (change.kind) {
+      case "invoice_created":
+        if (await alreadyLogged(deps, change)) return duplicate(change);
+        return await handOverInvoice(deps, change, receivedAt);
+      case "ignored":
+        return await logEvent(deps, change, receivedAt, "ignored", change.reason, null);
+      default: {
+        const object = objectChange(deps, change);
+        if (object.incomplete && (await alreadyLogged(deps, change))) return duplicate(change);
+        return await applyObjectChange(deps, change, object, receivedAt);
+      }
+    }
   } catch (error) {
     await logFailure(deps, change, receivedAt, error);
     throw error;
   }
 }
 
-function dispatch(deps: WebhookDeps, change: ProviderChange, receivedAt: Date): Promise<DeliveryResult> {
+async function alreadyLogged(deps: WebhookDeps, change: ProviderChange): Promise<boolean> {
+  const logged = await findWebhookEvent(deps.store, change.provider, change.eventId);
+  return logged !== undefined && !REPROCESSED_OUTCOMES.has(logged.outcome);
+}
+
+function duplicate(change: ProviderChange): DeliveryResult {
+  return { eventId: change.eventId, outcome: "duplicate", error: null };
+}
+
+/** The change to one stored object that a change carries, ordered and applied by `applyObjectChange`. */
+function objectChange(deps: WebhookDeps, change: Exclude<ProviderChange, { kind: "invoice_created" | "ignored" }>): ObjectChange<unknown> {
   switch (change.kind) {
     case "price_upserted":
     case "price_deleted":
-      return applyObjectChange(deps, change, priceChange(deps, change), receivedAt);
+      return priceChange(deps, change) as ObjectChange<unknown>;
     case "product_upserted":
     case "product_deleted":
-      return applyObjectChange(deps, change, productChange(deps, change), receivedAt);
+      return productChange(deps, change) as ObjectChange<unknown>;
     case "subscription_changed":
-      return applyObjectChange(deps, change, subscriptionChange(deps, change), receivedAt);
+      return subscriptionChange(deps, change) as ObjectChange<unknown>;
     case "customer_billing_stale":
-      return applyObjectChange(deps, change, customerBillingChange(deps, change), receivedAt);
-    case "invoice_created":
-      return handOverInvoice(deps, change, receivedAt);
-    case "ignored":
-      return logEvent(deps, change, receivedAt, "ignored", change.reason, null);
+      return customerBillingChange(deps, change) as ObjectChange<unknown>;
     default:
       return assertNever(change);
   }

@@ -1,4 +1,5 @@
 import { planForSubscription, type Catalog, type ProviderPriceSource, type SubscribedPrice } from "../core/catalog/index.ts";
+import type { CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { upsertSubscription, type SubscriptionRecord } from "../store/webhooks/provider-subscriptions.ts";
 import type { Applied } from "./apply-event.ts";
@@ -46,8 +47,17 @@ export async function recordSubscription(tx: Sql, catalog: Catalog, facts: Subsc
  * Applies recorded subscriptions to their customer's plan and says how it went: an unknown
  * customer keeps the subscriptions for later (outcome `unknown_customer`, processed again when
  * the event is resent); an entitled subscription that maps to no plan is `unmapped_plan`.
+ * `locked` is the customer's row as this transaction locked it FOR UPDATE, when it did.
  */
-export async function applyToCustomer(tx: Sql, catalog: Catalog, records: readonly SubscriptionRecord[], customer: { id: string } | undefined, provider: string, providerCustomerId: string): Promise<Applied> {
+export async function applyToCustomer(
+  tx: Sql,
+  catalog: Catalog,
+  records: readonly SubscriptionRecord[],
+  customer: { id: string } | undefined,
+  provider: string,
+  providerCustomerId: string,
+  locked?: CustomerRecord,
+): Promise<Applied> {
   if (customer === undefined) {
     return {
       outcome: "unknown_customer",
@@ -55,7 +65,7 @@ export async function applyToCustomer(tx: Sql, catalog: Catalog, records: readon
       customers: [],
     };
   }
-  await applyCustomerPlan(tx, catalog, customer.id);
+  await applyCustomerPlan(tx, catalog, customer.id, locked);
   const unmapped = records.find((record) => record.entitled && record.planError !== null);
   if (unmapped !== undefined) return { outcome: "unmapped_plan", error: unmapped.planError, customers: [customer.id] };
   return { outcome: "applied", error: null, customers: [customer.id] };

@@ -29,12 +29,19 @@ function money(value: Decimal, currency: string): string {
   return `${formatMinorDecimal(value, currency)} ${currency}`;
 }
 
-function breakdown(charged: readonly TierCharge[], tiers: PreparedTiers, rate: "unitAmount" | "percent"): LineItemTier[] {
+/**
+ * The tier lines of a tiered charge. A tier's texts are taken from what was written once when it
+ * is the billed quantity itself (volume) or a whole tier passed through (graduated): on the
+ * invoice hot path, printing BigInts is most of the cost of a line.
+ */
+function breakdown(charged: readonly TierCharge[], tiers: PreparedTiers, rate: "unitAmount" | "percent", billable: Decimal, billableText: string): LineItemTier[] {
   const lines: LineItemTier[] = [];
   for (const part of charged) {
     const text = tiers.texts[part.tier - 1] as PreparedTiers["texts"][number];
-    const quantity = s(part.quantity);
-    const exactAmount = s(part.amount);
+    const full = tiers.full[part.tier - 1];
+    const whole = full != null && part.quantity.scale === 0 && part.quantity.coef === full.width && part.amount.coef === full.amount && part.amount.scale === tiers.scale;
+    const quantity = whole ? full.quantityText : part.quantity === billable ? billableText : s(part.quantity);
+    const exactAmount = whole ? full.amountText : s(part.amount);
     lines.push(
       rate === "unitAmount"
         ? { tier: part.tier, upTo: text.upTo, quantity, unitAmount: text.rate, flatAmount: text.flat, exactAmount }
@@ -65,6 +72,8 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
   const { currency } = context;
   const billable = charge.includedUnits === undefined ? usage.quantity : includedUnitsToBillable({ quantity: usage.quantity, includedUnits: charge.includedUnits });
   const included = charge.includedUnits === undefined ? "" : ` (${s(charge.includedUnits)} included)`;
+  // Written once: the billable quantity appears in the description and on the line.
+  const billableText = s(billable);
   let exact: Decimal;
   let detail: string;
   let extra: Pick<LineItem, "tiers" | "packages" | "billedEvents"> = {};
@@ -78,21 +87,21 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       break;
     case "per_unit":
       exact = perUnitToAmount({ quantity: billable, unitAmount: pricing.unitAmount }).amount;
-      detail = `: ${s(billable)} × ${money(pricing.unitAmount, currency)}${included}`;
+      detail = `: ${billableText} × ${money(pricing.unitAmount, currency)}${included}`;
       break;
     case "graduated":
     case "volume": {
       const tiered = pricing.model === "graduated" ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
       exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount") };
-      detail = `: ${s(billable)} units, ${pricing.model} tiers${included}`;
+      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText) };
+      detail = `: ${billableText} units, ${pricing.model} tiers${included}`;
       break;
     }
     case "package": {
       const packaged = packagesToAmount({ quantity: billable, packageSize: pricing.packageSize, packageAmount: pricing.packageAmount, round: pricing.round });
       exact = packaged.amount;
       extra = { packages: s(packaged.packages) };
-      detail = `: ${s(packaged.packages)} × ${money(pricing.packageAmount, currency)} per ${s(pricing.packageSize)} units (${s(billable)} units, rounded ${pricing.round})${included}`;
+      detail = `: ${s(packaged.packages)} × ${money(pricing.packageAmount, currency)} per ${s(pricing.packageSize)} units (${billableText} units, rounded ${pricing.round})${included}`;
       break;
     }
     case "percentage": {
@@ -108,7 +117,7 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     case "graduated_percentage": {
       const tiered = graduatedPercentageToAmount({ total: usage.quantity, tiers: pricing.tiers });
       exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "percent") };
+      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "percent", usage.quantity, s(usage.quantity)) };
       detail = `: graduated rates on ${money(usage.quantity, currency)}`;
       break;
     }
@@ -123,8 +132,8 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     model: charge.model,
     meter: charge.meter,
     description: `${charge.label}${detail}`,
-    quantity: s(quantity),
-    billableQuantity: s(billableQuantity),
+    quantity: quantity === billable ? billableText : s(quantity),
+    billableQuantity: billableQuantity === billable ? billableText : s(billableQuantity),
     amount: roundMinor(exact, context.rounding),
     exactAmount: s(exact),
   };

@@ -18,19 +18,35 @@ export interface PreparedTiers {
   readonly flatAmounts: readonly Decimal[];
   /** Their texts, written once rather than for every line (percent tiers: the percent). */
   readonly texts: readonly { readonly upTo: string | null; readonly rate: string; readonly flat: string }[];
+  /**
+   * A bounded tier that a whole-number quantity passes through is billed the same every time:
+   * its width and exact amount, as numbers (to recognize it) and as texts (to print it).
+   * Null for the open-ended tier.
+   */
+  readonly full: readonly ({ readonly width: bigint; readonly amount: bigint; readonly quantityText: string; readonly amountText: string } | null)[];
+}
+
+function fullTier(upTo: number | null, lower: number, unit: bigint, flat: bigint, scale: number): PreparedTiers["full"][number] {
+  if (upTo === null) return null;
+  const width = BigInt(upTo - lower);
+  const amount = width * unit + flat;
+  return Object.freeze({ width, amount, quantityText: width.toString(), amountText: toDecimalString({ coef: amount, scale }) });
 }
 
 function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Decimal; rate: string }[]): PreparedTiers {
   const scale = Math.max(0, ...rows.map((row) => Math.max(row.unit.scale, row.flat.scale)));
+  const unit = rows.map((row) => coefAtScale(row.unit, scale));
+  const flat = rows.map((row) => coefAtScale(row.flat, scale));
   return Object.freeze({
     count: rows.length,
     upTo: Object.freeze(rows.map((row) => (row.upTo === null ? null : BigInt(row.upTo)))),
     scale,
-    unit: Object.freeze(rows.map((row) => coefAtScale(row.unit, scale))),
-    flat: Object.freeze(rows.map((row) => coefAtScale(row.flat, scale))),
+    unit: Object.freeze(unit),
+    flat: Object.freeze(flat),
     unitAmounts: Object.freeze(rows.map((row) => row.unit)),
     flatAmounts: Object.freeze(rows.map((row) => row.flat)),
     texts: Object.freeze(rows.map((row) => Object.freeze({ upTo: row.upTo === null ? null : String(row.upTo), rate: row.rate, flat: toDecimalString(row.flat) }))),
+    full: Object.freeze(rows.map((row, i) => fullTier(row.upTo, i === 0 ? 0 : (rows[i - 1]!.upTo ?? 0), unit[i]!, flat[i]!, scale))),
   });
 }
 
