@@ -2,15 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HubConfigInput } from "../../src/config/schema.ts";
 import { createHub, type Hub } from "../../src/hub.ts";
 import type { UsageEventInput } from "../../src/hub/ledger.ts";
-import { openPgliteStore } from "../../src/store/pglite-driver.ts";
-import type { Store } from "../../src/store/types.ts";
 import { seededRandom } from "../support/msw/faults.ts";
 import { startServeProcess, type ServeProcess } from "../support/serve-process.ts";
 import { startStripeStandIn, type StripeServer } from "../support/stand-ins/stripe-server.ts";
-import { DATABASE_URL, driverName, openTestStore, type TestStore } from "../support/store.ts";
+import { openProcessStore, type ProcessStore } from "../support/process-store.ts";
+import { driverName } from "../support/store.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 const KEY = "reliability-crash-key-0123456789";
@@ -21,12 +19,13 @@ const KILLS = 4;
 /** Requests a client keeps in flight at once. */
 const SENDERS = 4;
 
-const config = (stripeUrl: string): HubConfigInput => ({
+/** The config file the server processes read; the Stripe key and the stand-in's URL come from the environment. */
+const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
-  stripe: { secretKey: "sk_test_crash", apiBase: stripeUrl, meters: { api_calls: { eventName: "api_call" } } },
+  stripe: { meters: { api_calls: { eventName: "api_call" } } },
   forwarder: { leaseMs: 1000, pollIntervalMs: 50, backoffBaseMs: 10, backoffCapMs: 200 },
-});
+} as const;
 
 /**
  * The client of a real application: it sends batches, counts a batch as recorded only when the
@@ -81,37 +80,20 @@ function createClient(batches: UsageEventInput[][]) {
 describe(`a server killed with SIGKILL mid-ingest, ${KILLS} times (${driverName})`, () => {
   let dir: string;
   let stripe: StripeServer;
-  let store: TestStore | undefined;
+  let store: ProcessStore;
   let env: Record<string, string>;
   let server: ServeProcess | undefined;
-
-  /** The store the server uses, opened here only while no server runs (PGlite has one user at a time). */
-  async function withStore<T>(use: (store: Store) => Promise<T>): Promise<T> {
-    if (store) return use(store);
-    const pglite = await openPgliteStore({ dataDir: join(dir, "data"), schema: "billhub" });
-    try {
-      return await use(pglite);
-    } finally {
-      await pglite.close();
-    }
-  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "billhub-server-crash-"));
     stripe = await startStripeStandIn();
     const configFile = join(dir, "billhub.json");
-    const { stripe: stripeConfig, ...rest } = config(stripe.url);
-    const { secretKey: _secret, apiBase: _apiBase, ...stripeFileConfig } = stripeConfig!;
-    await writeFile(configFile, JSON.stringify({ ...rest, stripe: stripeFileConfig }));
+    await writeFile(configFile, JSON.stringify(FILE_CONFIG));
     env = { BILLHUB_CONFIG: configFile, BILLHUB_API_KEYS: `${KEY}:write`, STRIPE_SECRET_KEY: "sk_test_crash", STRIPE_API_BASE: stripe.url };
-    if (DATABASE_URL) {
-      store = await openTestStore();
-      env = { ...env, DATABASE_URL, BILLHUB_SCHEMA: store.schema };
-    } else {
-      env = { ...env, BILLHUB_DATA_DIR: join(dir, "data") };
-    }
-    await withStore(async (s) => {
-      const seed: Hub = await createHub(config(stripe.url), { store: s });
+    store = await openProcessStore(dir);
+    env = { ...env, ...store.env };
+    await store.withStore(async (s) => {
+      const seed: Hub = await createHub({ ...FILE_CONFIG, stripe: { ...FILE_CONFIG.stripe, secretKey: "sk_test_crash" } }, { store: s });
       for (const id of CUSTOMERS) await seed.upsertCustomer({ id, providerIds: { stripe: `cus_${id}` } });
       await seed.close();
     });
@@ -152,7 +134,7 @@ describe(`a server killed with SIGKILL mid-ingest, ${KILLS} times (${driverName}
     expect(await server.stop()).toBe(0);
     server = undefined;
 
-    const ledger = await withStore((s) => s.query<{ transaction_id: string; quantity: string; status: string | null }>(
+    const ledger = await store.withStore((s) => s.query<{ transaction_id: string; quantity: string; status: string | null }>(
       "SELECT e.transaction_id, e.quantity::text AS quantity, o.status FROM usage_events e LEFT JOIN usage_outbox o USING (transaction_id)",
     ));
     // Sorted here: the database's collation may order ids differently from JavaScript.
