@@ -130,7 +130,7 @@ describe(`a provider that answers 429, 5xx, timeouts and dropped connections at 
     }
     const resent = stripe.state.duplicates();
     // The SDK resends a dropped request once under the same Idempotency-Key; Stripe replays its saved answer.
-    const keys = stripe.state.calls("meter_events").map((call) => call.idempotencyKey);
+    const keys = stripe.state.calls("meter_events").flatMap((call) => (call.idempotencyKey === null ? [] : [call.idempotencyKey]));
     const replays = keys.length - new Set(keys).size;
     const recognized = rows.filter((r) => r.outcome === "already_delivered").length;
 
