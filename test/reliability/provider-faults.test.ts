@@ -143,7 +143,7 @@ describe(`a provider that answers 429, 5xx, timeouts and dropped connections at 
     console.info(
       `provider faults (${driverName}): ${fmt(records.length)} events, ${fmt(duplicates)} duplicate ids, ${fmt(unique.size)} unique, ` +
         `${fmt(held.length)} delivered once, ${fmt(dead.length)} dead-lettered (permanent), 0 pending; ` +
-        `${fmt(resent.length)} resends recognized by identifier ("already exists", ${fmt(recognized)} rows), ${fmt(replays)} replayed by idempotency key, ${rounds} drain rounds; ` +
+        `${fmt(resent.length)} resends recognized by identifier ("already exists", ${fmt(recognized)} rows), ${fmt(replays)} replayed by idempotency key, ${rounds} drain round(s); ` +
         `faults injected: ${Object.entries(served).map(([kind, count]) => `${kind}×${fmt(count)}`).join(", ")}`,
     );
   }, 120_000);
