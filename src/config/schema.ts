@@ -66,6 +66,8 @@ const stripeSchema = z.strictObject({
   webhookSecret: z.string().min(1).optional(),
   /** A local Stripe stand-in, e.g. http://127.0.0.1:12111 (host, port and protocol are taken from it). */
   apiBase: z.url().optional(),
+  /** How long one Stripe request may take before it is abandoned (and retried as unavailable). */
+  timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
   /** Seconds a webhook signature stays valid; 0 disables the age check. */
   webhookTolerance: z.number().int().min(0).default(300),
   /** `meter_events`: one synchronous v1 call per event; `meter_event_stream`: v2 sessions, 100 events per call. */

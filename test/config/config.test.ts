@@ -37,7 +37,7 @@ describe("config from the environment", () => {
     expect(config.store.url).toBe("postgres://127.0.0.1:5432/test");
     expect(config.store.schema).toBe("billing");
     expect(config.provider).toEqual({ default: "stripe", routes: {}, mirror: ["flowglad"] });
-    expect(config.stripe).toEqual({ secretKey: "sk_test_123", webhookSecret: "whsec_abc", apiBase: "http://127.0.0.1:12111", webhookTolerance: 300, mode: "meter_events", meters: {} });
+    expect(config.stripe).toEqual({ secretKey: "sk_test_123", webhookSecret: "whsec_abc", apiBase: "http://127.0.0.1:12111", timeoutMs: 30_000, webhookTolerance: 300, mode: "meter_events", meters: {} });
     expect(config.flowglad).toEqual({ secretKey: "sk_fg", baseUrl: "http://127.0.0.1:9999", meters: {}, billingCacheTtlMs: 60_000, catalogSyncIntervalMs: 0 });
     expect(config.server.port).toBe(9000);
     expect(config.server.apiKeys).toEqual([

@@ -26,11 +26,13 @@ async function customerWithTenLeft(id: string): Promise<void> {
 
 async function race(hubs: Hub[], id: string) {
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => hubs[i % hubs.length]!.consume(id, "api", 1, `${id}-${i}`)));
-  return {
+  const counts = {
     created: results.filter((r) => r.status === "created").length,
     refused: results.filter((r) => r.status === "refused").length,
     used: (await hub.check(id, "api")).exact.used,
   };
+  console.info(`consume race (${id}, ${store.driver}, ${hubs.length} pool(s)): 50 concurrent consumes for the last 10 units: ${counts.created} granted, ${counts.refused} refused, ${counts.used} of 100 used`);
+  return counts;
 }
 
 describe("concurrent consumes", () => {

@@ -5,17 +5,22 @@ export interface StripeClientOptions {
   secretKey: string;
   /** A local Stripe stand-in such as `http://127.0.0.1:12111`; also redirects the v2 meter event stream host. */
   apiBase?: string;
+  /** Milliseconds before a request is abandoned (default 30 s; the SDK's own 80 s holds a claim too long). */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * Builds the Stripe SDK client billhub uses. Retries are owned by the forwarder (p-retry), so the
- * SDK's own are off: stacked retries would multiply attempts and hide rate limits.
+ * SDK's own are off: stacked retries would multiply attempts and hide rate limits. A request that
+ * times out fails as a connection error, which the forwarder retries.
  *
  * @example
  * const client = createStripeClient({ secretKey: "sk_test_...", apiBase: "http://127.0.0.1:12111" });
  */
 export function createStripeClient(options: StripeClientOptions): Stripe {
-  return new Stripe(options.secretKey, { maxNetworkRetries: 0, ...hostFrom(options.apiBase) });
+  return new Stripe(options.secretKey, { maxNetworkRetries: 0, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...hostFrom(options.apiBase) });
 }
 
 function hostFrom(apiBase: string | undefined): { host?: string; port?: number; protocol?: "http" | "https" } {

@@ -16,6 +16,13 @@ export type Fault =
    * the client cannot tell whether it was recorded (the case a resend must not double count).
    */
   | { kind: "reset_after_processing" }
+  /**
+   * No answer: the stand-in holds the request for `holdMs` (default 60 s), then drops the
+   * connection. The client's own timeout has to end the wait.
+   */
+  | { kind: "timeout"; holdMs?: number }
+  /** The provider processes the request, then holds the answer as `timeout` does. */
+  | { kind: "timeout_after_processing"; holdMs?: number }
   /** Stripe v2 only: the meter event session token is refused as expired. */
   | { kind: "session_expired" }
   /** Any response at all. */
@@ -81,6 +88,16 @@ export function createFaultQueue<Route extends string>() {
       served.clear();
     },
   };
+}
+
+/** A fault that strikes only once the request was processed (its answer is lost). */
+export function strikesAfterProcessing(fault: Fault): boolean {
+  return fault.kind === "reset_after_processing" || fault.kind === "timeout_after_processing";
+}
+
+/** An answer that never comes in time: after `holdMs` the connection drops (the timer does not keep the process alive). */
+export function unanswered(holdMs = 60_000): Promise<Response> {
+  return new Promise((resolve) => setTimeout(() => resolve(connectionReset()), holdMs).unref());
 }
 
 /** The connection-reset response: the client sees a network error, not an HTTP status. */

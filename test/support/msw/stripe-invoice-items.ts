@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { stripeObject } from "../stripe-events.ts";
-import type { Answer, StandInRoute } from "./stripe.ts";
+import type { Answer, Reply, StandInRoute } from "./stripe.ts";
 
 /** What the invoice-item routes borrow from the Stripe stand-in they are part of. */
 export interface InvoiceItemRoutesContext {
   now: () => Date;
   /** Records the call; answers an injected fault or a bad API key instead of the route. */
-  admit(route: "create_invoice_item" | "list_invoice_items", request: Request): Response | undefined;
-  idempotent(request: Request, canonical: string, run: () => Answer): Response;
+  admit(route: "create_invoice_item" | "list_invoice_items", request: Request): Reply | undefined;
+  idempotent(request: Request, canonical: string, run: () => Answer): Reply;
   canonicalParams(params: URLSearchParams): string;
   json(body: unknown, status?: number): Response;
   /** The invoice the stand-in holds with this id, if any. */
@@ -78,7 +78,7 @@ export function createInvoiceItemRoutes(ctx: InvoiceItemRoutesContext) {
     return ctx.idempotent(request, ctx.canonicalParams(params), () => accept(params));
   }
 
-  function list(request: Request): Response {
+  async function list(request: Request): Promise<Response> {
     const refused = ctx.admit("list_invoice_items", request);
     if (refused) return refused;
     const query = new URL(request.url).searchParams;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { http, HttpResponse, type HttpHandler } from "msw";
-import { connectionReset, createFaultQueue, type Fault } from "./faults.ts";
+import { connectionReset, createFaultQueue, strikesAfterProcessing, unanswered, type Fault } from "./faults.ts";
 import { meterJson, standInMeter, summarize, type StandInMeter } from "./stripe-meters.ts";
 import { createInvoiceItemRoutes } from "./stripe-invoice-items.ts";
 
@@ -64,6 +64,9 @@ export interface StripeCall {
   authorization: string | null;
 }
 
+/** What a route answers: a response, or one that comes later (or too late). */
+export type Reply = Response | Promise<Response>;
+
 /** A response the stand-in can save for an idempotent replay. */
 export interface Answer {
   status: number;
@@ -79,7 +82,7 @@ export interface StandInRoute {
   path: string;
   /** The v2 stream lives on its own host at Stripe. */
   origin: "api" | "meter_events";
-  handle(request: Request, params: Record<string, string>): Promise<Response> | Response;
+  handle(request: Request, params: Record<string, string>): Reply;
 }
 
 const DAY_S = 86_400;
@@ -116,19 +119,22 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   }
 
   /** Logs the call and takes its fault, if any. A fault that lets the request through is returned as `after`. */
-  function enter(route: StripeRoute, request: Request): { fault?: Response; after?: Fault } {
+  function enter(route: StripeRoute, request: Request): { fault?: Reply; after?: Fault } {
     calls.push({ route, idempotencyKey: request.headers.get("idempotency-key"), authorization: request.headers.get("authorization") });
     const fault = faults.take(route);
     if (fault === undefined) return {};
-    if (fault.kind === "reset_after_processing") return { after: fault };
+    if (strikesAfterProcessing(fault)) return { after: fault };
     return { fault: faultResponse(route, fault) };
   }
 
-  function faultResponse(route: StripeRoute, fault: Fault): Response {
+  function faultResponse(route: StripeRoute, fault: Fault): Reply {
     switch (fault.kind) {
       case "reset":
       case "reset_after_processing":
         return connectionReset();
+      case "timeout":
+      case "timeout_after_processing":
+        return unanswered(fault.holdMs);
       case "rate_limit":
         return v1Error(
           429,
@@ -174,7 +180,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
    * the request and saves its answer (kept until `expireIdempotencyKeys`, Stripe's 24 hours).
    * `after` is a fault that strikes once the request was processed (the answer is lost).
    */
-  function idempotent(request: Request, canonical: string, run: () => Answer, after?: { route: StripeRoute; fault: Fault }): Response {
+  function idempotent(request: Request, canonical: string, run: () => Answer, after?: { route: StripeRoute; fault: Fault }): Reply {
     const idempotencyKey = request.headers.get("idempotency-key");
     if (idempotencyKey !== null) {
       const saved = idempotency.get(idempotencyKey);
@@ -192,7 +198,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
   }
 
   /** The start of a v1 request that is answered whole: recorded, then an injected fault or a bad key answers first. */
-  function admit(route: StripeRoute, request: Request): Response | undefined {
+  function admit(route: StripeRoute, request: Request): Reply | undefined {
     const { fault, after } = enter(route, request);
     if (fault) return fault;
     if (after) return faultResponse(route, after);
