@@ -7,5 +7,5 @@ import { record } from "./record.ts";
 import { webhook } from "./webhook.ts";
 import type { Benchmark } from "./types.ts";
 
-/** Every benchmark, in the order the table prints them (the numbering: record, HTTP ingest, drain, pricing, check, webhook, invoice run). */
+/** Every benchmark, in the order the table prints them. */
 export const benchmarks: Benchmark[] = [record, httpIngest, forwarderDrain, pricing, check, webhook, invoiceRun];
