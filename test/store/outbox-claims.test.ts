@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Hub } from "../../src/hub.ts";
-import { claimDue, extendLease } from "../../src/store/outbox/claim.ts";
+import { CLAIM_PLANNER_SETTINGS, CLAIM_SQL, claimDue, extendLease } from "../../src/store/outbox/claim.ts";
 import { settleClaim, type Settlement } from "../../src/store/outbox/settle.ts";
 import { openPgStore } from "../../src/store/pg-driver.ts";
 import type { Store } from "../../src/store/types.ts";
@@ -77,6 +77,26 @@ describe(`claiming outbox rows (${driverName})`, () => {
     await store.query("UPDATE usage_outbox SET status = 'delivered', delivered_at = now(), outcome = 'delivered' WHERE transaction_id = 'c_done'");
     await store.query("UPDATE usage_outbox SET status = 'dead' WHERE transaction_id = 'c_dead'");
     expect(await claim(["stripe", "flowglad"])).toEqual([]);
+  });
+
+  it("reads the due rows through the due index in order, so a claim never sorts the whole backlog, with or without table statistics", async () => {
+    await store.query(
+      `INSERT INTO usage_outbox (transaction_id, customer_id, provider, role, next_attempt_at)
+       SELECT 'backlog_' || g, 'acme', 'stripe', 'primary', now() - g * interval '1 ms' FROM generate_series(1, 2000) g`,
+    );
+    const plan = async (): Promise<string> =>
+      store.transaction(async (tx) => {
+        await tx.exec(CLAIM_PLANNER_SETTINGS);
+        const { rows } = await tx.query<{ "QUERY PLAN": string }>(`EXPLAIN ${CLAIM_SQL}`, [["stripe"], 1000, randomUUID(), "test:1", 60_000]);
+        return rows.map((row) => row["QUERY PLAN"]).join("\n");
+      });
+    for (const stats of ["without statistics", "after ANALYZE"]) {
+      if (stats === "after ANALYZE") await store.exec("ANALYZE usage_outbox");
+      const text = await plan();
+      expect(text, stats).toContain("Index Scan using usage_outbox_due on usage_outbox");
+      expect(text, stats).not.toMatch(/Bitmap|Seq Scan on usage_outbox|Sort Key: usage_outbox\.next_attempt_at/);
+    }
+    expect(await claim(["stripe"], 1000)).toHaveLength(1000);
   });
 
   it("claims nothing for a forwarder without remote providers", async () => {
