@@ -57,7 +57,7 @@ function printTable(rows: Figure[]): void {
     f.store,
     `${fmt(f.value)} ${f.unit}`,
     f.baseline ? `${fmt(f.baseline.value)} (${f.baseline.name})` : "",
-    f.ratio === undefined ? "" : f.ratio.toFixed(2),
+    f.ratio === undefined ? "" : f.ratio >= 0.1 ? f.ratio.toFixed(2) : f.ratio.toPrecision(2),
     f.target ?? "",
     f.met === undefined ? "" : f.met ? "yes" : "NO",
     f.extra ? Object.entries(f.extra).map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`).join(" ") : "",
@@ -71,6 +71,7 @@ function printTable(rows: Figure[]): void {
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return n.toLocaleString("en-US");
   if (Math.abs(n) >= 100) return Math.round(n).toLocaleString("en-US");
   return n.toPrecision(3);
 }
