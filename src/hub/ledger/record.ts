@@ -1,5 +1,5 @@
 import { routeFor } from "../../providers/routing.ts";
-import { insertEvents, lockCustomers, type LedgerRow, type OutboxRow } from "../../store/ledger/insert-events.ts";
+import { insertEvents, type LedgerRow, type OutboxRow } from "../../store/ledger/insert-events.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { checkBatch, itemErrors, normalizeAdjustment, normalizeUsageInputs, sameContent, type ItemError, type NormalizedEvent } from "./input.ts";
@@ -50,16 +50,6 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
   });
   if (errors.length > 0) throw itemErrors(errors, events.length);
 
-  const known = await lockCustomers(tx, unique.map((index) => events[index]!.customerId));
-  for (const index of unique) {
-    const event = events[index]!;
-    if (!known.has(event.customerId)) {
-      const field = fieldOf(label(index), "customerId");
-      errors.push({ index, field, code: "CUSTOMER_NOT_FOUND", message: `customer ${JSON.stringify(event.customerId)} does not exist; create the customer before recording its usage` });
-    }
-  }
-  if (errors.length > 0) throw itemErrors(errors, events.length);
-
   const outcomes = await insertEvents(
     tx,
     unique.map((index) => ledgerRow(events[index]!)),
@@ -91,6 +81,11 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
         break;
       case "skipped":
         break;
+      case "unknown_customer": {
+        const field = fieldOf(label(index), "customerId");
+        errors.push({ index, field, code: "CUSTOMER_NOT_FOUND", message: `customer ${JSON.stringify(event.customerId)} does not exist; create the customer before recording its usage` });
+        break;
+      }
       case "closed": {
         const field = fieldOf(label(index), "timestamp");
         errors.push({
