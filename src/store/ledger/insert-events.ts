@@ -1,4 +1,5 @@
 import { BillingError } from "../../core/errors.ts";
+import { arrayLiteral } from "../array-literal.ts";
 import type { Sql } from "../types.ts";
 import { EVENT_COLUMNS, rowToEvent, type EventRow, type UsageEvent, type UsageKind } from "./event-row.ts";
 
@@ -70,17 +71,18 @@ FROM ${INPUT} JOIN usage_events e ON e.transaction_id = i.transaction_id`;
 const UNDO_SQL = `WITH events AS (DELETE FROM usage_events WHERE transaction_id = ANY($1::text[]))
 DELETE FROM usage_outbox WHERE transaction_id = ANY($1::text[])`;
 
-function inputParams(rows: readonly LedgerRow[]): unknown[] {
+/** The rows as the nine array parameters of INPUT (and of record_events after its first). */
+function inputParams(rows: readonly LedgerRow[]): string[] {
   return [
-    rows.map((r) => r.transactionId),
-    rows.map((r) => r.customerId),
-    rows.map((r) => r.meter),
-    rows.map((r) => r.quantity),
-    rows.map((r) => r.occurredAt.toISOString()),
-    rows.map((r) => r.timestampGiven),
-    rows.map((r) => r.kind),
-    rows.map((r) => r.reason),
-    rows.map((r) => r.propertiesJson),
+    arrayLiteral(rows.map((r) => r.transactionId)),
+    arrayLiteral(rows.map((r) => r.customerId)),
+    arrayLiteral(rows.map((r) => r.meter)),
+    arrayLiteral(rows.map((r) => r.quantity)),
+    arrayLiteral(rows.map((r) => r.occurredAt.toISOString())),
+    arrayLiteral(rows.map((r) => r.timestampGiven)),
+    arrayLiteral(rows.map((r) => r.kind)),
+    arrayLiteral(rows.map((r) => r.reason)),
+    arrayLiteral(rows.map((r) => r.propertiesJson)),
   ];
 }
 
@@ -96,11 +98,11 @@ export async function insertEvents(tx: Sql, rows: readonly LedgerRow[], outbox: 
   if (rows.length === 0) return [];
   const customerIds = [...new Set(rows.map((row) => row.customerId))];
   const { rows: results } = await tx.query<{ state: "summary" | "closed" | "not_inserted" | "unknown_customer"; id: string; recorded_now: Date }>(RECORD_SQL, [
-    customerIds,
+    arrayLiteral(customerIds),
     ...inputParams(rows),
-    outbox.map((o) => o.transactionId),
-    outbox.map((o) => o.provider),
-    outbox.map((o) => o.role),
+    arrayLiteral(outbox.map((o) => o.transactionId)),
+    arrayLiteral(outbox.map((o) => o.provider)),
+    arrayLiteral(outbox.map((o) => o.role)),
   ]);
   if (results.length > 0 && results[0]!.state === "unknown_customer") {
     const unknown = new Set(results.map((row) => row.id));
