@@ -32,8 +32,8 @@ export async function openPgliteStore(options: PgliteStoreOptions): Promise<Stor
   // wal_init_zero off: PGlite runs PostgreSQL as a single process without a checkpointer, so
   // every 16 MB of WAL opens a new segment file, and zero-filling it (the default) stalled
   // whichever commit crossed the boundary by 0.1–0.4 s on its in-memory file system. The zeros
-  // only allocate disk space ahead (PostgreSQL advises turning them off on copy-on-write file
-  // systems); no correctness depends on them: then only the segment's last byte is written.
+  // only reserve disk space ahead (PostgreSQL's documentation suggests turning them off on
+  // copy-on-write file systems); nothing depends on them: off, only the last byte is written.
   await db.exec(`SET search_path TO ${schema}, public; SET wal_init_zero = off`);
   const sql = wrap(db);
   return {
