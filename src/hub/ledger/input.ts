@@ -95,7 +95,9 @@ function canonicalJson(value: unknown, field: string, depth = 0): string {
 }
 
 function parseQuantity(raw: string | number, field: string): Decimal {
-  if (typeof raw === "number" && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+  // The common case: a whole number, exact, of at most 16 digits and no decimal places.
+  if (typeof raw === "number" && Number.isSafeInteger(raw)) return parseDecimal(raw);
+  if (typeof raw === "number" && Number.isInteger(raw)) {
     throw new BillingError("INVALID_AMOUNT", `${field} is too large to be exact as a number; pass it as a decimal string`, { field });
   }
   const value = parseDecimal(raw, { field, code: "INVALID_AMOUNT" });
@@ -108,24 +110,25 @@ function parseQuantity(raw: string | number, field: string): Decimal {
 
 const ADDITIVE = new Set(["sum", "count"]);
 
+function invalidAmount(field: string, message: string): never {
+  throw new BillingError("INVALID_AMOUNT", `${field} ${message}`, { field });
+}
+
 /** The quantity as stored: usage ≥ 0; corrections signed on sum/count meters; adjustments negated. */
 function storedQuantity(raw: string | number, field: string, kind: UsageKind, meter: Meter): string {
   const value = parseQuantity(raw, field);
-  const fail = (message: string): never => {
-    throw new BillingError("INVALID_AMOUNT", `${field} ${message}`, { field });
-  };
   switch (kind) {
     case "usage":
-      if (sign(value) < 0) fail("must not be negative; give usage back with a refund or a correction");
+      if (sign(value) < 0) invalidAmount(field, "must not be negative; give usage back with a refund or a correction");
       return toDecimalString(value);
     case "correction":
       if (sign(value) < 0 && !ADDITIVE.has(meter.aggregation)) {
-        fail(`must not be negative on meter "${meter.key}", which aggregates with ${meter.aggregation}`);
+        invalidAmount(field, `must not be negative on meter "${meter.key}", which aggregates with ${meter.aggregation}`);
       }
       return toDecimalString(value);
     case "refund":
     case "bonus":
-      if (sign(value) <= 0) fail(`must be a positive amount (the usage given back), got ${toDecimalString(value)}`);
+      if (sign(value) <= 0) invalidAmount(field, `must be a positive amount (the usage given back), got ${toDecimalString(value)}`);
       return toDecimalString(neg(value));
     default: {
       const unknown: never = kind;
@@ -141,6 +144,18 @@ function timestampOf(raw: Date | string | undefined, now: Date, field: string): 
     throw new BillingError("INVALID_USAGE", `${field} ${at.toISOString()} is more than 5 minutes in the future; usage is recorded when it happened`, { field });
   }
   return { at, given: true };
+}
+
+/** The canonical JSON of an event's properties, within the limits on keys and size. */
+function checkedProperties(properties: Record<string, unknown>, field: string): string {
+  const json = canonicalJson(properties, field);
+  if (Object.keys(properties).length > MAX_PROPERTIES) {
+    throw new BillingError("INVALID_USAGE", `${field} has more than ${MAX_PROPERTIES} keys`, { field });
+  }
+  if (Buffer.byteLength(json) > MAX_PROPERTIES_BYTES) {
+    throw new BillingError("INVALID_USAGE", `${field} is larger than ${MAX_PROPERTIES_BYTES} bytes of JSON`, { field });
+  }
+  return json;
 }
 
 /** One item's schema problems; an unknown key is named itself, and quantity problems are INVALID_AMOUNT. */
@@ -173,14 +188,7 @@ function normalize(catalog: Catalog, now: Date, schema: typeof usageEventSchema 
     const quantity = storedQuantity(item.quantity, fieldOf(prefix, "quantity"), kind, meter);
     const { at, given } = timestampOf(item.timestamp, now, fieldOf(prefix, "timestamp"));
     const properties = item.properties ?? {};
-    const propertiesField = fieldOf(prefix, "properties");
-    const propertiesJson = canonicalJson(properties, propertiesField);
-    if (Object.keys(properties).length > MAX_PROPERTIES) {
-      throw new BillingError("INVALID_USAGE", `${propertiesField} has more than ${MAX_PROPERTIES} keys`, { field: propertiesField });
-    }
-    if (Buffer.byteLength(propertiesJson) > MAX_PROPERTIES_BYTES) {
-      throw new BillingError("INVALID_USAGE", `${propertiesField} is larger than ${MAX_PROPERTIES_BYTES} bytes of JSON`, { field: propertiesField });
-    }
+    const propertiesJson = item.properties === undefined ? "{}" : checkedProperties(item.properties, fieldOf(prefix, "properties"));
     return {
       transactionId: item.transactionId,
       customerId: item.customerId,

@@ -1,5 +1,5 @@
-import { routeFor } from "../../providers/routing.ts";
-import { insertEvents, lockCustomers, type LedgerRow, type OutboxRow } from "../../store/ledger/insert-events.ts";
+import { routeFor, type Route } from "../../providers/routing.ts";
+import { insertEvents, type LedgerRow, type OutboxRow } from "../../store/ledger/insert-events.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { checkBatch, itemErrors, normalizeAdjustment, normalizeUsageInputs, sameContent, type ItemError, type NormalizedEvent } from "./input.ts";
@@ -10,22 +10,40 @@ function fieldOf(prefix: string, name: string): string {
 }
 
 /**
- * The providers that must receive an event: the customer's route and mirrors, minus `manual`,
- * which has nothing to deliver. Every kind is queued, refunds and bonuses included: an adapter
- * that cannot express one fails it permanently (a dead row someone sees), never silently.
+ * The outbox rows of the events at `indexes`: for each, the customer's route and mirrors, minus
+ * `manual`, which has nothing to deliver. Every kind is queued, refunds and bonuses included: an
+ * adapter that cannot express one fails it permanently (a dead row someone sees), never silently.
  */
-function outboxRows(ctx: HubContext, event: NormalizedEvent): OutboxRow[] {
-  const route = routeFor(ctx.config.provider, event.customerId);
+function outboxRows(ctx: HubContext, events: readonly NormalizedEvent[], indexes: readonly number[]): OutboxRow[] {
+  const routes = new Map<string, Route>();
   const rows: OutboxRow[] = [];
-  if (route.primary !== "manual") rows.push({ transactionId: event.transactionId, provider: route.primary, role: "primary" });
-  for (const mirror of route.mirrors) {
-    if (mirror !== "manual") rows.push({ transactionId: event.transactionId, provider: mirror, role: "mirror" });
+  for (const index of indexes) {
+    const { transactionId, customerId } = events[index]!;
+    let route = routes.get(customerId);
+    if (route === undefined) {
+      route = routeFor(ctx.config.provider, customerId);
+      routes.set(customerId, route);
+    }
+    if (route.primary !== "manual") rows.push({ transactionId, provider: route.primary, role: "primary" });
+    for (const mirror of route.mirrors) {
+      if (mirror !== "manual") rows.push({ transactionId, provider: mirror, role: "mirror" });
+    }
   }
   return rows;
 }
 
 function ledgerRow(event: NormalizedEvent): LedgerRow {
-  return { ...event, meter: event.meter.key };
+  return {
+    transactionId: event.transactionId,
+    customerId: event.customerId,
+    meter: event.meter.key,
+    quantity: event.quantity,
+    occurredAt: event.occurredAt,
+    timestampGiven: event.timestampGiven,
+    kind: event.kind,
+    reason: event.reason,
+    propertiesJson: event.propertiesJson,
+  };
 }
 
 /**
@@ -50,28 +68,19 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
   });
   if (errors.length > 0) throw itemErrors(errors, events.length);
 
-  const known = await lockCustomers(tx, unique.map((index) => events[index]!.customerId));
-  for (const index of unique) {
-    const event = events[index]!;
-    if (!known.has(event.customerId)) {
-      const field = fieldOf(label(index), "customerId");
-      errors.push({ index, field, code: "CUSTOMER_NOT_FOUND", message: `customer ${JSON.stringify(event.customerId)} does not exist; create the customer before recording its usage` });
-    }
-  }
-  if (errors.length > 0) throw itemErrors(errors, events.length);
-
   const outcomes = await insertEvents(
     tx,
     unique.map((index) => ledgerRow(events[index]!)),
-    unique.flatMap((index) => outboxRows(ctx, events[index]!)),
+    outboxRows(ctx, events, unique),
   );
-  const results = new Map<string, RecordResult>();
+  // By input index, for the first occurrence of each transaction id.
+  const results: RecordResult[] = new Array(events.length);
   outcomes.forEach((outcome, position) => {
     const index = unique[position]!;
     const event = events[index]!;
     switch (outcome.state) {
       case "inserted":
-        results.set(event.transactionId, {
+        results[index] = {
           status: "created",
           event: {
             transactionId: event.transactionId,
@@ -84,13 +93,18 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
             reason: event.reason,
             properties: event.properties,
           },
-        });
+        };
         break;
       case "duplicate":
-        results.set(event.transactionId, { status: "duplicate", event: outcome.event });
+        results[index] = { status: "duplicate", event: outcome.event };
         break;
       case "skipped":
         break;
+      case "unknown_customer": {
+        const field = fieldOf(label(index), "customerId");
+        errors.push({ index, field, code: "CUSTOMER_NOT_FOUND", message: `customer ${JSON.stringify(event.customerId)} does not exist; create the customer before recording its usage` });
+        break;
+      }
       case "closed": {
         const field = fieldOf(label(index), "timestamp");
         errors.push({
@@ -119,10 +133,7 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
     }
   });
   if (errors.length > 0) throw itemErrors(errors.sort((a, b) => a.index - b.index), events.length);
-  return events.map((event, index) => {
-    const result = results.get(event.transactionId)!;
-    return firstIndex.get(event.transactionId) === index ? result : { status: "duplicate", event: result.event };
-  });
+  return events.map((event, index) => results[index] ?? { status: "duplicate", event: results[firstIndex.get(event.transactionId)!]!.event });
 }
 
 /**
@@ -135,7 +146,14 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
  */
 export function countRecorded(ctx: HubContext, results: ReadonlyArray<{ status: RecordResult["status"] | "refused" }>): void {
   const counter = ctx.metrics.counter("billhub_usage_events_total", "Usage events recorded (created) and retries answered as duplicates");
-  for (const { status } of results) if (status !== "refused") counter.inc({ outcome: status });
+  let created = 0;
+  let duplicate = 0;
+  for (const { status } of results) {
+    if (status === "created") created += 1;
+    else if (status === "duplicate") duplicate += 1;
+  }
+  if (created > 0) counter.inc({ outcome: "created" }, created);
+  if (duplicate > 0) counter.inc({ outcome: "duplicate" }, duplicate);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { BillingError } from "../../core/errors.ts";
+import { arrayLiteral } from "../array-literal.ts";
 import type { Sql } from "../types.ts";
 import { EVENT_COLUMNS, rowToEvent, type EventRow, type UsageEvent, type UsageKind } from "./event-row.ts";
 
@@ -23,14 +24,17 @@ export interface OutboxRow {
 }
 
 /**
- * What became of one row. When any row of a call is `closed` or `conflict`, nothing of the call
- * is left written (the other rows are `skipped`), so the call can be refused as a whole.
+ * What became of one row. When any row of a call is `closed`, `conflict` or `unknown_customer`,
+ * nothing of the call is left written (the other rows are `skipped`), so the call can be refused
+ * as a whole.
  */
 export type InsertOutcome =
   | { state: "inserted"; recordedAt: Date }
   | { state: "duplicate"; event: UsageEvent }
   | { state: "conflict"; event: UsageEvent }
   | { state: "closed" }
+  /** The row's customer does not exist. */
+  | { state: "unknown_customer" }
   /** Not written because another row of the call was refused. */
   | { state: "skipped" };
 
@@ -47,42 +51,15 @@ const INPUT = `unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::tim
   AS i(transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)`;
 
 /**
- * One statement for the whole batch. If a new row (one whose id is not stored yet) falls in a
- * closed period and is not a correction, nothing is inserted. Otherwise the rows are inserted in
- * transaction-id order (so concurrent overlapping batches wait on each other instead of
- * deadlocking), ON CONFLICT DO NOTHING, and their outbox rows are written from the insert's
- * RETURNING, so a duplicate never gets a second outbox row. Only the rows that were not inserted
- * come back (parsing a row per inserted event would cost more than inserting it), after one
- * summary row with the transaction's now(): the recorded_at of every row it inserted.
+ * The customer lock, the closed-period check, the ledger insert and the outbox rows in one call
+ * of record_events() (src/store/migrations/0700_record_events.sql, which says why it is a
+ * function). Only the rows that were not inserted come back (parsing a row per inserted event
+ * would cost more than inserting it), after one summary row with the transaction's now(): the
+ * recorded_at of every row it inserted; or only the customers that do not exist, and then
+ * nothing was written.
  */
-const INSERT_SQL = `
-WITH input AS (SELECT * FROM ${INPUT}),
-closed AS (
-  SELECT i.transaction_id FROM input i
-  WHERE i.kind <> 'correction'
-    AND EXISTS (SELECT 1 FROM closed_periods c WHERE c.customer_id = i.customer_id AND c.period_from <= i.occurred_at AND i.occurred_at < c.period_to)
-    AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.transaction_id = i.transaction_id)
-),
-inserted AS (
-  INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)
-  SELECT i.transaction_id, i.customer_id, i.meter, i.quantity, i.occurred_at, i.timestamp_given, i.kind, i.reason, i.properties
-  FROM input i
-  WHERE NOT EXISTS (SELECT 1 FROM closed)
-  ORDER BY i.transaction_id COLLATE "C"
-  ON CONFLICT (transaction_id) DO NOTHING
-  RETURNING transaction_id, customer_id
-),
-queued AS (
-  INSERT INTO usage_outbox (transaction_id, customer_id, provider, role)
-  SELECT o.transaction_id, ins.customer_id, o.provider, o.role
-  FROM unnest($10::text[], $11::text[], $12::text[]) AS o(transaction_id, provider, role)
-  JOIN inserted ins ON ins.transaction_id = o.transaction_id
-)
-SELECT 'summary' AS state, NULL::text AS transaction_id, now() AS recorded_now
-UNION ALL
-SELECT CASE WHEN c.transaction_id IS NULL THEN 'not_inserted' ELSE 'closed' END, i.transaction_id, NULL
-FROM input i LEFT JOIN closed c ON c.transaction_id = i.transaction_id
-WHERE NOT EXISTS (SELECT 1 FROM inserted ins WHERE ins.transaction_id = i.transaction_id)`;
+const RECORD_SQL = `SELECT state, id, recorded_now FROM record_events($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[],
+  $6::timestamptz[], $7::boolean[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::text[])`;
 
 // A later statement, so it also sees rows that other transactions committed while the insert
 // waited on them.
@@ -94,46 +71,45 @@ FROM ${INPUT} JOIN usage_events e ON e.transaction_id = i.transaction_id`;
 const UNDO_SQL = `WITH events AS (DELETE FROM usage_events WHERE transaction_id = ANY($1::text[]))
 DELETE FROM usage_outbox WHERE transaction_id = ANY($1::text[])`;
 
-function inputParams(rows: readonly LedgerRow[]): unknown[] {
+/** The rows as the nine array parameters of INPUT (and of record_events after its first). */
+function inputParams(rows: readonly LedgerRow[]): string[] {
   return [
-    rows.map((r) => r.transactionId),
-    rows.map((r) => r.customerId),
-    rows.map((r) => r.meter),
-    rows.map((r) => r.quantity),
-    rows.map((r) => r.occurredAt.toISOString()),
-    rows.map((r) => r.timestampGiven),
-    rows.map((r) => r.kind),
-    rows.map((r) => r.reason),
-    rows.map((r) => r.propertiesJson),
+    arrayLiteral(rows.map((r) => r.transactionId)),
+    arrayLiteral(rows.map((r) => r.customerId)),
+    arrayLiteral(rows.map((r) => r.meter)),
+    arrayLiteral(rows.map((r) => r.quantity)),
+    arrayLiteral(rows.map((r) => r.occurredAt.toISOString())),
+    arrayLiteral(rows.map((r) => r.timestampGiven)),
+    arrayLiteral(rows.map((r) => r.kind)),
+    arrayLiteral(rows.map((r) => r.reason)),
+    arrayLiteral(rows.map((r) => r.propertiesJson)),
   ];
 }
 
 /**
- * Locks the customers a call records for (FOR KEY SHARE, in id order) and returns the ids that
- * exist. Recording holds this lock until commit and closing a period takes FOR UPDATE, so a
- * period cannot close between a record's closed-period check and its commit.
- */
-export async function lockCustomers(tx: Sql, customerIds: readonly string[]): Promise<Set<string>> {
-  const { rows } = await tx.query<{ id: string }>("SELECT id FROM customers WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE", [[...new Set(customerIds)]]);
-  return new Set(rows.map((row) => row.id));
-}
-
-/**
- * Inserts ledger rows and their outbox rows, set-based: one statement for a batch of new events,
+ * Inserts ledger rows and their outbox rows, set-based: one round trip for a batch of new events,
  * a second one only when some ids were already stored (retries) or were being inserted by
- * another transaction at the same time. Outcomes come back in the order of `rows`; when any is
- * `closed` or `conflict`, nothing of this call remains written.
+ * another transaction at the same time. First it locks the rows' customers (FOR KEY SHARE, in id
+ * order, until commit: closing a period takes FOR UPDATE, so a period cannot close between this
+ * call's closed-period check and its commit). Outcomes come back in the order of `rows`; when any
+ * is `closed`, `conflict` or `unknown_customer`, nothing of this call remains written.
  */
 export async function insertEvents(tx: Sql, rows: readonly LedgerRow[], outbox: readonly OutboxRow[]): Promise<InsertOutcome[]> {
   if (rows.length === 0) return [];
-  const { rows: results } = await tx.query<{ state: "summary" | "closed" | "not_inserted"; transaction_id: string; recorded_now: Date }>(INSERT_SQL, [
+  const customerIds = [...new Set(rows.map((row) => row.customerId))];
+  const { rows: results } = await tx.query<{ state: "summary" | "closed" | "not_inserted" | "unknown_customer"; id: string; recorded_now: Date }>(RECORD_SQL, [
+    arrayLiteral(customerIds),
     ...inputParams(rows),
-    outbox.map((o) => o.transactionId),
-    outbox.map((o) => o.provider),
-    outbox.map((o) => o.role),
+    arrayLiteral(outbox.map((o) => o.transactionId)),
+    arrayLiteral(outbox.map((o) => o.provider)),
+    arrayLiteral(outbox.map((o) => o.role)),
   ]);
+  if (results.length > 0 && results[0]!.state === "unknown_customer") {
+    const unknown = new Set(results.map((row) => row.id));
+    return rows.map((row) => (unknown.has(row.customerId) ? { state: "unknown_customer" } : { state: "skipped" }));
+  }
   const recordedAt = results.find((row) => row.state === "summary")!.recorded_now;
-  const notInserted = new Map(results.filter((row) => row.state !== "summary").map((row) => [row.transaction_id, row.state]));
+  const notInserted = new Map(results.filter((row) => row.state !== "summary").map((row) => [row.id, row.state]));
   const outcomes = new Map<string, InsertOutcome>();
   for (const row of rows) {
     const state = notInserted.get(row.transactionId);

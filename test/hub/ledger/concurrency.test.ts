@@ -6,17 +6,20 @@ import { isBillingError } from "../../../src/core/errors.ts";
 import { describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, ledgerCount, outboxOf } from "../../support/ledger.ts";
 
-/** Resolves once some other connection waits on a lock, in a statement that mentions `table`. */
-async function someoneWaitsOnALock(store: TestStore, table = "customers"): Promise<void> {
+/**
+ * Resolves once some other connection waits on a lock, in a statement whose text mentions `text`
+ * (a record waits inside its record_events() call, a close in its statement on customers).
+ */
+async function someoneWaitsOnALock(store: TestStore, text: "customers" | "record_events"): Promise<void> {
   for (let i = 0; i < 500; i += 1) {
     const { rows } = await store.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query ILIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
-      [table],
+      [text],
     );
     if (rows[0]!.n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error(`no transaction ever waited on a lock over ${table}`);
+  throw new Error(`no transaction ever waited on a lock in a statement mentioning ${text}`);
 }
 
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -100,7 +103,7 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
       () => "recorded",
       (error: unknown) => (isBillingError(error) ? error.code : String(error)),
     );
-    await someoneWaitsOnALock(store, "usage_events");
+    await someoneWaitsOnALock(store, "record_events");
     release.open();
     await first;
     expect(await outcome).toBe("IDEMPOTENCY_CONFLICT");
@@ -123,7 +126,7 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
       () => "recorded",
       (error: unknown) => (isBillingError(error) ? error.code : "other"),
     );
-    await someoneWaitsOnALock(store);
+    await someoneWaitsOnALock(store, "record_events");
     closing.open();
     await close;
     expect(await recordOutcome).toBe("PERIOD_CLOSED");
@@ -143,7 +146,7 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
       await closePeriod(tx, { customerId: "cus_race2", ...february });
       return meterUsage(tx, ctx, { customerId: "cus_race2", meter: "api_calls", window: february });
     });
-    await someoneWaitsOnALock(store);
+    await someoneWaitsOnALock(store, "customers");
     recording.open();
     await record;
     expect(await invoiced).toBe("5");
