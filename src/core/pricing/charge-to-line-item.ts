@@ -14,6 +14,7 @@ import type { PreparedCharge } from "./prepare-plan.ts";
 import type { PreparedTiers, TierCharge } from "./prepared-tiers.ts";
 import type { MeterUsage } from "./usage-input.ts";
 import { volumeTiersToAmount } from "./volume-tiers.ts";
+import { wholeGraduatedTiers, wholeVolumeTiers } from "./whole-quantity-tiers.ts";
 
 export interface LineContext {
   readonly currency: string;
@@ -75,6 +76,8 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
   // Written once: the billable quantity appears in the description and on the line.
   const billableText = s(billable);
   let exact: Decimal;
+  /** The text of `exact` when it was already written (tiers of a whole quantity). */
+  let exactText: string | undefined;
   let detail: string;
   let extra: Pick<LineItem, "tiers" | "packages" | "billedEvents"> = {};
   let quantity = usage.quantity;
@@ -91,9 +94,17 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       break;
     case "graduated":
     case "volume": {
-      const tiered = pricing.model === "graduated" ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
-      exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText) };
+      const graduated = pricing.model === "graduated";
+      const whole = billable.scale !== 0 ? undefined : graduated ? wholeGraduatedTiers(billable.coef, billableText, pricing.tiers) : wholeVolumeTiers(billable.coef, billableText, pricing.tiers);
+      if (whole !== undefined) {
+        exact = whole.amount;
+        exactText = whole.amountText;
+        extra = { tiers: whole.tiers };
+      } else {
+        const tiered = graduated ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
+        exact = tiered.amount;
+        extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText) };
+      }
       detail = `: ${billableText} units, ${pricing.model} tiers${included}`;
       break;
     }
@@ -135,7 +146,7 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     quantity: quantity === billable ? billableText : s(quantity),
     billableQuantity: billableQuantity === billable ? billableText : s(billableQuantity),
     amount: roundMinor(exact, context.rounding),
-    exactAmount: s(exact),
+    exactAmount: exactText ?? s(exact),
   };
   if (extra.tiers !== undefined) line.tiers = extra.tiers;
   if (extra.packages !== undefined) line.packages = extra.packages;

@@ -24,6 +24,20 @@ export interface PreparedTiers {
    * Null for the open-ended tier.
    */
   readonly full: readonly ({ readonly width: bigint; readonly amount: bigint; readonly quantityText: string; readonly amountText: string } | null)[];
+  /** Where each tier starts: the previous tier's `upTo` (whole units), 0 for the first. */
+  readonly lower: readonly bigint[];
+  /** What a whole-number quantity that reaches each tier pays for the tiers below it, at `scale`. */
+  readonly below: readonly bigint[];
+}
+
+function amountsBelow(full: PreparedTiers["full"]): bigint[] {
+  const below: bigint[] = [];
+  let sum = 0n;
+  for (const tier of full) {
+    below.push(sum);
+    sum += tier?.amount ?? 0n;
+  }
+  return below;
 }
 
 function fullTier(upTo: number | null, lower: number, unit: bigint, flat: bigint, scale: number): PreparedTiers["full"][number] {
@@ -37,6 +51,7 @@ function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Deci
   const scale = Math.max(0, ...rows.map((row) => Math.max(row.unit.scale, row.flat.scale)));
   const unit = rows.map((row) => coefAtScale(row.unit, scale));
   const flat = rows.map((row) => coefAtScale(row.flat, scale));
+  const full = Object.freeze(rows.map((row, i) => fullTier(row.upTo, i === 0 ? 0 : (rows[i - 1]!.upTo ?? 0), unit[i]!, flat[i]!, scale)));
   return Object.freeze({
     count: rows.length,
     upTo: Object.freeze(rows.map((row) => (row.upTo === null ? null : BigInt(row.upTo)))),
@@ -46,7 +61,9 @@ function prepare(rows: readonly { upTo: number | null; unit: Decimal; flat: Deci
     unitAmounts: Object.freeze(rows.map((row) => row.unit)),
     flatAmounts: Object.freeze(rows.map((row) => row.flat)),
     texts: Object.freeze(rows.map((row) => Object.freeze({ upTo: row.upTo === null ? null : String(row.upTo), rate: row.rate, flat: toDecimalString(row.flat) }))),
-    full: Object.freeze(rows.map((row, i) => fullTier(row.upTo, i === 0 ? 0 : (rows[i - 1]!.upTo ?? 0), unit[i]!, flat[i]!, scale))),
+    full,
+    lower: Object.freeze(rows.map((_, i) => BigInt(i === 0 ? 0 : (rows[i - 1]!.upTo ?? 0)))),
+    below: Object.freeze(amountsBelow(full)),
   });
 }
 
