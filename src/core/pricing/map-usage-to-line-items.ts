@@ -34,7 +34,11 @@ function readPeriod(period: MapUsageOptions["period"]): { start: string; end: st
   return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
 }
 
-function readOptions(options: MapUsageOptions) {
+/** What no options mean, read once rather than for every priced period. */
+const DEFAULTS = Object.freeze({ rounding: "half_up" as LineRoundingMode, resolvePrice: undefined, period: undefined });
+
+function readOptions(options: MapUsageOptions): { rounding: LineRoundingMode; resolvePrice: ResolvePrice | undefined; period: { start: string; end: string } | undefined } {
+  if (options.rounding === undefined && options.resolvePrice === undefined && options.period === undefined) return DEFAULTS;
   const rounding = options.rounding ?? "half_up";
   if (!LINE_ROUNDING_MODES.includes(rounding)) {
     throw new BillingError("VALIDATION_FAILED", `options.rounding must be "half_up" or "half_even", got ${JSON.stringify(rounding)}`, { field: "options.rounding" });
@@ -93,14 +97,14 @@ function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined 
 export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage: UsageInput, options: MapUsageOptions = {}): PricedUsage {
   const prepared = preparePlan(plan);
   const { rounding, resolvePrice, period } = readOptions(options);
-  const usageByMeter = readUsage(usage, prepared.meters);
+  const usageByMeter = readUsage(usage, prepared.meterPositions);
   const context = { currency: prepared.currency, rounding };
   const lineItems: LineItem[] = [];
   // Whole minor units, summed as safe integers: every step is exact or refused.
   let subtotal = 0;
   for (const charge of prepared.charges) {
     const pricing = chargePricing(charge, { currency: prepared.currency, resolvePrice });
-    const meterUsage = charge.meter === null ? NO_USAGE : (usageByMeter.get(charge.meter) ?? NO_USAGE);
+    const meterUsage = charge.meterPosition < 0 ? NO_USAGE : (usageByMeter[charge.meterPosition] ?? NO_USAGE);
     const line = chargeToLineItem(charge, pricing, meterUsage, context);
     lineItems.push(line);
     subtotal = addMinor(subtotal, line.amount, prepared.key);

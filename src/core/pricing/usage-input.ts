@@ -57,26 +57,30 @@ function readMeterUsage(value: unknown, meter: string): MeterUsage {
 }
 
 /**
- * Reads and checks usage against the meters a plan charges for. Usage for a meter no charge uses
+ * Reads and checks usage against the meters a plan charges for, given with their positions. Each
+ * meter's usage lands at its position (a list rather than a map: this runs for every priced
+ * period); a meter without usage leaves its position empty. Usage for a meter no charge uses
  * is refused: a misspelt meter would otherwise bill 0 for the real one without a word.
  *
  * @example
- * readUsage({ api_calls: "1200", payments: { quantity: 300, events: [100, 200] } }, new Set(["api_calls", "payments"]))
+ * readUsage({ api_calls: "1200", payments: { quantity: 300, events: [100, 200] } }, new Map([["api_calls", 0], ["payments", 1]]))
+ * // [{ quantity: 1200, events: undefined }, { quantity: 300, events: [100, 200] }]
  */
-export function readUsage(usage: unknown, meters: ReadonlySet<string>): ReadonlyMap<string, MeterUsage> {
+export function readUsage(usage: unknown, meters: ReadonlyMap<string, number>): readonly (MeterUsage | undefined)[] {
   if (typeof usage !== "object" || usage === null || Array.isArray(usage)) {
     throw new BillingError("INVALID_USAGE", "usage must be an object of meter key → quantity", { field: "usage" });
   }
-  const read = new Map<string, MeterUsage>();
+  const read: (MeterUsage | undefined)[] = [];
   for (const meter in usage) {
     if (!Object.hasOwn(usage, meter)) continue;
-    if (!meters.has(meter)) {
-      throw new BillingError("INVALID_USAGE", `usage.${meter}: no charge of this plan uses meter "${meter}"; charged meters: ${listKeys(meters)}`, {
+    const position = meters.get(meter);
+    if (position === undefined) {
+      throw new BillingError("INVALID_USAGE", `usage.${meter}: no charge of this plan uses meter "${meter}"; charged meters: ${listKeys(meters.keys())}`, {
         field: `usage.${meter}`,
-        details: { validMeters: [...meters].sort() },
+        details: { validMeters: [...meters.keys()].sort() },
       });
     }
-    read.set(meter, readMeterUsage((usage as Record<string, unknown>)[meter], meter));
+    read[position] = readMeterUsage((usage as Record<string, unknown>)[meter], meter);
   }
   return read;
 }
