@@ -214,9 +214,6 @@ export function div(a: Decimal, b: Decimal, scale: number, mode: RoundingMode): 
   return normalize({ coef: roundQuotient(n, d, mode), scale });
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-
 /** Rounds to a whole number and returns it as a bigint. */
 export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
   return round(a, 0, mode).coef;
@@ -228,10 +225,12 @@ export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
  */
 export function toSafeInteger(a: Decimal, mode: RoundingMode, field = "amount"): number {
   const value = toBigInt(a, mode);
-  if (value > MAX_SAFE || value < MIN_SAFE) {
+  // Exact when it gives a safe integer: one conversion instead of two BigInt comparisons.
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) {
     throw new BillingError("INVALID_AMOUNT", `${field} is too large to represent exactly: ${value}`, { field });
   }
-  return Number(value);
+  return number;
 }
 
 /** Plain decimal notation without exponent or trailing zeros: "0.75", "-12", "0". */

@@ -11,7 +11,7 @@ import { packagesToAmount } from "./package.ts";
 import { needsEvents, percentageToAmount } from "./percentage.ts";
 import { perUnitToAmount } from "./per-unit.ts";
 import type { PreparedCharge } from "./prepare-plan.ts";
-import type { PreparedTiers, TierCharge } from "./prepared-tiers.ts";
+import type { PreparedTier, PreparedTiers, TierCharge } from "./prepared-tiers.ts";
 import type { MeterUsage } from "./usage-input.ts";
 import { volumeTiersToAmount } from "./volume-tiers.ts";
 import { wholeGraduatedTiers, wholeVolumeTiers } from "./whole-quantity-tiers.ts";
@@ -38,15 +38,15 @@ function money(value: Decimal, currency: string): string {
 function breakdown(charged: readonly TierCharge[], tiers: PreparedTiers, rate: "unitAmount" | "percent", billable: Decimal, billableText: string): LineItemTier[] {
   const lines: LineItemTier[] = [];
   for (const part of charged) {
-    const text = tiers.texts[part.tier - 1] as PreparedTiers["texts"][number];
-    const full = tiers.full[part.tier - 1];
-    const whole = full != null && part.quantity.scale === 0 && part.quantity.coef === full.width && part.amount.coef === full.amount && part.amount.scale === tiers.scale;
+    const row = tiers.rows[part.tier - 1] as PreparedTier;
+    const full = row.full;
+    const whole = full !== null && part.quantity.scale === 0 && part.quantity.coef === full.width && part.amount.coef === full.amount && part.amount.scale === tiers.scale;
     const quantity = whole ? full.quantityText : part.quantity === billable ? billableText : s(part.quantity);
     const exactAmount = whole ? full.amountText : s(part.amount);
     lines.push(
       rate === "unitAmount"
-        ? { tier: part.tier, upTo: text.upTo, quantity, unitAmount: text.rate, flatAmount: text.flat, exactAmount }
-        : { tier: part.tier, upTo: text.upTo, quantity, percent: text.rate, flatAmount: text.flat, exactAmount },
+        ? { tier: part.tier, upTo: row.upToText, quantity, unitAmount: row.rateText, flatAmount: row.flatText, exactAmount }
+        : { tier: part.tier, upTo: row.upToText, quantity, percent: row.rateText, flatAmount: row.flatText, exactAmount },
     );
   }
   return lines;
@@ -73,8 +73,11 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
   const { currency } = context;
   const billable = charge.includedUnits === undefined ? usage.quantity : includedUnitsToBillable({ quantity: usage.quantity, includedUnits: charge.includedUnits });
   const included = charge.includedUnits === undefined ? "" : ` (${s(charge.includedUnits)} included)`;
-  // Written once: the billable quantity appears in the description and on the line.
-  const billableText = s(billable);
+  // A whole quantity that fits a Number (the usual case) is printed from it and placed among tier
+  // bounds with it. Written once: the billable quantity appears in the description and on the line.
+  const units = billable.scale === 0 ? Number(billable.coef) : Number.NaN;
+  const whole = Number.isSafeInteger(units);
+  const billableText = whole ? String(units) : s(billable);
   let exact: Decimal;
   /** The text of `exact` when it was already written (tiers of a whole quantity). */
   let exactText: string | undefined;
@@ -95,11 +98,12 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     case "graduated":
     case "volume": {
       const graduated = pricing.model === "graduated";
-      const whole = billable.scale !== 0 ? undefined : graduated ? wholeGraduatedTiers(billable.coef, billableText, pricing.tiers) : wholeVolumeTiers(billable.coef, billableText, pricing.tiers);
-      if (whole !== undefined) {
-        exact = whole.amount;
-        exactText = whole.amountText;
-        extra = { tiers: whole.tiers };
+      const quantity = { quantity: billable.coef, units, text: billableText };
+      const tiered = !whole ? undefined : graduated ? wholeGraduatedTiers(quantity, pricing.tiers) : wholeVolumeTiers(quantity, pricing.tiers);
+      if (tiered !== undefined) {
+        exact = tiered.amount;
+        exactText = tiered.amountText;
+        extra = { tiers: tiered.tiers };
       } else {
         const tiered = graduated ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
         exact = tiered.amount;

@@ -4,7 +4,7 @@ import { chargePricing, type ResolvePrice } from "./charge-pricing.ts";
 import { chargeToLineItem } from "./charge-to-line-item.ts";
 import type { LineItem, PricedUsage } from "./line-item.ts";
 import { minimumCommitmentToTrueUp } from "./minimum-commitment.ts";
-import { preparePlan, TRUE_UP_KEY, type PreparedPlan, type PricingPlanInput } from "./prepare-plan.ts";
+import { preparePlan, TRUE_UP_KEY, type PreparedCharge, type PreparedPlan, type PricingPlanInput } from "./prepare-plan.ts";
 import { NO_USAGE, readUsage, type UsageInput } from "./usage-input.ts";
 
 /** The line rounding modes billhub offers; half-up unless told otherwise. */
@@ -94,16 +94,20 @@ function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined 
  *   { fonts: 12 },
  * ).subtotal // 11100
  */
-export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage: UsageInput, options: MapUsageOptions = {}): PricedUsage {
+export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage: UsageInput, options?: MapUsageOptions): PricedUsage {
   const prepared = preparePlan(plan);
-  const { rounding, resolvePrice, period } = readOptions(options);
+  const { rounding, resolvePrice, period } = readOptions(options === undefined ? DEFAULTS : options);
   const usageByMeter = readUsage(usage, prepared.meterPositions);
-  const context = { currency: prepared.currency, rounding };
+  // What every charge of the plan is priced with (a LineContext and chargePricing's options).
+  const context = { currency: prepared.currency, rounding, resolvePrice };
   const lineItems: LineItem[] = [];
   // Whole minor units, summed as safe integers: every step is exact or refused.
   let subtotal = 0;
-  for (const charge of prepared.charges) {
-    const pricing = chargePricing(charge, { currency: prepared.currency, resolvePrice });
+  const charges = prepared.charges;
+  // An indexed loop: this runs for every priced period, and for-of allocated an iterator here.
+  for (let i = 0; i < charges.length; i++) {
+    const charge = charges[i] as PreparedCharge;
+    const pricing = chargePricing(charge, context);
     const meterUsage = charge.meterPosition < 0 ? NO_USAGE : (usageByMeter[charge.meterPosition] ?? NO_USAGE);
     const line = chargeToLineItem(charge, pricing, meterUsage, context);
     lineItems.push(line);

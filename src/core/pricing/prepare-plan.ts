@@ -91,9 +91,9 @@ export function isPreparedPlan(value: unknown): value is PreparedPlan {
  * const plan = preparePlan({ key: "pro", currency: "usd", charges: [{ key: "api", meter: "api_calls", model: "per_unit", unitAmount: "0.5" }] });
  * mapUsageToLineItems(plan, { api_calls: 1000 }).subtotal // 500
  */
-export function preparePlan(plan: PricingPlanInput | PreparedPlan, options: { path?: string } = {}): PreparedPlan {
+export function preparePlan(plan: PricingPlanInput | PreparedPlan, options?: { path?: string }): PreparedPlan {
   if (isPreparedPlan(plan)) return plan;
-  const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", options.path ?? "plan");
+  const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", options?.path ?? "plan");
   const meterPositions = new Map<string, number>();
   for (const charge of parsed.charges) if ("meter" in charge && !meterPositions.has(charge.meter)) meterPositions.set(charge.meter, meterPositions.size);
   const charges = parsed.charges.map(

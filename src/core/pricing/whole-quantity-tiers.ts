@@ -1,6 +1,17 @@
 import { toDecimalString, type Decimal } from "../decimal.ts";
 import type { LineItemTier } from "./line-item.ts";
-import type { PreparedTiers } from "./prepared-tiers.ts";
+import type { FullTier, PreparedTier, PreparedTiers } from "./prepared-tiers.ts";
+
+/**
+ * A whole-number quantity that is a safe integer, in the three forms pricing it needs: the BigInt
+ * for amounts, the Number to place it among the tier bounds (an exact integer comparison that
+ * costs far less than a BigInt one) and its text.
+ */
+export interface WholeQuantity {
+  readonly quantity: bigint;
+  readonly units: number;
+  readonly text: string;
+}
 
 /** A tiered amount in line-item form: the exact amount (minor units), its text and its tier lines. */
 export interface TieredLine {
@@ -9,55 +20,57 @@ export interface TieredLine {
   readonly tiers: LineItemTier[];
 }
 
-/** The tier a whole quantity ends in (upTo inclusive), or -1 past the last bound. */
-function tierOf(quantity: bigint, tiers: PreparedTiers): number {
-  for (let i = 0; i < tiers.count; i++) {
-    const bound = tiers.upTo[i] as bigint | null;
-    if (bound === null || quantity <= bound) return i;
+/** The position of the tier a quantity ends in (upTo inclusive), or -1 past the last bound. */
+function tierOf(units: number, rows: readonly PreparedTier[]): number {
+  for (let i = 0; i < rows.length; i++) {
+    const bound = (rows[i] as PreparedTier).bound;
+    if (bound === null || units <= bound) return i;
   }
   return -1;
 }
 
-function tierLine(tiers: PreparedTiers, i: number, quantity: string, exactAmount: string): LineItemTier {
-  const text = tiers.texts[i] as PreparedTiers["texts"][number];
-  return { tier: i + 1, upTo: text.upTo, quantity, unitAmount: text.rate, flatAmount: text.flat, exactAmount };
+function tierLine(row: PreparedTier, i: number, quantity: string, exactAmount: string): LineItemTier {
+  return { tier: i + 1, upTo: row.upToText, quantity, unitAmount: row.rateText, flatAmount: row.flatText, exactAmount };
 }
 
 /**
  * `graduatedTiersToAmount` and its tier lines for a whole-number quantity, the common case on
  * the invoice hot path. Every tier below the last one reached is passed through whole, so its
- * amount and texts were computed when the tiers were prepared; only the last tier is priced here,
- * with four BigInt operations instead of five per tier. Undefined when the quantity is past the
- * last bound (tiers without an open-ended last tier), which the general path handles.
+ * amount and texts were computed when the tiers were prepared; only the last tier is priced here.
+ * Undefined when the quantity is past the last bound (tiers without an open-ended last tier),
+ * which the general path handles.
  *
  * @example Stripe docs, "Set up tiered pricing" (flat rate example): 12 units → 111 USD
- * wholeGraduatedTiers(12n, "12", prepareTiers([{ upTo: 5, unitAmount: "500", flatAmount: 1000 }, { upTo: 10, unitAmount: "400", flatAmount: 2000 }, { upTo: null, unitAmount: "300", flatAmount: 3000 }])).amountText
- * // "11100"; tiers: 5 × 500 + 1000, 5 × 400 + 2000, 2 × 300 + 3000
+ * const tiers = prepareTiers([{ upTo: 5, unitAmount: "500", flatAmount: 1000 }, { upTo: 10, unitAmount: "400", flatAmount: 2000 }, { upTo: null, unitAmount: "300", flatAmount: 3000 }]);
+ * wholeGraduatedTiers({ quantity: 12n, units: 12, text: "12" }, tiers).amountText // "11100": 5 × 500 + 1000, 5 × 400 + 2000, 2 × 300 + 3000
  */
-export function wholeGraduatedTiers(quantity: bigint, quantityText: string, tiers: PreparedTiers): TieredLine | undefined {
-  const last = tierOf(quantity, tiers);
+export function wholeGraduatedTiers(whole: WholeQuantity, tiers: PreparedTiers): TieredLine | undefined {
+  const rows = tiers.rows;
+  const last = tierOf(whole.units, rows);
   if (last < 0) return undefined;
   const lines: LineItemTier[] = [];
+  let row = rows[0] as PreparedTier;
   for (let i = 0; i < last; i++) {
-    const full = tiers.full[i]!;
-    lines.push(tierLine(tiers, i, full.quantityText, full.amountText));
+    const full = row.full as FullTier;
+    lines.push(tierLine(row, i, full.quantityText, full.amountText));
+    row = rows[i + 1] as PreparedTier;
   }
-  const full = tiers.full[last];
+  const full = row.full;
   let partText: string;
   let partAmount: bigint;
-  if (full != null && quantity === tiers.upTo[last]) {
-    lines.push(tierLine(tiers, last, full.quantityText, full.amountText));
+  if (full !== null && whole.units === row.bound) {
+    lines.push(tierLine(row, last, full.quantityText, full.amountText));
     partText = full.amountText;
     partAmount = full.amount;
   } else {
-    const lower = tiers.lower[last] as bigint;
-    const inTier = quantity - lower;
-    partAmount = inTier * (tiers.unit[last] as bigint) + (tiers.flat[last] as bigint);
+    // Units past the previous bound: both are safe integers here, so the difference is exact.
+    const inTier = last === 0 ? whole.units : whole.units - ((rows[last - 1] as PreparedTier).bound as number);
+    partAmount = BigInt(inTier) * row.unit + row.flat;
     partText = toDecimalString({ coef: partAmount, scale: tiers.scale });
-    lines.push(tierLine(tiers, last, lower === 0n ? quantityText : toDecimalString({ coef: inTier, scale: 0 }), partText));
+    lines.push(tierLine(row, last, last === 0 ? whole.text : String(inTier), partText));
   }
   if (last === 0) return { amount: { coef: partAmount, scale: tiers.scale }, amountText: partText, tiers: lines };
-  const amount: Decimal = { coef: (tiers.below[last] as bigint) + partAmount, scale: tiers.scale };
+  const amount: Decimal = { coef: row.below + partAmount, scale: tiers.scale };
   return { amount, amountText: toDecimalString(amount), tiers: lines };
 }
 
@@ -67,12 +80,14 @@ export function wholeGraduatedTiers(quantity: bigint, quantityText: string, tier
  * the tier and the line. Undefined when the quantity is past the last bound.
  *
  * @example Stripe docs, "Set up tiered pricing" (volume): 6 fonts → 39 USD
- * wholeVolumeTiers(6n, "6", prepareTiers([{ upTo: 5, unitAmount: "700" }, { upTo: 10, unitAmount: "650" }, { upTo: null, unitAmount: "600" }])).amountText // "3900"
+ * const tiers = prepareTiers([{ upTo: 5, unitAmount: "700" }, { upTo: 10, unitAmount: "650" }, { upTo: null, unitAmount: "600" }]);
+ * wholeVolumeTiers({ quantity: 6n, units: 6, text: "6" }, tiers).amountText // "3900"
  */
-export function wholeVolumeTiers(quantity: bigint, quantityText: string, tiers: PreparedTiers): TieredLine | undefined {
-  const i = tierOf(quantity, tiers);
+export function wholeVolumeTiers(whole: WholeQuantity, tiers: PreparedTiers): TieredLine | undefined {
+  const i = tierOf(whole.units, tiers.rows);
   if (i < 0) return undefined;
-  const amount: Decimal = { coef: quantity * (tiers.unit[i] as bigint) + (tiers.flat[i] as bigint), scale: tiers.scale };
+  const row = tiers.rows[i] as PreparedTier;
+  const amount: Decimal = { coef: whole.quantity * row.unit + row.flat, scale: tiers.scale };
   const amountText = toDecimalString(amount);
-  return { amount, amountText, tiers: [tierLine(tiers, i, quantityText, amountText)] };
+  return { amount, amountText, tiers: [tierLine(row, i, whole.text, amountText)] };
 }
