@@ -66,7 +66,7 @@ function events(charge: PreparedCharge, usage: MeterUsage): readonly Decimal[] {
  * Prices one charge for a period's usage of its meter and rounds the line once.
  *
  * @example
- * chargeToLineItem(plan.charges[0], { pricing }, { quantity: parseDecimal(1200), events: undefined }, { currency: "USD", rounding: "half_up" })
+ * chargeToLineItem(plan.charges[0], { pricing }, { quantity: parseDecimal(1200), events: undefined, units: 1200 }, { currency: "USD", rounding: "half_up" })
  * // { chargeKey: "api", model: "per_unit", quantity: "1200", amount: 600, exactAmount: "600", ... }
  */
 export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: ChargePricing, usage: MeterUsage, context: LineContext): LineItem {
@@ -75,7 +75,7 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
   const included = charge.includedUnits === undefined ? "" : ` (${s(charge.includedUnits)} included)`;
   // A whole quantity that fits a Number (the usual case) is printed from it and placed among tier
   // bounds with it. Written once: the billable quantity appears in the description and on the line.
-  const units = billable.scale === 0 ? Number(billable.coef) : Number.NaN;
+  const units = billable === usage.quantity && usage.units !== undefined ? usage.units : billable.scale === 0 ? Number(billable.coef) : Number.NaN;
   const whole = Number.isSafeInteger(units);
   const billableText = whole ? String(units) : s(billable);
   let exact: Decimal;

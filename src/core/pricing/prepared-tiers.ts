@@ -31,6 +31,10 @@ export interface PreparedTier {
   readonly full: FullTier | null;
   /** What a whole-number quantity that reaches this tier pays for the tiers below it, at the shared scale. */
   readonly below: bigint;
+  /** 1-based position of the tier. */
+  readonly tier: number;
+  /** The tier above (null for the last), so the hot path walks the tiers without indexing `rows`. */
+  readonly next: PreparedTier | null;
 }
 
 /**
@@ -43,6 +47,8 @@ export interface PreparedTiers {
   /** Scale of every tier's `unit` and `flat`. */
   readonly scale: number;
   readonly rows: readonly PreparedTier[];
+  /** The first tier, where a walk up the tiers starts; null without tiers. */
+  readonly first: PreparedTier | null;
 }
 
 function fullTier(upTo: number | null, lower: number, unit: bigint, flat: bigint, scale: number): FullTier | null {
@@ -54,30 +60,34 @@ function fullTier(upTo: number | null, lower: number, unit: bigint, flat: bigint
 
 function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Decimal; rate: string }[]): PreparedTiers {
   const scale = Math.max(0, ...tiers.map((tier) => Math.max(tier.unit.scale, tier.flat.scale)));
+  const unit = tiers.map((tier) => coefAtScale(tier.unit, scale));
+  const flat = tiers.map((tier) => coefAtScale(tier.flat, scale));
+  const full = tiers.map((tier, i) => fullTier(tier.upTo, i === 0 ? 0 : (tiers[i - 1]!.upTo ?? 0), unit[i]!, flat[i]!, scale));
+  const below = [0n];
+  for (const tier of full) below.push(below.at(-1)! + (tier?.amount ?? 0n));
+  // Built from the last tier down, each frozen record pointing at the one above.
   const rows: PreparedTier[] = [];
-  let below = 0n;
-  for (const [i, tier] of tiers.entries()) {
-    const unit = coefAtScale(tier.unit, scale);
-    const flat = coefAtScale(tier.flat, scale);
-    const full = fullTier(tier.upTo, i === 0 ? 0 : (tiers[i - 1]!.upTo ?? 0), unit, flat, scale);
-    rows.push(
-      Object.freeze({
-        upTo: tier.upTo === null ? null : BigInt(tier.upTo),
-        bound: tier.upTo,
-        unit,
-        flat,
-        unitAmount: tier.unit,
-        flatAmount: tier.flat,
-        upToText: tier.upTo === null ? null : String(tier.upTo),
-        rateText: tier.rate,
-        flatText: toDecimalString(tier.flat),
-        full,
-        below,
-      }),
-    );
-    below += full?.amount ?? 0n;
+  let next: PreparedTier | null = null;
+  for (let i = tiers.length - 1; i >= 0; i--) {
+    const tier = tiers[i]!;
+    next = Object.freeze({
+      upTo: tier.upTo === null ? null : BigInt(tier.upTo),
+      bound: tier.upTo,
+      unit: unit[i]!,
+      flat: flat[i]!,
+      unitAmount: tier.unit,
+      flatAmount: tier.flat,
+      upToText: tier.upTo === null ? null : String(tier.upTo),
+      rateText: tier.rate,
+      flatText: toDecimalString(tier.flat),
+      full: full[i]!,
+      below: below[i]!,
+      tier: i + 1,
+      next,
+    });
+    rows.unshift(next);
   }
-  return Object.freeze({ scale, rows: Object.freeze(rows) });
+  return Object.freeze({ scale, rows: Object.freeze(rows), first: next });
 }
 
 /**

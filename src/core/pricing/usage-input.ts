@@ -12,10 +12,15 @@ export type UsageInput = Readonly<Record<string, MeterUsageInput>>;
 export interface MeterUsage {
   readonly quantity: Decimal;
   readonly events: readonly Decimal[] | undefined;
+  /**
+   * The quantity as given when it was a whole Number (a safe integer, the usual case), so that
+   * pricing prints it and places it among tier bounds without converting the BigInt back.
+   */
+  readonly units: number | undefined;
 }
 
 /** Usage of a meter that has charges but no entry: nothing happened. */
-export const NO_USAGE: MeterUsage = Object.freeze({ quantity: ZERO, events: Object.freeze([]) });
+export const NO_USAGE: MeterUsage = Object.freeze({ quantity: ZERO, events: Object.freeze([]), units: 0 });
 
 function readQuantity(value: unknown, field: string): Decimal {
   const quantity = parseDecimal(value, { field, code: "INVALID_USAGE" });
@@ -27,9 +32,9 @@ function readQuantity(value: unknown, field: string): Decimal {
 
 function readMeterUsage(value: unknown, meter: string): MeterUsage {
   // The common case, a whole non-negative number, needs no field name.
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return { quantity: value === 0 ? ZERO : { coef: BigInt(value), scale: 0 }, events: undefined };
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return { quantity: value === 0 ? ZERO : { coef: BigInt(value), scale: 0 }, events: undefined, units: value };
   const field = `usage.${meter}`;
-  if (typeof value === "string" || typeof value === "number") return { quantity: readQuantity(value, field), events: undefined };
+  if (typeof value === "string" || typeof value === "number") return { quantity: readQuantity(value, field), events: undefined, units: undefined };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BillingError("INVALID_USAGE", `${field} must be a quantity or { quantity, events }, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`, { field });
   }
@@ -40,7 +45,7 @@ function readMeterUsage(value: unknown, meter: string): MeterUsage {
     }
   }
   const quantity = readQuantity(record.quantity, `${field}.quantity`);
-  if (record.events === undefined) return { quantity, events: undefined };
+  if (record.events === undefined) return { quantity, events: undefined, units: undefined };
   if (!Array.isArray(record.events)) {
     throw new BillingError("INVALID_USAGE", `${field}.events must be a list of event values`, { field: `${field}.events` });
   }
@@ -53,7 +58,7 @@ function readMeterUsage(value: unknown, meter: string): MeterUsage {
       { field: `${field}.events` },
     );
   }
-  return { quantity, events };
+  return { quantity, events, units: undefined };
 }
 
 /**

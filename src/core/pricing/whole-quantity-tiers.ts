@@ -20,17 +20,8 @@ export interface TieredLine {
   readonly tiers: LineItemTier[];
 }
 
-/** The position of the tier a quantity ends in (upTo inclusive), or -1 past the last bound. */
-function tierOf(units: number, rows: readonly PreparedTier[]): number {
-  for (let i = 0; i < rows.length; i++) {
-    const bound = (rows[i] as PreparedTier).bound;
-    if (bound === null || units <= bound) return i;
-  }
-  return -1;
-}
-
-function tierLine(row: PreparedTier, i: number, quantity: string, exactAmount: string): LineItemTier {
-  return { tier: i + 1, upTo: row.upToText, quantity, unitAmount: row.rateText, flatAmount: row.flatText, exactAmount };
+function tierLine(row: PreparedTier, quantity: string, exactAmount: string): LineItemTier {
+  return { tier: row.tier, upTo: row.upToText, quantity, unitAmount: row.rateText, flatAmount: row.flatText, exactAmount };
 }
 
 /**
@@ -45,31 +36,33 @@ function tierLine(row: PreparedTier, i: number, quantity: string, exactAmount: s
  * wholeGraduatedTiers({ quantity: 12n, units: 12, text: "12" }, tiers).amountText // "11100": 5 × 500 + 1000, 5 × 400 + 2000, 2 × 300 + 3000
  */
 export function wholeGraduatedTiers(whole: WholeQuantity, tiers: PreparedTiers): TieredLine | undefined {
-  const rows = tiers.rows;
-  const last = tierOf(whole.units, rows);
-  if (last < 0) return undefined;
+  const { units } = whole;
   const lines: LineItemTier[] = [];
-  let row = rows[0] as PreparedTier;
-  for (let i = 0; i < last; i++) {
+  let lower = 0;
+  let row = tiers.first;
+  // Tiers passed through whole (upTo inclusive): their lines were written when they were prepared.
+  while (row !== null && row.bound !== null && units > row.bound) {
     const full = row.full as FullTier;
-    lines.push(tierLine(row, i, full.quantityText, full.amountText));
-    row = rows[i + 1] as PreparedTier;
+    lines.push(tierLine(row, full.quantityText, full.amountText));
+    lower = row.bound;
+    row = row.next;
   }
+  if (row === null) return undefined;
   const full = row.full;
   let partText: string;
   let partAmount: bigint;
-  if (full !== null && whole.units === row.bound) {
-    lines.push(tierLine(row, last, full.quantityText, full.amountText));
+  if (full !== null && units === row.bound) {
+    lines.push(tierLine(row, full.quantityText, full.amountText));
     partText = full.amountText;
     partAmount = full.amount;
   } else {
-    // Units past the previous bound: both are safe integers here, so the difference is exact.
-    const inTier = last === 0 ? whole.units : whole.units - ((rows[last - 1] as PreparedTier).bound as number);
+    // Both are safe integers here, so the units inside the tier are exact.
+    const inTier = units - lower;
     partAmount = BigInt(inTier) * row.unit + row.flat;
     partText = toDecimalString({ coef: partAmount, scale: tiers.scale });
-    lines.push(tierLine(row, last, last === 0 ? whole.text : String(inTier), partText));
+    lines.push(tierLine(row, lower === 0 ? whole.text : String(inTier), partText));
   }
-  if (last === 0) return { amount: { coef: partAmount, scale: tiers.scale }, amountText: partText, tiers: lines };
+  if (row.below === 0n) return { amount: { coef: partAmount, scale: tiers.scale }, amountText: partText, tiers: lines };
   const amount: Decimal = { coef: row.below + partAmount, scale: tiers.scale };
   return { amount, amountText: toDecimalString(amount), tiers: lines };
 }
@@ -84,10 +77,10 @@ export function wholeGraduatedTiers(whole: WholeQuantity, tiers: PreparedTiers):
  * wholeVolumeTiers({ quantity: 6n, units: 6, text: "6" }, tiers).amountText // "3900"
  */
 export function wholeVolumeTiers(whole: WholeQuantity, tiers: PreparedTiers): TieredLine | undefined {
-  const i = tierOf(whole.units, tiers.rows);
-  if (i < 0) return undefined;
-  const row = tiers.rows[i] as PreparedTier;
+  let row = tiers.first;
+  while (row !== null && row.bound !== null && whole.units > row.bound) row = row.next;
+  if (row === null) return undefined;
   const amount: Decimal = { coef: whole.quantity * row.unit + row.flat, scale: tiers.scale };
   const amountText = toDecimalString(amount);
-  return { amount, amountText, tiers: [tierLine(row, i, whole.text, amountText)] };
+  return { amount, amountText, tiers: [tierLine(row, whole.text, amountText)] };
 }
