@@ -82,7 +82,10 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
   /** The text of `exact` when it was already written (tiers of a whole quantity). */
   let exactText: string | undefined;
   let detail: string;
-  let extra: Pick<LineItem, "tiers" | "packages" | "billedEvents"> = {};
+  // The model-specific fields, set by the models that have them.
+  let tiers: LineItemTier[] | undefined;
+  let packages: string | undefined;
+  let billedEvents: number | undefined;
   let quantity = usage.quantity;
   let billableQuantity = billable;
   switch (pricing.model) {
@@ -98,16 +101,16 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     case "graduated":
     case "volume": {
       const graduated = pricing.model === "graduated";
-      const quantity = { quantity: billable.coef, units, text: billableText };
-      const tiered = !whole ? undefined : graduated ? wholeGraduatedTiers(quantity, pricing.tiers) : wholeVolumeTiers(quantity, pricing.tiers);
-      if (tiered !== undefined) {
-        exact = tiered.amount;
-        exactText = tiered.amountText;
-        extra = { tiers: tiered.tiers };
+      const wholeQuantity = { quantity: billable.coef, units, text: billableText };
+      const wholeTiers = !whole ? undefined : graduated ? wholeGraduatedTiers(wholeQuantity, pricing.tiers) : wholeVolumeTiers(wholeQuantity, pricing.tiers);
+      if (wholeTiers !== undefined) {
+        exact = wholeTiers.amount;
+        exactText = wholeTiers.amountText;
+        tiers = wholeTiers.tiers;
       } else {
         const tiered = graduated ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
         exact = tiered.amount;
-        extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText) };
+        tiers = breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText);
       }
       detail = `: ${billableText} units, ${pricing.model} tiers${included}`;
       break;
@@ -115,7 +118,7 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     case "package": {
       const packaged = packagesToAmount({ quantity: billable, packageSize: pricing.packageSize, packageAmount: pricing.packageAmount, round: pricing.round });
       exact = packaged.amount;
-      extra = { packages: s(packaged.packages) };
+      packages = s(packaged.packages);
       detail = `: ${s(packaged.packages)} × ${money(pricing.packageAmount, currency)} per ${s(pricing.packageSize)} units (${billableText} units, rounded ${pricing.round})${included}`;
       break;
     }
@@ -125,14 +128,14 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       exact = fee.amount;
       billableQuantity = fee.ratedAmount;
       const fixed = pricing.terms.fixedFee === undefined ? "" : ` + ${money(pricing.terms.fixedFee, currency)} × ${fee.billedEvents} ${fee.billedEvents === 1 ? "event" : "events"}`;
-      extra = perEvent ? { billedEvents: fee.billedEvents } : {};
+      if (perEvent) billedEvents = fee.billedEvents;
       detail = `: ${s(pricing.terms.percent)} % of ${money(fee.ratedAmount, currency)}${fixed}`;
       break;
     }
     case "graduated_percentage": {
       const tiered = graduatedPercentageToAmount({ total: usage.quantity, tiers: pricing.tiers });
       exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "percent", usage.quantity, s(usage.quantity)) };
+      tiers = breakdown(tiered.tiers, pricing.tiers, "percent", usage.quantity, s(usage.quantity));
       detail = `: graduated rates on ${money(usage.quantity, currency)}`;
       break;
     }
@@ -152,9 +155,9 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
     amount: roundMinor(exact, context.rounding),
     exactAmount: exactText ?? s(exact),
   };
-  if (extra.tiers !== undefined) line.tiers = extra.tiers;
-  if (extra.packages !== undefined) line.packages = extra.packages;
-  if (extra.billedEvents !== undefined) line.billedEvents = extra.billedEvents;
+  if (tiers !== undefined) line.tiers = tiers;
+  if (packages !== undefined) line.packages = packages;
+  if (billedEvents !== undefined) line.billedEvents = billedEvents;
   if (price !== undefined) line.price = price;
   return line;
 }
