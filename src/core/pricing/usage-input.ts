@@ -30,9 +30,12 @@ function readQuantity(value: unknown, field: string): Decimal {
   return quantity;
 }
 
+/** The common case, a whole non-negative Number: small enough for V8 to inline where usage is read. */
+function wholeUsage(value: number): MeterUsage {
+  return { quantity: value === 0 ? ZERO : { coef: BigInt(value), scale: 0 }, events: undefined, units: value };
+}
+
 function readMeterUsage(value: unknown, meter: string): MeterUsage {
-  // The common case, a whole non-negative number, needs no field name.
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return { quantity: value === 0 ? ZERO : { coef: BigInt(value), scale: 0 }, events: undefined, units: value };
   const field = `usage.${meter}`;
   if (typeof value === "string" || typeof value === "number") return { quantity: readQuantity(value, field), events: undefined, units: undefined };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -75,7 +78,7 @@ export function readUsage(usage: unknown, meters: ReadonlyMap<string, number>): 
   if (typeof usage !== "object" || usage === null || Array.isArray(usage)) {
     throw new BillingError("INVALID_USAGE", "usage must be an object of meter key → quantity", { field: "usage" });
   }
-  const read: (MeterUsage | undefined)[] = [];
+  const read = new Array<MeterUsage | undefined>(meters.size);
   for (const meter in usage) {
     if (!Object.hasOwn(usage, meter)) continue;
     const position = meters.get(meter);
@@ -85,7 +88,8 @@ export function readUsage(usage: unknown, meters: ReadonlyMap<string, number>): 
         details: { validMeters: [...meters.keys()].sort() },
       });
     }
-    read[position] = readMeterUsage((usage as Record<string, unknown>)[meter], meter);
+    const value = (usage as Record<string, unknown>)[meter];
+    read[position] = typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? wholeUsage(value) : readMeterUsage(value, meter);
   }
   return read;
 }
