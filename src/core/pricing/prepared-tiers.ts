@@ -40,8 +40,9 @@ export interface PreparedTier {
 /**
  * Tiers parsed once into BigInt form, so pricing a quantity costs a handful of integer operations
  * and no string parsing. Unit and flat amounts share one scale: amount = Σ qty·unit + flat·10^qs.
- * One frozen record per tier rather than frozen arrays per field: V8 reads an element of a frozen
- * array several times slower than an element of a plain one, and these are read for every line.
+ * One frozen record per tier, linked to the next one: pricing walks the tiers from `first`
+ * through `next`, because V8 (Node 20) reads an element of a frozen array several times slower
+ * than a property of a frozen object, and the tiers are read for every priced line.
  */
 export interface PreparedTiers {
   /** Scale of every tier's `unit` and `flat`. */
@@ -67,10 +68,10 @@ function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Dec
   for (const tier of full) below.push(below.at(-1)! + (tier?.amount ?? 0n));
   // Built from the last tier down, each frozen record pointing at the one above.
   const rows: PreparedTier[] = [];
-  let next: PreparedTier | null = null;
+  let above: PreparedTier | null = null;
   for (let i = tiers.length - 1; i >= 0; i--) {
     const tier = tiers[i]!;
-    next = Object.freeze({
+    const row: PreparedTier = Object.freeze({
       upTo: tier.upTo === null ? null : BigInt(tier.upTo),
       bound: tier.upTo,
       unit: unit[i]!,
@@ -80,14 +81,15 @@ function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Dec
       upToText: tier.upTo === null ? null : String(tier.upTo),
       rateText: tier.rate,
       flatText: toDecimalString(tier.flat),
-      full: full[i]!,
+      full: full[i] ?? null,
       below: below[i]!,
       tier: i + 1,
-      next,
+      next: above,
     });
-    rows.unshift(next);
+    rows.unshift(row);
+    above = row;
   }
-  return Object.freeze({ scale, rows: Object.freeze(rows), first: next });
+  return Object.freeze({ scale, rows: Object.freeze(rows), first: above });
 }
 
 /**

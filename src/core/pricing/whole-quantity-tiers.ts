@@ -62,6 +62,7 @@ export function wholeGraduatedTiers(whole: WholeQuantity, tiers: PreparedTiers):
     partText = toDecimalString({ coef: partAmount, scale: tiers.scale });
     lines.push(tierLine(row, lower === 0 ? whole.text : String(inTier), partText));
   }
+  // Nothing to pay below this tier (the first tier, or free ones): the total is the text just written.
   if (row.below === 0n) return { amount: { coef: partAmount, scale: tiers.scale }, amountText: partText, tiers: lines };
   const amount: Decimal = { coef: row.below + partAmount, scale: tiers.scale };
   return { amount, amountText: toDecimalString(amount), tiers: lines };
