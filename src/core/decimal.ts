@@ -214,9 +214,6 @@ export function div(a: Decimal, b: Decimal, scale: number, mode: RoundingMode): 
   return normalize({ coef: roundQuotient(n, d, mode), scale });
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-
 /** Rounds to a whole number and returns it as a bigint. */
 export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
   return round(a, 0, mode).coef;
@@ -228,21 +225,25 @@ export function toBigInt(a: Decimal, mode: RoundingMode): bigint {
  */
 export function toSafeInteger(a: Decimal, mode: RoundingMode, field = "amount"): number {
   const value = toBigInt(a, mode);
-  if (value > MAX_SAFE || value < MIN_SAFE) {
+  // Exact when it gives a safe integer: one conversion instead of two BigInt comparisons.
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) {
     throw new BillingError("INVALID_AMOUNT", `${field} is too large to represent exactly: ${value}`, { field });
   }
-  return Number(value);
+  return number;
 }
 
 /** Plain decimal notation without exponent or trailing zeros: "0.75", "-12", "0". */
 export function toDecimalString(a: Decimal): string {
   const { coef, scale } = a;
-  if (scale === 0) return coef.toString();
-  if (coef === 0n) return "0";
-  const negative = coef < 0n;
-  const magnitude = negative ? -coef : coef;
-  // A Number prints faster than a BigInt, and every amount a line bills fits in one.
-  const digits = magnitude <= MAX_SAFE ? String(Number(magnitude)) : magnitude.toString();
+  // A Number prints faster than a BigInt, and every amount a line bills fits in one. The
+  // conversion is exact when it gives a safe integer (a larger BigInt never converts to one).
+  const number = Number(coef);
+  const safe = Number.isSafeInteger(number);
+  if (scale === 0) return safe ? String(number) : coef.toString();
+  if (number === 0) return "0";
+  const negative = number < 0;
+  const digits = safe ? String(negative ? -number : number) : (negative ? -coef : coef).toString();
   // Trailing zeros are dropped from the text: one BigInt conversion per call instead of a BigInt
   // division per zero (this runs for every quantity and amount of every priced line).
   let end = digits.length;

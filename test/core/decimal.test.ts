@@ -88,6 +88,30 @@ describe("conversions", () => {
     expect(toSafeInteger(d("9007199254740991"), "half_up")).toBe(9007199254740991);
   });
 
+  it("prints values on both sides of 2^53 exactly (small ones go through a Number)", () => {
+    const limit = BigInt(Number.MAX_SAFE_INTEGER);
+    expect(s({ coef: limit, scale: 0 })).toBe("9007199254740991");
+    expect(s({ coef: limit + 1n, scale: 0 })).toBe("9007199254740992");
+    expect(s({ coef: limit + 2n, scale: 0 })).toBe("9007199254740993");
+    expect(s({ coef: -(limit + 2n), scale: 2 })).toBe("-90071992547409.93");
+    expect(s({ coef: limit, scale: 3 })).toBe("9007199254740.991");
+    expect(s({ coef: 10n ** 30n + 1n, scale: 30 })).toBe("1.000000000000000000000000000001");
+    expect(() => toSafeInteger({ coef: -(limit + 1n), scale: 0 }, "half_up")).toThrow(expect.objectContaining({ code: "INVALID_AMOUNT" }));
+    expect(toSafeInteger({ coef: -limit, scale: 0 }, "half_up")).toBe(-Number.MAX_SAFE_INTEGER);
+  });
+
+  it("prints every decimal as its coefficient's digits with the point placed and trailing zeros dropped", () => {
+    const near = fc.oneof(fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }), fc.bigInt({ min: 2n ** 53n - 5n, max: 2n ** 53n + 5n }), fc.bigInt({ min: -(2n ** 53n) - 5n, max: -(2n ** 53n) + 5n }));
+    const reference = (coef: bigint, scale: number): string => {
+      const digits = (coef < 0n ? -coef : coef).toString().padStart(scale + 1, "0");
+      const whole = digits.slice(0, digits.length - scale);
+      const fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
+      const sign = coef < 0n ? "-" : "";
+      return fraction === "" ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+    };
+    fc.assert(fc.property(near, fc.integer({ min: 0, max: 20 }), (coef, scale) => s({ coef, scale }) === reference(coef, scale)));
+  });
+
   it("counts significant digits as Stripe does for meter values", () => {
     expect(significantDigits(d("123456789012345"))).toBe(15);
     expect(significantDigits(d("0.0001234"))).toBe(4);

@@ -11,9 +11,10 @@ import { packagesToAmount } from "./package.ts";
 import { needsEvents, percentageToAmount } from "./percentage.ts";
 import { perUnitToAmount } from "./per-unit.ts";
 import type { PreparedCharge } from "./prepare-plan.ts";
-import type { PreparedTiers, TierCharge } from "./prepared-tiers.ts";
+import type { PreparedTier, PreparedTiers, TierCharge } from "./prepared-tiers.ts";
 import type { MeterUsage } from "./usage-input.ts";
 import { volumeTiersToAmount } from "./volume-tiers.ts";
+import { wholeGraduatedTiers, wholeVolumeTiers } from "./whole-quantity-tiers.ts";
 
 export interface LineContext {
   readonly currency: string;
@@ -37,15 +38,15 @@ function money(value: Decimal, currency: string): string {
 function breakdown(charged: readonly TierCharge[], tiers: PreparedTiers, rate: "unitAmount" | "percent", billable: Decimal, billableText: string): LineItemTier[] {
   const lines: LineItemTier[] = [];
   for (const part of charged) {
-    const text = tiers.texts[part.tier - 1] as PreparedTiers["texts"][number];
-    const full = tiers.full[part.tier - 1];
-    const whole = full != null && part.quantity.scale === 0 && part.quantity.coef === full.width && part.amount.coef === full.amount && part.amount.scale === tiers.scale;
+    const row = tiers.rows[part.tier - 1] as PreparedTier;
+    const full = row.full;
+    const whole = full !== null && part.quantity.scale === 0 && part.quantity.coef === full.width && part.amount.coef === full.amount && part.amount.scale === tiers.scale;
     const quantity = whole ? full.quantityText : part.quantity === billable ? billableText : s(part.quantity);
     const exactAmount = whole ? full.amountText : s(part.amount);
     lines.push(
       rate === "unitAmount"
-        ? { tier: part.tier, upTo: text.upTo, quantity, unitAmount: text.rate, flatAmount: text.flat, exactAmount }
-        : { tier: part.tier, upTo: text.upTo, quantity, percent: text.rate, flatAmount: text.flat, exactAmount },
+        ? { tier: part.tier, upTo: row.upToText, quantity, unitAmount: row.rateText, flatAmount: row.flatText, exactAmount }
+        : { tier: part.tier, upTo: row.upToText, quantity, percent: row.rateText, flatAmount: row.flatText, exactAmount },
     );
   }
   return lines;
@@ -65,18 +66,26 @@ function events(charge: PreparedCharge, usage: MeterUsage): readonly Decimal[] {
  * Prices one charge for a period's usage of its meter and rounds the line once.
  *
  * @example
- * chargeToLineItem(plan.charges[0], { pricing }, { quantity: parseDecimal(1200), events: undefined }, { currency: "USD", rounding: "half_up" })
+ * chargeToLineItem(plan.charges[0], { pricing }, { quantity: parseDecimal(1200), events: undefined, units: 1200 }, { currency: "USD", rounding: "half_up" })
  * // { chargeKey: "api", model: "per_unit", quantity: "1200", amount: 600, exactAmount: "600", ... }
  */
 export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: ChargePricing, usage: MeterUsage, context: LineContext): LineItem {
   const { currency } = context;
   const billable = charge.includedUnits === undefined ? usage.quantity : includedUnitsToBillable({ quantity: usage.quantity, includedUnits: charge.includedUnits });
   const included = charge.includedUnits === undefined ? "" : ` (${s(charge.includedUnits)} included)`;
-  // Written once: the billable quantity appears in the description and on the line.
-  const billableText = s(billable);
+  // A whole quantity that fits a Number (the usual case) is printed from it and placed among tier
+  // bounds with it. Written once: the billable quantity appears in the description and on the line.
+  const units = billable === usage.quantity && usage.units !== undefined ? usage.units : billable.scale === 0 ? Number(billable.coef) : Number.NaN;
+  const whole = Number.isSafeInteger(units);
+  const billableText = whole ? String(units) : s(billable);
   let exact: Decimal;
+  /** The text of `exact` when it was already written (tiers of a whole quantity). */
+  let exactText: string | undefined;
   let detail: string;
-  let extra: Pick<LineItem, "tiers" | "packages" | "billedEvents"> = {};
+  // The model-specific fields, set by the models that have them.
+  let tiers: LineItemTier[] | undefined;
+  let packages: string | undefined;
+  let billedEvents: number | undefined;
   let quantity = usage.quantity;
   let billableQuantity = billable;
   switch (pricing.model) {
@@ -91,16 +100,25 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       break;
     case "graduated":
     case "volume": {
-      const tiered = pricing.model === "graduated" ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
-      exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText) };
+      const graduated = pricing.model === "graduated";
+      const wholeQuantity = { quantity: billable.coef, units, text: billableText };
+      const wholeTiers = !whole ? undefined : graduated ? wholeGraduatedTiers(wholeQuantity, pricing.tiers) : wholeVolumeTiers(wholeQuantity, pricing.tiers);
+      if (wholeTiers !== undefined) {
+        exact = wholeTiers.amount;
+        exactText = wholeTiers.amountText;
+        tiers = wholeTiers.tiers;
+      } else {
+        const tiered = graduated ? graduatedTiersToAmount({ quantity: billable, tiers: pricing.tiers }) : volumeTiersToAmount({ quantity: billable, tiers: pricing.tiers });
+        exact = tiered.amount;
+        tiers = breakdown(tiered.tiers, pricing.tiers, "unitAmount", billable, billableText);
+      }
       detail = `: ${billableText} units, ${pricing.model} tiers${included}`;
       break;
     }
     case "package": {
       const packaged = packagesToAmount({ quantity: billable, packageSize: pricing.packageSize, packageAmount: pricing.packageAmount, round: pricing.round });
       exact = packaged.amount;
-      extra = { packages: s(packaged.packages) };
+      packages = s(packaged.packages);
       detail = `: ${s(packaged.packages)} × ${money(pricing.packageAmount, currency)} per ${s(pricing.packageSize)} units (${billableText} units, rounded ${pricing.round})${included}`;
       break;
     }
@@ -110,14 +128,14 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       exact = fee.amount;
       billableQuantity = fee.ratedAmount;
       const fixed = pricing.terms.fixedFee === undefined ? "" : ` + ${money(pricing.terms.fixedFee, currency)} × ${fee.billedEvents} ${fee.billedEvents === 1 ? "event" : "events"}`;
-      extra = perEvent ? { billedEvents: fee.billedEvents } : {};
+      if (perEvent) billedEvents = fee.billedEvents;
       detail = `: ${s(pricing.terms.percent)} % of ${money(fee.ratedAmount, currency)}${fixed}`;
       break;
     }
     case "graduated_percentage": {
       const tiered = graduatedPercentageToAmount({ total: usage.quantity, tiers: pricing.tiers });
       exact = tiered.amount;
-      extra = { tiers: breakdown(tiered.tiers, pricing.tiers, "percent", usage.quantity, s(usage.quantity)) };
+      tiers = breakdown(tiered.tiers, pricing.tiers, "percent", usage.quantity, s(usage.quantity));
       detail = `: graduated rates on ${money(usage.quantity, currency)}`;
       break;
     }
@@ -126,20 +144,19 @@ export function chargeToLineItem(charge: PreparedCharge, { pricing, price }: Cha
       throw new BillingError("INTERNAL", `unknown pricing ${JSON.stringify(unknown)}`);
     }
   }
-  // Built field by field (no spreads): this runs once per line on the invoice hot path.
-  const line: Mutable<LineItem> = {
-    chargeKey: charge.key,
-    model: charge.model,
-    meter: charge.meter,
-    description: `${charge.label}${detail}`,
-    quantity: quantity === billable ? billableText : s(quantity),
-    billableQuantity: billableQuantity === billable ? billableText : s(billableQuantity),
-    amount: roundMinor(exact, context.rounding),
-    exactAmount: s(exact),
-  };
-  if (extra.tiers !== undefined) line.tiers = extra.tiers;
-  if (extra.packages !== undefined) line.packages = extra.packages;
-  if (extra.billedEvents !== undefined) line.billedEvents = extra.billedEvents;
+  const description = `${charge.label}${detail}`;
+  const quantityText = quantity === billable ? billableText : s(quantity);
+  const billableQuantityText = billableQuantity === billable ? billableText : s(billableQuantity);
+  const amount = roundMinor(exact, context.rounding);
+  const exactAmount = exactText ?? s(exact);
+  // Built field by field (no spreads), a tiered line with its tiers in the literal: adding a field
+  // to a built object costs V8 a second allocation, and this runs once per line on the invoice hot path.
+  const line: Mutable<LineItem> =
+    tiers === undefined
+      ? { chargeKey: charge.key, model: charge.model, meter: charge.meter, description, quantity: quantityText, billableQuantity: billableQuantityText, amount, exactAmount }
+      : { chargeKey: charge.key, model: charge.model, meter: charge.meter, description, quantity: quantityText, billableQuantity: billableQuantityText, amount, exactAmount, tiers };
+  if (packages !== undefined) line.packages = packages;
+  if (billedEvents !== undefined) line.billedEvents = billedEvents;
   if (price !== undefined) line.price = price;
   return line;
 }

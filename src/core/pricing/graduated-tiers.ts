@@ -1,5 +1,5 @@
 import { pow10, type Decimal } from "../decimal.ts";
-import type { PreparedTiers, TierCharge, TieredAmount } from "./prepared-tiers.ts";
+import type { PreparedTier, PreparedTiers, TierCharge, TieredAmount } from "./prepared-tiers.ts";
 
 /**
  * Graduated tiers (Stripe `tiers_mode: "graduated"`): the units inside each tier are priced at
@@ -19,18 +19,20 @@ export function graduatedTiersToAmount({ quantity, tiers }: { quantity: Decimal;
   const charged: TierCharge[] = [];
   let total = 0n;
   let lower = 0n;
-  for (let i = 0; i < tiers.count; i++) {
-    const bound = tiers.upTo[i] as bigint | null;
+  const rows = tiers.rows;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as PreparedTier;
+    const bound = row.upTo;
     const upper = bound === null ? null : qs === 0 ? bound : bound * shift;
     const inTier = (upper === null || q < upper ? q : upper) - lower;
-    const amount = inTier * (tiers.unit[i] as bigint) + (tiers.flat[i] as bigint) * shift;
+    const amount = inTier * row.unit + row.flat * shift;
     total += amount;
     charged.push({
       tier: i + 1,
       upTo: bound,
       quantity: { coef: inTier, scale: qs },
-      unitAmount: tiers.unitAmounts[i] as Decimal,
-      flatAmount: tiers.flatAmounts[i] as Decimal,
+      unitAmount: row.unitAmount,
+      flatAmount: row.flatAmount,
       amount: { coef: amount, scale: amountScale },
     });
     if (upper === null || q <= upper) break;

@@ -4,7 +4,7 @@ import { chargePricing, type ResolvePrice } from "./charge-pricing.ts";
 import { chargeToLineItem } from "./charge-to-line-item.ts";
 import type { LineItem, PricedUsage } from "./line-item.ts";
 import { minimumCommitmentToTrueUp } from "./minimum-commitment.ts";
-import { preparePlan, TRUE_UP_KEY, type PreparedPlan, type PricingPlanInput } from "./prepare-plan.ts";
+import { preparePlan, TRUE_UP_KEY, type PreparedCharge, type PreparedPlan, type PricingPlanInput } from "./prepare-plan.ts";
 import { NO_USAGE, readUsage, type UsageInput } from "./usage-input.ts";
 
 /** The line rounding modes billhub offers; half-up unless told otherwise. */
@@ -34,7 +34,11 @@ function readPeriod(period: MapUsageOptions["period"]): { start: string; end: st
   return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
 }
 
-function readOptions(options: MapUsageOptions) {
+/** What no options mean, read once rather than for every priced period. */
+const DEFAULTS = Object.freeze({ rounding: "half_up" as LineRoundingMode, resolvePrice: undefined, period: undefined });
+
+function readOptions(options: MapUsageOptions): { rounding: LineRoundingMode; resolvePrice: ResolvePrice | undefined; period: { start: string; end: string } | undefined } {
+  if (options.rounding === undefined && options.resolvePrice === undefined && options.period === undefined) return DEFAULTS;
   const rounding = options.rounding ?? "half_up";
   if (!LINE_ROUNDING_MODES.includes(rounding)) {
     throw new BillingError("VALIDATION_FAILED", `options.rounding must be "half_up" or "half_even", got ${JSON.stringify(rounding)}`, { field: "options.rounding" });
@@ -90,17 +94,21 @@ function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined 
  *   { fonts: 12 },
  * ).subtotal // 11100
  */
-export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage: UsageInput, options: MapUsageOptions = {}): PricedUsage {
+export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage: UsageInput, options?: MapUsageOptions): PricedUsage {
   const prepared = preparePlan(plan);
-  const { rounding, resolvePrice, period } = readOptions(options);
-  const usageByMeter = readUsage(usage, prepared.meters);
-  const context = { currency: prepared.currency, rounding };
+  const { rounding, resolvePrice, period } = options === undefined ? DEFAULTS : readOptions(options);
+  const usageByMeter = readUsage(usage, prepared.meterPositions);
+  // What every charge of the plan is priced with (a LineContext and chargePricing's options).
+  const context = { currency: prepared.currency, rounding, resolvePrice };
   const lineItems: LineItem[] = [];
   // Whole minor units, summed as safe integers: every step is exact or refused.
   let subtotal = 0;
-  for (const charge of prepared.charges) {
-    const pricing = chargePricing(charge, { currency: prepared.currency, resolvePrice });
-    const meterUsage = charge.meter === null ? NO_USAGE : (usageByMeter.get(charge.meter) ?? NO_USAGE);
+  const charges = prepared.charges;
+  // An indexed loop: this runs for every priced period, and for-of allocated an iterator here.
+  for (let i = 0; i < charges.length; i++) {
+    const charge = charges[i] as PreparedCharge;
+    const pricing = chargePricing(charge, context);
+    const meterUsage = charge.meterPosition < 0 ? NO_USAGE : (usageByMeter[charge.meterPosition] ?? NO_USAGE);
     const line = chargeToLineItem(charge, pricing, meterUsage, context);
     lineItems.push(line);
     subtotal = addMinor(subtotal, line.amount, prepared.key);

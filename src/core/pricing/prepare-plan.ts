@@ -56,6 +56,8 @@ export interface PreparedCharge {
   readonly label: string;
   readonly model: ChargeModel;
   readonly meter: string | null;
+  /** Position of `meter` in the plan's `meters`; -1 without a meter. */
+  readonly meterPosition: number;
   readonly includedUnits: Decimal | undefined;
   /** Inline numbers; undefined when a provider price supplies them. */
   readonly pricing: PreparedPricing | undefined;
@@ -69,6 +71,8 @@ export interface PreparedPlan {
   readonly charges: readonly PreparedCharge[];
   /** Meters some charge prices. */
   readonly meters: ReadonlySet<string>;
+  /** The same meters with their positions, in the order of `meters`. */
+  readonly meterPositions: ReadonlyMap<string, number>;
   readonly minimumCommitment: MinimumCommitment | undefined;
 }
 
@@ -87,9 +91,11 @@ export function isPreparedPlan(value: unknown): value is PreparedPlan {
  * const plan = preparePlan({ key: "pro", currency: "usd", charges: [{ key: "api", meter: "api_calls", model: "per_unit", unitAmount: "0.5" }] });
  * mapUsageToLineItems(plan, { api_calls: 1000 }).subtotal // 500
  */
-export function preparePlan(plan: PricingPlanInput | PreparedPlan, options: { path?: string } = {}): PreparedPlan {
+export function preparePlan(plan: PricingPlanInput | PreparedPlan, options?: { path?: string }): PreparedPlan {
   if (isPreparedPlan(plan)) return plan;
-  const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", options.path ?? "plan");
+  const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", options?.path ?? "plan");
+  const meterPositions = new Map<string, number>();
+  for (const charge of parsed.charges) if ("meter" in charge && !meterPositions.has(charge.meter)) meterPositions.set(charge.meter, meterPositions.size);
   const charges = parsed.charges.map(
     (charge, index): PreparedCharge =>
       Object.freeze({
@@ -98,6 +104,7 @@ export function preparePlan(plan: PricingPlanInput | PreparedPlan, options: { pa
         label: charge.description ?? charge.key,
         model: charge.model,
         meter: "meter" in charge ? charge.meter : null,
+        meterPosition: "meter" in charge ? (meterPositions.get(charge.meter) as number) : -1,
         includedUnits: "includedUnits" in charge && charge.includedUnits !== undefined ? parseDecimal(charge.includedUnits) : undefined,
         pricing: inlinePricing(charge),
         priceRef: "price" in charge ? charge.price : undefined,
@@ -107,7 +114,8 @@ export function preparePlan(plan: PricingPlanInput | PreparedPlan, options: { pa
     key: parsed.key,
     currency: parsed.currency,
     charges: Object.freeze(charges),
-    meters: new Set(charges.flatMap((charge) => (charge.meter === null ? [] : [charge.meter]))),
+    meters: new Set(meterPositions.keys()),
+    meterPositions,
     minimumCommitment: parsed.minimumCommitment === undefined ? undefined : Object.freeze({ ...parsed.minimumCommitment }),
   });
   prepared.add(result);

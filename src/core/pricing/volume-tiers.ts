@@ -1,6 +1,6 @@
 import { BillingError } from "../errors.ts";
 import { pow10, type Decimal } from "../decimal.ts";
-import type { PreparedTiers, TieredAmount } from "./prepared-tiers.ts";
+import type { PreparedTier, PreparedTiers, TieredAmount } from "./prepared-tiers.ts";
 
 /**
  * Volume tiers (Stripe `tiers_mode: "volume"`): the tier the whole quantity falls in prices every
@@ -15,11 +15,13 @@ export function volumeTiersToAmount({ quantity, tiers }: { quantity: Decimal; ti
   const q = quantity.coef;
   const qs = quantity.scale;
   const shift = qs === 0 ? 1n : pow10(qs);
-  for (let i = 0; i < tiers.count; i++) {
-    const bound = tiers.upTo[i] as bigint | null;
+  const rows = tiers.rows;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as PreparedTier;
+    const bound = row.upTo;
     if (bound !== null && q > (qs === 0 ? bound : bound * shift)) continue;
-    const amount: Decimal = { coef: q * (tiers.unit[i] as bigint) + (tiers.flat[i] as bigint) * shift, scale: qs + tiers.scale };
-    const tier = { tier: i + 1, upTo: bound, quantity, unitAmount: tiers.unitAmounts[i] as Decimal, flatAmount: tiers.flatAmounts[i] as Decimal, amount };
+    const amount: Decimal = { coef: q * row.unit + row.flat * shift, scale: qs + tiers.scale };
+    const tier = { tier: i + 1, upTo: bound, quantity, unitAmount: row.unitAmount, flatAmount: row.flatAmount, amount };
     return { amount, tiers: [tier] };
   }
   // The schema requires an open-ended last tier, so a quantity always lands somewhere.
