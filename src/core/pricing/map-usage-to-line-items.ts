@@ -97,7 +97,7 @@ function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined 
 export function mapUsageToLineItems(plan: PricingPlanInput | PreparedPlan, usage: UsageInput, options?: MapUsageOptions): PricedUsage {
   const prepared = preparePlan(plan);
   const { rounding, resolvePrice, period } = options === undefined ? DEFAULTS : readOptions(options);
-  const usageByMeter = readUsage(usage, prepared.meterPositions);
+  const usageByMeter = readUsage(usage, prepared.meters);
   // What every charge of the plan is priced with (a LineContext and chargePricing's options).
   const context = { currency: prepared.currency, rounding, resolvePrice };
   const lineItems: LineItem[] = [];

@@ -69,10 +69,8 @@ export interface PreparedPlan {
   readonly key: string;
   readonly currency: string;
   readonly charges: readonly PreparedCharge[];
-  /** Meters some charge prices. */
-  readonly meters: ReadonlySet<string>;
-  /** The same meters with their positions, in the order of `meters`. */
-  readonly meterPositions: ReadonlyMap<string, number>;
+  /** Meters some charge prices, each with its position (the order in which charges name them). */
+  readonly meters: ReadonlyMap<string, number>;
   readonly minimumCommitment: MinimumCommitment | undefined;
 }
 
@@ -94,8 +92,8 @@ export function isPreparedPlan(value: unknown): value is PreparedPlan {
 export function preparePlan(plan: PricingPlanInput | PreparedPlan, options?: { path?: string }): PreparedPlan {
   if (isPreparedPlan(plan)) return plan;
   const parsed = parseWith(pricingPlanSchema, plan, "CATALOG_INVALID", options?.path ?? "plan");
-  const meterPositions = new Map<string, number>();
-  for (const charge of parsed.charges) if ("meter" in charge && !meterPositions.has(charge.meter)) meterPositions.set(charge.meter, meterPositions.size);
+  const meters = new Map<string, number>();
+  for (const charge of parsed.charges) if ("meter" in charge && !meters.has(charge.meter)) meters.set(charge.meter, meters.size);
   const charges = parsed.charges.map(
     (charge, index): PreparedCharge =>
       Object.freeze({
@@ -104,7 +102,7 @@ export function preparePlan(plan: PricingPlanInput | PreparedPlan, options?: { p
         label: charge.description ?? charge.key,
         model: charge.model,
         meter: "meter" in charge ? charge.meter : null,
-        meterPosition: "meter" in charge ? (meterPositions.get(charge.meter) as number) : -1,
+        meterPosition: "meter" in charge ? (meters.get(charge.meter) as number) : -1,
         includedUnits: "includedUnits" in charge && charge.includedUnits !== undefined ? parseDecimal(charge.includedUnits) : undefined,
         pricing: inlinePricing(charge),
         priceRef: "price" in charge ? charge.price : undefined,
@@ -114,8 +112,7 @@ export function preparePlan(plan: PricingPlanInput | PreparedPlan, options?: { p
     key: parsed.key,
     currency: parsed.currency,
     charges: Object.freeze(charges),
-    meters: new Set(meterPositions.keys()),
-    meterPositions,
+    meters,
     minimumCommitment: parsed.minimumCommitment === undefined ? undefined : Object.freeze({ ...parsed.minimumCommitment }),
   });
   prepared.add(result);

@@ -76,7 +76,7 @@ async function tooOldLines(
   resolvers: PriceResolvers,
 ): Promise<ItemLine[]> {
   const metered = ctx.config.stripe?.meters ?? {};
-  const meters = [...plan.pricing.meters]
+  const meters = [...plan.pricing.meters.keys()]
     .filter((key) => Object.hasOwn(metered, key) && typeof usage[key] === "string")
     .map((key) => ctx.catalog.meters[key]!)
     .filter((meter) => meter.aggregation === "sum" || meter.aggregation === "count");

@@ -89,7 +89,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
       outcomes.set(target.customer.id, { ok: false, error: customerFailure(error) });
     }
   }
-  const meterKeys = new Set(planned.flatMap((target) => [...target.plan.pricing.meters]));
+  const meterKeys = new Set(planned.flatMap((target) => [...target.plan.pricing.meters.keys()]));
   const meters: MeterSpec[] = [...meterKeys].map((key) => ctx.catalog.meters[key]!);
   const scopes = planned.map((target) => ({ customerId: target.customer.id, from: target.period.from, to: target.period.to }));
   const totals = new Map<string, string>();
@@ -115,7 +115,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
     try {
       const usage: Record<string, MeterUsageInput> = {};
       let hadUsage = false;
-      for (const meter of plan.pricing.meters) {
+      for (const meter of plan.pricing.meters.keys()) {
         const key = keyed(customer.id, meter);
         if (totals.has(key)) hadUsage = true;
         usage[meter] = target.perEvent.has(meter) ? netEventValues((eventValues.get(key) ?? []).map((value) => parseDecimal(value))) : nonNegative(totals.get(key) ?? "0");

@@ -164,7 +164,7 @@ describe("plan charges", () => {
   it("prepares each plan's charges for pricing, in the catalog's currency", () => {
     const pro = defineCatalog(priced).plans.pro!;
     expect(pro.pricing.currency).toBe("USD");
-    expect([...pro.pricing.meters]).toEqual(["api_calls"]);
+    expect([...pro.pricing.meters.keys()]).toEqual(["api_calls"]);
     expect(pro.pricing.minimumCommitment).toEqual({ amount: 10000 });
     expect(defineCatalog(priced).plans.free!.pricing.charges).toEqual([]);
   });
