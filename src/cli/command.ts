@@ -12,6 +12,8 @@ export interface CommandContext {
   /** `--config <file>`, when given (otherwise BILLHUB_CONFIG). */
   configFile: string | undefined;
   io: Io;
+  /** The environment the config is read from (the process's own when run as `billhub`). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** One `billhub <name>` command. Each lives in its own file under src/cli/commands/. */
@@ -28,13 +30,13 @@ export interface Command {
 }
 
 /** The config from the file (if any) and the environment, as every command reads it. */
-export function commandConfig(context: Pick<CommandContext, "configFile">): HubConfig {
-  return loadConfig({ env: process.env, ...(context.configFile ? { file: context.configFile } : {}) });
+export function commandConfig(context: Pick<CommandContext, "configFile" | "env">): HubConfig {
+  return loadConfig({ env: context.env, ...(context.configFile ? { file: context.configFile } : {}) });
 }
 
 /** Opens a hub from the command's config, runs `fn`, and always closes the hub. */
 export async function withHub<T>(
-  context: Pick<CommandContext, "configFile">,
+  context: Pick<CommandContext, "configFile" | "env">,
   fn: (hub: Hub) => Promise<T>,
   adjust: (config: HubConfig) => HubConfigInput = (config) => config,
   options: HubOptions = {},

@@ -44,8 +44,8 @@ function globalOptions(argv: string[]): { configFile: string | undefined; help: 
   return { configFile, help, rest };
 }
 
-/** Runs `billhub <argv>`; resolves to the exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** Runs `billhub <argv>` with its config read from `env`; resolves to the exit code. */
+export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { configFile, help, rest } = globalOptions(argv);
   const [name, ...args] = rest;
   if (name === undefined || name === "help") {
@@ -62,7 +62,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 0;
   }
   try {
-    return await command.run({ args, configFile, io });
+    return await command.run({ args, configFile, io, env });
   } catch (error) {
     io.err(error instanceof BillingError ? `${error.code}: ${error.message}` : String((error as Error).stack ?? error));
     return 1;

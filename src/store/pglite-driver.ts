@@ -6,6 +6,12 @@ export interface PgliteStoreOptions {
   /** A directory to persist to (e.g. `./.billhub`); omitted = in memory. */
   dataDir?: string;
   schema: string;
+  /**
+   * A data directory dumped earlier (`PGlite#dumpDataDir`) to start from instead of an empty
+   * cluster: skips initdb, which is most of PGlite's start-up (the test suite starts every file
+   * from one migrated copy).
+   */
+  loadDataDir?: Blob;
 }
 
 type PgliteLike = Pick<PGlite, "query" | "exec">;
@@ -28,7 +34,16 @@ function wrap(db: PgliteLike): Sql {
  */
 export async function openPgliteStore(options: PgliteStoreOptions): Promise<Store> {
   const schema = checkSchemaName(options.schema);
-  const db = options.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: options.dataDir });
+  const db = await PGlite.create({
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
+  });
+  return pgliteStore(db, schema);
+}
+
+/** The store on an open PGlite instance (closing the store closes the instance). */
+export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
+  checkSchemaName(schema);
   // wal_init_zero off: PGlite runs PostgreSQL as a single process without a checkpointer, so
   // every 16 MB of WAL opens a new segment file, and zero-filling it (the default) stalled
   // whichever commit crossed the boundary by 0.1–0.4 s on its in-memory file system. The zeros

@@ -1,28 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { billhub, billhubInProcess } from "../support/cli.ts";
 import { openPgStore } from "../../src/store/pg-driver.ts";
 import { openPgliteStore } from "../../src/store/pglite-driver.ts";
 import type { Store } from "../../src/store/types.ts";
-import { DATABASE_URL, uniqueSchema } from "../support/store.ts";
-
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, "../../bin/billhub.mjs");
-
-/** Runs the real CLI as a process; never throws, returns exit code and output. */
-async function billhub(args: string[], env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("BILLHUB_") && !k.startsWith("STRIPE_") && !k.startsWith("FLOWGLAD_") && k !== "DATABASE_URL"));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...clean, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { DATABASE_URL, migratedDataDir, uniqueSchema } from "../support/store.ts";
 
 /** The table row of one customer's check of one feature, split into cells. */
 function row(stdout: string, customer: string, feature: string): string[] {
@@ -31,7 +15,8 @@ function row(stdout: string, customer: string, feature: string): string[] {
   return line.split(/\s{2,}/);
 }
 
-describe("billhub demo (as a process)", () => {
+// Every step starts billhub processes (about 3 s of CPU each): time for a machine twice as busy.
+describe("billhub demo (as a process)", { timeout: 120_000 }, () => {
   it("seeds a throw-away store, even with a database configured, and prints the checks as an aligned table", async () => {
     // An unreachable database proves the default demo never touches the configured store.
     const result = await billhub(["demo"], { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", BILLHUB_PROVIDER: "manual" });
@@ -66,21 +51,25 @@ describe("billhub demo (as a process)", () => {
   });
 
   it("explains itself with --help and refuses an unknown option", async () => {
-    const help = await billhub(["demo", "--help"], {});
+    const help = await billhubInProcess(["demo", "--help"], {});
     expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining("Usage: billhub demo [--persist]") });
-    expect((await billhub(["--help"], {})).stdout).toMatch(/demo\s+seed a sample catalog/);
-    const unknown = await billhub(["demo", "--fast"], {});
+    expect((await billhubInProcess(["--help"], {})).stdout).toMatch(/demo\s+seed a sample catalog/);
+    const unknown = await billhubInProcess(["demo", "--fast"], {});
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("VALIDATION_FAILED: Unknown option '--fast'");
   });
 });
 
-describe("billhub demo --persist", () => {
+// Every step starts billhub processes (about 3 s of CPU each): time for a machine twice as busy.
+describe("billhub demo --persist", { timeout: 120_000 }, () => {
+  let root: string;
   let dir: string;
   let schema: string;
   let env: Record<string, string>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "billhub-demo-"));
+    root = await mkdtemp(join(tmpdir(), "billhub-demo-"));
+    // A data dir that already holds another (migrated) schema: the demo's own schema is new in it.
+    dir = await migratedDataDir(join(root, "data"));
     schema = uniqueSchema("demo");
     env = DATABASE_URL ? { DATABASE_URL, BILLHUB_SCHEMA: schema } : { BILLHUB_DATA_DIR: dir, BILLHUB_SCHEMA: schema };
   });
@@ -90,7 +79,7 @@ describe("billhub demo --persist", () => {
       await store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await store.close();
     }
-    await rm(dir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
 
   async function openSeeded(): Promise<Store> {

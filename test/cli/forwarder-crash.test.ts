@@ -8,6 +8,7 @@ import { outboxState } from "../support/forwarder.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { serveFetch, type ServedFetch } from "../support/stand-ins/serve-fetch.ts";
 import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../support/store.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 
@@ -56,11 +57,10 @@ describeOnPostgres("a forwarder process killed mid-batch", () => {
     expect((await outboxState(store)).every((row) => row.status === "pending" && row.attempts === 1)).toBe(true);
 
     // The dead process's heartbeat has stopped: wait for its lease to run out.
-    for (let i = 0; i < 100; i += 1) {
+    await waitFor("the killed forwarder's leases to run out", async () => {
       const { rows } = await store.query<{ leased: number }>("SELECT count(*)::int AS leased FROM usage_outbox WHERE status = 'pending' AND next_attempt_at > now()");
-      if (rows[0]!.leased === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return rows[0]!.leased === 0;
+    }, { intervalMs: 100 });
     const second = await billhub(["outbox", "drain"], env);
     expect(second.stdout).toContain("Forwarded 10 rows: 6 delivered, 4 already at the provider, 0 to retry later, 0 dead.");
 

@@ -1,35 +1,25 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub } from "../../src/hub.ts";
+import { billhub as runBillhub, billhubInProcess } from "../support/cli.ts";
 import { customer, INVOICING_CATALOG, use } from "../support/invoicing.ts";
-
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, "../../bin/billhub.mjs");
+import { migratedDataDir } from "../support/store.ts";
 
 let dir: string;
 let env: Record<string, string>;
 
-/** Runs the real CLI as a process; never throws, returns exit code and output. */
-async function billhub(args: string[], extra: Record<string, string> = env) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("BILLHUB_") && !k.startsWith("STRIPE_") && k !== "DATABASE_URL"));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...clean, ...extra } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Runs the real CLI as a process on the test's store. */
+const billhub = (args: string[]) => runBillhub(args, env);
+/** Runs the CLI's `main` in this process (help texts, argument checks). */
+const billhubHere = (args: string[]) => billhubInProcess(args, env);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "billhub-invoice-"));
   const catalogFile = join(dir, "catalog.json");
   await writeFile(catalogFile, JSON.stringify(INVOICING_CATALOG));
-  env = { BILLHUB_DATA_DIR: join(dir, "data"), BILLHUB_CATALOG: catalogFile };
+  env = { BILLHUB_DATA_DIR: await migratedDataDir(join(dir, "data")), BILLHUB_CATALOG: catalogFile };
   // October 2026 is over by the wall clock the CLI runs on.
   const hub = await createHub({ store: { dataDir: env.BILLHUB_DATA_DIR! }, catalog: catalogFile });
   await customer(hub, "acme", { plan: "pro" });
@@ -41,7 +31,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-describe("billhub invoice (as a process)", () => {
+// Every step starts billhub processes (about 3 s of CPU each): time for a machine twice as busy.
+describe("billhub invoice (as a process)", { timeout: 120_000 }, () => {
   it("previews a customer's month as a readable table, or as JSON", async () => {
     const table = await billhub(["invoice", "preview", "--customer", "acme", "--period", "2026-10"]);
     expect(table).toMatchObject({ code: 0, stderr: "" });
@@ -91,11 +82,11 @@ describe("billhub invoice (as a process)", () => {
 
   it("explains each subcommand with --help", async () => {
     const [run, preview, exported, invoice, top] = await Promise.all([
-      billhub(["invoice", "run", "--help"]),
-      billhub(["invoice", "preview", "--help"]),
-      billhub(["invoice", "export", "--help"]),
-      billhub(["invoice", "--help"]),
-      billhub(["--help"]),
+      billhubHere(["invoice", "run", "--help"]),
+      billhubHere(["invoice", "preview", "--help"]),
+      billhubHere(["invoice", "export", "--help"]),
+      billhubHere(["invoice", "--help"]),
+      billhubHere(["--help"]),
     ]);
     expect(run.stdout).toContain("Usage: billhub invoice run --period <YYYY-MM>");
     expect(preview.stdout).toContain("Usage: billhub invoice preview --customer <id>");
@@ -106,11 +97,11 @@ describe("billhub invoice (as a process)", () => {
 
   it("refuses missing, malformed and unknown options before opening the store, exiting 1", async () => {
     const [missing, bad, unknown, stray, sub] = await Promise.all([
-      billhub(["invoice", "run"]),
-      billhub(["invoice", "run", "--period", "2026-13"]),
-      billhub(["invoice", "export", "--period", "2026-10", "--format", "xml"]),
-      billhub(["invoice", "preview", "--customer", "acme", "--colour"]),
-      billhub(["invoice", "void"]),
+      billhubHere(["invoice", "run"]),
+      billhubHere(["invoice", "run", "--period", "2026-13"]),
+      billhubHere(["invoice", "export", "--period", "2026-10", "--format", "xml"]),
+      billhubHere(["invoice", "preview", "--customer", "acme", "--colour"]),
+      billhubHere(["invoice", "void"]),
     ]);
     for (const result of [missing, bad, unknown, stray, sub]) expect(result.code).toBe(1);
     expect(missing.stderr).toContain("VALIDATION_FAILED: --period is required");

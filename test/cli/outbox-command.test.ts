@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub } from "../../src/hub.ts";
-import { billhub, billhubProcess } from "../support/cli.ts";
+import { billhub, billhubInProcess, billhubProcess } from "../support/cli.ts";
 import { startStripeStandIn, type StripeServer } from "../support/stand-ins/stripe-server.ts";
+import { migratedDataDir } from "../support/store.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 
@@ -22,7 +24,7 @@ describe("billhub outbox and billhub reconcile (as processes, embedded store)", 
     stripe.state.putMeter({ eventName: "api_call" });
     const configFile = join(dir, "billhub.json");
     await writeFile(configFile, JSON.stringify({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } } }, forwarder: { quickRetries: 0 } }));
-    env = { BILLHUB_CONFIG: configFile, BILLHUB_DATA_DIR: join(dir, "data"), STRIPE_SECRET_KEY: "sk_test_cli_outbox", STRIPE_API_BASE: stripe.url };
+    env = { BILLHUB_CONFIG: configFile, BILLHUB_DATA_DIR: await migratedDataDir(join(dir, "data")), STRIPE_SECRET_KEY: "sk_test_cli_outbox", STRIPE_API_BASE: stripe.url };
     // Usage recorded by the application (this process), forwarded by the CLI (other processes).
     const hub = await createHub({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_cli_outbox", apiBase: stripe.url, meters: { api_calls: { eventName: "api_call" } } }, store: { dataDir: join(dir, "data") } });
     await hub.upsertCustomer({ id: "acme", providerIds: { stripe: "cus_acme" } });
@@ -73,7 +75,7 @@ describe("billhub outbox and billhub reconcile (as processes, embedded store)", 
     await hub.record({ customerId: "acme", meter: "api_calls", quantity: 8, transactionId: "cli_follow", timestamp: now });
     await hub.close();
     const follow = billhubProcess(["outbox", "drain", "--follow"], env);
-    for (let i = 0; i < 300 && !follow.output().includes("Forwarded 2 rows"); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor("the following drain to forward both rows", () => follow.output().includes("Forwarded 2 rows"));
     follow.child.kill("SIGTERM");
     expect(await follow.exited).toBe(0);
     expect(follow.output()).toContain("SIGTERM received: finishing the current batch");
@@ -82,20 +84,20 @@ describe("billhub outbox and billhub reconcile (as processes, embedded store)", 
   });
 
   it("explains itself with --help and refuses bad arguments naming them", async () => {
-    const help = await billhub(["outbox", "--help"], {});
+    const help = await billhubInProcess(["outbox", "--help"], {});
     expect(help).toMatchObject({ code: 0 });
     expect(help.stdout).toContain("billhub outbox drain [--follow] [--batch-size <n>]");
-    expect((await billhub(["reconcile", "--help"], {})).stdout).toContain("Exit status: 0 when every total matches, 2 when there are differences");
-    const unknownAction = await billhub(["outbox", "flush"], env);
+    expect((await billhubInProcess(["reconcile", "--help"], {})).stdout).toContain("Exit status: 0 when every total matches, 2 when there are differences");
+    const unknownAction = await billhubInProcess(["outbox", "flush"], env);
     expect(unknownAction.code).toBe(1);
     expect(unknownAction.stderr).toContain('Unknown outbox action "flush"');
-    const badFlag = await billhub(["outbox", "drain", "--batch-size", "many"], env);
+    const badFlag = await billhubInProcess(["outbox", "drain", "--batch-size", "many"], env);
     expect(badFlag.stderr).toContain('VALIDATION_FAILED: --batch-size must be a whole number above 0, got "many"');
-    const both = await billhub(["outbox", "replay", "cli_1", "--dead"], env);
+    const both = await billhubInProcess(["outbox", "replay", "cli_1", "--dead"], env);
     expect(both.stderr).toContain("billhub outbox replay takes a transaction id or --dead, not both");
-    const noPeriod = await billhub(["reconcile", "--provider", "stripe"], env);
+    const noPeriod = await billhubInProcess(["reconcile", "--provider", "stripe"], env);
     expect(noPeriod.stderr).toContain("VALIDATION_FAILED: --period is required");
-    const top = await billhub(["--help"], {});
+    const top = await billhubInProcess(["--help"], {});
     expect(top.stdout).toMatch(/outbox\s+status \| drain/);
     expect(top.stdout).toMatch(/reconcile\s+compare the ledger's usage totals/);
   });

@@ -1,29 +1,14 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { getResponse } from "msw";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { billhub, billhubInProcess } from "../support/cli.ts";
 import { openPgliteStore } from "../../src/store/pglite-driver.ts";
 import { createFlowgladStandIn, type FlowgladStandIn } from "../support/msw/flowglad.ts";
-
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, "../../bin/billhub.mjs");
-
-/** Runs the real CLI as a process; never throws, returns exit code and output. */
-async function billhub(args: string[], env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("BILLHUB_") && !k.startsWith("FLOWGLAD_") && k !== "DATABASE_URL"));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...clean, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { migratedDataDir } from "../support/store.ts";
 
 /** The Flowglad stand-in served over real HTTP, so another process can reach it. */
 async function serveStandIn(): Promise<{ flowglad: FlowgladStandIn; server: Server; baseUrl: string }> {
@@ -44,16 +29,19 @@ async function serveStandIn(): Promise<{ flowglad: FlowgladStandIn; server: Serv
   return { flowglad, server, baseUrl };
 }
 
-describe("billhub sync flowglad (as a process)", () => {
+// Every step starts billhub processes (about 3 s of CPU each): time for a machine twice as busy.
+describe("billhub sync flowglad (as a process)", { timeout: 120_000 }, () => {
+  let root: string;
   let dir: string;
   let standIn: Awaited<ReturnType<typeof serveStandIn>>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "billhub-sync-"));
+    root = await mkdtemp(join(tmpdir(), "billhub-sync-"));
+    dir = await migratedDataDir(join(root, "data"));
     standIn = await serveStandIn();
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => standIn.server.close(() => resolve()));
-    await rm(dir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
 
   it("pulls the pricing model into the embedded store's price history, and reports nothing new the second time", async () => {
@@ -75,7 +63,7 @@ describe("billhub sync flowglad (as a process)", () => {
   });
 
   it("exits 1 naming the missing setting when Flowglad is not configured, or Flowglad's refusal", async () => {
-    const missing = await billhub(["sync", "flowglad"], { BILLHUB_DATA_DIR: dir });
+    const missing = await billhubInProcess(["sync", "flowglad"], { BILLHUB_DATA_DIR: dir });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("CONFIG_INVALID: Invalid configuration: syncing Flowglad's catalog needs the flowglad section; set FLOWGLAD_SECRET_KEY");
     standIn.flowglad.inject("pricing_model", { kind: "response", status: 401, body: { error: "Invalid API key", code: "UNAUTHORIZED" } });
@@ -85,12 +73,12 @@ describe("billhub sync flowglad (as a process)", () => {
   });
 
   it("explains itself with --help and refuses a provider it cannot sync", async () => {
-    const help = await billhub(["sync", "--help"], {});
+    const help = await billhubInProcess(["sync", "--help"], {});
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: billhub sync flowglad");
-    const stripe = await billhub(["sync", "stripe"], {});
+    const stripe = await billhubInProcess(["sync", "stripe"], {});
     expect(stripe.code).toBe(1);
     expect(stripe.stderr).toContain('Cannot sync "stripe": the only catalog billhub pulls is flowglad\'s.');
-    expect((await billhub(["--help"], {})).stdout).toContain("sync flowglad");
+    expect((await billhubInProcess(["--help"], {})).stdout).toContain("sync flowglad");
   });
 });

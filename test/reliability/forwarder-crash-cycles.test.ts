@@ -10,6 +10,7 @@ import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { openProcessStore, type ProcessStore } from "../support/process-store.ts";
 import { serveFetch, type ServedFetch } from "../support/stand-ins/serve-fetch.ts";
 import { driverName } from "../support/store.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 const EVENTS = 1_000;
@@ -96,7 +97,7 @@ describe(`a forwarder process SIGKILLed mid-batch, ${KILLS} times (${driverName}
 
     // The last forwarder waits out the dead ones' leases and drains everything.
     const last = billhubProcess(["outbox", "drain", "--follow"], env);
-    for (let i = 0; i < 1200 && stand.stripe.events().length < EVENTS; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor("the last forwarder to deliver every event", () => stand.stripe.events().length >= EVENTS, { timeoutMs: 180_000, intervalMs: 100 });
     last.child.kill("SIGTERM");
     expect(await last.exited).toBe(0);
 

@@ -8,6 +8,7 @@ import { outboxState } from "../support/forwarder.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { serveFetch, type ServedFetch } from "../support/stand-ins/serve-fetch.ts";
 import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../support/store.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 const EVENTS = 3_000;
@@ -57,13 +58,10 @@ describeOnPostgres(`${PROCESSES} forwarder processes draining one outbox at once
 
   it("sends no row twice and delivers every row, each claimed exactly once", async () => {
     const drains = Array.from({ length: PROCESSES }, () => billhub(["outbox", "drain"], env));
-    let claimers = 0;
-    for (let i = 0; i < 2400 && claimers < PROCESSES; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(`${PROCESSES} forwarder processes to hold claims at once`, async () => {
       const { rows } = await store.query<{ n: number }>("SELECT count(DISTINCT claimed_by)::int AS n FROM usage_outbox WHERE status = 'pending' AND claim_id IS NOT NULL");
-      claimers = rows[0]!.n;
-    }
-    expect(claimers).toBe(PROCESSES);
+      return rows[0]!.n === PROCESSES;
+    }, { timeoutMs: 120_000 });
     release();
     const results = await Promise.all(drains);
     expect(results.map((r) => r.code)).toEqual(Array.from({ length: PROCESSES }, () => 0));

@@ -9,6 +9,7 @@ import { startServeProcess, type ServeProcess } from "../support/serve-process.t
 import { startStripeStandIn, type StripeServer } from "../support/stand-ins/stripe-server.ts";
 import { openProcessStore, type ProcessStore } from "../support/process-store.ts";
 import { driverName } from "../support/store.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CATALOG = join(import.meta.dirname, "../../fixtures/catalog.json");
 const KEY = "reliability-crash-key-0123456789";
@@ -130,7 +131,7 @@ describe(`a server killed with SIGKILL mid-ingest, ${KILLS} times (${driverName}
     expect(client.done()).toBe(true);
     // The last server forwards everything, the rows its killed predecessors held included (after their leases).
     const expected = batches.flat();
-    for (let i = 0; i < 1200 && stripe.state.events().length < expected.length; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor("every acknowledged event at Stripe", () => stripe.state.events().length >= expected.length, { timeoutMs: 180_000, intervalMs: 100 });
     expect(await server.stop()).toBe(0);
     server = undefined;
 

@@ -7,6 +7,7 @@ import { clearUsage, forwarderConfig, forwarderHub, outboxState } from "../suppo
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { driverName, openTestStore, type TestStore } from "../support/store.ts";
 import { NOW } from "../support/usage-events.ts";
+import { waitFor } from "../support/wait.ts";
 
 const WRITE_KEY = "w".repeat(32);
 const READ_KEY = "r".repeat(32);
@@ -106,7 +107,7 @@ describe(`the forwarder inside billhub serve (${driverName})`, () => {
     const running = await startServer(served, { port: 0, log: () => {} });
     try {
       await served.record({ customerId: "rt_a", meter: "api_calls", quantity: 2, transactionId: "rt_served" });
-      for (let i = 0; i < 200 && stripe.events().length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor("the served hub to forward the event", () => stripe.events().length > 0, { intervalMs: 25 });
     } finally {
       await running.close();
     }

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { main } from "../../src/cli/main.ts";
 
 const run = promisify(execFile);
 export const BIN = join(import.meta.dirname, "../../bin/billhub.mjs");
@@ -20,6 +21,18 @@ export async function billhub(args: string[], env: Record<string, string>): Prom
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * Runs `billhub <args>` in this process: the same `main` the binary runs, with the same output,
+ * without starting Node and loading every module again (about 2 s each). For help texts and
+ * argument checks; what only a process shows (exit codes, signals, several openers) keeps `billhub`.
+ */
+export async function billhubInProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, { out: (line) => void (stdout += `${line}\n`), err: (line) => void (stderr += `${line}\n`) }, cleanEnv(env));
+  return { code, stdout, stderr };
 }
 
 /** Starts the CLI as a long-running process (e.g. `outbox drain --follow`), output collected. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { openPgliteStore } from "../../src/store/pglite-driver.ts";
 import type { Store } from "../../src/store/types.ts";
-import { DATABASE_URL, openTestStore, type TestStore } from "./store.ts";
+import { DATABASE_URL, migratedDataDir, openTestStore, type TestStore } from "./store.ts";
 
 export interface ProcessStore {
   /** What a billhub process needs to open this store: DATABASE_URL and BILLHUB_SCHEMA, or BILLHUB_DATA_DIR. */
@@ -16,14 +16,14 @@ export interface ProcessStore {
 
 /**
  * The store billhub processes started by a test share: the test's own schema on PostgreSQL when
- * DATABASE_URL is set, otherwise a PGlite data dir under `dir` (so crash tests run on both drivers).
+ * DATABASE_URL is set, otherwise a migrated PGlite data dir under `dir` (so crash tests run on both drivers).
  */
 export async function openProcessStore(dir: string): Promise<ProcessStore> {
   if (DATABASE_URL) {
     const store: TestStore = await openTestStore();
     return { env: { DATABASE_URL, BILLHUB_SCHEMA: store.schema }, withStore: (use) => use(store), cleanup: () => store.cleanup() };
   }
-  const dataDir = join(dir, "data");
+  const dataDir = await migratedDataDir(join(dir, "data"));
   return {
     env: { BILLHUB_DATA_DIR: dataDir },
     async withStore(use) {

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { describe } from "vitest";
+import { cp, readFile } from "node:fs/promises";
+import { describe, inject } from "vitest";
 import { openPgStore } from "../../src/store/pg-driver.ts";
 import { openPgliteStore } from "../../src/store/pglite-driver.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import type { Store } from "../../src/store/types.ts";
+import { TEMPLATE_SCHEMA } from "./global-setup.ts";
 
 /** The PostgreSQL server the store-backed tests run against a second time, when set. */
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -21,14 +23,17 @@ export interface TestStore extends Store {
 
 /**
  * The store a test file runs on: its own schema on PostgreSQL when DATABASE_URL is set,
- * otherwise an in-memory PGlite. Open one per file (PGlite takes seconds to start).
+ * otherwise an in-memory PGlite loaded from the run's migrated template (see global-setup.ts).
+ * Open one per file: even from the template PGlite takes about a second to start.
+ * `migrate: false` gives an empty schema.
  */
 export async function openTestStore(options: { migrate?: boolean } = {}): Promise<TestStore> {
-  const schema = uniqueSchema();
+  const migrated = options.migrate !== false;
+  const schema = DATABASE_URL || !migrated ? uniqueSchema() : TEMPLATE_SCHEMA;
   const store = DATABASE_URL
     ? await openPgStore({ connectionString: DATABASE_URL, schema, maxConnections: 20 })
-    : await openPgliteStore({ schema });
-  if (options.migrate !== false) await migrate(store);
+    : await openPgliteStore({ schema, loadDataDir: new Blob([await readFile(inject("pgliteTemplate"))]) });
+  if (migrated) await migrate(store);
   return {
     ...store,
     async cleanup() {
@@ -47,4 +52,14 @@ export function describeOnPostgres(name: string, fn: () => void): void {
     console.warn(`[skipped] "${name}" needs PostgreSQL: run with DATABASE_URL=postgres://127.0.0.1:5432/test`);
   }
   describe.skipIf(!DATABASE_URL)(`${name} [needs DATABASE_URL]`, fn);
+}
+
+/**
+ * Fills `dataDir` (which must not exist yet) with a PGlite data directory whose `billhub` schema
+ * is already migrated, copied from the run's template: a billhub process started on it skips
+ * initdb (about 5 s on this machine's cores).
+ */
+export async function migratedDataDir(dataDir: string): Promise<string> {
+  await cp(inject("pgliteDataDirTemplate"), dataDir, { recursive: true, errorOnExist: true, force: false });
+  return dataDir;
 }

@@ -5,21 +5,20 @@ import type { HubContext } from "../../../src/hub/context.ts";
 import { isBillingError } from "../../../src/core/errors.ts";
 import { describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, ledgerCount, outboxOf } from "../../support/ledger.ts";
+import { waitFor } from "../../support/wait.ts";
 
 /**
  * Resolves once some other connection waits on a lock, in a statement whose text mentions `text`
  * (a record waits inside its record_events() call, a close in its statement on customers).
  */
 async function someoneWaitsOnALock(store: TestStore, text: "customers" | "record_events"): Promise<void> {
-  for (let i = 0; i < 500; i += 1) {
+  await waitFor(`a transaction waiting on a lock in a statement mentioning ${text}`, async () => {
     const { rows } = await store.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query ILIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
       [text],
     );
-    if (rows[0]!.n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`no transaction ever waited on a lock in a statement mentioning ${text}`);
+    return rows[0]!.n > 0;
+  }, { timeoutMs: 30_000, intervalMs: 10 });
 }
 
 function gate(): { wait: Promise<void>; open: () => void } {
