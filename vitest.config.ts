@@ -5,8 +5,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
-    // PGlite is WASM with a large heap: separate processes keep files from sharing one.
+    // PGlite is WASM with a large heap: worker processes, not threads.
     pool: "forks",
+    // A worker runs file after file with the module graph it has loaded (importing zod, stripe,
+    // msw and the hub cost 1–2.5 s per file); each file still opens and closes its own store and
+    // servers, and no file mocks modules or globals it does not restore.
     isolate: false,
     // Vitest's default is one worker fewer than the cores: a single worker on a 2-core machine.
     // Most files spend much of their time waiting (on PGlite's start, on processes they spawn,
