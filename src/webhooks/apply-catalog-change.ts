@@ -1,5 +1,5 @@
 import type { ProviderChange, ProviderPrice, ProviderProduct } from "../providers/types.ts";
-import { writePriceVersion } from "../store/webhooks/price-versions.ts";
+import { writeLatePriceVersion, writePriceVersion } from "../store/webhooks/price-versions.ts";
 import { markProductDeleted, upsertProduct } from "../store/webhooks/provider-products.ts";
 import type { ObjectChange } from "./apply-event.ts";
 import type { WebhookDeps } from "./deps.ts";
@@ -14,11 +14,15 @@ type ProductEvent = Extract<ProviderChange, { kind: "product_upserted" | "produc
 
 /**
  * A price event as an ordered change to the price's history. Stripe leaves a tiered price's
- * tiers out of events, so such a price is re-read (with its tiers) before it is stored.
+ * tiers out of events, so such a price is re-read (with its tiers) before it is stored. An event
+ * older than the current version is entered in the history in its place, so the history is the
+ * same whatever order the events arrive in; its tiers come from the re-read, as Stripe never
+ * changes a price's tiers (only its lookup key, nickname, metadata and active flag change).
  */
 export function priceChange(deps: WebhookDeps, change: PriceEvent): ObjectChange<ProviderPrice> {
   const price = change.kind === "price_upserted" ? change.price : null;
   const priceId = change.kind === "price_upserted" ? change.price.id : change.priceId;
+  const key = { provider: change.provider, priceId, source: change.eventId };
   return {
     key: { provider: change.provider, type: "price", id: priceId },
     at: change.created,
@@ -27,8 +31,20 @@ export function priceChange(deps: WebhookDeps, change: PriceEvent): ObjectChange
     reread: () => reread(deps, change.provider, "price", priceId),
     hash: (state) => (state === null ? GONE : stripePriceState(state).stateHash),
     async apply(tx, state, at) {
-      await writePriceVersion(tx, { provider: change.provider, priceId, source: change.eventId }, state && stripePriceState(state), at);
+      await writePriceVersion(tx, key, state && stripePriceState(state), at);
       return { outcome: "applied", error: null, customers: [] };
+    },
+    late: {
+      complete: (now) => (price !== null && now !== null && now.id === price.id ? { ...price, tiers: now.tiers } : undefined),
+      async apply(tx, state, at) {
+        const written = await writeLatePriceVersion(tx, key, state && stripePriceState(state), at);
+        if (written.entered) return { outcome: "applied", error: null, customers: [] };
+        return {
+          outcome: "stale",
+          error: `another change in the same second (event ${written.tie}) is in the price's history, and which of the two came later can no longer be told by re-reading the price; the history keeps that one`,
+          customers: [],
+        };
+      },
     },
   };
 }

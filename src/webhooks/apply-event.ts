@@ -34,6 +34,22 @@ export interface ObjectChange<S> {
   reread(): Promise<S | null>;
   hash(state: S | null): string;
   apply(tx: Sql, state: S | null, at: Date): Promise<Applied>;
+  /**
+   * For an object whose history billhub keeps (a price): how a change older than the current
+   * version is entered in its place. Without it such a change is stale and changes nothing.
+   */
+  late?: LateChange<S>;
+}
+
+/** Entering a late change in an object's history; the current version stays as it is. */
+export interface LateChange<S> {
+  /**
+   * The event's own state, completed from the object as the provider has it now, for an
+   * incomplete change (a re-read alone is the newest state, not the one at the event's time);
+   * undefined when it cannot be completed.
+   */
+  complete(now: S | null): S | undefined;
+  apply(tx: Sql, state: S | null, at: Date): Promise<Applied>;
 }
 
 /** Rolls back an attempt whose decision no longer holds. */
@@ -57,15 +73,21 @@ export async function applyObjectChange<S>(deps: WebhookDeps, change: ProviderCh
     // A complete change is first tried straight away: the transaction decides on the stored
     // version it locks, and only a tie found there (DecideAgain) needs this read and a re-read.
     const seen = attempt === 1 && !object.incomplete ? undefined : await readObjectVersion(deps.store, object.key);
-    let state = object.state;
+    let state: S | null | undefined = object.state;
     let reread = false;
-    if (!isStale(seen, object.at) && (object.incomplete || isTie(seen, object.at, object.hash(state)))) {
+    let late = false;
+    if (isStale(seen, object.at)) {
+      if (object.incomplete && object.late !== undefined) {
+        state = object.late.complete(await object.reread());
+        late = true;
+      }
+    } else if (object.incomplete || isTie(seen, object.at, object.hash(state))) {
       state = await object.reread();
       reread = true;
     }
     let done: Done;
     try {
-      done = await deps.store.transaction((tx) => applyInTransaction(tx, deps.store.schema, change, object, { state, reread, receivedAt }));
+      done = await deps.store.transaction((tx) => applyInTransaction(tx, deps.store.schema, change, object, { state, reread, late, receivedAt }));
     } catch (error) {
       if (error instanceof DecideAgain) continue;
       throw error;
@@ -88,7 +110,7 @@ async function applyInTransaction<S>(
   schema: string,
   change: ProviderChange,
   object: ObjectChange<S>,
-  prepared: { state: S | null; reread: boolean; receivedAt: Date },
+  prepared: { state: S | null | undefined; reread: boolean; late: boolean; receivedAt: Date },
 ): Promise<Done> {
   const { eventId, provider } = change;
   if (!(await claimWebhookEvent(tx, logEntry(change, object.key, prepared.receivedAt, "failed", null)))) {
@@ -97,10 +119,19 @@ async function applyInTransaction<S>(
   await lockObject(tx, schema, object.key);
   const current = await readObjectVersion(tx, object.key);
   if (isStale(current, object.at)) {
-    const error = `a newer change (event ${current?.eventId}) is already applied`;
-    await finishWebhookEvent(tx, provider, eventId, "stale", error);
-    return { result: { eventId, outcome: "stale", error }, customers: [] };
+    const newer = `a newer change (event ${current?.eventId}) is already applied`;
+    // The object became stale since its state was prepared as the newest: prepare the event's own.
+    if (object.late !== undefined && object.incomplete && !prepared.late) throw new DecideAgain();
+    const applied =
+      object.late === undefined || prepared.state === undefined
+        ? { outcome: "stale" as const, error: object.late === undefined ? newer : `${newer}; this change could not be completed to enter it in the history`, customers: [] }
+        : await object.late.apply(tx, prepared.state, object.at);
+    const error = applied.error ?? `${newer}; this older change was entered in the history in its place`;
+    await finishWebhookEvent(tx, provider, eventId, applied.outcome, error);
+    return { result: { eventId, outcome: applied.outcome, error }, customers: applied.customers };
   }
+  // Versions never move back, so a state prepared as late is never needed here.
+  if (prepared.state === undefined) throw new DecideAgain();
   const hash = object.hash(prepared.state);
   // The stored version moved into a tie since it was read: roll back, re-read, decide again.
   if (!prepared.reread && isTie(current, object.at, hash)) throw new DecideAgain();

@@ -51,18 +51,60 @@ describe("Stripe price events", () => {
     expect(logged[0]).toMatchObject({ outcome: "applied", attempts: 1 });
   });
 
-  it("never lets an older event that arrives late overwrite a newer state", async () => {
+  it("enters an older event that arrives late in the history in its place, leaving the newer state current", async () => {
     const base = { id: "price_order_1", lookup_key: "order_key" };
     await deliver("price.created", stripePrice({ ...base, nickname: "v1" }), { id: "evt_order_1", created: at(0) });
     await deliver("price.updated", stripePrice({ ...base, nickname: "v3" }), { id: "evt_order_3", created: at(20) });
-    const late = await deliver("price.updated", stripePrice({ ...base, nickname: "v2" }), { id: "evt_order_2", created: at(10) });
+    const late = await deliver("price.updated", stripePrice({ ...base, nickname: "v2", unit_amount_decimal: "0.7" }), { id: "evt_order_2", created: at(10) });
 
-    expect(late).toEqual({ status: 200, body: { received: true, eventId: "evt_order_2", outcome: "stale", detail: "a newer change (event evt_order_3) is already applied" } });
+    expect(late).toEqual({
+      status: 200,
+      body: { received: true, eventId: "evt_order_2", outcome: "applied", detail: "a newer change (event evt_order_3) is already applied; this older change was entered in the history in its place" },
+    });
     expect(await history("price_order_1")).toEqual([
-      { lookupKey: "order_key", nickname: "v1", validFrom: at(0), validTo: at(20) },
+      { lookupKey: "order_key", nickname: "v1", validFrom: at(0), validTo: at(10) },
+      { lookupKey: "order_key", nickname: "v2", validFrom: at(10), validTo: at(20) },
       { lookupKey: "order_key", nickname: "v3", validFrom: at(20), validTo: null },
     ]);
+    expect((await env.hub.priceResolverAt(at(15)))({ lookupKey: "order_key" })).toMatchObject({ unitAmount: "0.7" });
+    expect((await env.hub.priceResolverAt(at(25)))({ lookupKey: "order_key" })).toMatchObject({ unitAmount: "0.5" });
     expect(stripe.calls("retrieve_price")).toHaveLength(0);
+  });
+
+  it("resolves a price at an instant before its archive when the archive arrived before its earlier versions", async () => {
+    const base = { id: "price_arch_1", lookup_key: "arch_key" };
+    await deliver("price.updated", stripePrice({ ...base, active: false }), { id: "evt_arch_2", created: at(60) });
+    expect((await deliver("price.created", stripePrice(base), { id: "evt_arch_1", created: at(0) })).body.outcome).toBe("applied");
+    expect((await env.hub.priceResolverAt(at(30)))({ lookupKey: "arch_key" })).toMatchObject({ id: "price_arch_1", unitAmount: "0.5" });
+    expect((await env.hub.priceHistory({ priceId: "price_arch_1" })).map((v) => [v.active, v.validFrom, v.validTo, v.source])).toEqual([
+      [true, at(0), at(60), "evt_arch_1"],
+      [false, at(60), null, "evt_arch_2"],
+    ]);
+  });
+
+  it("takes the tiers of a late tiered price event from the price as Stripe has it now (tiers never change) and the rest from the event", async () => {
+    const tiers = [
+      { up_to: 100, unit_amount: null, unit_amount_decimal: "1", flat_amount: null, flat_amount_decimal: null },
+      { up_to: null, unit_amount: null, unit_amount_decimal: "0.5", flat_amount: null, flat_amount_decimal: null },
+    ];
+    const base = stripePrice({ id: "price_late_tiers", lookup_key: "late_tiers_key", billing_scheme: "tiered", tiers_mode: "volume", unit_amount_decimal: null });
+    stripe.putObject("price", { ...base, nickname: "now", tiers });
+    await deliver("price.updated", { ...base, nickname: "now" }, { id: "evt_late_tiers_2", created: at(50) });
+    expect((await deliver("price.created", { ...base, nickname: "then" }, { id: "evt_late_tiers_1", created: at(0) })).body.outcome).toBe("applied");
+    expect(await history("price_late_tiers")).toEqual([
+      { lookupKey: "late_tiers_key", nickname: "then", validFrom: at(0), validTo: at(50) },
+      { lookupKey: "late_tiers_key", nickname: "now", validFrom: at(50), validTo: null },
+    ]);
+    expect((await env.hub.priceResolverAt(at(10)))({ lookupKey: "late_tiers_key" })).toMatchObject({ scheme: "tiered", tiersMode: "volume", tiers: [{ upTo: 100, unitAmount: "1" }, { upTo: null, unitAmount: "0.5" }] });
+  });
+
+  it("keeps the change already in the history for a second when a different late change of that second arrives, and says so", async () => {
+    const base = { id: "price_late_tie", lookup_key: "late_tie_key" };
+    await deliver("price.created", stripePrice({ ...base, nickname: "x" }), { id: "evt_late_tie_1", created: at(10) });
+    await deliver("price.updated", stripePrice({ ...base, nickname: "z" }), { id: "evt_late_tie_3", created: at(40) });
+    const tie = await deliver("price.updated", stripePrice({ ...base, nickname: "y" }), { id: "evt_late_tie_2", created: at(10) });
+    expect(tie).toMatchObject({ status: 200, body: { outcome: "stale", detail: expect.stringContaining("another change in the same second (event evt_late_tie_1)") } });
+    expect((await history("price_late_tie")).map((v) => v.nickname)).toEqual(["x", "z"]);
   });
 
   it("settles two changes in the same second by re-reading the price, so the later one is never dropped", async () => {
@@ -123,8 +165,12 @@ describe("Stripe price events", () => {
     expect(await history("price_del_1")).toEqual([{ lookupKey: "del_key", nickname: null, validFrom: at(0), validTo: at(60) }]);
     expect((await env.hub.priceResolverAt(at(59)))({ lookupKey: "del_key" })).toMatchObject({ id: "price_del_1" });
     expect((await env.hub.priceResolverAt(at(60)))({ lookupKey: "del_key" })).toBeUndefined();
-    // An update from before the deletion, arriving late, does not bring it back.
-    expect((await deliver("price.updated", price, { id: "evt_del_0", created: at(30) })).body.outcome).toBe("stale");
+    // An update from before the deletion, arriving late, goes in the history before it and does not bring it back.
+    expect((await deliver("price.updated", { ...price, nickname: "renamed" }, { id: "evt_del_0", created: at(30) })).body.outcome).toBe("applied");
+    expect(await history("price_del_1")).toEqual([
+      { lookupKey: "del_key", nickname: null, validFrom: at(0), validTo: at(30) },
+      { lookupKey: "del_key", nickname: "renamed", validFrom: at(30), validTo: at(60) },
+    ]);
     expect((await env.hub.priceResolverAt(at(61)))({ lookupKey: "del_key" })).toBeUndefined();
   });
 
