@@ -51,8 +51,11 @@ export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, Entit
   readonly providers: ProviderRegistry;
   /** Applies pending migrations (start-up does this unless `store.migrate` is false). */
   migrate(): Promise<MigrationReport>;
-  /** Store reachable and schema current: what `/readyz` reports. */
-  ready(): Promise<{ ok: boolean; pendingMigrations: string[]; error?: string }>;
+  /**
+   * Store reachable and schema current: what `/readyz` reports. Answers within `deadlineMs`
+   * (default 2 s) whatever the database does: a store that has not answered by then is not ready.
+   */
+  ready(deadlineMs?: number): Promise<{ ok: boolean; pendingMigrations: string[]; error?: string }>;
   close(): Promise<void>;
 }
 
@@ -109,12 +112,18 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     metrics: ctx.metrics,
     providers: ctx.providers,
     migrate: () => migrate(store),
-    async ready() {
+    async ready(deadlineMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`The store did not answer within ${deadlineMs} ms`)), deadlineMs);
+      });
       try {
-        const pending = await pendingMigrations(store);
+        const pending = await Promise.race([pendingMigrations(store), deadline]);
         return { ok: pending.length === 0, pendingMigrations: pending };
       } catch (error) {
         return { ok: false, pendingMigrations: [], error: (error as Error).message };
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

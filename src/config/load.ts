@@ -11,6 +11,9 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   DATABASE_URL: "store.url",
   BILLHUB_DATA_DIR: "store.dataDir",
   BILLHUB_SCHEMA: "store.schema",
+  BILLHUB_STORE_CONNECT_TIMEOUT_MS: "store.connectTimeoutMs",
+  BILLHUB_STORE_STATEMENT_TIMEOUT_MS: "store.statementTimeoutMs",
+  BILLHUB_STORE_QUERY_TIMEOUT_MS: "store.queryTimeoutMs",
   BILLHUB_PROVIDER: "provider.default",
   BILLHUB_MIRROR: "provider.mirror",
   BILLHUB_CATALOG: "catalog",
@@ -92,6 +95,9 @@ export function configFromEnv(env: Env): Plain {
     setPath(out, ENV_OPTIONS[name]!, env[name]);
   }
   setPath(out, "server.port", integerFrom(env, "PORT"));
+  setPath(out, "store.connectTimeoutMs", integerFrom(env, "BILLHUB_STORE_CONNECT_TIMEOUT_MS"));
+  setPath(out, "store.statementTimeoutMs", integerFrom(env, "BILLHUB_STORE_STATEMENT_TIMEOUT_MS"));
+  setPath(out, "store.queryTimeoutMs", integerFrom(env, "BILLHUB_STORE_QUERY_TIMEOUT_MS"));
   setPath(out, "cache.ttlMs", integerFrom(env, "BILLHUB_CACHE_TTL_MS"));
   setPath(out, "stripe.webhookTolerance", integerFrom(env, "STRIPE_WEBHOOK_TOLERANCE"));
   setPath(out, "flowglad.catalogSyncIntervalMs", integerFrom(env, "FLOWGLAD_CATALOG_SYNC_INTERVAL_MS"));

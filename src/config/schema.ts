@@ -16,6 +16,19 @@ const storeSchema = z.strictObject({
   /** The schema billhub's tables live in, so billhub can sit beside an application's own tables. */
   schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier").default("billhub"),
   maxConnections: z.number().int().positive().max(1000).default(10),
+  /**
+   * PostgreSQL only. How long opening a connection, or waiting for a free one in the pool, may
+   * take before the request fails as STORE_UNAVAILABLE (503).
+   */
+  connectTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+  /** PostgreSQL only. The server cancels a statement running longer than this (`statement_timeout`). */
+  statementTimeoutMs: z.number().int().min(100).max(3_600_000).default(15_000),
+  /**
+   * PostgreSQL only. How long billhub waits for any reply before it gives up on the connection:
+   * the deadline that still holds when the network, not the server, stalls (the server cannot
+   * cancel what it never receives). Keep it above statementTimeoutMs.
+   */
+  queryTimeoutMs: z.number().int().min(100).max(3_600_000).default(20_000),
   /** Apply pending migrations at start-up (billhub migrate does the same on demand). */
   migrate: z.boolean().default(true),
 });
@@ -105,6 +118,13 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   apiKeys: z.array(apiKeySchema).default([]),
   bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+  /**
+   * Longest a request may take to arrive, headers and body (Node's own default is 5 minutes): a
+   * client trickling a body ties up a connection and memory until then.
+   */
+  requestTimeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
+  /** Longest the request headers may take to arrive. */
+  headersTimeoutMs: z.number().int().min(1_000).max(600_000).default(10_000),
 });
 
 const cacheSchema = z.strictObject({

@@ -51,7 +51,11 @@ export const ERROR_CODES = {
    */
   RESEND_WINDOW_PASSED: { status: 409, retryable: false },
   STORE_UNAVAILABLE: { status: 503, retryable: true },
+  /** The embedded store's data directory is open in another process (it belongs to one process). */
+  STORE_LOCKED: { status: 409, retryable: false },
   MIGRATION_FAILED: { status: 500, retryable: false },
+  /** `billhub serve` could not listen: the port is taken or not ours to bind. */
+  LISTEN_FAILED: { status: 500, retryable: false },
   INTERNAL: { status: 500, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 

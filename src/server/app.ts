@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Hub } from "../hub.ts";
 import { BillingError } from "../core/errors.ts";
+import { isStoreUnavailable } from "../store/identifiers.ts";
 import { createKeyVerifier, requireAccess } from "./auth.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRoutes, route, type AppEnv, type RouteSpec } from "./route.ts";
@@ -13,6 +14,9 @@ import { invoiceRoutes } from "./routes/invoices.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { outboxRoutes } from "./routes/outbox.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
+
+/** What a 503 asks the caller to wait before trying again. */
+const RETRY_AFTER_SECONDS = 2;
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -68,7 +72,12 @@ export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } =
   app.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
   app.onError((error, c) => {
-    if (error instanceof BillingError) return c.json(error.toJSON(), error.status as 400);
+    const known = error instanceof BillingError ? error : isStoreUnavailable(error) ? new BillingError("STORE_UNAVAILABLE", "The database is not reachable; try again shortly", { cause: error }) : undefined;
+    if (known !== undefined) {
+      // 503s are worth retrying soon: the store recovers by itself when the database returns.
+      if (known.status === 503) c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      return c.json(known.toJSON(), known.status as 400);
+    }
     // The stack goes to the operator's log; the caller gets no internals.
     console.error(`billhub: unhandled error on ${c.req.method} ${c.req.routePath}:`, error);
     return c.json(new BillingError("INTERNAL", "Internal error").toJSON(), 500);

@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BillingError } from "../core/errors.ts";
 import type { Hub } from "../hub.ts";
 import { createApp } from "./app.ts";
 import { startCatalogSync } from "./catalog-sync.ts";
@@ -24,8 +25,26 @@ export interface RunningServer {
 export async function startServer(hub: Hub, options: { port?: number; host?: string; log?: (line: string) => void } = {}): Promise<RunningServer> {
   const app = createApp(hub);
   const host = options.host ?? hub.config.server.host;
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? hub.config.server.port, hostname: host }, () => resolve(s));
+  const wanted = options.port ?? hub.config.server.port;
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const { requestTimeoutMs, headersTimeoutMs } = hub.config.server;
+    const serverOptions = {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+      // How often Node looks for requests past those deadlines (default 30 s, which would let a
+      // slow body run up to twice its deadline).
+      connectionsCheckingInterval: 1_000,
+    };
+    const s = serve({ fetch: app.fetch, port: wanted, hostname: host, serverOptions }, () => {
+      s.off("error", refused);
+      resolve(s);
+    });
+    // Without a listener a taken port is an uncaught 'error' event: a stack trace and exit.
+    function refused(error: NodeJS.ErrnoException) {
+      const why = error.code === "EADDRINUSE" ? "is already in use (another billhub or another program); stop it or choose another PORT" : error.code === "EACCES" ? "needs privileges this process does not have; choose a PORT above 1023" : `cannot be listened on (${error.code ?? error.message})`;
+      reject(new BillingError("LISTEN_FAILED", `${host}:${wanted} ${why}`, { field: "server.port", cause: error }));
+    }
+    s.once("error", refused);
   });
   const { port } = server.address() as AddressInfo;
   // Responses not yet sent when shutdown begins (and any request still arriving on an open

@@ -17,14 +17,26 @@ export function checkSchemaName(schema: string, field = "store.schema"): string 
   return schema;
 }
 
-/** SQLSTATEs that mean "the database is not reachable right now": worth a retry. */
-const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300"]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
+/**
+ * SQLSTATEs that mean "the database cannot serve this now": shut down or restarting (57P01–03),
+ * connection failures (08xxx), too many connections (53300), a statement cancelled by
+ * `statement_timeout` (57014). All are worth a retry.
+ */
+const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "57014", "08000", "08003", "08006", "08001", "08004", "53300"]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED"]);
+/**
+ * node-postgres reports a lost or stalled connection as a plain Error with no code: the
+ * connection ended mid-query, the connect or pool-wait timeout ran out, the query's read
+ * timeout ran out, or the client is unusable after one of those.
+ */
+const DRIVER_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Cannot use a pool after calling end on the pool)/;
 
 /** True when a driver error means the store is down rather than the query wrong. */
 export function isStoreUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (UNAVAILABLE_STATES.has(code) || NETWORK_CODES.has(code));
+  if (typeof code === "string") return UNAVAILABLE_STATES.has(code) || NETWORK_CODES.has(code);
+  const message = (error as { message?: unknown } | null)?.message;
+  return error instanceof Error && typeof message === "string" && DRIVER_MESSAGES.test(message);
 }
 
 /** The SQLSTATE of a driver error (both drivers put it on `.code`), if any. */

@@ -8,7 +8,16 @@ export interface PgStoreOptions {
   schema: string;
   /** Pool size; the default suits one service process on a small machine. */
   maxConnections?: number;
+  /** Opening a connection or waiting for a free one (default 5 s). */
+  connectTimeoutMs?: number;
+  /** The server's `statement_timeout` (default 15 s). */
+  statementTimeoutMs?: number;
+  /** How long to wait for any reply before the connection is given up (default 20 s). */
+  queryTimeoutMs?: number;
 }
+
+/** Connections idle inside a transaction this long are closed by the server, freeing their locks. */
+const IDLE_IN_TRANSACTION_MS = 60_000;
 
 const INT8_OID = 20;
 
@@ -39,6 +48,8 @@ function unavailable(error: unknown): never {
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Sql {
+  // A pool runs each query on a connection it checks out and discards when the query fails as
+  // unavailable; a checked-out client (a transaction) is discarded by `transaction` below.
   return {
     async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
       try {
@@ -67,6 +78,13 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
     options: `-c search_path=${schema},public`,
     application_name: "billhub",
     types,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    query_timeout: options.queryTimeoutMs ?? 20_000,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    // A peer that vanished without a FIN (a cut cable, a dropped VM) is noticed by TCP keepalive
+    // on idle connections rather than at the next query.
+    keepAlive: true,
   });
   // Idle clients can lose their server (restart, failover); without a listener that error
   // would crash the process instead of failing the next query.
@@ -94,20 +112,33 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
         return unavailable(error);
       }
       let broken = false;
+      // While checked out, a client has no pool listener: a connection lost mid-transaction
+      // emits 'error' on it, which would end the process. The query in flight fails with the
+      // same error, so here it only marks the connection for disposal.
+      const onError = () => {
+        broken = true;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await fn(wrap(client));
         await client.query("COMMIT");
         return result;
       } catch (error) {
-        try {
-          await client.query("ROLLBACK");
-        } catch {
-          broken = true;
+        // A connection that failed as unavailable (lost, timed out) is never reused: after a
+        // read timeout its reply may still arrive and be taken for the next query's.
+        if (isStoreUnavailable(error)) broken = true;
+        else {
+          try {
+            await client.query("ROLLBACK");
+          } catch {
+            broken = true;
+          }
         }
         if (isStoreUnavailable(error)) return unavailable(error);
         throw error;
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     },

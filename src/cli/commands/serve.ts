@@ -26,7 +26,13 @@ the manual provider, port 8787 (PORT), and a fresh API key printed for this run.
       catalog: config.catalog ?? SAMPLE_CATALOG,
       server: generatedKey ? { ...config.server, apiKeys: [{ key: generatedKey, access: "write", name: "local" }] } : config.server,
     });
-    const server = await startServer(hub, { log: io.err });
+    let server;
+    try {
+      server = await startServer(hub, { log: io.err });
+    } catch (error) {
+      await hub.close();
+      throw error;
+    }
     const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
     io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}, forwarder: ${config.forwarder.enabled ? "on" : "off (run billhub outbox drain --follow)"}`);
     if (generatedKey) io.out(`Local API key for this run (set BILLHUB_API_KEYS to choose your own): ${generatedKey}`);

@@ -9,6 +9,10 @@ import { sleep as realSleep } from "./backoff.ts";
 import { forwarderMetrics } from "./metrics.ts";
 import { pushWithRetries } from "./push-with-retries.ts";
 import { resendWindowError, settlementFor } from "./settlement.ts";
+import { redactSecrets } from "../../core/redact.ts";
+
+/** The longest a following forwarder waits between tries while forwarding keeps failing. */
+const MAX_FAILURE_WAIT_MS = 30_000;
 
 /** Resends stop this long before a provider's dedupe window ends (lease, clock skew, slow calls). */
 export const RESEND_MARGIN_MS = 3_600_000;
@@ -162,14 +166,20 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
     const { signal } = drainOptions;
     const warn = drainOptions.log ?? log;
     const loop = async () => {
+      let failures = 0;
       while (!signal?.aborted) {
         let batch: ForwardReport;
         try {
           batch = await forwardOnce({ batchSize: drainOptions.batchSize, signal, log: warn });
+          failures = 0;
         } catch (error) {
           if (!drainOptions.follow) throw error;
-          warn(`billhub: forwarding failed, trying again in ${settings.pollIntervalMs} ms: ${error instanceof BillingError ? `${error.code}: ` : ""}${(error as Error).message}`);
-          await sleep(settings.pollIntervalMs, signal);
+          // The database (most often) is down: wait longer after each failure in a row, so an
+          // outage is not met with a query per poll interval from every loop of every forwarder.
+          failures += 1;
+          const waitMs = Math.min(settings.pollIntervalMs * 2 ** Math.min(failures - 1, 16), MAX_FAILURE_WAIT_MS);
+          warn(`billhub: forwarding failed, trying again in ${waitMs} ms: ${error instanceof BillingError ? `${error.code}: ` : ""}${redactSecrets((error as Error).message)}`);
+          await sleep(waitMs, signal);
           continue;
         }
         addReport(total, batch);

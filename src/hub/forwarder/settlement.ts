@@ -1,4 +1,5 @@
 import { BillingError, type BillingErrorCode } from "../../core/errors.ts";
+import { redactSecrets } from "../../core/redact.ts";
 import type { PushOutcome } from "../../providers/types.ts";
 import type { ClaimedRow } from "../../store/outbox/claim.ts";
 import type { Settlement } from "../../store/outbox/settle.ts";
@@ -41,7 +42,8 @@ const NOT_RECORDED = new Set<BillingErrorCode>([
 export function settlementFor(row: ClaimedRow, outcome: PushOutcome, policy: SettlementPolicy): Settlement {
   const key = { transactionId: row.transactionId, provider: row.provider };
   if (!("error" in outcome)) return { ...key, status: "delivered", outcome: outcome.status };
-  const { error } = outcome;
+  // Provider error text is stored where any read key can list it: nothing in it may be a secret.
+  const error = { code: outcome.error.code, message: redactSecrets(outcome.error.message), retryAfterSeconds: outcome.error.retryAfterSeconds };
   const failed = { ...key, mayHaveReached: !NOT_RECORDED.has(error.code), priorSentAt: row.priorSentAt };
   if (outcome.status === "permanent") return { ...failed, status: "dead", delayMs: 0, error: { code: error.code, message: error.message } };
   if (row.attempts >= policy.maxAttempts) {

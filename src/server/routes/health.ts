@@ -13,6 +13,7 @@ export function healthRoutes(hub: Hub): RouteSpec[] {
       summary: "The store is reachable and the schema is current",
       handler: async ({ c }) => {
         const readiness = await hub.ready();
+        if (!readiness.ok) c.header("Retry-After", "2");
         return c.json(readiness, readiness.ok ? 200 : 503);
       },
     }),
