@@ -1,6 +1,8 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { QueryResult, Row, Sql, Store } from "./types.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { checkSchemaName } from "./identifiers.ts";
+import { makeDataDirPrivate, makeFilesPrivate } from "./private-data-dir.ts";
 
 export interface PgliteStoreOptions {
   /** A directory to persist to (e.g. `./.billhub`); omitted = in memory. */
@@ -31,14 +33,45 @@ function wrap(db: PgliteLike): Sql {
 /**
  * Embedded PostgreSQL (WASM) in this process. One connection: transactions are serialized by
  * PGlite itself, which makes `FOR UPDATE SKIP LOCKED` and advisory locks trivially correct here.
+ *
+ * A data directory belongs to one process: PGlite keeps pages in memory and knows nothing of
+ * other openers, so a second one would read stale data and the last to write would erase the
+ * other's writes. The directory is therefore locked while open (a second opener gets
+ * STORE_LOCKED naming the holder) and kept private to its owner (0700).
  */
 export async function openPgliteStore(options: PgliteStoreOptions): Promise<Store> {
   const schema = checkSchemaName(options.schema);
-  const db = await PGlite.create({
-    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-    ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
-  });
-  return pgliteStore(db, schema);
+  const { dataDir, loadDataDir } = options;
+  if (dataDir === undefined || isPgliteUrl(dataDir)) {
+    return pgliteStore(await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(loadDataDir === undefined ? {} : { loadDataDir }) }), schema);
+  }
+  const tightenFiles = await makeDataDirPrivate(dataDir);
+  const lock = await lockDataDir(dataDir);
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create({ dataDir, ...(loadDataDir === undefined ? {} : { loadDataDir }) });
+    if (tightenFiles) await makeFilesPrivate(dataDir);
+    const store = await pgliteStore(db, schema);
+    return {
+      ...store,
+      async close() {
+        try {
+          await store.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    await db?.close().catch(() => {});
+    lock.release();
+    throw error;
+  }
+}
+
+/** `memory://`, `idb://...`: PGlite's own stores, not a directory of this machine's to lock. */
+function isPgliteUrl(dataDir: string): boolean {
+  return /^(memory|idb|opfs-ahp):\/\//.test(dataDir);
 }
 
 /** The store on an open PGlite instance (closing the store closes the instance). */

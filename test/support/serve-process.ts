@@ -2,6 +2,7 @@ import { billhubProcess } from "./cli.ts";
 
 export interface ServeProcess {
   url: string;
+  pid: number;
   /** SIGKILL: the process gets no chance to finish anything (a crash, an OOM kill, a pulled plug). */
   kill(): Promise<void>;
   /** SIGTERM: a graceful shutdown; resolves with the exit code. */
@@ -26,6 +27,7 @@ export async function startServeProcess(env: Record<string, string>, timeoutMs =
   };
   return {
     url,
+    pid: serving.child.pid!,
     kill: async () => void (await end("SIGKILL")),
     stop: () => end("SIGTERM"),
     output: serving.output,
