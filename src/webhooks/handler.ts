@@ -42,6 +42,9 @@ const REFUSALS = new Set(["WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_PAYLOAD_INVALID"
 function errorResponse(deps: WebhookDeps, provider: string, error: unknown): Response {
   if (error instanceof BillingError && REFUSALS.has(error.code)) {
     deps.countOutcome(provider, "rejected");
+    // A body the provider signed but billhub refuses is redelivered for days and refused each
+    // time: say why where the operator looks, since it may never reach the webhook log.
+    if (error.code !== "WEBHOOK_SIGNATURE_INVALID") console.warn(`billhub: refused a ${provider} webhook event (400 ${error.code}): ${error.message}`);
     return Response.json(error.toJSON(), { status: 400 });
   }
   deps.countOutcome(provider, "failed");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { setupServer } from "msw/node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import type { Hub } from "../../src/hub.ts";
 import { createApp } from "../../src/server/app.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
@@ -22,8 +22,11 @@ let hub: Hub;
 let app: ReturnType<typeof createApp>;
 let baseline: Record<string, number>;
 const tally = new Tally();
+// The route says on the console why it refused each signed body; hundreds of those here.
+let warn: MockInstance<typeof console.warn>;
 
 beforeAll(async () => {
+  warn = vi.spyOn(console, "warn").mockImplementation(() => {});
   server.listen({ onUnhandledRequest: "error" });
   store = await openTestStore();
   hub = await webhookHub(store, () => NOW);
@@ -32,6 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   console.info(`hostile webhook bodies: ${tally.cases} cases, ${tally.refused} refused with 4xx, ${rowsAdded(baseline, await tableCounts(store))} rows written`);
+  warn.mockRestore();
   server.close();
   await hub.close();
   await store.cleanup();
@@ -130,5 +134,58 @@ describe("correctly signed webhook bodies that are not valid events", () => {
       expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 413, body: { error: { code: "PAYLOAD_TOO_LARGE" } } });
       expect(await tableCounts(store)).toEqual(before);
     }
+  });
+});
+
+describe("correctly signed events that PostgreSQL cannot store as sent", () => {
+  const stripeEvent = (id: string, object: Record<string, unknown>, type = "price.created") => JSON.stringify({ ...stripeObject("event"), id, type, created: NOW_S, livemode: false, data: { object } });
+  const signedStripe = (body: string) => ({ "content-type": "application/json", "stripe-signature": stripeSignature(body, STRIPE_WEBHOOK_SECRET, NOW_S) });
+  const signedFlowglad = (body: string, id: string) => ({ "content-type": "application/json", "svix-id": id, "svix-timestamp": String(NOW_S), "svix-signature": svixSignature(body, id, NOW_S) });
+
+  /** Refuses the same delivery twice (a redelivery is refused the same way, never a 500), naming the field, and logs why. */
+  async function refusedTwice(provider: "stripe" | "flowglad", body: string, headers: Record<string, string>, field: string): Promise<void> {
+    warn.mockClear();
+    for (const _delivery of [1, 2]) {
+      const before = await tableCounts(store);
+      const response = await app.fetch(new Request(`http://billhub.test/webhooks/${provider}`, { method: "POST", headers, body }));
+      tally.count(response.status);
+      const answer = (await response.json()) as { error: { code: string; field?: string; message: string } };
+      expect({ status: response.status, code: answer.error.code, field: answer.error.field }).toEqual({ status: 400, code: "WEBHOOK_PAYLOAD_INVALID", field });
+      expect(await tableCounts(store)).toEqual(before);
+    }
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`billhub: refused a ${provider} webhook event (400 WEBHOOK_PAYLOAD_INVALID)`));
+  }
+
+  it("refuses a Stripe event with a NUL character in a price's field, its metadata or its type with 400, on every redelivery, writing nothing", async () => {
+    const nickname = stripeEvent("evt_nul_1", stripePrice({ id: "price_nul_1", nickname: "a\u0000b" }));
+    await refusedTwice("stripe", nickname, signedStripe(nickname), "data.object.nickname");
+    const metadata = stripeEvent("evt_nul_2", stripePrice({ id: "price_nul_2", metadata: { "k\u0000": "v" } }));
+    await refusedTwice("stripe", metadata, signedStripe(metadata), "data.object.metadata");
+    const type = stripeEvent("evt_nul_3", { id: "ch_1", object: "charge" }, "charge.\u0000succeeded");
+    await refusedTwice("stripe", type, signedStripe(type), "type");
+  });
+
+  it("refuses a Stripe event with a lone UTF-16 surrogate in a field (jsonb cannot hold it) with 400, writing nothing", async () => {
+    const body = stripeEvent("evt_surrogate_1", stripePrice({ id: "price_surrogate_1", lookup_key: "key\ud800" }));
+    await refusedTwice("stripe", body, signedStripe(body), "data.object.lookup_key");
+  });
+
+  it("refuses a Stripe event whose id is longer than the webhook log's 255 characters with 400, writing nothing", async () => {
+    const body = stripeEvent(`evt_${"x".repeat(252)}`, stripePrice({ id: "price_long_id" }));
+    await refusedTwice("stripe", body, signedStripe(body), "event.id");
+  });
+
+  it("refuses a Flowglad delivery whose svix-id is longer than 255 characters, or with a NUL in the customer's external id, with 400, writing nothing", async () => {
+    const body = JSON.stringify({ id: "sub_long", object: "subscription", customer: { id: "cust_long", externalId: "long" } });
+    await refusedTwice("flowglad", body, signedFlowglad(body, `msg_${"y".repeat(252)}`), "headers.svix-id");
+    const nul = JSON.stringify({ id: "sub_nul", object: "subscription", customer: { id: "cust_nul", externalId: "org\u0000" } });
+    await refusedTwice("flowglad", nul, signedFlowglad(nul, "msg_nul"), "customer.externalId");
+  });
+
+  it("still takes a Stripe event whose id is exactly 255 characters (the control)", async () => {
+    const id = `evt_${"z".repeat(251)}`;
+    const body = stripeEvent(id, stripePrice({ id: "price_id_255", lookup_key: "id_255" }));
+    const response = await app.fetch(new Request("http://billhub.test/webhooks/stripe", { method: "POST", headers: signedStripe(body), body }));
+    expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 200, body: { eventId: id, outcome: "applied" } });
   });
 });

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { BillingError } from "../../core/errors.ts";
 import type { ProviderChange, WebhookDelivery } from "../types.ts";
-import { headerOf, rawBodyText } from "../webhook-delivery.ts";
+import { assertStorableJson, headerOf, MAX_EVENT_ID_LENGTH, rawBodyText } from "../webhook-delivery.ts";
 
 export interface FlowgladWebhookOptions {
   /** `whsec_<base64 key>` (flowglad.webhookSecret / FLOWGLAD_WEBHOOK_SECRET). */
@@ -66,12 +66,20 @@ export function parseFlowgladWebhook(delivery: WebhookDelivery, options: Flowgla
     );
   }
 
+  // Svix ids are short; a longer one would not fit the webhook log, so every redelivery would fail.
+  if (id.length > MAX_EVENT_ID_LENGTH) {
+    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Flowglad webhook svix-id is ${id.length} characters long, more than the ${MAX_EVENT_ID_LENGTH} billhub's webhook log keeps; it was not applied`, {
+      provider: "flowglad",
+      field: "headers.svix-id",
+    });
+  }
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
     throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Flowglad webhook body is not JSON: ${(error as Error).message}`, { provider: "flowglad", field: "rawBody", cause: error });
   }
+  assertStorableJson(json, "flowglad");
   const parsed = bodySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

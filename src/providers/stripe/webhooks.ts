@@ -3,7 +3,7 @@ import { z } from "zod";
 import { BillingError } from "../../core/errors.ts";
 import { zodToBillingError } from "../../core/validation.ts";
 import type { ChangeMeta, ProviderChange, WebhookDelivery } from "../types.ts";
-import { headerOf, rawBodyText } from "../webhook-delivery.ts";
+import { assertStorableJson, headerOf, MAX_EVENT_ID_LENGTH, rawBodyText } from "../webhook-delivery.ts";
 import { deletedPriceSchema, deletedProductSchema, invoiceSchema, priceSchema, productSchema, subscriptionSchema, toInvoice, toPrice, toProduct, toSubscription } from "./webhook-objects.ts";
 
 export interface StripeWebhookOptions {
@@ -15,7 +15,7 @@ export interface StripeWebhookOptions {
 }
 
 const envelopeSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().min(1).max(MAX_EVENT_ID_LENGTH),
   object: z.literal("event"),
   type: z.string().min(1),
   created: z.number().int().nonnegative(),
@@ -80,6 +80,7 @@ export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWeb
     }
     throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${error.message}`, { provider: "stripe", field: "rawBody", cause: error });
   }
+  assertStorableJson(event, "stripe");
   const envelope = parseOrThrow(envelopeSchema, event, "event");
   const meta: ChangeMeta = { provider: "stripe", eventId: envelope.id, eventType: envelope.type, created: new Date(envelope.created * 1000), livemode: envelope.livemode };
   return toChange(envelope.type, envelope.data.object, meta);
