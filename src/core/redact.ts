@@ -6,8 +6,8 @@
 const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b(sk|rk)_(live|test)_[A-Za-z0-9]+/g, "$1_$2_[redacted]"],
   [/\bwhsec_[A-Za-z0-9+/=_-]+/g, "whsec_[redacted]"],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, "$1 [redacted]"],
-  [/\b((?:api[_-]?key|secret|token|password|passwd|authorization)["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi, "$1[redacted]"],
+  [/\b(Bearer|Basic)\s+[^\s"',;]+/gi, "$1 [redacted]"],
+  [/\b((?:api[_-]?key|secret|token|password|passwd|authorization)["']?\s*[:=]\s*["']?)(?!\[redacted\]|Bearer\b|Basic\b)[^\s"',;&]+/gi, "$1[redacted]"],
   [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@/\s]+@/gi, "$1:[redacted]@"],
 ];
 

@@ -65,4 +65,10 @@ describe("what a claimed row becomes after the provider's answer", () => {
     const settlement = settlementFor(row(3), { transactionId: "tx_1", status: "retryable", error: failure("PROVIDER_UNAVAILABLE") }, rules);
     expect(settlement).toMatchObject({ status: "dead", error: { code: "PROVIDER_UNAVAILABLE", message: "Gave up after 3 attempts: PROVIDER_UNAVAILABLE happened" } });
   });
+
+  it("keeps the provider's error text without any secret in it (a read key can list it)", () => {
+    const echoed = new BillingError("PROVIDER_AUTH_FAILED", "401 from proxy: Authorization: Bearer sk_live_51Hsecret was refused", { provider: "stripe" });
+    const settlement = settlementFor(row(1), { transactionId: "tx_1", status: "permanent", error: echoed }, rules);
+    expect(settlement).toMatchObject({ status: "dead", error: { code: "PROVIDER_AUTH_FAILED", message: "401 from proxy: Authorization: Bearer [redacted] was refused" } });
+  });
 });
