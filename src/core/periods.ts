@@ -28,12 +28,27 @@ export type WindowSpec = NamedWindow | { from: Date; to: Date };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/**
+ * A UTC date from calendar parts, for any year: `Date.UTC` reads years 0–99 as 1900–1999, and
+ * this does not.
+ *
+ * @example
+ * utcDate(2026, 9, 1)  // 2026-10-01T00:00:00.000Z
+ * utcDate(1, 0, 1)     // 0001-01-01T00:00:00.000Z (Date.UTC(1, 0, 1) is 1901)
+ */
+export function utcDate(year: number, monthIndex: number, day = 1, hours = 0, minutes = 0, seconds = 0, ms = 0): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, day);
+  date.setUTCHours(hours, minutes, seconds, ms);
+  return date;
+}
+
 function startOfUtcDay(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+  return utcDate(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return utcDate(year, month + 1, 0).getUTCDate();
 }
 
 /**
@@ -45,7 +60,7 @@ export function addMonthsClamped(anchor: Date, months: number): Date {
   const year = Math.floor(totalMonths / 12);
   const month = totalMonths - year * 12;
   const day = Math.min(anchor.getUTCDate(), daysInMonth(year, month));
-  return new Date(Date.UTC(year, month, day, anchor.getUTCHours(), anchor.getUTCMinutes(), anchor.getUTCSeconds(), anchor.getUTCMilliseconds()));
+  return utcDate(year, month, day, anchor.getUTCHours(), anchor.getUTCMinutes(), anchor.getUTCSeconds(), anchor.getUTCMilliseconds());
 }
 
 /**
@@ -71,8 +86,8 @@ export function billingPeriodAt(at: Date, cycle: BillingCycle = {}): { from: Dat
 
 function calendarMonth(at: Date): { from: Date; to: Date } {
   return {
-    from: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)),
-    to: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)),
+    from: utcDate(at.getUTCFullYear(), at.getUTCMonth(), 1),
+    to: utcDate(at.getUTCFullYear(), at.getUTCMonth() + 1, 1),
   };
 }
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMonthsClamped, billingPeriodAt, inWindow, windowAt } from "../../src/core/periods.ts";
+import { addMonthsClamped, billingPeriodAt, inWindow, utcDate, windowAt } from "../../src/core/periods.ts";
 
 const at = (iso: string) => new Date(iso);
 
@@ -74,5 +74,21 @@ describe("billing periods", () => {
         return period.from <= time && time < period.to;
       }),
     );
+  });
+});
+
+describe("calendar arithmetic in years 0–99", () => {
+  // Date.UTC reads years 0–99 as 1900–1999; none of these may land in the 20th century.
+  it("builds UTC dates in the year given, not 1900 + year", () => {
+    expect(utcDate(1, 0, 1).toISOString()).toBe("0001-01-01T00:00:00.000Z");
+    expect(utcDate(0, 11, 31, 23, 59, 59, 999).toISOString()).toBe("0000-12-31T23:59:59.999Z");
+    expect(utcDate(2026, 9, 1).toISOString()).toBe("2026-10-01T00:00:00.000Z");
+  });
+
+  it("keeps month, day and billing-period windows in the year of the time given", () => {
+    expect(windowAt("month", at("0050-03-10T00:00:00Z"))).toEqual({ from: at("0050-03-01T00:00:00Z"), to: at("0050-04-01T00:00:00Z") });
+    expect(windowAt("day", at("0001-06-15T10:00:00Z"))).toEqual({ from: at("0001-06-15T00:00:00Z"), to: at("0001-06-16T00:00:00Z") });
+    expect(addMonthsClamped(at("0099-01-31T00:00:00Z"), 1)).toEqual(at("0099-02-28T00:00:00Z"));
+    expect(billingPeriodAt(at("0010-03-20T00:00:00Z"), { anchor: at("0010-01-15T00:00:00Z") })).toEqual({ from: at("0010-03-15T00:00:00Z"), to: at("0010-04-15T00:00:00Z") });
   });
 });

@@ -1,5 +1,6 @@
 import { BillingError } from "../errors.ts";
-import { billingPeriodAt, type BillingCycle } from "../periods.ts";
+import { billingPeriodAt, utcDate, type BillingCycle } from "../periods.ts";
+import { END_OF_SUPPORTED_MS, instantProblem } from "../supported-time.ts";
 
 /** A calendar month an invoice run is for: its key ("2026-10") and its UTC bounds, [from, to). */
 export interface BillingMonth {
@@ -10,20 +11,42 @@ export interface BillingMonth {
 
 const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
+/** The bounds of a YYYY-MM key, or why it is not a month billhub can bill. */
+function monthBounds(input: unknown): { from: Date; to: Date } | string {
+  const match = typeof input === "string" ? MONTH_PATTERN.exec(input) : null;
+  if (match === null) return `must be a month written YYYY-MM, such as "2026-10"; got ${JSON.stringify(input)}`;
+  const year = Number(match[1]);
+  const month = Number(match[2]) - 1;
+  const bounds = { from: utcDate(year, month, 1), to: utcDate(year, month + 1, 1) };
+  // 9999-12 ends on 10000-01-01, outside the supported range.
+  if (instantProblem(bounds.from) !== undefined || bounds.to.getTime() >= END_OF_SUPPORTED_MS) {
+    return `must be a month from 1970-01 to 9999-11 (one that ends before the year 10000); got ${JSON.stringify(input)}`;
+  }
+  return bounds;
+}
+
 /**
- * Reads a billing month written as `YYYY-MM` (UTC).
+ * Why `input` is not a billing month billhub accepts, or undefined when it is one.
+ *
+ * @example
+ * billingMonthProblem("2026-10") // undefined
+ * billingMonthProblem("9999-12") // "must be a month from 1970-01 to 9999-11 ..."
+ */
+export function billingMonthProblem(input: unknown): string | undefined {
+  const bounds = monthBounds(input);
+  return typeof bounds === "string" ? bounds : undefined;
+}
+
+/**
+ * Reads a billing month written as `YYYY-MM` (UTC), from 1970-01 to 9999-11.
  *
  * @example
  * parseBillingMonth("2026-10") // { key: "2026-10", from: 2026-10-01T00:00Z, to: 2026-11-01T00:00Z }
  */
 export function parseBillingMonth(input: unknown, field = "period"): BillingMonth {
-  const match = typeof input === "string" ? MONTH_PATTERN.exec(input) : null;
-  if (match === null) {
-    throw new BillingError("VALIDATION_FAILED", `${field} must be a month written YYYY-MM, such as "2026-10"; got ${JSON.stringify(input)}`, { field });
-  }
-  const year = Number(match[1]);
-  const month = Number(match[2]) - 1;
-  return { key: input as string, from: new Date(Date.UTC(year, month, 1)), to: new Date(Date.UTC(year, month + 1, 1)) };
+  const bounds = monthBounds(input);
+  if (typeof bounds === "string") throw new BillingError("VALIDATION_FAILED", `${field} ${bounds}`, { field });
+  return { key: input as string, ...bounds };
 }
 
 /**

@@ -15,6 +15,14 @@ describe("billing months", () => {
       expect(() => parseBillingMonth(bad, "options.period")).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "options.period" }));
     }
   });
+
+  it("refuses months outside 1970-01 to 9999-11 (9999-12 ends in the year 10000) rather than reading 0000-01 as 1900-01", () => {
+    for (const bad of ["0000-01", "0099-12", "1969-12", "9999-12"]) {
+      expect(() => parseBillingMonth(bad), bad).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "period", message: expect.stringContaining("1970-01 to 9999-11") }));
+    }
+    expect(parseBillingMonth("1970-01").from).toEqual(d("1970-01-01T00:00:00Z"));
+    expect(parseBillingMonth("9999-11").to).toEqual(d("9999-12-01T00:00:00Z"));
+  });
 });
 
 describe("the billing period a month's run bills", () => {
