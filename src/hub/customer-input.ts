@@ -1,32 +1,17 @@
 import { z } from "zod";
 import { BillingError } from "../core/errors.ts";
+import { storableRecord, storableText } from "../core/storable-text.ts";
+import { refineSupportedInstant } from "../core/supported-time.ts";
 import { parseWith } from "../core/validation.ts";
 
-/** A date as a Date or an ISO 8601 string with an offset ("2026-03-01T00:00:00Z"). */
+/** A date as a Date or an ISO 8601 string with an offset ("2026-03-01T00:00:00Z"), in the supported range (1970 to 9999). */
 export const dateSchema = z
   .union([z.date(), z.iso.datetime({ offset: true })])
-  .transform((value) => (typeof value === "string" ? new Date(value) : value));
+  .transform((value) => (typeof value === "string" ? new Date(value) : value))
+  .superRefine(refineSupportedInstant);
 
-const NUL_MESSAGE = "must not contain a NUL character";
-
-function holdsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\u0000");
-  if (value === null || typeof value !== "object") return false;
-  return Object.entries(value).some(([key, item]) => key.includes("\u0000") || holdsNul(item));
-}
-
-/**
- * Text for a PostgreSQL text or jsonb column: U+0000 is refused here, naming the field, since the
- * store could only fail on it.
- */
-export const storableText = () => z.string().refine((value) => !value.includes("\u0000"), NUL_MESSAGE);
-
-/** Free-form metadata (keys of at most 200 characters), with no U+0000 anywhere inside. */
-export const metadataSchema = z.record(z.string().max(200), z.unknown()).superRefine((record, ctx) => {
-  for (const [key, value] of Object.entries(record)) {
-    if (key.includes("\u0000") || holdsNul(value)) ctx.addIssue({ code: "custom", path: [key], message: NUL_MESSAGE });
-  }
-});
+/** Free-form metadata (keys of at most 200 characters), with nothing unstorable anywhere inside. */
+export const metadataSchema = storableRecord();
 
 export const customerIdSchema = storableText().min(1, "must not be empty").max(255, "must be at most 255 characters");
 

@@ -1,6 +1,7 @@
 import { BillingError } from "../core/errors.ts";
 import type { Invoice, InvoiceSummary, PricedInvoice } from "../core/invoicing/invoice.ts";
 import { invoicesToCsv } from "../core/invoicing/invoice-csv.ts";
+import { textProblem } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { findInvoice, invoicesOfPeriod, listInvoiceSummaries } from "../store/invoices/invoice-repository.ts";
 import type { HubContext } from "./context.ts";
@@ -61,7 +62,7 @@ export function createInvoicesApi(ctx: HubContext): InvoicesApi {
     },
 
     async getInvoice(id) {
-      if (typeof id !== "string" || id.length === 0 || id.length > 100) {
+      if (typeof id !== "string" || id.length === 0 || id.length > 100 || textProblem(id) !== undefined) {
         throw new BillingError("VALIDATION_FAILED", "id must be an invoice id such as \"inv_3f0c...\"", { field: "id" });
       }
       const invoice = await findInvoice(ctx.store, id);

@@ -3,11 +3,12 @@ import { requireFeature, type Catalog } from "../core/catalog/index.ts";
 import { isZero, parseDecimal, toDecimalString } from "../core/decimal.ts";
 import { RECURRENCES, type LimitAdjustment } from "../core/entitlements/index.ts";
 import { BillingError } from "../core/errors.ts";
+import { storableText } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { customerNotFound, findCustomer, lockCustomer } from "../store/customer-repository.ts";
 import { endAdjustment, insertAdjustment, listAdjustments, type LimitAdjustmentWrite } from "../store/limit-adjustment-repository.ts";
 import type { HubContext } from "./context.ts";
-import { dateSchema, metadataSchema, parseCustomerId, storableText } from "./customer-input.ts";
+import { dateSchema, metadataSchema, parseCustomerId } from "./customer-input.ts";
 import type { EntitlementCache } from "./entitlement-cache.ts";
 
 /** What `adjustLimit` accepts (also the body of `POST /v1/customers/:id/adjustments`). */
@@ -122,7 +123,7 @@ export function createLimitAdjustmentsApi(ctx: HubContext, cache: EntitlementCac
 
     async endAdjustment(customerId, adjustmentId) {
       const id = parseCustomerId(customerId);
-      const key = parseWith(z.string().min(1).max(255), adjustmentId, "VALIDATION_FAILED", "id");
+      const key = parseWith(storableText().min(1).max(255), adjustmentId, "VALIDATION_FAILED", "id");
       try {
         const ended = await store.transaction(async (tx) => {
           await lockCustomer(tx, id);

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { BillingError } from "../core/errors.ts";
+import { storableText } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { listOutbox, OUTBOX_STATUSES, outboxCounts, type OutboxRecord, type OutboxStatusName, type ProviderOutboxCounts } from "../store/outbox/read.ts";
 import { replayDead, replayTransaction } from "../store/outbox/replay.ts";
 import type { HubContext } from "./context.ts";
+import { decodeOutboxCursor, encodeOutboxCursor } from "./outbox-cursor.ts";
 import { createForwarder, RESEND_MARGIN_MS, type DrainOptions, type ForwarderOptions, type ForwardReport } from "./forwarder/forwarder.ts";
 
 export type { DrainOptions, ForwardReport, ForwarderOptions } from "./forwarder/forwarder.ts";
@@ -12,7 +14,7 @@ export type { OutboxRecord, OutboxStatusName, ProviderOutboxCounts } from "../st
 /** Providers that can have outbox rows (manual never does). */
 const OUTBOX_PROVIDERS = ["stripe", "flowglad"] as const;
 const providerSchema = z.enum(OUTBOX_PROVIDERS, { error: `must be one of ${OUTBOX_PROVIDERS.join(", ")}` });
-const transactionIdSchema = z.string().min(1).max(100);
+const transactionIdSchema = storableText().min(1).max(100);
 
 export interface OutboxStatus {
   /** The database's clock when counted. */
@@ -82,8 +84,6 @@ const listSchema = z
   })
   .default({ limit: 50 });
 
-const cursorSchema = z.tuple([z.string().min(1), z.string().min(1), z.string().min(1)]);
-
 const replaySchema = z.union(
   [
     transactionIdSchema.transform((transactionId) => ({ transactionId, provider: undefined })),
@@ -94,14 +94,6 @@ const replaySchema = z.union(
 );
 
 const drainSchema = z.object({ batchSize: z.number().int().min(1).max(1000).optional() });
-
-function decodeCursor(cursor: string): [string, string, string] {
-  try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-  } catch {
-    throw new BillingError("VALIDATION_FAILED", "cursor is not one this listing returned; pass nextCursor unchanged", { field: "cursor" });
-  }
-}
 
 /**
  * The outbox's part of the hub: status, forwarding (`drain`), replay of dead rows, listing.
@@ -155,8 +147,8 @@ export function createOutboxApi(ctx: HubContext, options: ForwarderOptions = {})
 
       async list(query) {
         const q = parseWith(listSchema, query, "VALIDATION_FAILED", "query");
-        const page = await listOutbox(ctx.store, { ...q, after: q.cursor === undefined ? undefined : decodeCursor(q.cursor) });
-        return { rows: page.rows, nextCursor: page.next === null ? null : Buffer.from(JSON.stringify(page.next)).toString("base64url") };
+        const page = await listOutbox(ctx.store, { ...q, after: q.cursor === undefined ? undefined : decodeOutboxCursor(q.cursor) });
+        return { rows: page.rows, nextCursor: page.next === null ? null : encodeOutboxCursor(page.next) };
       },
     },
 

@@ -3,6 +3,9 @@ import { z } from "zod";
 import { requireMeter } from "../core/catalog/index.ts";
 import { parseDecimal, sub, toDecimalString } from "../core/decimal.ts";
 import { BillingError } from "../core/errors.ts";
+import { utcDate } from "../core/periods.ts";
+import { storableText } from "../core/storable-text.ts";
+import { END_OF_SUPPORTED_MS, instantProblem } from "../core/supported-time.ts";
 import { parseWith } from "../core/validation.ts";
 import type { BillingProvider, ProviderUsageTotal } from "../providers/types.ts";
 import { customersAt, providerIdsOf, routedUsage } from "../store/outbox/routed-usage.ts";
@@ -58,6 +61,12 @@ export interface ReconcileApi {
 const monthPattern = /^(\d{4})-(\d{2})$/;
 const rangePattern = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/;
 
+/** The window, if it lies in the supported range of time (1970 up to the year 10000). */
+function supported(window: { from: Date; to: Date }, fail: (why: string) => BillingError): { from: Date; to: Date } {
+  if (instantProblem(window.from) !== undefined || window.to.getTime() >= END_OF_SUPPORTED_MS) throw fail("must lie between 1970-01-01 and 10000-01-01 (exclusive)");
+  return window;
+}
+
 /**
  * A period as a half-open UTC window.
  *
@@ -70,13 +79,13 @@ export function parsePeriod(period: string | { from: Date; to: Date }): { from: 
   if (typeof period !== "string") {
     if (!(period.from instanceof Date) || !(period.to instanceof Date) || Number.isNaN(period.from.getTime()) || Number.isNaN(period.to.getTime())) throw fail("needs valid from and to Dates");
     if (!(period.from < period.to)) throw fail("needs from < to");
-    return period;
+    return supported(period, fail);
   }
   const month = monthPattern.exec(period);
   if (month) {
     const [year, index] = [Number(month[1]), Number(month[2]) - 1];
     if (index < 0 || index > 11) throw fail(`has no month ${month[2]}`);
-    return { from: new Date(Date.UTC(year, index, 1)), to: new Date(Date.UTC(year, index + 1, 1)) };
+    return supported({ from: utcDate(year, index, 1), to: utcDate(year, index + 1, 1) }, fail);
   }
   const range = rangePattern.exec(period);
   if (range) {
@@ -85,7 +94,7 @@ export function parsePeriod(period: string | { from: Date; to: Date }): { from: 
       throw fail(`${JSON.stringify(period)} names a day that does not exist`);
     }
     if (!(from < to)) throw fail("needs its first day before its end");
-    return { from, to };
+    return supported({ from, to }, fail);
   }
   throw fail(`${JSON.stringify(period).slice(0, 60)} is not a period`);
 }
@@ -93,7 +102,7 @@ export function parsePeriod(period: string | { from: Date; to: Date }): { from: 
 const inputSchema = z.strictObject({
   provider: z.string().min(1),
   period: z.union([z.string(), z.strictObject({ from: z.date(), to: z.date() })]),
-  customerId: z.string().min(1).max(255).optional(),
+  customerId: storableText().min(1).max(255).optional(),
 });
 
 /** Reads of a provider's totals retry like the forwarder does: a few times, backing off, Retry-After honoured. */

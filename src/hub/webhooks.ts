@@ -16,6 +16,7 @@ import {
   type WebhookHandler,
 } from "../webhooks/index.ts";
 import type { HubContext } from "./context.ts";
+import { parseCustomerId } from "./customer-input.ts";
 
 export interface WebhooksApi {
   /**
@@ -80,6 +81,6 @@ export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): We
     priceResolverAt: (at, resolverOptions) => resolvePriceAt(ctx.store, at, resolverOptions),
     priceResolverForPeriod: (period, resolverOptions) => resolvePriceForPeriod(ctx.store, period, resolverOptions),
     priceHistory: (filter) => listPriceVersions(ctx.store, filter),
-    providerSubscriptions: (customerId) => subscriptionsOfCustomer(ctx.store, customerId),
+    providerSubscriptions: async (customerId) => subscriptionsOfCustomer(ctx.store, parseCustomerId(customerId)),
   };
 }

@@ -1,5 +1,6 @@
 import { cmp, parseDecimal } from "../core/decimal.ts";
 import { BillingError } from "../core/errors.ts";
+import { unstorablePart } from "../core/storable-text.ts";
 
 /** Deeper than any body billhub accepts needs; refused before parsing so nothing recurses on it. */
 export const MAX_JSON_DEPTH = 32;
@@ -88,23 +89,10 @@ function scan(text: string): void {
   }
 }
 
-/** The path of the first string or key holding U+0000, which no PostgreSQL text or jsonb value can store. */
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
-  if (value === null || typeof value !== "object") return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const at = path === "" ? key : `${path}.${key}`;
-    if (key.includes("\u0000")) return at;
-    const found = nulPath(item, at);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /**
  * Parses a request body that must be a JSON object: empty bodies, malformed JSON, other
- * top-level values, excessive nesting, inexact numbers and NUL characters (`\u0000`) are
- * VALIDATION_FAILED naming the field.
+ * top-level values, excessive nesting, inexact numbers and text no PostgreSQL value can hold
+ * (a NUL character `\u0000`, a lone surrogate `\ud800`) are VALIDATION_FAILED naming the field.
  *
  * @example
  * parseJsonBody('{"quantity": 9007199254740993}') // throws: quantity: ... send it as a decimal string
@@ -121,7 +109,10 @@ export function parseJsonBody(text: string): Record<string, unknown> {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new BillingError("VALIDATION_FAILED", `Request body must be a JSON object, got ${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : typeof parsed}`, { field: "body" });
   }
-  const nul = nulPath(parsed, "");
-  if (nul !== undefined) throw new BillingError("VALIDATION_FAILED", `${nul}: must not contain a NUL character (\\u0000)`, { field: nul });
+  const unstorable = unstorablePart(parsed);
+  if (unstorable !== undefined) {
+    const field = unstorable.path.join(".");
+    throw new BillingError("VALIDATION_FAILED", `${field}: ${unstorable.message}`, { field });
+  }
   return parsed as Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
 import { BillingError } from "../core/errors.ts";
+import { textProblem } from "../core/storable-text.ts";
 import { zodToBillingError } from "../core/validation.ts";
 import type { Access } from "./auth.ts";
 import { parseJsonBody } from "./json-body.ts";
@@ -46,14 +47,14 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends z.Z
 }
 
 /**
- * PostgreSQL text cannot hold U+0000, so a path or query parameter carrying one (`%00`) could
- * only fail in the store: it is refused here, naming the parameter.
+ * A path or query parameter PostgreSQL cannot store as sent (`%00`) could only fail in the
+ * store: it is refused here, naming the parameter. (Hono leaves percent-escapes that are not
+ * UTF-8, such as a lone surrogate's `%ED%A0%80`, undecoded; the check holds if that changes.)
  */
-function refuseNul(values: Record<string, string>, prefix: string): void {
+function refuseUnstorable(values: Record<string, string>, prefix: string): void {
   for (const [name, value] of Object.entries(values)) {
-    if (value.includes("\u0000") || name.includes("\u0000")) {
-      throw new BillingError("VALIDATION_FAILED", `${prefix}.${name}: must not contain a NUL character`, { field: `${prefix}.${name}` });
-    }
+    const problem = textProblem(name) ?? textProblem(value);
+    if (problem !== undefined) throw new BillingError("VALIDATION_FAILED", `${prefix}.${name}: ${problem}`, { field: `${prefix}.${name}` });
   }
 }
 
@@ -63,8 +64,8 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], aut
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       authorize(c, spec.access);
       const params = c.req.param() as Record<string, string>;
-      refuseNul(params, "params");
-      refuseNul(c.req.query(), "query");
+      refuseUnstorable(params, "params");
+      refuseUnstorable(c.req.query(), "query");
       let body: unknown;
       if (spec.body) {
         const input = parseJsonBody(await c.req.text());

@@ -129,4 +129,11 @@ describe("reconcile periods", () => {
       expect(() => parsePeriod(bad)).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "period", message: expect.stringContaining("give a month (2026-10)") }));
     }
   });
+
+  it("refuses periods outside 1970 up to the year 10000 instead of reading 0000-01 as 1900-01", () => {
+    for (const bad of ["0000-01", "0099-12", "9999-12", "1969-12-01..1970-01-02", { from: new Date("0001-01-01T00:00:00Z"), to: new Date("2026-01-01T00:00:00Z") }]) {
+      expect(() => parsePeriod(bad as string), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "period", message: expect.stringContaining("1970-01-01") }));
+    }
+    expect(parsePeriod("9999-11")).toEqual({ from: new Date("9999-11-01T00:00:00Z"), to: new Date("9999-12-01T00:00:00Z") });
+  });
 });

@@ -1,8 +1,12 @@
 import { z } from "zod";
+import { billingMonthProblem } from "../../core/invoicing/billing-month.ts";
+import { storableText } from "../../core/storable-text.ts";
 import { dateSchema } from "../customer-input.ts";
 
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const monthSchema = z.string().regex(MONTH, 'must be a month written YYYY-MM, such as "2026-10"');
+const monthSchema = z.string().superRefine((value, ctx) => {
+  const problem = billingMonthProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
 
 /** A preview's period: a billing month, or an explicit window. */
 export const previewPeriodSchema = z.union([
@@ -22,7 +26,7 @@ export const runInputSchema = z.strictObject({
 
 export const listFilterSchema = z
   .strictObject({
-    customerId: z.string().min(1).max(255).optional(),
+    customerId: storableText().min(1).max(255).optional(),
     period: monthSchema.optional(),
     limit: z.number().int().min(1).max(1000).default(100),
     /** The `nextCursor` of the previous page. */

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { requireFeature, requireMeter } from "../../core/catalog/index.ts";
 import { BillingError } from "../../core/errors.ts";
+import { refineSupportedInstant } from "../../core/supported-time.ts";
 import { parseWith } from "../../core/validation.ts";
 import { customerExists, queryEvents } from "../../store/ledger/list-events.ts";
 import { queryResets } from "../../store/ledger/resets.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
+import { transactionIdSchema } from "./input.ts";
 import { customerIdSchema, dateLike } from "./query-input.ts";
 import type { EventPage, ListEventsQuery, UsageReset } from "./types.ts";
 
@@ -20,7 +22,8 @@ const listSchema = z.strictObject({
   order: z.enum(["desc", "asc"]).default("desc"),
 });
 
-const cursorSchema = z.strictObject({ t: z.iso.datetime(), id: z.string().min(1).max(100) });
+// Checked as strictly as any input: a cursor comes back from the caller and may be forged.
+const cursorSchema = z.strictObject({ t: z.iso.datetime().superRefine(refineSupportedInstant), id: transactionIdSchema });
 
 /** Cursors are opaque to callers: base64url of the last row's (timestamp, transaction id). */
 function encodeCursor(timestamp: Date, transactionId: string): string {

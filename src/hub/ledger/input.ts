@@ -2,6 +2,8 @@ import { z } from "zod";
 import { requireMeter, type Catalog, type Meter } from "../../core/catalog/index.ts";
 import { neg, parseDecimal, sign, toDecimalString, type Decimal } from "../../core/decimal.ts";
 import { BillingError, isBillingError, type BillingErrorCode } from "../../core/errors.ts";
+import { storableText, textProblem } from "../../core/storable-text.ts";
+import { refineSupportedInstant } from "../../core/supported-time.ts";
 import { issuePath, zodToBillingError } from "../../core/validation.ts";
 import type { UsageKind } from "./types.ts";
 
@@ -38,16 +40,17 @@ export interface ItemError {
   message: string;
 }
 
-const noNul = (value: string) => !value.includes("\u0000");
-const text = (max: number) => z.string().min(1).max(max).refine(noNul, "must not contain a NUL character");
+const text = (max: number) => storableText().min(1).max(max);
 
-// Printable ASCII only: the id travels to Stripe (identifier, at most 100 characters) and Flowglad as is.
-const transactionIdSchema = z
+/** Printable ASCII only: the id travels to Stripe (identifier, at most 100 characters) and Flowglad as is. */
+export const transactionIdSchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,100}$/, "must be 1 to 100 printable ASCII characters without spaces (it is also the key sent to providers)");
-const timestampSchema = z.union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone, e.g. 2026-03-01T12:00:00Z" })]);
+const timestampSchema = z
+  .union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone, e.g. 2026-03-01T12:00:00Z" })])
+  .superRefine(refineSupportedInstant);
 // Values are checked (and serialized) by canonicalJson, in one walk.
-const propertiesSchema = z.record(z.string().min(1).max(128).refine(noNul, "must not contain a NUL character"), z.unknown());
+const propertiesSchema = z.record(storableText().min(1).max(128), z.unknown());
 
 const common = {
   customerId: text(255),
@@ -75,12 +78,15 @@ function notJson(field: string, why: string): never {
 
 /**
  * Serializes JSON metadata canonically (keys sorted, so equal objects give equal text) and refuses
- * what JSON or PostgreSQL's jsonb cannot hold (undefined, NaN, Dates, class instances, U+0000).
+ * what JSON or PostgreSQL's jsonb cannot hold (undefined, NaN, Dates, class instances, U+0000, lone surrogates).
  */
 function canonicalJson(value: unknown, field: string, depth = 0): string {
   if (value === null || typeof value === "boolean") return String(value);
   if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : notJson(field, `must be a finite number, got ${value}`);
-  if (typeof value === "string") return noNul(value) ? JSON.stringify(value) : notJson(field, "must not contain a NUL character");
+  if (typeof value === "string") {
+    const problem = textProblem(value);
+    return problem === undefined ? JSON.stringify(value) : notJson(field, problem);
+  }
   if (depth >= MAX_DEPTH) notJson(field, `nests deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(value)) return `[${value.map((item, index) => canonicalJson(item, `${field}.${index}`, depth + 1)).join(",")}]`;
   const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
@@ -90,7 +96,10 @@ function canonicalJson(value: unknown, field: string, depth = 0): string {
   const record = value as Record<string, unknown>;
   const entries = Object.keys(record)
     .sort()
-    .map((key) => (noNul(key) ? `${JSON.stringify(key)}:${canonicalJson(record[key], `${field}.${key}`, depth + 1)}` : notJson(field, "has a key with a NUL character")));
+    .map((key) => {
+      const problem = textProblem(key);
+      return problem === undefined ? `${JSON.stringify(key)}:${canonicalJson(record[key], `${field}.${key}`, depth + 1)}` : notJson(`${field}.${key}`, problem);
+    });
   return `{${entries.join(",")}}`;
 }
 

@@ -1,23 +1,26 @@
 import { z } from "zod";
 import { BillingError } from "../../core/errors.ts";
 import { NAMED_WINDOWS, type BillingCycle, type Window, type WindowSpec } from "../../core/periods.ts";
+import { storableText } from "../../core/storable-text.ts";
+import { refineSupportedInstant } from "../../core/supported-time.ts";
 import { parseWith } from "../../core/validation.ts";
 import type { Sql } from "../../store/types.ts";
 import type { WindowInput } from "./types.ts";
 
-const noNul = (value: string) => !value.includes("\u0000");
+export const customerIdSchema = storableText().min(1).max(255);
 
-export const customerIdSchema = z.string().min(1).max(255).refine(noNul, "must not contain a NUL character");
-
-/** A Date or an ISO 8601 date-time with a zone, as a Date. */
-export const dateLike = z.union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone" })]).transform((value) => new Date(value));
+/** A Date or an ISO 8601 date-time with a zone, as a Date, in the supported range (1970 to 9999). */
+export const dateLike = z
+  .union([z.date(), z.iso.datetime({ offset: true, error: "must be a Date or an ISO 8601 date-time with a zone" })])
+  .transform((value) => new Date(value))
+  .superRefine(refineSupportedInstant);
 
 export const windowInputSchema = z.union([z.enum(NAMED_WINDOWS), z.strictObject({ from: dateLike, to: dateLike })], {
   error: `must be one of ${NAMED_WINDOWS.join(", ")}, or { from, to }`,
 });
 
 export const filterSchema = z
-  .record(z.string().min(1).max(128).refine(noNul, "must not contain a NUL character"), z.string().refine(noNul, "must not contain a NUL character"))
+  .record(storableText().min(1).max(128), storableText())
   .refine((filter) => Object.keys(filter).length <= 20, "may hold at most 20 properties");
 
 export const atSchema = dateLike.optional();

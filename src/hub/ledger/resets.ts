@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { requireFeature } from "../../core/catalog/index.ts";
 import { BillingError } from "../../core/errors.ts";
+import { storableText } from "../../core/storable-text.ts";
 import { parseWith } from "../../core/validation.ts";
 import { insertReset } from "../../store/ledger/resets.ts";
 import type { Sql } from "../../store/types.ts";
@@ -9,7 +10,7 @@ import { customerIdSchema } from "./query-input.ts";
 import type { UsageReset } from "./types.ts";
 
 const resetOptionsSchema = z.strictObject({
-  reason: z.string().min(1).max(500).refine((value) => !value.includes("\u0000"), "must not contain a NUL character"),
+  reason: storableText().min(1).max(500),
 });
 
 /**

@@ -4,6 +4,7 @@ import { BUCKET_UNITS, calendarBuckets, type Bucket, type BucketUnit } from "../
 import { add, cmp, div, parseDecimal, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
 import { windowAt, type BillingCycle, type WindowSpec } from "../../core/periods.ts";
+import { checkWindowEnd } from "../../core/supported-time.ts";
 import { parseWith } from "../../core/validation.ts";
 import { queryUsageBuckets, type BucketRow } from "../../store/ledger/aggregate.ts";
 import type { Sql } from "../../store/types.ts";
@@ -32,7 +33,7 @@ export const batchStatsSchema = z.strictObject({
 
 /** A stats window must have a start; an open end stops at `at`. */
 function boundedWindow(spec: WindowSpec, at: Date, cycle: BillingCycle): { from: Date; to: Date } {
-  const window = windowAt(spec, at, cycle);
+  const window = checkWindowEnd(windowAt(spec, at, cycle), "at");
   if (window.from === null) {
     throw new BillingError("VALIDATION_FAILED", "stats need a window with a start; \"never\" has none, give { from, to }", { field: "window" });
   }

@@ -1,6 +1,7 @@
 import { requireFeature, requireMeter, type Catalog, type Feature, type Meter } from "../../core/catalog/index.ts";
 import { BillingError } from "../../core/errors.ts";
 import { windowAt, type Window } from "../../core/periods.ts";
+import { checkWindowEnd } from "../../core/supported-time.ts";
 import { parseWith } from "../../core/validation.ts";
 import { queryUsageValue } from "../../store/ledger/aggregate.ts";
 import type { Sql } from "../../store/types.ts";
@@ -71,7 +72,7 @@ export async function usage(sql: Sql, ctx: HubContext, q: UsageQuery): Promise<U
   const at = parseWith(atSchema, q.at, "VALIDATION_FAILED", "at") ?? ctx.now();
   const spec = windowSpecOf(q.window, feature?.reset ?? "billing_period");
   const cycle = (await loadCycles(sql, [customerId], () => "customerId")).get(customerId)!;
-  const window = windowAt(spec, at, cycle);
+  const window = checkWindowEnd(windowAt(spec, at, cycle), "at");
   const value = await valueOf(sql, customerId, meter, window, feature?.key, filter);
   return { customerId, meter: meter.key, feature: feature?.key ?? null, aggregation: meter.aggregation, window, value };
 }
