@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { billhub } from "../support/cli.ts";
 
 const BIN = join(import.meta.dirname, "../../bin/billhub.mjs");
 
@@ -96,6 +98,21 @@ describe("billhub serve with no configuration (npm start on a fresh clone)", () 
       expect(await third.exited).toBe(0);
     } finally {
       if (again.child.exitCode === null) again.child.kill("SIGKILL");
+    }
+  }, 120_000);
+});
+
+describe("billhub serve on a port that is taken", () => {
+  it("exits 1 with one line naming the port and what to do, and no stack trace", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const result = await billhub(["serve"], { PORT: String(port), BILLHUB_DATA_DIR: "memory://" });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`LISTEN_FAILED: 127.0.0.1:${port} is already in use (another billhub or another program); stop it or choose another PORT\n`);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
     }
   }, 120_000);
 });
