@@ -206,7 +206,7 @@ describe("a billhub serve process", () => {
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     try {
-      await vi.waitFor(() => expect(output).toMatch(/billhub listening on http:\/\/\S+/), { timeout: 60_000, interval: 100 });
+      await vi.waitFor(() => expect(output).toMatch(/billhub listening on http:\/\/\S+/), { timeout: 120_000, interval: 100 });
       const url = /billhub listening on (http:\/\/\S+)/.exec(output)![1]!;
       const send = async (path: string, init: RequestInit = {}) => {
         const text = await (await fetch(`${url}${path}`, init)).text();
@@ -219,7 +219,7 @@ describe("a billhub serve process", () => {
       await send("/v1/plans", { headers: { authorization: "Bearer not-the-key-at-all" } });
       await send("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": "t=1,v1=00" }, body: "{}" });
       await send("/webhooks/flowglad", { method: "POST", body: "{}" });
-      await vi.waitFor(async () => expect(await send("/v1/outbox/rows?status=dead", { headers: write })).toContain("PROVIDER_AUTH_FAILED"), { timeout: 30_000, interval: 200 });
+      await vi.waitFor(async () => expect(await send("/v1/outbox/rows?status=dead", { headers: write })).toContain("PROVIDER_AUTH_FAILED"), { timeout: 60_000, interval: 200 });
       await send("/metrics");
     } finally {
       child.kill("SIGTERM");

@@ -62,7 +62,7 @@ describe("graceful shutdown", () => {
     const closing = server.close().then(() => {
       closed = true;
     });
-    await vi.waitFor(async () => expect(await tryConnect(server.port)).toBe("ECONNREFUSED"));
+    await vi.waitFor(async () => expect(await tryConnect(server.port)).toBe("ECONNREFUSED"), { timeout: 30_000 });
     expect(closed).toBe(false);
 
     release.open();

@@ -114,7 +114,7 @@ describe("the Flowglad catalog sync inside billhub serve", () => {
     const syncing = await webhookHub(store, () => NOW, { config: { flowglad: { secretKey: "sk_test_flowglad", baseUrl: FLOWGLAD_BASE, catalogSyncIntervalMs: 3_600_000 } } });
     const lines: string[] = [];
     const running = await startServer(syncing, { port: 0, host: "127.0.0.1", log: (line) => lines.push(line) });
-    await vi.waitFor(() => expect(lines).toEqual(["billhub: Flowglad catalog synced: 2 added, 0 changed, 0 removed"]));
+    await vi.waitFor(() => expect(lines).toEqual(["billhub: Flowglad catalog synced: 2 added, 0 changed, 0 removed"]), { timeout: 30_000 });
     await running.close();
     expect(flowglad.calls("pricing_model")).toHaveLength(1);
     expect((await hub.priceHistory({ provider: "flowglad", lookupKey: "pro_monthly" })).length).toBeGreaterThan(0);
@@ -125,9 +125,9 @@ describe("the Flowglad catalog sync inside billhub serve", () => {
     const lines: string[] = [];
     flowglad.inject("pricing_model", { kind: "server_error" });
     const sync = startCatalogSync(hub, 60_000, (line) => lines.push(line));
-    await vi.waitFor(() => expect(lines).toEqual([expect.stringContaining("Flowglad catalog sync failed (retrying in 60000 ms)")]));
+    await vi.waitFor(() => expect(lines).toEqual([expect.stringContaining("Flowglad catalog sync failed (retrying in 60000 ms)")]), { timeout: 30_000 });
     vi.advanceTimersByTime(60_000);
-    await vi.waitFor(() => expect(flowglad.calls("pricing_model")).toHaveLength(2));
+    await vi.waitFor(() => expect(flowglad.calls("pricing_model")).toHaveLength(2), { timeout: 30_000 });
     await sync.stop();
     vi.useRealTimers();
   });
