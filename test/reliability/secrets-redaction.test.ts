@@ -227,5 +227,5 @@ describe("a billhub serve process", () => {
     }
     expect(output).toContain("SIGTERM received, shutting down");
     expectClean("billhub serve stdout and stderr", output);
-  }, 120_000);
+  }, 240_000);
 });
