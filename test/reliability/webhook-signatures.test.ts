@@ -54,6 +54,24 @@ describe("Stripe signatures", () => {
   });
 });
 
+describe("Stripe signatures dated ahead of the server's clock", () => {
+  it("refuses a signature dated a year ahead, and one just past the tolerance ahead, saying to check the clock", async () => {
+    for (const [eventId, ahead] of [["evt_year_ahead", 365 * 24 * 3600], ["evt_301_ahead", 301]] as const) {
+      const body = priceBody(eventId);
+      const signature = stripeSignature(body, STRIPE_WEBHOOK_SECRET, NOW_S + ahead);
+      const message = await refused(() => env.hub.webhooks.stripe(signedStripeRequest(body, { signedAt: NOW, signature })), "WEBHOOK_SIGNATURE_INVALID", "headers.stripe-signature");
+      expect(message).toContain(`dated ${ahead}s ahead of this server's clock, more than the 300s tolerance`);
+      expect(message).toContain("clock");
+    }
+  });
+
+  it("takes a signature dated within the tolerance ahead (a clock a little fast)", async () => {
+    const body = priceBody("evt_299_ahead");
+    const signature = stripeSignature(body, STRIPE_WEBHOOK_SECRET, NOW_S + 299);
+    expect(await answer(await env.hub.webhooks.stripe(signedStripeRequest(body, { signedAt: NOW, signature })))).toMatchObject({ status: 200, body: { outcome: "applied" } });
+  });
+});
+
 describe("Stripe events of the other mode", () => {
   const logged = async (eventId: string) => (await env.hub.webhooks.events({ provider: "stripe", limit: 1000 })).filter((e) => e.eventId === eventId);
 
@@ -116,9 +134,11 @@ describe("Flowglad (Svix) signatures", () => {
     await refused(() => env.hub.webhooks.flowglad(svixRequest({ ...headers, "svix-id": "msg_other" })), "WEBHOOK_SIGNATURE_INVALID", "headers.svix-signature");
   });
 
-  it("refuses a timestamp more than 60 s ahead, and one that is not unix seconds", async () => {
+  it("refuses a timestamp more than 60 s ahead, a year ahead, and one that is not unix seconds", async () => {
     const ahead = await refused(() => env.hub.webhooks.flowglad(svixRequest(good("msg_ahead", undefined, sentS + 61))), "WEBHOOK_SIGNATURE_INVALID", "headers.svix-timestamp");
     expect(ahead).toContain("ahead");
+    const yearAhead = await refused(() => env.hub.webhooks.flowglad(svixRequest(good("msg_year_ahead", undefined, sentS + 365 * 24 * 3600))), "WEBHOOK_SIGNATURE_INVALID", "headers.svix-timestamp");
+    expect(yearAhead).toContain("check the server clock");
     for (const timestamp of ["1e9", "-1", "soon", `${sentS}.5`]) {
       await refused(() => env.hub.webhooks.flowglad(svixRequest({ ...good("msg_ts"), "svix-timestamp": timestamp })), "WEBHOOK_SIGNATURE_INVALID", "headers.svix-timestamp");
     }

@@ -80,10 +80,33 @@ export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWeb
     }
     throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${error.message}`, { provider: "stripe", field: "rawBody", cause: error });
   }
+  refuseFutureSignature(signature, options);
   assertStorableJson(event, "stripe");
   const envelope = parseOrThrow(envelopeSchema, event, "event");
   const meta: ChangeMeta = { provider: "stripe", eventId: envelope.id, eventType: envelope.type, created: new Date(envelope.created * 1000), livemode: envelope.livemode };
   return toChange(envelope.type, envelope.data.object, meta);
+}
+
+/**
+ * Stripe's SDK refuses a signature older than the tolerance but takes one from any time ahead,
+ * so a captured delivery signed with a clock far ahead would stay replayable until then. The
+ * same tolerance applies ahead as behind. The timestamp is read as the SDK reads it (the last
+ * `t=`), and only after the signature verified, so it is the signed one.
+ */
+function refuseFutureSignature(header: string, options: StripeWebhookOptions): void {
+  if (options.tolerance <= 0) return;
+  const signedAt = header.split(",").reduce((found, item) => {
+    const [key, value] = item.split("=");
+    return key === "t" ? Number.parseInt(value ?? "", 10) : found;
+  }, Number.NaN);
+  const ahead = signedAt - Math.floor(options.now().getTime() / 1000);
+  if (ahead > options.tolerance) {
+    throw new BillingError(
+      "WEBHOOK_SIGNATURE_INVALID",
+      `Stripe webhook signature is dated ${ahead}s ahead of this server's clock, more than the ${options.tolerance}s tolerance (stripe.webhookTolerance): check the server's clock (NTP); a signature from the future is not taken, as it could be replayed until then`,
+      { provider: "stripe", field: "headers.stripe-signature" },
+    );
+  }
 }
 
 function toChange(type: string, object: Record<string, unknown>, meta: ChangeMeta): ProviderChange {
