@@ -22,6 +22,12 @@ export const runInputSchema = z.strictObject({
   period: monthSchema,
   batchSize: z.number().int().min(1).max(5000).optional(),
   onProgress: z.custom<(progress: { done: number; total: number }) => void>((value) => typeof value === "function", "must be a function").optional(),
+  storeRetry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(100),
+      backoff: z.strictObject({ baseMs: z.number().int().min(0).max(60_000), capMs: z.number().int().min(0).max(600_000) }),
+    })
+    .optional(),
 });
 
 export const listFilterSchema = z

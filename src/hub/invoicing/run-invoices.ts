@@ -6,6 +6,7 @@ import { allocateInvoiceNumbers, insertInvoices, invoicedCustomers } from "../..
 import { countRunCustomers, lockCustomerRows, nextRunCustomers } from "../../store/invoices/run-customers.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
+import { retryWhileStoreUnavailable, type StoreRetryPolicy } from "../store-retry.ts";
 import { invoiceId } from "./invoice-id.ts";
 import { monthWindows } from "./month-windows.ts";
 import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
@@ -18,6 +19,11 @@ export interface RunInvoicesInput {
   batchSize?: number;
   /** Told after each batch: customers done out of those the run started with. */
   onProgress?: (progress: { done: number; total: number }) => void;
+  /**
+   * How a batch is retried while the database is unavailable (default: 5 tries over about 15 s);
+   * past that the run fails, and running it again resumes where it stopped.
+   */
+  storeRetry?: StoreRetryPolicy;
 }
 
 export interface RunInvoicesResult {
@@ -73,10 +79,12 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Pro
   let after: string | null = null;
   input.onProgress?.({ done, total: result.total });
   for (;;) {
-    const ids = await nextRunCustomers(ctx.store, month.key, after, batchSize);
+    const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, month.key, after, batchSize), input.storeRetry);
     if (ids.length === 0) break;
     after = ids[ids.length - 1]!;
-    const batch = await ctx.store.transaction((tx) => invoiceBatch(tx, ctx, month, ids, resolvers));
+    // A batch whose commit was cut off may have committed: tried again, its customers then count
+    // as already invoiced, never twice.
+    const batch = await retryWhileStoreUnavailable(() => ctx.store.transaction((tx) => invoiceBatch(tx, ctx, month, ids, resolvers)), input.storeRetry);
     const written = batch.invoices;
     if (written.length > 0) {
       result.invoiced += written.length;

@@ -35,7 +35,7 @@ describe(`a resumable invoice run (${driverName})`, () => {
     let inserts = 0;
     // The database goes away while the second batch (r4, r5, r6) writes its invoices.
     faulty.failWhen((text) => text.includes("INSERT INTO invoices") && ++inserts === 2);
-    await expect(crashing.runInvoices({ period: "2026-08", batchSize: 3 })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+    await expect(crashing.runInvoices({ period: "2026-08", batchSize: 3, storeRetry: { attempts: 1, backoff: { baseMs: 0, capMs: 0 } } })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
 
     const afterCrash = (await hub.listInvoices({ period: "2026-08" })).invoices;
     expect(afterCrash.map((invoice) => [invoice.number, invoice.customerId])).toEqual([[1, "r1"], [2, "r2"], [3, "r3"]]);
@@ -52,6 +52,29 @@ describe(`a resumable invoice run (${driverName})`, () => {
     expect(r5.lineItems.find((line) => line.chargeKey === "api")).toMatchObject({ quantity: "3005", amount: 1003 });
     expect(await count("SELECT count(*)::int AS n FROM invoice_lines")).toBe(7 * 5);
     await crashing.close();
+  });
+});
+
+describe(`an invoice run while the database comes and goes (${driverName})`, () => {
+  it("waits out a short outage and finishes, each customer invoiced once, numbers without gaps", async () => {
+    const ids = ["o1", "o2", "o3", "o4", "o5"];
+    for (const id of ids) {
+      await customer(hub, id, { plan: "pro" });
+      await use(hub, id, "api_calls", 1000, "2026-07-10T00:00:00Z");
+    }
+    const faulty = withStoreFaults(store);
+    const flaky = await invoicingHub(faulty.store, clock.now);
+    let inserts = 0;
+    // The second batch finds the database gone, and so does its first retry.
+    faulty.failWhen((text) => text.includes("INSERT INTO invoices") && [2, 3].includes(++inserts));
+    const result = await flaky.runInvoices({ period: "2026-07", batchSize: 2, storeRetry: { attempts: 5, backoff: { baseMs: 10, capMs: 50 } } });
+    expect(inserts).toBeGreaterThan(3);
+    expect(result).toMatchObject({ invoiced: result.total, failed: [] });
+    const invoices = (await hub.listInvoices({ period: "2026-07" })).invoices;
+    expect(invoices.filter((invoice) => ids.includes(invoice.customerId)).map((invoice) => invoice.customerId)).toEqual(ids);
+    const numbers = invoices.map((invoice) => invoice.number);
+    expect(numbers).toEqual(Array.from({ length: invoices.length }, (_, index) => numbers[0]! + index));
+    await flaky.close();
   });
 });
 
