@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   WEBHOOK_PAYLOAD_INVALID: { status: 400, retryable: false },
   /** A live-mode event at a test-mode hub or the reverse: never applied, logged failed. */
   WEBHOOK_MODE_MISMATCH: { status: 400, retryable: false },
+  /** A verified event of a kind billhub does not consume at all (a Stripe thin event): never applied. */
+  WEBHOOK_EVENT_UNSUPPORTED: { status: 400, retryable: false },
   PROVIDER_RATE_LIMITED: { status: 429, retryable: true },
   PROVIDER_UNAVAILABLE: { status: 502, retryable: true },
   PROVIDER_REJECTED: { status: 422, retryable: false },

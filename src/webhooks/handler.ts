@@ -37,7 +37,7 @@ export function createWebhookHandler(deps: WebhookDeps, provider: WebhookProvide
 }
 
 /** Refusals of the delivery itself: a redelivery of the same bytes would be refused again. */
-const REFUSALS = new Set(["WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_PAYLOAD_INVALID", "WEBHOOK_MODE_MISMATCH"]);
+const REFUSALS = new Set(["WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_PAYLOAD_INVALID", "WEBHOOK_MODE_MISMATCH", "WEBHOOK_EVENT_UNSUPPORTED"]);
 
 function errorResponse(deps: WebhookDeps, provider: string, error: unknown): Response {
   if (error instanceof BillingError && REFUSALS.has(error.code)) {

@@ -72,6 +72,30 @@ describe("Stripe signatures dated ahead of the server's clock", () => {
   });
 });
 
+describe("Stripe thin events (event destinations with the thin payload style)", () => {
+  // The shape of a thin event notification as Stripe documents it (stripe-node's parseEventNotification).
+  const thinBody = JSON.stringify({
+    id: "evt_test_65R9Ijk8bO9Q0mYWN9S16Q4cnAySQdcAbqBMZkaQY6KEHq",
+    object: "v2.core.event",
+    type: "v1.billing.meter.error_report_triggered",
+    livemode: false,
+    created: "2026-03-10T11:59:58.000Z",
+    related_object: { id: "mtr_test_61R9IjK8bO9Q0mYWN41J4PGKs4wDQrqS", type: "billing.meter", url: "/v1/billing/meters/mtr_test_61R9IjK8bO9Q0mYWN41J4PGKs4wDQrqS" },
+  });
+
+  it("refuses a correctly signed thin event with 400 WEBHOOK_EVENT_UNSUPPORTED saying to point a snapshot-event endpoint here, not as a bad signature", async () => {
+    const signature = stripeSignature(thinBody, STRIPE_WEBHOOK_SECRET, NOW_S);
+    const message = await refused(() => env.hub.webhooks.stripe(signedStripeRequest(thinBody, { signedAt: NOW, signature })), "WEBHOOK_EVENT_UNSUPPORTED", "object");
+    expect(message).toContain("thin event v1.billing.meter.error_report_triggered (v2.core.event) is not consumed");
+    expect(message).toContain("snapshot payload style");
+  });
+
+  it("still refuses a thin event with a wrong signature as WEBHOOK_SIGNATURE_INVALID", async () => {
+    const signature = stripeSignature(thinBody, "whsec_someone_else", NOW_S);
+    await refused(() => env.hub.webhooks.stripe(signedStripeRequest(thinBody, { signedAt: NOW, signature })), "WEBHOOK_SIGNATURE_INVALID", "headers.stripe-signature");
+  });
+});
+
 describe("Stripe events of the other mode", () => {
   const logged = async (eventId: string) => (await env.hub.webhooks.events({ provider: "stripe", limit: 1000 })).filter((e) => e.eventId === eventId);
 

@@ -46,7 +46,7 @@ export function stripeKeyLivemode(secretKey: string): boolean | undefined {
 }
 
 /**
- * Verifies a Stripe webhook (`Stripe-Signature`, via the SDK's `constructEvent`) and maps the
+ * Verifies a Stripe webhook (`Stripe-Signature`, via the SDK's `signature.verifyHeader`) and maps the
  * event to billhub's change union. Event types billhub does not act on become `ignored`.
  *
  * @example
@@ -65,22 +65,25 @@ export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWeb
   if (signature === undefined || signature === "") {
     throw new BillingError("WEBHOOK_SIGNATURE_INVALID", "Missing Stripe-Signature header: the request did not come from Stripe, or a proxy dropped the header", { provider: "stripe", field: "headers.stripe-signature" });
   }
-  let event: unknown;
   try {
-    event = Stripe.webhooks.constructEvent(body, signature, options.secret, options.tolerance, undefined, options.now().getTime());
+    // Verified apart from parsing: the SDK's constructEvent throws a plain Error for a thin event
+    // whose signature is valid, which would read as a bad signature.
+    Stripe.webhooks.signature!.verifyHeader(body, signature, options.secret, options.tolerance, undefined, options.now().getTime());
   } catch (error) {
-    // The SDK parses the body only once the signature verified, so a SyntaxError is the body's;
-    // anything else it throws (e.g. for a header with an empty v1=) is the signature's.
-    if (!(error instanceof SyntaxError)) {
-      throw new BillingError("WEBHOOK_SIGNATURE_INVALID", `Stripe webhook signature did not verify: ${String((error as Error).message).split("\n")[0]} Pass the raw, unparsed request body and the endpoint's own whsec_ secret.`, {
-        provider: "stripe",
-        field: "headers.stripe-signature",
-        cause: error,
-      });
-    }
-    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${error.message}`, { provider: "stripe", field: "rawBody", cause: error });
+    throw new BillingError("WEBHOOK_SIGNATURE_INVALID", `Stripe webhook signature did not verify: ${String((error as Error).message).split("\n")[0]} Pass the raw, unparsed request body and the endpoint's own whsec_ secret.`, {
+      provider: "stripe",
+      field: "headers.stripe-signature",
+      cause: error,
+    });
   }
   refuseFutureSignature(signature, options);
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch (error) {
+    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Stripe webhook body is not a Stripe event: ${(error as Error).message}`, { provider: "stripe", field: "rawBody", cause: error });
+  }
+  refuseThinEvent(event);
   assertStorableJson(event, "stripe");
   const envelope = parseOrThrow(envelopeSchema, event, "event");
   const meta: ChangeMeta = { provider: "stripe", eventId: envelope.id, eventType: envelope.type, created: new Date(envelope.created * 1000), livemode: envelope.livemode };
@@ -107,6 +110,23 @@ function refuseFutureSignature(header: string, options: StripeWebhookOptions): v
       { provider: "stripe", field: "headers.stripe-signature" },
     );
   }
+}
+
+/**
+ * A thin event (`object: "v2.core.event"`, sent by an event destination with the thin payload
+ * style) names an object but carries none of its state, and the event types billhub applies
+ * (prices, products, subscriptions, invoices) come as snapshot events. Rather than acknowledge
+ * thin events and apply nothing, they are refused, so a destination set up with the wrong
+ * payload style shows as failing in Stripe's dashboard.
+ */
+function refuseThinEvent(event: unknown): void {
+  if (event === null || typeof event !== "object" || (event as { object?: unknown }).object !== "v2.core.event") return;
+  const type = (event as { type?: unknown }).type;
+  throw new BillingError(
+    "WEBHOOK_EVENT_UNSUPPORTED",
+    `Stripe thin event${typeof type === "string" ? ` ${type.slice(0, 100)}` : ""} (v2.core.event) is not consumed: billhub applies snapshot events (price.*, product.*, customer.subscription.*, invoice.created). Point an endpoint (event destination) with the snapshot payload style at this route, and its signing secret in STRIPE_WEBHOOK_SECRET`,
+    { provider: "stripe", field: "object" },
+  );
 }
 
 function toChange(type: string, object: Record<string, unknown>, meta: ChangeMeta): ProviderChange {
