@@ -4,6 +4,7 @@ import { createHub, type Hub, type HubOptions } from "../hub.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { BillingError } from "../core/errors.ts";
 import type { Io } from "./io.ts";
+import { serviceHub, type Service, type ServiceHub } from "./service.ts";
 
 /** What every command receives: its own arguments (after the command name), the config file and output. */
 export interface CommandContext {
@@ -14,6 +15,8 @@ export interface CommandContext {
   io: Io;
   /** The environment the config is read from (the process's own when run as `billhub`). */
   env: NodeJS.ProcessEnv;
+  /** `--url`/`--api-key` (or BILLHUB_URL/BILLHUB_API_KEY): act through that running service; only for commands with `service: true`. */
+  service?: Service;
 }
 
 /** One `billhub <name>` command. Each lives in its own file under src/cli/commands/. */
@@ -25,6 +28,8 @@ export interface Command {
   help: string;
   /** The help of a subcommand (`billhub invoice run --help`), for commands that have them. */
   subcommandHelp?(name: string): string | undefined;
+  /** Some of its actions can work through a running service instead of the store (`--url`, see `withHubOrService`). */
+  service?: boolean;
   /** Returns the process exit code. A BillingError thrown here prints as `CODE: message` and exits 1. */
   run(context: CommandContext): Promise<number>;
 }
@@ -34,19 +39,30 @@ export function commandConfig(context: Pick<CommandContext, "configFile" | "env"
   return loadConfig({ env: context.env, ...(context.configFile ? { file: context.configFile } : {}) });
 }
 
-/** Opens a hub from the command's config, runs `fn`, and always closes the hub. */
+/**
+ * Opens a hub from the command's config, runs `fn`, and always closes the hub. An action that
+ * comes here has no HTTP equivalent: an explicit `--url` is refused rather than ignored.
+ */
 export async function withHub<T>(
-  context: Pick<CommandContext, "configFile" | "env">,
+  context: Pick<CommandContext, "configFile" | "env" | "service">,
   fn: (hub: Hub) => Promise<T>,
   adjust: (config: HubConfig) => HubConfigInput = (config) => config,
   options: HubOptions = {},
 ): Promise<T> {
+  if (context.service?.explicit) {
+    throw new BillingError("VALIDATION_FAILED", `This command has no HTTP equivalent and cannot act through --url ${context.service.url}; run it without --url while no other process has the embedded store open, or use PostgreSQL (DATABASE_URL).`, { field: "url" });
+  }
   const hub = await createHub(adjust(commandConfig(context)), options);
   try {
     return await fn(hub);
   } finally {
     await hub.close();
   }
+}
+
+/** Runs `fn` on the running service given by `--url` (or BILLHUB_URL), otherwise on a hub opened as `withHub` does. */
+export async function withHubOrService<T>(context: Pick<CommandContext, "configFile" | "env" | "service">, fn: (hub: ServiceHub) => Promise<T>): Promise<T> {
+  return context.service === undefined ? withHub(context, fn) : fn(serviceHub(context.service));
 }
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;

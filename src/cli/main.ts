@@ -8,6 +8,7 @@ import { reconcileCommand } from "./commands/reconcile.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { processIo, type Io } from "./io.ts";
+import type { Service } from "./service.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
 export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, demoCommand];
@@ -23,30 +24,51 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
 
 Options:
   --config <file>   JSON config file (also BILLHUB_CONFIG)
+  --url <service>   act through a running billhub serve's HTTP API instead of opening the store
+                    (also BILLHUB_URL; outbox status|replay and invoice run)
+  --api-key <key>   the service's API key for --url (also BILLHUB_API_KEY, which keeps it out of ps)
   -h, --help        show help (billhub <command> --help for a command's own)
 
 Configuration comes from the config file and environment variables
 (DATABASE_URL, PORT, STRIPE_SECRET_KEY, ...); see README.md.`;
 }
 
-/** Splits `--config <file>` / `--config=<file>` and `-h`/`--help` off the arguments; the rest belongs to the command. */
-function globalOptions(argv: string[]): { configFile: string | undefined; help: boolean; rest: string[] } {
-  let configFile: string | undefined;
+/** Splits the global options (`--config`, `--url`, `--api-key`, as `--name value` or `--name=value`, and `-h`/`--help`) off the arguments; the rest belongs to the command. */
+function globalOptions(argv: string[]): { configFile: string | undefined; url: string | undefined; apiKey: string | undefined; help: boolean; rest: string[] } {
+  const values: Record<"config" | "url" | "api-key", string | undefined> = { config: undefined, url: undefined, "api-key": undefined };
   let help = false;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
-    if (arg === "--config") configFile = argv[++i];
-    else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
+    const name = (Object.keys(values) as Array<keyof typeof values>).find((key) => arg === `--${key}` || arg.startsWith(`--${key}=`));
+    if (name !== undefined) values[name] = arg === `--${name}` ? argv[++i] : arg.slice(name.length + 3);
     else if (arg === "-h" || arg === "--help") help = true;
     else rest.push(arg);
   }
-  return { configFile, help, rest };
+  return { configFile: values.config, url: values.url, apiKey: values["api-key"], help, rest };
+}
+
+/** Variables the CLI reads itself; the config loader refuses BILLHUB_ names it does not know. */
+const SERVICE_ENV = ["BILLHUB_URL", "BILLHUB_API_KEY"];
+
+/** The running service a command acts through, if it can and one is given; `--url` on a command that cannot is refused. */
+function serviceFor(command: Command, flags: { url: string | undefined; apiKey: string | undefined }, env: NodeJS.ProcessEnv): Service | undefined {
+  const url = flags.url ?? (env.BILLHUB_URL || undefined);
+  if (flags.url !== undefined && command.service !== true) {
+    const able = COMMANDS.filter((c) => c.service === true).map((c) => `billhub ${c.name}`);
+    throw new BillingError("VALIDATION_FAILED", `billhub ${command.name} has no HTTP equivalent, so it takes no --url (${able.join(" and ")} do).`, { field: "url" });
+  }
+  if (flags.apiKey !== undefined && url === undefined) throw new BillingError("VALIDATION_FAILED", "--api-key is for --url <service>; give both, or neither.", { field: "api-key" });
+  if (url === undefined || command.service !== true) return undefined;
+  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new BillingError("VALIDATION_FAILED", `--url must be the service's http(s) address, e.g. http://127.0.0.1:8787, got ${JSON.stringify(url)}`, { field: "url" });
+  const apiKey = flags.apiKey ?? (env.BILLHUB_API_KEY || undefined);
+  if (apiKey === undefined) throw new BillingError("VALIDATION_FAILED", "--url needs the service's API key: --api-key <key> or BILLHUB_API_KEY.", { field: "api-key" });
+  return { url, apiKey, explicit: flags.url !== undefined };
 }
 
 /** Runs `billhub <argv>` with its config read from `env`; resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { configFile, help, rest } = globalOptions(argv);
+  const { configFile, url, apiKey, help, rest } = globalOptions(argv);
   const [name, ...args] = rest;
   if (name === undefined || name === "help") {
     io.out(usage());
@@ -62,7 +84,9 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     return 0;
   }
   try {
-    return await command.run({ args, configFile, io, env });
+    const service = serviceFor(command, { url, apiKey }, env);
+    const configEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !SERVICE_ENV.includes(name)));
+    return await command.run({ args, configFile, io, env: configEnv, ...(service === undefined ? {} : { service }) });
   } catch (error) {
     io.err(error instanceof BillingError ? `${error.code}: ${error.message}` : String((error as Error).stack ?? error));
     return 1;

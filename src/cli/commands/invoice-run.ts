@@ -1,9 +1,9 @@
 import { parseBillingMonth } from "../../core/invoicing/billing-month.ts";
-import { commandOptions, requireOption, withHub } from "../command.ts";
+import { commandOptions, requireOption, withHubOrService } from "../command.ts";
 import { createProgress, type Progress } from "../io.ts";
 import type { Subcommand } from "./invoice.ts";
 
-const HELP = `Usage: billhub invoice run --period <YYYY-MM> [--batch-size <n>] [--config <file>]
+const HELP = `Usage: billhub invoice run --period <YYYY-MM> [--batch-size <n>] [--config <file>] [--url <service> --api-key <key>]
 
 Invoices every customer for a billing month and stores numbered, immutable invoices:
 - customers without a billing cycle are billed for the calendar month;
@@ -13,6 +13,9 @@ Invoices every customer for a billing month and stores numbered, immutable invoi
 Each batch of customers is one transaction that also closes their periods in the ledger. The run
 is resumable: run it again after a crash or a failure and it finishes the rest, never invoicing a
 customer twice. Progress is drawn as a bar on a terminal, as plain lines otherwise.
+
+With --url (or BILLHUB_URL) the run happens in that running billhub serve, through its HTTP API
+(a write key), e.g. while it holds the embedded store; no progress is shown then.
 
 Exits 1 when some customers could not be invoiced (they are listed with the reason).`;
 
@@ -24,7 +27,7 @@ export const invoiceRun: Subcommand = {
     // Checked before the store is opened, so a typo fails at once.
     const period = parseBillingMonth(requireOption(options.period, "period", HELP)).key;
     const batchSize = options["batch-size"] === undefined ? undefined : Number(options["batch-size"]);
-    const result = await withHub(context, async (hub) => {
+    const result = await withHubOrService(context, async (hub) => {
       let progress: Progress | undefined;
       let shown = 0;
       const outcome = await hub.runInvoices({

@@ -27,6 +27,7 @@ export const invoiceCommand: Command = {
   name: "invoice",
   summary: "invoice run | preview | export: invoice a month, preview a customer's invoice, export a month's invoices",
   help: HELP,
+  service: true,
   subcommandHelp: (name) => SUBCOMMANDS.find((sub) => sub.name === name)?.help,
   async run(context) {
     const [name, ...args] = context.args;

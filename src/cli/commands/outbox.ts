@@ -2,10 +2,14 @@ import type { Hub } from "../../hub.ts";
 import type { ForwardReport, OutboxStatusName } from "../../hub/outbox.ts";
 import { BillingError } from "../../core/errors.ts";
 import { commandArgs, positiveInteger, table } from "../args.ts";
-import { withHub, type Command, type CommandContext } from "../command.ts";
+import { withHub, withHubOrService, type Command, type CommandContext } from "../command.ts";
 import { createProgress } from "../io.ts";
+import type { ServiceHub } from "../service.ts";
 
 const HELP = `Usage: billhub outbox <status | drain | replay | list> [options] [--config <file>]
+
+status and replay also work through a running service: --url <service> --api-key <key>
+(or BILLHUB_URL and BILLHUB_API_KEY), e.g. while billhub serve holds the embedded store.
 
   billhub outbox status
       Rows per provider: pending (due now, in flight), delivered, dead, and the oldest undelivered row.
@@ -43,7 +47,7 @@ function age(seconds: number | null): string {
   return `${Math.floor(seconds / 3600)}h`;
 }
 
-async function status(hub: Hub, context: CommandContext): Promise<number> {
+async function status(hub: ServiceHub, context: CommandContext): Promise<number> {
   const { providers, totals } = await hub.outbox.status();
   if (providers.length === 0) {
     context.io.out("The outbox is empty.");
@@ -96,7 +100,7 @@ async function drain(hub: Hub, context: CommandContext, follow: boolean, batchSi
   return 0;
 }
 
-async function replay(hub: Hub, context: CommandContext, transactionId: string | undefined, dead: boolean, provider: string | undefined): Promise<number> {
+async function replay(hub: ServiceHub, context: CommandContext, transactionId: string | undefined, dead: boolean, provider: string | undefined): Promise<number> {
   if (dead === (transactionId !== undefined)) {
     throw new BillingError("VALIDATION_FAILED", `billhub outbox replay takes a transaction id or --dead, not ${dead ? "both" : "neither"}\n\n${HELP}`, { field: "args" });
   }
@@ -128,6 +132,7 @@ export const outboxCommand: Command = {
   name: "outbox",
   summary: "status | drain [--follow] | replay | list: forward usage to providers and look after the outbox",
   help: HELP,
+  service: true,
   async run(context) {
     const { values, positionals } = commandArgs(context.args, OPTIONS, HELP);
     const [action, ...rest] = positionals;
@@ -137,13 +142,13 @@ export const outboxCommand: Command = {
     switch (action) {
       case "status":
         extra(0);
-        return withHub(context, (hub) => status(hub, context));
+        return withHubOrService(context, (hub) => status(hub, context));
       case "drain":
         extra(0);
         return withHub(context, (hub) => drain(hub, context, values.follow === true, positiveInteger(values["batch-size"], "--batch-size")));
       case "replay":
         extra(1);
-        return withHub(context, (hub) => replay(hub, context, rest[0], values.dead === true, values.provider));
+        return withHubOrService(context, (hub) => replay(hub, context, rest[0], values.dead === true, values.provider));
       case "list":
         extra(0);
         return withHub(context, (hub) => list(hub, context, values));
