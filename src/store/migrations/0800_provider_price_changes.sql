@@ -17,7 +17,8 @@ CREATE TABLE provider_price_changes (
 -- The changes the stored history already shows: each version's start, and each end that no
 -- other version of the price starts at (a deletion).
 INSERT INTO provider_price_changes (provider, price_id, changed_at, state_hash, source)
-SELECT provider, price_id, valid_from, state_hash, source FROM provider_price_versions;
+SELECT provider, price_id, valid_from, state_hash, source FROM provider_price_versions
+ON CONFLICT DO NOTHING;
 
 INSERT INTO provider_price_changes (provider, price_id, changed_at, state_hash, source)
 SELECT v.provider, v.price_id, v.valid_to, NULL, 'migration:0800'
