@@ -1,5 +1,6 @@
 import { BillingError } from "../core/errors.ts";
 import type { WebhookDelivery } from "./types.ts";
+import { textProblem, unstorablePart } from "../core/storable-text.ts";
 
 /** A header of a webhook delivery, case-insensitively; the first value when repeated. */
 export function headerOf(delivery: WebhookDelivery, name: string): string | undefined {
@@ -28,9 +29,6 @@ export function rawBodyText(delivery: WebhookDelivery, provider: string): string
 /** The webhook log's limit on an event id (webhook_events.event_id). */
 export const MAX_EVENT_ID_LENGTH = 255;
 
-// With the `u` flag a string is read by code points, so only an unpaired surrogate is in Cs.
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /**
  * Refuses a verified event that holds text PostgreSQL cannot store: a NUL character (no text or
  * jsonb value can hold U+0000) or a lone UTF-16 surrogate (jsonb refuses `\ud800`). Checked
@@ -43,26 +41,14 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * // throws WEBHOOK_PAYLOAD_INVALID, field "data.object.nickname"
  */
 export function assertStorableJson(event: unknown, provider: string): void {
-  const found = unstorableText(event, "");
+  const found = unstorablePart(event);
   if (found === undefined) return;
-  throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `The ${provider} webhook event cannot be stored: ${found.path || "the body"} ${found.problem}; it was not applied`, {
+  // A bad key is named by the object holding it: the key itself cannot be shown as it is.
+  const last = found.path.at(-1);
+  const badKey = typeof last === "string" && textProblem(last) !== undefined;
+  const path = (badKey ? found.path.slice(0, -1) : found.path).join(".");
+  throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `The ${provider} webhook event cannot be stored: ${path || "the body"}${badKey ? " has a key that" : ""} ${found.message}; it was not applied`, {
     provider,
-    field: found.path || "rawBody",
+    field: path || "rawBody",
   });
-}
-
-function unstorableText(value: unknown, path: string): { path: string; problem: string } | undefined {
-  if (typeof value === "string") {
-    if (value.includes("\u0000")) return { path, problem: "holds a NUL character (\\u0000), which PostgreSQL cannot store" };
-    if (LONE_SURROGATE.test(value)) return { path, problem: "holds a lone UTF-16 surrogate (\\uD800–\\uDFFF without its pair), which has no UTF-8 form" };
-    return undefined;
-  }
-  if (value === null || typeof value !== "object") return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const keyProblem = unstorableText(key, path);
-    if (keyProblem !== undefined) return { path, problem: `has a key that ${keyProblem.problem}` };
-    const found = unstorableText(inner, path === "" ? key : `${path}.${key}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
