@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import type { HubConfig } from "../config/schema.ts";
 import { IN_MEMORY } from "../config/schema.ts";
 import { openPgStore } from "./pg-driver.ts";
@@ -18,6 +17,5 @@ export async function openStore(config: HubConfig["store"]): Promise<Store> {
     });
   }
   if (config.dataDir === IN_MEMORY) return openPgliteStore({ schema: config.schema });
-  await mkdir(config.dataDir, { recursive: true });
   return openPgliteStore({ dataDir: config.dataDir, schema: config.schema });
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
@@ -62,6 +62,13 @@ describe("billhub serve with no configuration (npm start on a fresh clone)", () 
     expect(serving.stdout()).toContain("store: embedded PGlite (./.billhub), provider: manual");
     expect(serving.key).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(existsSync(join(cwd, ".billhub"))).toBe(true);
+  });
+
+  it.skipIf(process.platform === "win32")("creates the embedded store's directory private to its owner, with no file in it writable by others", () => {
+    const dir = join(cwd, ".billhub");
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const writable = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((entry) => (statSync(join(dir, entry), { throwIfNoEntry: false })?.mode ?? 0) & 0o022);
+    expect(writable).toEqual([]);
   });
 
   it("answers /healthz and /readyz", async () => {
