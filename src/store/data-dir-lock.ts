@@ -22,7 +22,7 @@ export interface DataDirLock {
   release(): void;
 }
 
-/** Lock files this process holds, by the data directory's real path, with the content each was written with. */
+/** Lock files this thread holds, by the data directory's real path, with the content each was written with. */
 const held = new Map<string, { file: string; content: string }>();
 
 function releaseAll(): void {
@@ -50,10 +50,12 @@ function procStat(pid: number): { state: string; startTime: string } | undefined
   }
 }
 
+/**
+ * Whether the lock's holder still runs. Our own pid counts too: the lock is then another
+ * thread's of this process (worker threads do not share `held`), unless the start time says an
+ * earlier process had the pid (a container restarted, its billhub pid 1 again).
+ */
 function isAlive(holder: Holder): boolean {
-  // Our own pid in a lock this process does not hold: left by an earlier process that had the
-  // same pid (a container restarted, its billhub pid 1 again).
-  if (holder.pid === process.pid) return false;
   try {
     process.kill(holder.pid, 0);
   } catch (error) {
@@ -113,8 +115,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const nonce = randomBytes(8).toString("hex");
   const holder: Holder = { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? null, host: hostname(), since: new Date().toISOString(), nonce };
   const content = `${JSON.stringify(holder)}\n`;
-  // Reserved before the first await, so a second open in this process is refused above, and a
-  // lock file with our pid found below can only be an earlier process's.
+  // Reserved before the first await, so a second open in this thread is refused above.
   const entry = { file, content };
   hold(key, entry);
   const draft = join(key, `${LOCK_FILE}.${process.pid}.${nonce}`);

@@ -107,6 +107,20 @@ describe("the embedded store's data directory lock", () => {
     }
   });
 
+  it.skipIf(!existsSync("/proc/self/stat"))("treats a lock with this process's pid as another thread's, unless it names another start time (an earlier process with the pid)", async () => {
+    const dir = join(root, "own-pid");
+    await mkdir(dir);
+    const stat = await readFile("/proc/self/stat", "utf8");
+    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
+    await writeFile(join(dir, LOCK_FILE), lockContent(process.pid, startTime));
+    expect((await refusal(lockDataDir(dir))).message).toContain(`in use by process ${process.pid} `);
+
+    await writeFile(join(dir, LOCK_FILE), lockContent(process.pid, "1"));
+    const lock = await lockDataDir(dir);
+    expect(JSON.parse(await readFile(join(dir, LOCK_FILE), "utf8"))).toMatchObject({ pid: process.pid, startTime });
+    lock.release();
+  });
+
   it("gives a directory to exactly one of several processes racing for it, also when they race to take over a stale lock, and frees it when its holder exits", async () => {
     const dir = join(root, "race");
     await mkdir(dir);
