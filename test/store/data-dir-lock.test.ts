@@ -9,15 +9,16 @@ import { LOCK_FILE, lockDataDir } from "../../src/store/data-dir-lock.ts";
 import { openPgliteStore } from "../../src/store/pglite-driver.ts";
 import { makeDataDirPrivate } from "../../src/store/private-data-dir.ts";
 import { migratedDataDir } from "../support/store.ts";
+import { waitFor } from "../support/wait.ts";
 
 const LOCK_MODULE = join(import.meta.dirname, "../../src/store/data-dir-lock.ts");
 
-/** Runs `code` in a Node process of its own; resolves with its pid and output once it has exited (and been reaped). */
-function nodeProcess(code: string, args: string[] = []): { pid: number; done: Promise<string> } {
+/** Runs `code` in a Node process of its own; `done` resolves with its output once it has exited (and been reaped). */
+function nodeProcess(code: string, args: string[] = []): { pid: number; output: () => string; done: Promise<string> } {
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  return { pid: child.pid!, done: new Promise((resolve) => child.once("exit", () => resolve(out))) };
+  return { pid: child.pid!, output: () => out, done: new Promise((resolve) => child.once("exit", () => resolve(out))) };
 }
 
 /** A lock file as a process with `pid` would have left it. */
@@ -126,22 +127,33 @@ describe("the embedded store's data directory lock", () => {
     await mkdir(dir);
     for (const stale of [false, true]) {
       if (stale) await writeFile(join(dir, LOCK_FILE), lockContent(2 ** 22 + 1));
-      // Every racer waits for the same moment, then tries; the winner holds the lock past the others' tries and exits without releasing it.
-      const at = Date.now() + 4_000;
+      // Every racer starts, says so, and waits for the go file; then all try at once. The winner
+      // holds the lock until the leave file appears, so no racer can come late and find it free,
+      // however slowly the machine starts them. It exits without releasing it itself.
+      const go = join(root, `race-go-${stale}`);
+      const leave = join(root, `race-leave-${stale}`);
       const racers = Array.from({ length: 4 }, () =>
         nodeProcess(
           `const { lockDataDir } = await import(process.argv[1]);
-           await new Promise((resolve) => setTimeout(resolve, Number(process.argv[3]) - Date.now()));
-           try { await lockDataDir(process.argv[2]); console.log("locked"); await new Promise((resolve) => setTimeout(resolve, 1_500)); }
-           catch (error) { console.log(error.code); }`,
-          [LOCK_MODULE, dir, String(at)],
+           const { existsSync } = await import("node:fs");
+           const until = async (file) => { while (!existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 2)); };
+           console.log("ready");
+           await until(process.argv[3]);
+           try { await lockDataDir(process.argv[2]); console.log("locked"); }
+           catch (error) { console.log(error.code); }
+           await until(process.argv[4]);`,
+          [LOCK_MODULE, dir, go, leave],
         ),
       );
-      const outcomes = (await Promise.all(racers.map((racer) => racer.done))).map((out) => out.trim());
+      await waitFor("every racer to be ready", () => racers.every((racer) => racer.output().includes("ready\n")));
+      await writeFile(go, "");
+      await waitFor("every racer to have tried", () => racers.every((racer) => /ready\n\S+\n/.test(racer.output())));
+      await writeFile(leave, "");
+      const outcomes = (await Promise.all(racers.map((racer) => racer.done))).map((out) => out.trim().split("\n").at(-1));
       expect(outcomes.sort()).toEqual(["STORE_LOCKED", "STORE_LOCKED", "STORE_LOCKED", "locked"]);
       expect(await readdir(dir)).toEqual([]);
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("the embedded store's data directory permissions", () => {
