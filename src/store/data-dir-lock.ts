@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
-import { link, readFile, realpath, rename, unlink, writeFile } from "node:fs/promises";
+import { link, readFile, realpath, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { BillingError } from "../core/errors.ts";
+
+/** Tries to take the lock before giving up as "being opened by several processes at once". */
+const MAX_ATTEMPTS = 100;
 
 /** The lock file inside a PGlite data directory; it holds the owner's pid, start time and a nonce. */
 export const LOCK_FILE = "billhub.lock";
@@ -95,8 +98,9 @@ function lockedError(dataDir: string, holder: Holder): BillingError {
  *
  * The lock file is written whole under a private name and then hard-linked into place: `link`
  * fails if the name exists, so of two openers exactly one wins, and nobody reads a half-written
- * file. A stale lock is moved aside (rename) and checked to be the very file judged stale before
- * it is thrown away; if another opener had just replaced it, the file is linked back.
+ * file. A stale lock is removed only by the opener holding the breaker file (`billhub.lock.break`,
+ * taken the same way), and only if it is still the very file judged stale: two openers can never
+ * both remove a lock, so of any number racing on a crashed holder's lock exactly one gets it.
  *
  * @example
  * const lock = await lockDataDir("./.billhub");
@@ -122,7 +126,8 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   let locked = false;
   try {
     await writeFile(draft, content, { mode: 0o600 });
-    for (let attempt = 0; attempt < 10 && !locked; attempt += 1) {
+    const breaker = join(key, `${LOCK_FILE}.break`);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && !locked; attempt += 1) {
       try {
         await link(draft, file);
         locked = true;
@@ -134,7 +139,16 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if (existing === undefined) continue;
       const owner = parseHolder(existing);
       if (owner !== undefined && isAlive(owner)) throw lockedError(dataDir, owner);
-      await discardStale(file, existing, join(key, `${LOCK_FILE}.stale.${process.pid}.${nonce}`));
+      if (await takeBreaker(draft, breaker)) {
+        try {
+          // Still the lock judged stale? Another opener may have broken it and locked meanwhile.
+          if ((await readFile(file, "utf8").catch(() => undefined)) === existing) await unlink(file).catch(() => {});
+        } finally {
+          removeIfOurs(breaker, content);
+        }
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20)));
+      }
     }
     if (!locked) throw new BillingError("STORE_LOCKED", `The embedded store in ${dataDir} is being opened by several processes at once; try again.`, { details: { dataDir } });
     return { release: () => release(key, entry) };
@@ -144,21 +158,22 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   }
 }
 
-/** Moves the stale lock file aside and deletes it, unless what moved is a newer lock another opener just took. */
-async function discardStale(file: string, staleContent: string, aside: string): Promise<void> {
+/**
+ * Takes the right to remove a stale lock, as the lock itself is taken (a hard link that fails if
+ * the file exists). A breaker left by a process that died while breaking is removed, and taken at
+ * the next try; that removal can race only with another opener finding the same dead breaker.
+ */
+async function takeBreaker(draft: string, breaker: string): Promise<boolean> {
   try {
-    await rename(file, aside);
+    await link(draft, breaker);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
-  const moved = await readFile(aside, "utf8");
-  // Another opener took the stale lock over between our read and our rename: put its lock back.
-  // Should yet a third opener have taken the empty place meanwhile, the link fails and two
-  // processes believe they hold the lock; that takes three openers racing on a crashed holder's
-  // lock within the same few microseconds.
-  if (moved !== staleContent) await link(aside, file).catch(() => {});
-  await unlink(aside);
+  const content = await readFile(breaker, "utf8").catch(() => undefined);
+  const breaking = content === undefined ? undefined : parseHolder(content);
+  if (content !== undefined && (breaking === undefined || !isAlive(breaking))) removeIfOurs(breaker, content);
+  return false;
 }
 
 function hold(key: string, lock: { file: string; content: string }): void {
