@@ -46,7 +46,7 @@ export function encodeOutboxCursor(key: OutboxKey): string {
  * have written.
  *
  * @example
- * decodeOutboxCursor(encodeOutboxCursor(["2026-03-10 12:00:00.123456+00", "tx_1", "stripe"])) // the same key
+ * decodeOutboxCursor(encodeOutboxCursor(["2026-03-10 12:00:00.123456+00", "tx_1", "manual"])) // the same key
  * decodeOutboxCursor(encodeOutboxCursor(["not-a-date", "a", "b"]))                          // throws VALIDATION_FAILED, field "cursor"
  */
 export function decodeOutboxCursor(cursor: string): OutboxKey {

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Hub } from "../hub.ts";
 import { BillingError } from "../core/errors.ts";
-import { isStoreUnavailable } from "../store/identifiers.ts";
+import { isStoreUnavailable, storeUnavailableError } from "../store/identifiers.ts";
 import { createKeyVerifier, requireAccess } from "./auth.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRoutes, route, type AppEnv, type RouteSpec } from "./route.ts";
@@ -72,7 +72,7 @@ export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } =
   app.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
   app.onError((error, c) => {
-    const known = error instanceof BillingError ? error : isStoreUnavailable(error) ? new BillingError("STORE_UNAVAILABLE", "The database is not reachable; try again shortly", { cause: error }) : undefined;
+    const known = error instanceof BillingError ? error : isStoreUnavailable(error) ? storeUnavailableError(error) : undefined;
     if (known !== undefined) {
       // 503s are worth retrying soon: the store recovers by itself when the database returns.
       if (known.status === 503) c.header("Retry-After", String(RETRY_AFTER_SECONDS));

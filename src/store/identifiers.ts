@@ -39,6 +39,11 @@ export function isStoreUnavailable(error: unknown): boolean {
   return error instanceof Error && typeof message === "string" && DRIVER_MESSAGES.test(message);
 }
 
+/** The error a request gets when the database cannot serve it: 503, worth a retry shortly. */
+export function storeUnavailableError(cause: unknown): BillingError {
+  return new BillingError("STORE_UNAVAILABLE", "The database is not reachable; try again shortly", { cause });
+}
+
 /** The SQLSTATE of a driver error (both drivers put it on `.code`), if any. */
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;

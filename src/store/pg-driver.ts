@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { QueryResult, Row, Sql, Store } from "./types.ts";
-import { checkSchemaName, isStoreUnavailable } from "./identifiers.ts";
+import { checkSchemaName, isStoreUnavailable, storeUnavailableError } from "./identifiers.ts";
 import { BillingError } from "../core/errors.ts";
 
 export interface PgStoreOptions {
@@ -36,7 +36,7 @@ const types = {
 
 function unavailable(error: unknown): never {
   if (isStoreUnavailable(error)) {
-    throw new BillingError("STORE_UNAVAILABLE", "The database is not reachable; try again shortly", { cause: error });
+    throw storeUnavailableError(error);
   }
   // PostgreSQL aborts one side of a deadlock or a serialization conflict; nothing of it was
   // written, and the same request succeeds when tried again.
