@@ -20,6 +20,9 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   BILLHUB_API_KEYS: "server.apiKeys",
   BILLHUB_CACHE_TTL_MS: "cache.ttlMs",
   BILLHUB_FORWARDER_ENABLED: "forwarder.enabled",
+  BILLHUB_FORWARDER_CONCURRENCY: "forwarder.concurrency",
+  BILLHUB_FORWARDER_BATCH_SIZE: "forwarder.batchSize",
+  BILLHUB_FORWARDER_LEASE_MS: "forwarder.leaseMs",
   BILLHUB_CONFIG: "(config file)",
   PORT: "server.port",
   HOST: "server.host",
@@ -27,10 +30,15 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   STRIPE_WEBHOOK_SECRET: "stripe.webhookSecret",
   STRIPE_API_BASE: "stripe.apiBase",
   STRIPE_WEBHOOK_TOLERANCE: "stripe.webhookTolerance",
+  STRIPE_MODE: "stripe.mode",
+  STRIPE_MAX_REQUESTS_PER_SECOND: "stripe.maxRequestsPerSecond",
+  STRIPE_MAX_IN_FLIGHT: "stripe.maxInFlight",
   FLOWGLAD_SECRET_KEY: "flowglad.secretKey",
   FLOWGLAD_BASE_URL: "flowglad.baseUrl",
   FLOWGLAD_WEBHOOK_SECRET: "flowglad.webhookSecret",
   FLOWGLAD_CATALOG_SYNC_INTERVAL_MS: "flowglad.catalogSyncIntervalMs",
+  FLOWGLAD_MAX_REQUESTS_PER_SECOND: "flowglad.maxRequestsPerSecond",
+  FLOWGLAD_MAX_IN_FLIGHT: "flowglad.maxInFlight",
 };
 
 const OPTION_TO_ENV = new Map(Object.entries(ENV_OPTIONS).map(([env, option]) => [option, env]));
@@ -53,6 +61,14 @@ function integerFrom(env: Env, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   if (!/^\d+$/.test(raw)) throw configError(ENV_OPTIONS[name] ?? name, `must be a whole number, got ${shown(raw)}`);
+  return Number(raw);
+}
+
+/** A plain decimal (`25`, `0.5`); no signs, exponents or hex, which a rate setting never needs. */
+function decimalFrom(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw configError(ENV_OPTIONS[name] ?? name, `must be a positive number such as 25 or 0.5, got ${shown(raw)}`);
   return Number(raw);
 }
 
@@ -91,7 +107,7 @@ export function configFromEnv(env: Env): Plain {
     throw new BillingError("CONFIG_INVALID", `Unknown environment variable ${unknown.join(", ")}; billhub reads ${valid}`, { field: unknown[0]! });
   }
   const out: Plain = {};
-  for (const name of ["DATABASE_URL", "BILLHUB_DATA_DIR", "BILLHUB_SCHEMA", "BILLHUB_PROVIDER", "BILLHUB_CATALOG", "HOST", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "FLOWGLAD_SECRET_KEY", "FLOWGLAD_BASE_URL", "FLOWGLAD_WEBHOOK_SECRET"]) {
+  for (const name of ["DATABASE_URL", "BILLHUB_DATA_DIR", "BILLHUB_SCHEMA", "BILLHUB_PROVIDER", "BILLHUB_CATALOG", "HOST", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_MODE", "FLOWGLAD_SECRET_KEY", "FLOWGLAD_BASE_URL", "FLOWGLAD_WEBHOOK_SECRET"]) {
     setPath(out, ENV_OPTIONS[name]!, env[name]);
   }
   setPath(out, "server.port", integerFrom(env, "PORT"));
@@ -100,8 +116,15 @@ export function configFromEnv(env: Env): Plain {
   setPath(out, "store.queryTimeoutMs", integerFrom(env, "BILLHUB_STORE_QUERY_TIMEOUT_MS"));
   setPath(out, "cache.ttlMs", integerFrom(env, "BILLHUB_CACHE_TTL_MS"));
   setPath(out, "stripe.webhookTolerance", integerFrom(env, "STRIPE_WEBHOOK_TOLERANCE"));
+  setPath(out, "stripe.maxRequestsPerSecond", decimalFrom(env, "STRIPE_MAX_REQUESTS_PER_SECOND"));
+  setPath(out, "stripe.maxInFlight", integerFrom(env, "STRIPE_MAX_IN_FLIGHT"));
   setPath(out, "flowglad.catalogSyncIntervalMs", integerFrom(env, "FLOWGLAD_CATALOG_SYNC_INTERVAL_MS"));
+  setPath(out, "flowglad.maxRequestsPerSecond", decimalFrom(env, "FLOWGLAD_MAX_REQUESTS_PER_SECOND"));
+  setPath(out, "flowglad.maxInFlight", integerFrom(env, "FLOWGLAD_MAX_IN_FLIGHT"));
   setPath(out, "forwarder.enabled", booleanFrom(env, "BILLHUB_FORWARDER_ENABLED"));
+  setPath(out, "forwarder.concurrency", integerFrom(env, "BILLHUB_FORWARDER_CONCURRENCY"));
+  setPath(out, "forwarder.batchSize", integerFrom(env, "BILLHUB_FORWARDER_BATCH_SIZE"));
+  setPath(out, "forwarder.leaseMs", integerFrom(env, "BILLHUB_FORWARDER_LEASE_MS"));
   setPath(out, "provider.mirror", listFrom(env.BILLHUB_MIRROR));
   const keys = listFrom(env.BILLHUB_API_KEYS);
   if (keys) {

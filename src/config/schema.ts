@@ -45,6 +45,17 @@ const providerSchema = z.strictObject({
 /** Meter keys are the catalog's; each provider section maps them to its own meters. */
 const meterKey = z.string().min(1);
 
+/**
+ * How fast billhub may send to one provider. Both are optional: when left out, the provider
+ * adapter applies the provider's documented limit.
+ */
+const sendLimits = {
+  /** Requests per second to the provider at most (fractions allowed, e.g. 0.5 = one every 2 s). */
+  maxRequestsPerSecond: z.number().positive("must be a number above 0").optional(),
+  /** Requests to the provider in flight at once, at most. */
+  maxInFlight: z.number().int("must be a whole number").min(1, "must be at least 1").max(1024, "must be at most 1024").optional(),
+};
+
 const stripeMeterSchema = z.strictObject({
   /** The Stripe meter's `event_name`. */
   eventName: z.string().min(1).max(100),
@@ -83,8 +94,12 @@ const stripeSchema = z.strictObject({
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
   /** Seconds a webhook signature stays valid; 0 disables the age check. */
   webhookTolerance: z.number().int().min(0).default(300),
-  /** `meter_events`: one synchronous v1 call per event; `meter_event_stream`: v2 sessions, 100 events per call. */
+  /**
+   * `meter_events`: one synchronous v1 call per event; `meter_event_stream`: v2 sessions, up to
+   * 100 events per request.
+   */
   mode: z.enum(["meter_events", "meter_event_stream"]).default("meter_events"),
+  ...sendLimits,
   /** Catalog meter key → the Stripe meter that bills it. */
   meters: z.record(meterKey, stripeMeterSchema).default({}),
   invoiceItems: stripeInvoiceItemsSchema.optional(),
@@ -105,6 +120,7 @@ const flowgladSchema = z.strictObject({
   billingCacheTtlMs: z.number().int().min(0).default(60_000),
   /** `billhub serve` pulls Flowglad's pricing model this often (Flowglad sends no price events); 0 = never. */
   catalogSyncIntervalMs: z.number().int().min(0).default(0),
+  ...sendLimits,
 });
 
 const apiKeySchema = z.strictObject({
@@ -139,9 +155,12 @@ const forwarderSchema = z
     /** Run the forwarder inside `billhub serve` (turn off when forwarders run as their own processes). */
     enabled: z.boolean().default(true),
     /** Outbox rows one claim takes (grouped per provider into its own batch size). */
-    batchSize: z.number().int().min(1).max(1000).default(100),
-    /** Claim loops per process; each holds at most one claim at a time. */
-    concurrency: z.number().int().min(1).max(64).default(1),
+    batchSize: z.number().int().min(1, "must be at least 1").max(5000, "must be at most 5000").default(1000),
+    /**
+     * Claims in flight per process. More than one lets the forwarder overlap database work
+     * (claiming, settling) with the wait for a provider's answer.
+     */
+    concurrency: z.number().int().min(1, "must be at least 1").max(64, "must be at most 64").default(4),
     /** Claims of a row before it is dead (each claim is one attempt, its quick retries included). */
     maxAttempts: z.number().int().min(1).max(1000).default(20),
     /** Extra tries inside one claim for events the provider answered retryable, before rescheduling them. */
@@ -149,8 +168,11 @@ const forwarderSchema = z
     /** First backoff step; each attempt doubles it up to backoffCapMs, with jitter. */
     backoffBaseMs: z.number().int().min(0).default(1000),
     backoffCapMs: z.number().int().min(0).default(30 * 60_000),
-    /** How long a claim holds its rows without a heartbeat; a crashed forwarder's rows are due again after it. */
-    leaseMs: z.number().int().min(1000).default(60_000),
+    /**
+     * How long a claim holds its rows. The heartbeat renews it every third of it while the push
+     * runs, so a crashed forwarder's rows are due again within this time.
+     */
+    leaseMs: z.number().int().min(1000, "must be at least 1000 (milliseconds)").default(10_000),
     /** How often an idle forwarder looks for due rows. */
     pollIntervalMs: z.number().int().min(10).default(1000),
   })

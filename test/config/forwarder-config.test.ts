@@ -2,16 +2,16 @@ import { describe, expect, it } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load.ts";
 
 describe("forwarder settings", () => {
-  it("defaults to running inside billhub serve with 20 attempts, 2 quick retries, 1 s–30 min backoff and a 60 s lease", () => {
+  it("defaults to running inside billhub serve with 4 claims of 1000 rows in flight, 20 attempts, 2 quick retries, 1 s–30 min backoff and a 10 s lease", () => {
     expect(parseConfig({}).forwarder).toEqual({
       enabled: true,
-      batchSize: 100,
-      concurrency: 1,
+      batchSize: 1000,
+      concurrency: 4,
       maxAttempts: 20,
       quickRetries: 2,
       backoffBaseMs: 1000,
       backoffCapMs: 1_800_000,
-      leaseMs: 60_000,
+      leaseMs: 10_000,
       pollIntervalMs: 1000,
     });
   });
