@@ -2,6 +2,7 @@ import type { Aggregation } from "../../core/catalog/index.ts";
 import { canonicalDecimal } from "../../core/decimal.ts";
 import type { BucketUnit } from "../../core/buckets.ts";
 import type { Sql } from "../types.ts";
+import { isRollupAggregation, mergedValueSql, splitWindows, windowParts, type RollupAggregation } from "./rollup-parts.ts";
 
 /** The part of a catalog meter the SQL needs. */
 export interface MeterSpec {
@@ -70,7 +71,10 @@ export interface UsageValueQuery {
 
 /**
  * One customer's aggregate of one meter over a window, and whether the customer exists, in one
- * round trip. The value is a canonical exact decimal.
+ * round trip. The value is a canonical exact decimal. Whole hours come from the rollups and only
+ * the partial hours at the window's edges (a reset, a window not on the hour) from the ledger;
+ * a property filter and unique_count read the window's events (the rollups keep neither the
+ * properties nor the distinct values).
  */
 export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ known: boolean; value: string }> {
   const params: unknown[] = [q.customerId, q.meter.key, fromParam(q.bounds.from), toParam(q.bounds.to)];
@@ -78,19 +82,22 @@ export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ k
     params.push(value);
     return `$${params.length}`;
   };
-  const conditions = ["e.customer_id = $1", "e.meter = $2", "e.occurred_at >= $3::timestamptz", "e.occurred_at < $4::timestamptz"];
-  if (q.sinceResetOf !== undefined) {
-    conditions.push(
-      `e.occurred_at >= COALESCE((SELECT max(r.reset_at) FROM usage_resets r WHERE r.customer_id = $1 AND r.feature = ${param(q.sinceResetOf)} AND r.reset_at < $4::timestamptz), '-infinity')`,
-    );
+  const since =
+    q.sinceResetOf === undefined
+      ? undefined
+      : `COALESCE((SELECT max(r.reset_at) FROM usage_resets r WHERE r.customer_id = $1 AND r.feature = ${param(q.sinceResetOf)} AND r.reset_at < $4::timestamptz), '-infinity')`;
+  let value: string;
+  if (!hasFilter(q.filter) && isRollupAggregation(q.meter.aggregation)) {
+    const window = `(SELECT $1::text AS customer_id, ${since === undefined ? "$3::timestamptz" : `GREATEST($3::timestamptz, ${since})`} AS from_at, $4::timestamptz AS to_at) AS w`;
+    value = `SELECT ${mergedValueSql([q.meter.aggregation], "")} FROM ${splitWindows(window)} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]")}) p`;
+  } else {
+    const conditions = ["e.customer_id = $1", "e.meter = $2", "e.occurred_at >= $3::timestamptz", "e.occurred_at < $4::timestamptz"];
+    if (since !== undefined) conditions.push(`e.occurred_at >= ${since}`);
+    if (hasFilter(q.filter)) conditions.push(filterSql(param(JSON.stringify(q.filter))));
+    const property = q.meter.aggregation === "unique_count" ? param(q.meter.property) + "::text" : "NULL";
+    value = `SELECT (${aggregateSql(q.meter.aggregation, property)})::text FROM usage_events e WHERE ${conditions.join(" AND ")}`;
   }
-  if (hasFilter(q.filter)) conditions.push(filterSql(param(JSON.stringify(q.filter))));
-  const property = q.meter.aggregation === "unique_count" ? param(q.meter.property) + "::text" : "NULL";
-  const { rows } = await sql.query<{ known: boolean; value: string }>(
-    `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1) AS known,
-            (SELECT ${aggregateSql(q.meter.aggregation, property)} FROM usage_events e WHERE ${conditions.join(" AND ")})::text AS value`,
-    params,
-  );
+  const { rows } = await sql.query<{ known: boolean; value: string }>(`SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1) AS known, (${value}) AS value`, params);
   const row = rows[0]!;
   return { known: row.known, value: canonicalDecimal(row.value) };
 }
@@ -134,10 +141,34 @@ function scopeParams(scopes: CustomerScopes): unknown[] {
 const SCOPED_EVENTS = `unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
             JOIN usage_events e ON e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at`;
 
+/** The scopes' windows split into whole hours and edges (see splitWindows), from parameters $1..$3. */
+const SPLIT_SCOPES = splitWindows("unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(customer_id, from_at, to_at)");
+
+/** Meters whose aggregates merge from the rollups, given that the query allows it at all; the rest read the ledger. */
+function splitMeters(meters: readonly MeterSpec[], rollupsServe: boolean): { rolled: Array<MeterSpec & { aggregation: RollupAggregation }>; scanned: MeterSpec[] } {
+  const rolled = rollupsServe ? meters.filter((meter): meter is MeterSpec & { aggregation: RollupAggregation } => isRollupAggregation(meter.aggregation)) : [];
+  const served = new Set<MeterSpec>(rolled);
+  return { rolled, scanned: meters.filter((meter) => !served.has(meter)) };
+}
+
+/**
+ * Each scope's windowParts() of the rolled meters, as `p` with the meter's aggregation
+ * (p.aggregation) and the columns of `extra` (expressions over the part `part` and the scope `c`).
+ */
+function rolledParts(rolled: ReadonlyArray<MeterSpec & { aggregation: RollupAggregation }>, param: (value: unknown) => string, extra: string): string {
+  const keys = `${param(rolled.map((meter) => meter.key))}::text[]`;
+  return `(SELECT c.customer_id, m.aggregation, part.*${extra}
+             FROM ${SPLIT_SCOPES} CROSS JOIN LATERAL (${windowParts(keys)}) part
+             JOIN unnest(${keys}, ${param(rolled.map((meter) => meter.aggregation))}::text[]) AS m(key, aggregation) ON m.key = part.meter) p`;
+}
+
 /**
  * Aggregates per customer × meter × calendar bucket (UTC; weeks start on Monday) plus the
  * window total of each pair, in one statement: one grouped SELECT per distinct aggregation,
- * joined with UNION ALL. Pairs and buckets without events are absent.
+ * joined with UNION ALL. Pairs and buckets without events are absent. Every calendar bucket is
+ * made of whole UTC hours, so the rollups serve the hours inside the window; a property filter
+ * and unique_count read the window's events (the rollups keep neither the properties nor the
+ * distinct values).
  */
 export async function queryUsageBuckets(sql: Sql, q: BucketQuery): Promise<BucketRow[]> {
   if (q.scopes.length === 0 || q.meters.length === 0) return [];
@@ -146,8 +177,9 @@ export async function queryUsageBuckets(sql: Sql, q: BucketQuery): Promise<Bucke
     params.push(value);
     return `$${params.length}`;
   };
+  const { rolled, scanned } = splitMeters(q.meters, !hasFilter(q.filter));
   const filter = hasFilter(q.filter) ? ` AND ${filterSql(param(JSON.stringify(q.filter)))}` : "";
-  const selects = meterGroups(q.meters).map((group) => {
+  const selects = meterGroups(scanned).map((group) => {
     const property = group.aggregation === "unique_count" ? `${param(group.property)}::text` : "NULL";
     return `SELECT e.customer_id, e.meter, e.bucket, (${aggregateSql(group.aggregation, property)})::text AS value
       FROM (SELECT e.*, date_trunc($4, e.occurred_at, 'UTC') AS bucket
@@ -155,6 +187,11 @@ export async function queryUsageBuckets(sql: Sql, q: BucketQuery): Promise<Bucke
             WHERE e.meter = ANY(${param(group.keys)}::text[])${filter}) e
       GROUP BY GROUPING SETS ((e.customer_id, e.meter, e.bucket), (e.customer_id, e.meter))`;
   });
+  if (rolled.length > 0) {
+    selects.push(`SELECT p.customer_id, p.meter, p.bucket, ${mergedValueSql(rolled.map((meter) => meter.aggregation), "p.aggregation")} AS value
+      FROM ${rolledParts(rolled, param, ", date_trunc($4, part.at, 'UTC') AS bucket")}
+      GROUP BY GROUPING SETS ((p.customer_id, p.meter, p.aggregation, p.bucket), (p.customer_id, p.meter, p.aggregation))`);
+  }
   const { rows } = await sql.query<{ customer_id: string; meter: string; bucket: Date | null; value: string }>(selects.join("\nUNION ALL\n"), params);
   return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, bucket: row.bucket, value: canonicalDecimal(row.value) }));
 }
@@ -179,7 +216,9 @@ export interface TotalRow {
 /**
  * The window total of each customer × meter, with the same semantics as every other aggregate
  * here (adjustments, corrections, each aggregation), for a batch of customers in one statement:
- * what invoicing reads. Pairs without events are absent.
+ * what invoicing reads. Pairs without events are absent. The rollups serve the whole hours of
+ * every window in one grouped aggregate; unique_count and `deadAt` read the window's events (the
+ * rollups keep neither the distinct values nor which delivery failed).
  *
  * @example
  * await queryUsageTotals(tx, { scopes: [{ customerId: "acme", from: oct1, to: nov1 }], meters: [catalog.meters.api_calls] })
@@ -192,15 +231,29 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
     params.push(value);
     return `$${params.length}`;
   };
+  const { rolled, scanned } = splitMeters(q.meters, q.deadAt === undefined);
+  const selects: string[] = [];
+  if (scanned.length > 0) selects.push(scannedTotalsSql(scanned, q.deadAt, param));
+  if (rolled.length > 0) {
+    selects.push(`SELECT p.customer_id, p.meter, ${mergedValueSql(rolled.map((meter) => meter.aggregation), "p.aggregation")} AS value
+       FROM ${rolledParts(rolled, param, "")}
+      GROUP BY p.customer_id, p.meter, p.aggregation`);
+  }
+  const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(selects.join("\nUNION ALL\n"), params);
+  return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, value: canonicalDecimal(row.value) }));
+}
+
+/** queryUsageTotals() of meters read from the ledger, event by event. */
+function scannedTotalsSql(meters: readonly MeterSpec[], deadAt: TotalsQuery["deadAt"], param: (value: unknown) => string): string {
   const dead =
-    q.deadAt === undefined
+    deadAt === undefined
       ? ""
-      : ` AND EXISTS (SELECT 1 FROM usage_outbox o WHERE o.transaction_id = e.transaction_id AND o.provider = ${param(q.deadAt.provider)}
-             AND o.status = 'dead' AND starts_with(o.last_error, ${param(q.deadAt.errorCode)}))`;
+      : ` AND EXISTS (SELECT 1 FROM usage_outbox o WHERE o.transaction_id = e.transaction_id AND o.provider = ${param(deadAt.provider)}
+             AND o.status = 'dead' AND starts_with(o.last_error, ${param(deadAt.errorCode)}))`;
   // One index range scan per customer (a LATERAL subquery, so the plan holds whatever the table's
   // statistics say: a freshly loaded ledger has none, and a join would then scan it all), and
   // every meter aggregated from that one scan, each over its own rows.
-  const groups = meterGroups(q.meters);
+  const groups = meterGroups(meters);
   const value =
     groups.length === 1
       ? aggregateSql(groups[0]!.aggregation, groups[0]!.aggregation === "unique_count" ? `${param(groups[0]!.property)}::text` : "NULL")
@@ -214,15 +267,11 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
   const select = `SELECT e.meter, (${value})::text AS value
         FROM usage_events e
        WHERE e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at
-         AND e.meter = ANY(${param(q.meters.map((meter) => meter.key))}::text[])${dead}
+         AND e.meter = ANY(${param(meters.map((meter) => meter.key))}::text[])${dead}
        GROUP BY e.meter`;
-  const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(
-    `SELECT c.customer_id, a.meter, a.value
+  return `SELECT c.customer_id, a.meter, a.value
        FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
-      CROSS JOIN LATERAL (${select}) a`,
-    params,
-  );
-  return rows.map((row) => ({ customerId: row.customer_id, meter: row.meter, value: canonicalDecimal(row.value) }));
+      CROSS JOIN LATERAL (${select}) a`;
 }
 
 /** One ledger entry's value, as a per-event charge reads it. */
