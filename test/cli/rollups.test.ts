@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHub } from "../../src/hub.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { openPgStore } from "../../src/store/pg-driver.ts";
+import { openPgliteStore } from "../../src/store/pglite-driver.ts";
+import type { Store } from "../../src/store/types.ts";
+import { billhubInProcess } from "../support/cli.ts";
+import { createCustomer, ledgerCatalog } from "../support/ledger.ts";
+import { DATABASE_URL, migratedDataDir, uniqueSchema } from "../support/store.ts";
+
+// Each step opens the store the CLI is configured for (seconds each on the embedded store).
+describe(`billhub rollups (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, { timeout: 120_000 }, () => {
+  let root: string;
+  let dir: string;
+  let env: Record<string, string>;
+  const schema = uniqueSchema("rollups");
+  const openSeeded = (): Promise<Store> => (DATABASE_URL ? openPgStore({ connectionString: DATABASE_URL, schema }) : openPgliteStore({ dataDir: dir, schema }));
+  const rollups = (...args: string[]) => billhubInProcess(["rollups", ...args], env);
+  /** Runs `fn` on the CLI's store, closed afterwards (the embedded store has one opener at a time). */
+  async function onStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    const store = await openSeeded();
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "billhub-rollups-"));
+    dir = await migratedDataDir(join(root, "data"));
+    env = DATABASE_URL ? { DATABASE_URL, BILLHUB_SCHEMA: schema } : { BILLHUB_DATA_DIR: dir, BILLHUB_SCHEMA: schema };
+    await onStore(async (store) => {
+      await migrate(store);
+      for (const id of ["acme", "beta"]) await createCustomer(store, id);
+      const hub = await createHub({ catalog: ledgerCatalog, store: { migrate: false } }, { store });
+      await hub.recordBatch([
+        { customerId: "acme", meter: "api_calls", quantity: 5, timestamp: "2026-10-03T10:15:00Z", transactionId: "cli_r1" },
+        { customerId: "acme", meter: "api_calls", quantity: "2.5", timestamp: "2026-10-03T10:45:00Z", transactionId: "cli_r2" },
+        { customerId: "acme", meter: "requests", quantity: 1, timestamp: "2026-10-03T11:05:00Z", transactionId: "cli_r3" },
+        { customerId: "beta", meter: "api_calls", quantity: 9, timestamp: "2026-10-04T00:00:00Z", transactionId: "cli_r4" },
+      ]);
+      await hub.close();
+    });
+  });
+  afterAll(async () => {
+    if (DATABASE_URL) await onStore((store) => store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("verifies rollups kept by the record path as matching the ledger", async () => {
+    expect(await rollups("verify")).toEqual({ code: 0, stdout: "The usage rollups of every customer match the ledger.\n", stderr: "" });
+  });
+
+  it("reports a corrupted rollup row with exit status 1, and a rebuild makes it match again", async () => {
+    await onStore((store) => store.query("UPDATE usage_rollups SET quantity_sum = 100 WHERE customer_id = 'acme' AND meter = 'api_calls'"));
+    const corrupted = await rollups("verify");
+    expect(corrupted.code).toBe(1);
+    expect(corrupted.stdout).toMatch(/^customer\s+meter\s+hour\s+rollup\s+ledger\n/);
+    expect(corrupted.stdout).toMatch(
+      /acme\s+api_calls\s+2026-10-03T10:00:00.000Z\s+sum 100, count 2, max 5, last 2.5 \(cli_r2 at 2026-10-03T10:45:00.000Z\)\s+sum 7.5, count 2, max 5, last 2.5 \(cli_r2 at 2026-10-03T10:45:00.000Z\)\n/,
+    );
+    expect(corrupted.stdout).toContain("1 customer × meter × hour row differs from the ledger: billhub rollups rebuild recomputes them.");
+
+    expect(await rollups("verify", "--customer", "beta")).toMatchObject({ code: 0, stdout: "The usage rollups of customer beta match the ledger.\n" });
+    expect(await rollups("rebuild", "--customer", "acme")).toMatchObject({ code: 0, stdout: "Rebuilt the usage rollups of customer acme: 2 hourly rows.\n" });
+    expect((await rollups("verify")).code).toBe(0);
+  });
+
+  it("reports a missing and a stray row, and a full rebuild recomputes every customer's", async () => {
+    await onStore(async (store) => {
+      await store.query("DELETE FROM usage_rollups WHERE customer_id = 'beta'");
+      await store.query("INSERT INTO usage_rollups (customer_id, meter, bucket_start, quantity_sum, count_value) VALUES ('acme', 'api_calls', '2026-10-05T00:00:00Z', 1, 1)");
+    });
+    const corrupted = await rollups("verify");
+    expect(corrupted.code).toBe(1);
+    expect(corrupted.stdout).toMatch(/acme\s+api_calls\s+2026-10-05T00:00:00.000Z\s+sum 1, count 1, max -, last -\s+no row\n/);
+    expect(corrupted.stdout).toMatch(/beta\s+api_calls\s+2026-10-04T00:00:00.000Z\s+no row\s+sum 9, count 1, max 9, last 9 \(cli_r4 at 2026-10-04T00:00:00.000Z\)\n/);
+    expect(corrupted.stdout).toContain("2 customer × meter × hour rows differ from the ledger");
+
+    expect(await rollups("rebuild")).toMatchObject({ code: 0, stdout: "Rebuilt the usage rollups of every customer: 3 hourly rows.\n" });
+    expect((await rollups("verify")).code).toBe(0);
+  });
+
+  it("refuses a missing or unknown action with the usage", async () => {
+    const missing = await rollups();
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("VALIDATION_FAILED: billhub rollups needs verify or rebuild");
+    expect(missing.stderr).toContain("Usage: billhub rollups <verify | rebuild>");
+    expect((await rollups("repair")).stderr).toContain('Unknown rollups action "repair"');
+  });
+});
