@@ -1,182 +1,142 @@
-import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createHub } from "../src/hub.ts";
-import { dropBenchSchema, freshStore, keepAliveClient, pool, storeKinds, timed, type BenchStore } from "./io-support.ts";
-import type { StandInStats } from "./stripe-stand-in-process.ts";
-import type { Benchmark, BenchOptions, Figure } from "./types.ts";
+import { createHub, type Hub } from "../src/hub.ts";
+import { forwarderMemory } from "./forwarder-memory.ts";
+import { storeKinds } from "./io-support.ts";
+import { freshDrainStore, type DrainStore } from "./support/drain-stores.ts";
+import { drainAll } from "./support/drain-all.ts";
+import { rawBaselineName, rawSend, type DrainEvent, type Mode } from "./support/raw-stripe-sender.ts";
+import { EVENT_NAME, SECRET_KEY, startStandIn, stripeMeters, type StandIn } from "./support/stand-in-process.ts";
+import { LIVE_LIMITS } from "./support/stripe-limits.ts";
+import { IncompleteBenchmark, type Benchmark, type BenchOptions, type Figure } from "./types.ts";
 
 const CATALOG = fileURLToPath(new URL("../fixtures/catalog.json", import.meta.url));
-const STAND_IN = fileURLToPath(new URL("./stripe-stand-in-process.ts", import.meta.url));
-const SECRET_KEY = "sk_test_bench_forwarder";
-const EVENT_NAME = "api_call";
-const TARGET_STREAM_EVENTS_PER_S = 10_000;
-
-/** The forwarder settings the drain runs with (the raw client copies its batching and concurrency). */
-const FORWARDER = { batchSize: 1000, concurrency: 4 };
-/** What the Stripe adapter sends per HTTP request: one event on v1, up to 100 on the v2 stream. */
-const PER_REQUEST = { meter_events: 1, meter_event_stream: 100 } as const;
-
-type Mode = keyof typeof PER_REQUEST;
-
-interface StandInProcess {
-  url: string;
-  ask<T = unknown>(message: { type: string; prefix?: string }): Promise<T>;
-}
-
-/** Starts the Stripe stand-in in its own process (the forwarder and the stand-in do not share an event loop). */
-async function startStandIn(): Promise<{ standIn: StandInProcess; child: ChildProcess }> {
-  const child = fork(STAND_IN, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const waiting = new Map<number, (reply: unknown) => void>();
-  let nextId = 1;
-  const url = await new Promise<string>((resolve, reject) => {
-    child.on("message", (reply: { id: number; type: string; url?: string }) => {
-      if (reply.type === "listening") resolve(reply.url!);
-      waiting.get(reply.id)?.(reply);
-      waiting.delete(reply.id);
-    });
-    child.once("exit", (code) => reject(new Error(`the Stripe stand-in exited (${code})`)));
-  });
-  const ask = <T>(message: { type: string; prefix?: string }) =>
-    new Promise<T>((resolve) => {
-      const id = nextId++;
-      waiting.set(id, resolve as (reply: unknown) => void);
-      child.send({ ...message, id });
-    });
-  return { standIn: { url, ask }, child };
-}
-
-interface Events {
-  prefix: string;
-  customers: string[];
-  list: Array<{ transactionId: string; customerId: string; meter: string; quantity: number; timestamp: Date }>;
-}
-
-function makeEvents(count: number, customers: number): Events {
-  const prefix = `fw${randomBytes(4).toString("hex")}`;
-  const ids = Array.from({ length: customers }, (_, i) => `cus_fw_${i}`);
-  const at = new Date();
-  const list = Array.from({ length: count }, (_, n) => ({ transactionId: `${prefix}-${n}`, customerId: ids[n % customers]!, meter: "api_calls", quantity: 1 + (n % 7), timestamp: at }));
-  return { prefix, customers: ids, list };
-}
+const CUSTOMERS = 200;
+/** The stream target: 10,000 events/s (100 requests/s of 100 events, far inside Stripe's 10,000 requests/s). */
+const STREAM_TARGET_EVENTS_PER_S = 10_000;
+/** The documented limit each mode's events/s is compared with. */
+const LIMIT_EVENTS_PER_S: Record<Mode, number> = { meter_events: LIVE_LIMITS.meter_events, meter_event_stream: STREAM_TARGET_EVENTS_PER_S };
+const MAX_RATE_LIMITED_SHARE = 0.05;
 
 /** The Stripe customer id a bench customer is mapped to. */
 const stripeCustomer = (customerId: string) => customerId.replace("cus_fw_", "cus_stripe_");
 
-/**
- * The baseline: the same events sent straight to the stand-in by a plain keep-alive HTTP client,
- * shaped as the adapter sends them (v1: one form-encoded event per call; v2: a session, then
- * 100 events per stream call), with the forwarder's concurrency. Events/s.
- */
-async function rawSend(standIn: StandInProcess, mode: Mode, events: Events): Promise<number> {
-  const client = keepAliveClient(standIn.url, FORWARDER.concurrency);
-  const ok = (answer: { status: number; body: string }) => {
-    if (answer.status !== 200) throw new Error(`the stand-in answered ${answer.status}: ${answer.body.slice(0, 300)}`);
-    return answer;
-  };
-  try {
-    return await timedRate(events.list.length, async () => {
-      if (mode === "meter_events") {
-        const auth = { authorization: `Bearer ${SECRET_KEY}`, "content-type": "application/x-www-form-urlencoded" };
-        await pool(events.list, FORWARDER.concurrency, async (event) => {
-          const form = new URLSearchParams({
-            event_name: EVENT_NAME,
-            identifier: event.transactionId,
-            "payload[stripe_customer_id]": stripeCustomer(event.customerId),
-            "payload[value]": String(event.quantity),
-            timestamp: String(Math.floor(event.timestamp.getTime() / 1000)),
-          });
-          ok(await client.send("POST", "/v1/billing/meter_events", form.toString(), auth));
-        });
-        return;
-      }
-      const session = JSON.parse(ok(await client.send("POST", "/v2/billing/meter_event_session", "{}", { authorization: `Bearer ${SECRET_KEY}`, "content-type": "application/json" })).body) as { authentication_token: string };
-      const chunks: Events["list"][] = [];
-      for (let start = 0; start < events.list.length; start += PER_REQUEST.meter_event_stream) chunks.push(events.list.slice(start, start + PER_REQUEST.meter_event_stream));
-      const auth = { authorization: `Bearer ${session.authentication_token}`, "content-type": "application/json" };
-      await pool(chunks, FORWARDER.concurrency, async (chunk) => {
-        const body = JSON.stringify({
-          events: chunk.map((event) => ({
-            event_name: EVENT_NAME,
-            identifier: event.transactionId,
-            payload: { stripe_customer_id: stripeCustomer(event.customerId), value: String(event.quantity) },
-            timestamp: event.timestamp.toISOString(),
-          })),
-        });
-        ok(await client.send("POST", "/v2/billing/meter_event_stream", body, auth));
-      });
-    });
-  } finally {
-    client.close();
-  }
+interface Events {
+  prefix: string;
+  customers: string[];
+  list: DrainEvent[];
 }
 
-async function timedRate(count: number, fn: () => Promise<void>): Promise<number> {
-  return count / (await timed(fn));
+/** `count` events of `customers` customers, interleaved, with random transaction ids under one prefix. */
+function makeEvents(count: number, customers: number): Events {
+  const prefix = `fw${randomBytes(4).toString("hex")}-`;
+  const ids = Array.from({ length: customers }, (_, i) => `cus_fw_${i}`);
+  const at = new Date();
+  const list = Array.from({ length: count }, (_, n) => ({ transactionId: `${prefix}${randomBytes(8).toString("hex")}`, customerId: ids[n % customers]!, quantity: 1 + (n % 7), timestamp: at }));
+  return { prefix, customers: ids, list };
 }
 
-/** Checks the stand-in received every event of the run exactly once; returns its counts. */
-async function deliveredOnce(standIn: StandInProcess, events: Events, who: string): Promise<StandInStats> {
-  const stats = await standIn.ask<StandInStats>({ type: "stats", prefix: `${events.prefix}-` });
+/** Checks the stand-in holds every event of the run exactly once; returns its counts. */
+async function deliveredOnce(standIn: StandIn, events: Events, who: string) {
+  const stats = await standIn.stats(events.prefix);
   if (stats.held !== events.list.length || stats.arrivals !== events.list.length || stats.duplicates !== 0) {
     throw new Error(`${who}: the stand-in holds ${stats.held} of ${events.list.length} events after ${stats.arrivals} arrivals, ${stats.duplicates} duplicate identifiers`);
   }
   return stats;
 }
 
-/** Fills the outbox, measures the raw baseline, then drains with the forwarder; one figure. */
-async function measure(store: BenchStore, standIn: StandInProcess, mode: Mode, count: number, log: BenchOptions["log"]): Promise<Figure> {
-  const events = makeEvents(count, 50);
+/** The forwarder settings in force (its defaults: the benchmark passes none), for the figure. */
+function forwarderDefaults(hub: Hub): string {
+  const settings = hub.config.forwarder as unknown as Record<string, unknown>;
+  return ["batchSize", "concurrency"].filter((key) => typeof settings[key] === "number").map((key) => `${key}=${settings[key]}`).join(",");
+}
+
+interface Run {
+  store: DrainStore;
+  standIn: StandIn;
+  mode: Mode;
+  latencyMs: number;
+  count: number;
+  customers: number;
+  log: BenchOptions["log"];
+}
+
+function target(run: Run): { text: string; met: (rate: number, share: number) => boolean } | undefined {
+  const share = `429s <= ${MAX_RATE_LIMITED_SHARE * 100}% of requests`;
+  if (run.store.name === "postgres" && run.latencyMs === 100) {
+    if (run.mode === "meter_events") return { text: `>= 800 events/s (0.8 × 1,000), 0 duplicates, ${share}`, met: (rate, s) => rate >= 800 && s <= MAX_RATE_LIMITED_SHARE };
+    return { text: `>= 10,000 events/s, 0 duplicates, ${share}`, met: (rate, s) => rate >= STREAM_TARGET_EVENTS_PER_S && s <= MAX_RATE_LIMITED_SHARE };
+  }
+  if (run.store.name === "pglite" && run.latencyMs === 0 && run.mode === "meter_event_stream") return { text: ">= 10,000 events/s", met: (rate) => rate >= STREAM_TARGET_EVENTS_PER_S };
+  return undefined;
+}
+
+/** Fills the outbox, measures the raw baseline, then drains with the forwarder's defaults; one figure. */
+async function measure(run: Run): Promise<Figure> {
+  const { store, standIn, mode, latencyMs, count } = run;
+  const events = makeEvents(count, run.customers);
+  const setupStarted = performance.now();
   const hub = await createHub(
     {
       catalog: CATALOG,
       store: store.config,
       provider: { default: "stripe" },
-      stripe: { secretKey: SECRET_KEY, apiBase: standIn.url, mode, meters: { api_calls: { eventName: EVENT_NAME } } },
-      forwarder: { ...FORWARDER, enabled: false },
+      stripe: { secretKey: SECRET_KEY, apiBase: standIn.url, mode, meters: stripeMeters(EVENT_NAME) },
+      forwarder: { enabled: false },
     },
-    { forwarder: { log } },
+    { forwarder: { log: run.log }, ...(store.open ? { store: store.open } : {}) },
   );
   try {
     for (const id of events.customers) await hub.upsertCustomer({ id, providerIds: { stripe: stripeCustomer(id) } });
-    for (let start = 0; start < events.list.length; start += 500) await hub.recordBatch(events.list.slice(start, start + 500));
+    for (let start = 0; start < events.list.length; start += 500) {
+      await hub.recordBatch(events.list.slice(start, start + 500).map((event) => ({ ...event, meter: "api_calls" })));
+    }
 
-    await standIn.ask({ type: "reset" });
-    const raw = await rawSend(standIn, mode, events);
+    const setupSeconds = (performance.now() - setupStarted) / 1000;
+    await standIn.configure({ latencyMs, rateLimits: true });
+    await standIn.reset();
+    const raw = await rawSend(standIn.url, SECRET_KEY, EVENT_NAME, mode, events.list, stripeCustomer);
     await deliveredOnce(standIn, events, "raw client");
-    await standIn.ask({ type: "reset" });
+    await standIn.reset();
 
-    // Halfway through a stream drain, every session expires (as 15 minutes running out would): the adapter must renew and resend without a duplicate.
-    let expired = mode !== "meter_event_stream";
-    const seconds = await timed(async () => {
-      const report = await hub.outbox.drain({
-        onBatch: (_batch, total) => {
-          if (!expired && total.claimed >= count / 2) {
-            expired = true;
-            void standIn.ask({ type: "expire-sessions" });
-          }
-        },
-      });
-      if (report.delivered !== count || report.claimed !== count) throw new Error(`forwarder: ${JSON.stringify(report)} for ${count} events`);
-    });
+    const started = performance.now();
+    const { retryLater } = await drainAll(hub, count, mode === "meter_event_stream" ? () => void standIn.expireSessions() : undefined);
+    const seconds = (performance.now() - started) / 1000;
     const stats = await deliveredOnce(standIn, events, "forwarder");
-    const outbox = await hub.outbox.status();
-    if (outbox.totals.delivered !== count || outbox.totals.pending !== 0 || outbox.totals.dead !== 0) throw new Error(`outbox after the drain: ${JSON.stringify(outbox.totals)}`);
+    const { totals } = await hub.outbox.status();
+    if (totals.delivered !== count || totals.pending !== 0 || totals.dead !== 0) throw new Error(`outbox after the drain: ${JSON.stringify(totals)}`);
+
     const rate = count / seconds;
-    log(`${store.name} ${mode}: forwarder ${count} events in ${seconds.toFixed(2)} s (${Math.round(rate)}/s), raw ${Math.round(raw)}/s`);
+    const requests = stats.requests[mode];
+    const rateLimited = stats.rateLimited[mode];
+    const share = requests === 0 ? 0 : rateLimited / requests;
+    const goal = target(run);
+    run.log(`${store.name} ${mode} ${latencyMs} ms: forwarder ${count} events in ${seconds.toFixed(2)} s (${Math.round(rate)}/s, ${rateLimited} of ${requests} requests 429), raw ${Math.round(raw.rate)}/s; setup ${setupSeconds.toFixed(1)} s`);
     return {
-      name: `forwarder-drain (${mode === "meter_events" ? "v1 meter_events" : "v2 meter_event_stream"}, batch ${FORWARDER.batchSize}, concurrency ${FORWARDER.concurrency})`,
+      name: `forwarder-drain (${mode === "meter_events" ? "v1 meter_events" : "v2 meter_event_stream"}, ${latencyMs} ms)`,
       store: store.name,
       value: rate,
       unit: "events/s",
-      baseline: { name: `raw HTTP client, ${PER_REQUEST[mode]}/request, concurrency ${FORWARDER.concurrency}`, value: raw },
-      ratio: rate / raw,
-      ...(mode === "meter_event_stream" ? { target: `>= ${TARGET_STREAM_EVENTS_PER_S.toLocaleString("en-US")} events/s`, met: rate >= TARGET_STREAM_EVENTS_PER_S } : {}),
-      extra: { events: count, duplicates: stats.duplicates, ...(mode === "meter_event_stream" ? { sessions: stats.sessionsCreated } : {}) },
-      notes: "Stripe stand-in in its own process; every event checked held once, outbox all delivered",
+      baseline: { name: rawBaselineName(mode), value: raw.rate },
+      ratio: rate / raw.rate,
+      ...(goal ? { target: goal.text, met: goal.met(rate, share) } : {}),
+      extra: {
+        ofLimit: Number((rate / LIMIT_EVENTS_PER_S[mode]).toFixed(3)),
+        requests,
+        "429s": rateLimited,
+        "429share%": Number((share * 100).toFixed(2)),
+        duplicates: stats.duplicates,
+        events: count,
+        ...(mode === "meter_events" ? { customerConcurrency: stats.customerConcurrency } : { sessions: stats.requests.meter_event_session }),
+        maxInFlight: stats.maxInFlight[mode],
+        retryLater,
+        raw429s: raw.rateLimited,
+        defaults: forwarderDefaults(hub),
+      },
+      notes: `Stripe stand-in in its own process, answers held ${latencyMs} ms, Stripe's live limits enforced (429 over them); forwarder with its default settings; ofLimit = events/s ÷ ${LIMIT_EVENTS_PER_S[mode].toLocaleString("en-US")}; every event checked held once, outbox all delivered`,
     };
   } finally {
     await hub.close();
@@ -185,28 +145,44 @@ async function measure(store: BenchStore, standIn: StandInProcess, mode: Mode, c
 
 export const forwarderDrain: Benchmark = {
   id: "forwarder-drain",
-  title: "outbox forwarder drain to a Stripe stand-in over HTTP (v1 and v2 stream) vs a raw HTTP client",
+  title: "outbox forwarder drain (default settings) to a Stripe stand-in 0–100 ms away with Stripe's live limits (v1 and v2 stream) vs a raw HTTP client; forwarder memory on a 1,000,000-event backlog",
   async run(options) {
-    const sizes: Record<Mode, number> = options.smoke ? { meter_events: 200, meter_event_stream: 1000 } : { meter_events: 6000, meter_event_stream: 60_000 };
+    const sizes: Record<Mode, number> = options.smoke ? { meter_events: 60, meter_event_stream: 500 } : { meter_events: 20_000, meter_event_stream: 100_000 };
+    const customers = options.smoke ? 20 : CUSTOMERS;
+    const latencies = options.smoke ? [0, 50] : [0, 50, 100];
     const root = mkdtempSync(join(tmpdir(), "billhub-bench-drain-"));
-    const { standIn, child } = await startStandIn();
+    const standIn = await startStandIn();
     const figures: Figure[] = [];
+    const failures: string[] = [];
     try {
       for (const kind of storeKinds(options.databaseUrl)) {
-        for (const mode of ["meter_events", "meter_event_stream"] as const) {
-          const store = freshStore(kind, options.databaseUrl, join(root, `${kind}-${mode}`));
-          try {
-            figures.push(await measure(store, standIn, mode, sizes[mode], options.log));
-          } finally {
-            await dropBenchSchema(store);
+        for (const latencyMs of latencies) {
+          for (const mode of ["meter_events", "meter_event_stream"] as const) {
+            const store = await freshDrainStore(kind, options);
+            try {
+              figures.push(await measure({ store, standIn, mode, latencyMs, count: sizes[mode], customers, log: options.log }));
+            } catch (error) {
+              failures.push(`${kind} ${mode} ${latencyMs} ms`);
+              options.log(`FAILED ${kind} ${mode} ${latencyMs} ms: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+            } finally {
+              await store.drop();
+            }
           }
         }
       }
+      if (!options.smoke) {
+        try {
+          figures.push(await forwarderMemory({ standIn, databaseUrl: options.databaseUrl, dataDir: join(root, "memory"), log: options.log }));
+        } catch (error) {
+          failures.push("memory");
+          options.log(`FAILED memory: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        }
+      }
     } finally {
-      await standIn.ask({ type: "close" });
-      child.kill();
+      await standIn.close();
       rmSync(root, { recursive: true, force: true });
     }
+    if (failures.length > 0) throw new IncompleteBenchmark(`failed: ${failures.join("; ")}`, figures);
     return figures;
   },
 };

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { benchmarks } from "./suites.ts";
-import type { Figure } from "./types.ts";
+import { IncompleteBenchmark, type Figure } from "./types.ts";
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
@@ -36,6 +36,7 @@ for (const bench of benchmarks) {
     log(`   done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     failures.push(bench.id);
+    if (error instanceof IncompleteBenchmark) figures.push(...(smoke ? error.figures.map((f) => ({ ...f, met: undefined })) : error.figures));
     log(`   FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
 }

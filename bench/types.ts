@@ -35,3 +35,16 @@ export interface Benchmark {
   title: string;
   run(options: BenchOptions): Promise<Figure[]>;
 }
+
+/**
+ * Thrown by a benchmark some of whose measurements failed: the run prints the figures it did get
+ * and still counts the benchmark as failed.
+ */
+export class IncompleteBenchmark extends Error {
+  constructor(
+    message: string,
+    readonly figures: Figure[],
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,67 @@
+import { fileURLToPath } from "node:url";
+import { createHub } from "../src/hub.ts";
+import { drainAll } from "./support/drain-all.ts";
+import { stripeMeters } from "./support/stand-in-process.ts";
+
+/**
+ * The forwarder alone in a process, draining a backlog seeded beforehand, so that its RSS is the
+ * forwarder's (with PGlite, the embedded database's too: it runs in the forwarder's process).
+ * Input: one JSON argument `{ store, apiBase, secretKey, eventName, count }`. Output: one IPC
+ * message with the memory readings.
+ */
+export interface MemoryReadings {
+  before: { rss: number; heapUsed: number };
+  /** Highest of the readings taken every 100 ms during the drain. */
+  peakRss: number;
+  peakHeapUsed: number;
+  /** The kernel's high-water mark of the process's RSS (getrusage), which no sampling can miss. */
+  maxRss: number;
+  samples: number;
+  seconds: number;
+}
+
+const CATALOG = fileURLToPath(new URL("../fixtures/catalog.json", import.meta.url));
+const input = JSON.parse(process.argv[2]!) as { store: { url?: string; dataDir?: string; schema: string }; apiBase: string; secretKey: string; eventName: string; count: number };
+
+const hub = await createHub({
+  catalog: CATALOG,
+  store: input.store,
+  provider: { default: "stripe" },
+  stripe: { secretKey: input.secretKey, apiBase: input.apiBase, mode: "meter_event_stream", meters: stripeMeters(input.eventName) },
+  forwarder: { enabled: false },
+});
+try {
+  // Settle what opening the hub allocated, so that `before` is the idle forwarder.
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  let peakRss = before.rss;
+  let peakHeapUsed = before.heapUsed;
+  let samples = 0;
+  const sample = () => {
+    const now = process.memoryUsage();
+    peakRss = Math.max(peakRss, now.rss);
+    peakHeapUsed = Math.max(peakHeapUsed, now.heapUsed);
+    samples += 1;
+  };
+  const timer = setInterval(sample, 100);
+  const started = performance.now();
+  try {
+    await drainAll(hub, input.count, undefined);
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  sample();
+  const readings: MemoryReadings = {
+    before: { rss: before.rss, heapUsed: before.heapUsed },
+    peakRss,
+    peakHeapUsed,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    samples,
+    seconds,
+  };
+  process.send!(readings);
+} finally {
+  await hub.close();
+  process.disconnect();
+}
