@@ -1,8 +1,7 @@
 import type { BillingErrorCode } from "../../core/errors.ts";
 import { parseBillingMonth, type BillingMonth } from "../../core/invoicing/billing-month.ts";
 import type { Invoice } from "../../core/invoicing/invoice.ts";
-import { closePeriods } from "../../store/ledger/closed-periods.ts";
-import { allocateInvoiceNumbers, insertInvoices, invoicedCustomers } from "../../store/invoices/invoice-repository.ts";
+import { invoicedCustomers, writeInvoices } from "../../store/invoices/invoice-repository.ts";
 import { countRunCustomers, lockCustomerRows, nextRunCustomers } from "../../store/invoices/run-customers.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
@@ -108,7 +107,7 @@ interface BatchResult {
 
 async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: readonly string[], resolvers: PriceResolvers): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
-  // transaction, so the usage priced below is final (closePeriods later only records the close).
+  // transaction, so the usage priced below is final (writeInvoices then only records the close).
   const customers = await lockCustomerRows(tx, ids);
   const already = await invoicedCustomers(tx, month.key, ids);
   const open = customers.filter((customer) => !already.has(customer.id));
@@ -136,20 +135,9 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
     else if (customer.createdAt >= period.to && !outcome.hadUsage) skipped.notYetCustomer += 1;
     else priced.push(outcome);
   }
-  let invoices: Invoice[] = [];
-  if (priced.length > 0) {
-    const first = await allocateInvoiceNumbers(tx, priced.length);
-    invoices = priced.map(({ invoice, provider }, index) => ({
-      ...invoice,
-      id: invoiceId(invoice.customerId, month.key),
-      number: first + index,
-      periodKey: month.key,
-      provider,
-      status: "issued" as const,
-      createdAt: now,
-    }));
-    await closePeriods(tx, invoices.map((invoice) => ({ customerId: invoice.customerId, from: invoice.period.from, to: invoice.period.to, reference: invoice.id })));
-    await insertInvoices(tx, invoices);
-  }
+  const invoices = await writeInvoices(
+    tx,
+    priced.map(({ invoice, provider }) => ({ ...invoice, id: invoiceId(invoice.customerId, month.key), periodKey: month.key, provider, status: "issued" as const, createdAt: now })),
+  );
   return { invoices, alreadyInvoiced: already.size, skipped, failed };
 }

@@ -1,47 +1,73 @@
 import type { Invoice, InvoiceSummary } from "../../core/invoicing/invoice.ts";
+import { BillingError } from "../../core/errors.ts";
+import { arrayLiteral } from "../array-literal.ts";
+import { closePeriodsSql } from "../ledger/closed-periods.ts";
 import type { Sql } from "../types.ts";
 import { INVOICE_COLUMNS, LINE_COLUMNS, lineRecord, toInvoice, toInvoiceSummary, type InvoiceLineRow, type InvoiceRow } from "./invoice-rows.ts";
 
-/**
- * Takes `count` consecutive invoice numbers and returns the first. The counter row stays locked
- * until the transaction ends, and a rollback gives the numbers back: numbers are gap-free.
- */
-export async function allocateInvoiceNumbers(tx: Sql, count: number): Promise<number> {
-  const { rows } = await tx.query<{ last_number: number }>("UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number", [count]);
-  return rows[0]!.last_number - count + 1;
-}
+/** An invoice ready to be written: all but its number, which the write gives out. */
+export type InvoiceDraft = Omit<Invoice, "number">;
 
-/** Writes invoices and their lines: two statements for the whole batch. */
-export async function insertInvoices(tx: Sql, invoices: readonly Invoice[]): Promise<void> {
-  if (invoices.length === 0) return;
-  const heads = invoices.map((invoice) => ({
-    id: invoice.id,
-    number: invoice.number,
-    customer_id: invoice.customerId,
-    plan_key: invoice.plan,
-    provider: invoice.provider,
-    period_key: invoice.periodKey,
-    period_from: invoice.period.from.toISOString(),
-    period_to: invoice.period.to.toISOString(),
-    currency: invoice.currency,
-    subtotal: invoice.subtotal,
-    line_count: invoice.lineItems.length,
-    created_at: invoice.createdAt.toISOString(),
-  }));
-  await tx.query(
-    `INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id text, number bigint, customer_id text, plan_key text, provider text, period_key text,
-       period_from timestamptz, period_to timestamptz, currency text, subtotal bigint, line_count integer, created_at timestamptz)`,
-    [JSON.stringify(heads)],
-  );
-  const lines = invoices.flatMap((invoice) => invoice.lineItems.map((line) => lineRecord(invoice.id, line)));
-  if (lines.length === 0) return;
-  await tx.query(
-    `INSERT INTO invoice_lines (invoice_id, line_number, charge_key, model, meter, description, quantity, billable_quantity, amount, exact_amount, details)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(invoice_id text, line_number integer, charge_key text, model text, meter text, description text,
-       quantity numeric, billable_quantity numeric, amount bigint, exact_amount numeric, details jsonb)`,
-    [JSON.stringify(lines)],
-  );
+const LINE_FIELDS = ["invoice_id", "line_number", "charge_key", "model", "meter", "description", "quantity", "billable_quantity", "amount", "exact_amount", "details"] as const;
+
+/**
+ * One statement for a whole batch, so its cost grows with the rows it writes, not with round
+ * trips. The counter row is updated after the caller locked its customers' rows, keeping the lock
+ * order of 0300_invoices.sql (customers first, the counter last). The lines' foreign key is
+ * checked at the end of the statement, when the invoices inserted beside them are there.
+ */
+const WRITE_SQL = `WITH numbering AS (
+  UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number - $1 AS before
+), heads AS (
+  INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at)
+  SELECT h.id, numbering.before + h.position, h.customer_id, h.plan_key, h.provider, $2, h.period_from, h.period_to, h.currency, h.subtotal, h.line_count, $3
+    FROM numbering, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bigint[], $12::integer[])
+         WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, position)
+), lines AS (
+  INSERT INTO invoice_lines (${LINE_FIELDS.join(", ")})
+  SELECT * FROM unnest($13::text[], $14::integer[], $15::text[], $16::text[], $17::text[], $18::text[], $19::numeric[], $20::numeric[], $21::bigint[], $22::numeric[], $23::jsonb[])
+), closes AS (
+  ${closePeriodsSql("SELECT * FROM unnest($5::text[], $8::timestamptz[], $9::timestamptz[], $4::text[])")}
+)
+SELECT before FROM numbering`;
+
+/**
+ * Writes a batch of invoices of one billing month in one statement: gives them consecutive
+ * numbers in their order, inserts them with their lines, and closes each one's period for its
+ * customer in the ledger (the invoice id as the reference). Numbers are gap-free: the counter row
+ * stays locked until the transaction ends, and a rollback gives them back. Call it in the
+ * transaction that holds the customers' rows FOR UPDATE (`lockCustomerRows`), so no usage lands in
+ * a period between the read that priced it and its close. Returns the invoices with their numbers.
+ *
+ * @example
+ * const [invoice] = await writeInvoices(tx, [{ id: "inv_3f0c...", customerId: "acme", periodKey: "2026-10", ... }])
+ * // invoice.number === 118
+ */
+export async function writeInvoices(tx: Sql, drafts: readonly InvoiceDraft[]): Promise<Invoice[]> {
+  if (drafts.length === 0) return [];
+  const { periodKey, createdAt } = drafts[0]!;
+  if (drafts.some((draft) => draft.periodKey !== periodKey || draft.createdAt.getTime() !== createdAt.getTime())) {
+    throw new BillingError("INTERNAL", "a batch of invoices is written for one billing month at one instant");
+  }
+  const column = <T>(values: (draft: InvoiceDraft) => T) => arrayLiteral(drafts.map(values));
+  const lines = drafts.flatMap((draft) => draft.lineItems.map((line) => lineRecord(draft.id, line)));
+  const { rows } = await tx.query<{ before: number }>(WRITE_SQL, [
+    drafts.length,
+    periodKey,
+    createdAt.toISOString(),
+    column((draft) => draft.id),
+    column((draft) => draft.customerId),
+    column((draft) => draft.plan),
+    column((draft) => draft.provider),
+    column((draft) => draft.period.from.toISOString()),
+    column((draft) => draft.period.to.toISOString()),
+    column((draft) => draft.currency),
+    column((draft) => draft.subtotal),
+    column((draft) => draft.lineItems.length),
+    ...LINE_FIELDS.map((field) => arrayLiteral(lines.map((line) => (field === "details" ? JSON.stringify(line.details) : line[field])))),
+  ]);
+  const before = rows[0]!.before;
+  return drafts.map((draft, index) => ({ ...draft, number: before + index + 1 }));
 }
 
 /** Which of these customers already have an invoice for the billing month. */

@@ -82,7 +82,7 @@ function toInvoiceLine(row: InvoiceLineRow): InvoiceLine {
   return line;
 }
 
-/** A line as the insert's JSON record. */
+/** A line as the columns of its row (`details` as an object, written as jsonb). */
 export function lineRecord(invoiceId: string, line: InvoiceLine): Record<string, unknown> {
   const details: Record<string, unknown> = {};
   if (line.tiers !== undefined) details.tiers = line.tiers;

@@ -42,31 +42,15 @@ export async function closePeriod(tx: Sql, input: ClosePeriodInput): Promise<{ a
 }
 
 /**
- * `closePeriod` for many customers in two statements: locks their rows FOR UPDATE in id order (as
- * recording locks them, so two batches never deadlock) and inserts every period. Closing a period
- * already closed is a no-op. Throws CUSTOMER_NOT_FOUND naming the first unknown customer.
+ * The statement that closes many periods at once, for a writer that puts it in its own statement
+ * (the invoice run writes its invoices and closes their periods in one). `rows` is a query of
+ * (customer_id, period_from, period_to, reference). Closing a period already closed is a no-op.
+ * As with `closePeriod`, the customers' rows must be held FOR UPDATE by the transaction before
+ * their usage is read; this statement does not lock them itself.
  *
  * @example
- * await closePeriods(tx, customers.map((c) => ({ customerId: c.id, from: oct1, to: nov1, reference: invoiceIds.get(c.id) })));
+ * closePeriodsSql("SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[])")
  */
-export async function closePeriods(tx: Sql, inputs: readonly ClosePeriodInput[]): Promise<void> {
-  if (inputs.length === 0) return;
-  for (const { from, to } of inputs) {
-    if (!(from instanceof Date) || !(to instanceof Date) || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) {
-      throw new BillingError("VALIDATION_FAILED", "a closed period needs valid dates with from < to", { field: "from" });
-    }
-  }
-  const ids = [...new Set(inputs.map((input) => input.customerId))];
-  const locked = await tx.query<{ id: string }>("SELECT id FROM customers WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", [ids]);
-  if (locked.rows.length !== ids.length) {
-    const found = new Set(locked.rows.map((row) => row.id));
-    const missing = ids.find((id) => !found.has(id))!;
-    throw new BillingError("CUSTOMER_NOT_FOUND", `customer ${JSON.stringify(missing)} does not exist`, { field: "customerId" });
-  }
-  await tx.query(
-    `INSERT INTO closed_periods (customer_id, period_from, period_to, reference)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[])
-     ON CONFLICT DO NOTHING`,
-    [inputs.map((i) => i.customerId), inputs.map((i) => i.from.toISOString()), inputs.map((i) => i.to.toISOString()), inputs.map((i) => i.reference ?? null)],
-  );
+export function closePeriodsSql(rows: string): string {
+  return `INSERT INTO closed_periods (customer_id, period_from, period_to, reference) ${rows} ON CONFLICT DO NOTHING`;
 }
