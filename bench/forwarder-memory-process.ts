@@ -1,12 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { createHub } from "../src/hub.ts";
-import { drainAll } from "./support/drain-all.ts";
+import { drainAll, type DrainResult } from "./support/drain-all.ts";
 import { stripeMeters } from "./support/stand-in-process.ts";
 
 /**
  * The forwarder alone in a process, draining a backlog seeded beforehand, so that its RSS is the
  * forwarder's (with PGlite, the embedded database's too: it runs in the forwarder's process).
- * Input: one JSON argument `{ store, apiBase, secretKey, eventName, count }`. Output: one IPC
+ * Input: one JSON argument `{ store, apiBase, secretKey, eventName, count, budgetMs }`. Output: one IPC
  * message with the memory readings.
  */
 export interface MemoryReadings {
@@ -18,10 +18,12 @@ export interface MemoryReadings {
   maxRss: number;
   samples: number;
   seconds: number;
+  /** Rows delivered; fewer than the backlog when the time budget ran out. */
+  delivered: number;
 }
 
 const CATALOG = fileURLToPath(new URL("../fixtures/catalog.json", import.meta.url));
-const input = JSON.parse(process.argv[2]!) as { store: { url?: string; dataDir?: string; schema: string }; apiBase: string; secretKey: string; eventName: string; count: number };
+const input = JSON.parse(process.argv[2]!) as { store: { url?: string; dataDir?: string; schema: string }; apiBase: string; secretKey: string; eventName: string; count: number; budgetMs: number };
 
 const hub = await createHub({
   catalog: CATALOG,
@@ -44,13 +46,12 @@ try {
     samples += 1;
   };
   const timer = setInterval(sample, 100);
-  const started = performance.now();
+  let drained: DrainResult;
   try {
-    await drainAll(hub, input.count, undefined);
+    drained = await drainAll(hub, input.count, { budgetMs: input.budgetMs });
   } finally {
     clearInterval(timer);
   }
-  const seconds = (performance.now() - started) / 1000;
   sample();
   const readings: MemoryReadings = {
     before: { rss: before.rss, heapUsed: before.heapUsed },
@@ -58,7 +59,8 @@ try {
     peakHeapUsed,
     maxRss: process.resourceUsage().maxRSS * 1024,
     samples,
-    seconds,
+    seconds: drained.seconds,
+    delivered: drained.delivered,
   };
   process.send!(readings);
 } finally {
