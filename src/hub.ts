@@ -11,6 +11,7 @@ import { createInvoiceItemsBilling, invoiceItemSettings } from "./hub/invoicing/
 import { createLedger, type LedgerApi } from "./hub/ledger.ts";
 import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
+import { checkMeterMappings } from "./config/meter-mappings.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
@@ -81,6 +82,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const catalog = resolveCatalog(config.catalog);
   const now = options.now ?? (() => new Date());
   const invoiceItems = invoiceItemSettings(config, catalog);
+  checkMeterMappings(config, catalog, { ownInvoiceHandler: options.onInvoiceCreated !== undefined });
   const providers = createProviderRegistry(config, { now, ...(options.clients === undefined ? {} : { clients: options.clients }) });
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;

@@ -42,6 +42,11 @@ const providerSchema = z.strictObject({
   mirror: z.array(providerId).default([]),
 });
 
+/** Every provider some customer's usage goes to: the default, per-customer routes and mirrors. */
+export function providersReceivingUsage(provider: z.output<typeof providerSchema>): Set<ProviderId> {
+  return new Set([provider.default, ...Object.values(provider.routes), ...provider.mirror]);
+}
+
 /** Meter keys are the catalog's; each provider section maps them to its own meters. */
 const meterKey = z.string().min(1);
 
@@ -193,7 +198,7 @@ export const configSchema = z
     forwarder: forwarderSchema.default(() => forwarderSchema.parse({})),
   })
   .superRefine((config, ctx) => {
-    const used = new Set<ProviderId>([config.provider.default, ...Object.values(config.provider.routes), ...config.provider.mirror]);
+    const used = providersReceivingUsage(config.provider);
     if (used.has("stripe") && config.stripe === undefined) {
       ctx.addIssue({ code: "custom", path: ["stripe", "secretKey"], message: "is required when a customer's usage goes to stripe (set STRIPE_SECRET_KEY)" });
     }

@@ -25,7 +25,7 @@ describeOnPostgres("a forwarder process killed mid-batch", () => {
 
   beforeAll(async () => {
     store = await openTestStore();
-    hub = await createHub({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_crash", meters: { api_calls: { eventName: "api_call" } } } }, { store });
+    hub = await createHub({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_crash", meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } } }, { store });
     await hub.upsertCustomer({ id: "acme", providerIds: { stripe: "cus_acme" } });
     await hub.recordBatch(Array.from({ length: 10 }, (_, i) => ({ customerId: "acme", meter: "api_calls", quantity: i + 1, transactionId: `crash_${i}` })));
     // Stripe answers the first four meter events, then the fifth request never gets an answer.
@@ -38,7 +38,7 @@ describeOnPostgres("a forwarder process killed mid-batch", () => {
     });
     dir = await mkdtemp(join(tmpdir(), "billhub-crash-"));
     const configFile = join(dir, "billhub.json");
-    await writeFile(configFile, JSON.stringify({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } } }, forwarder: { leaseMs: 1000, batchSize: 10 } }));
+    await writeFile(configFile, JSON.stringify({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } }, forwarder: { leaseMs: 1000, batchSize: 10 } }));
     env = { BILLHUB_CONFIG: configFile, DATABASE_URL: DATABASE_URL!, BILLHUB_SCHEMA: store.schema, STRIPE_SECRET_KEY: "sk_test_crash", STRIPE_API_BASE: served.url };
   });
   afterAll(async () => {

@@ -23,10 +23,10 @@ describe("billhub outbox and billhub reconcile (as processes, embedded store)", 
     stripe = await startStripeStandIn({ port: 0, secretKey: "sk_test_cli_outbox" });
     stripe.state.putMeter({ eventName: "api_call" });
     const configFile = join(dir, "billhub.json");
-    await writeFile(configFile, JSON.stringify({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } } }, forwarder: { quickRetries: 0 } }));
+    await writeFile(configFile, JSON.stringify({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } }, forwarder: { quickRetries: 0 } }));
     env = { BILLHUB_CONFIG: configFile, BILLHUB_DATA_DIR: await migratedDataDir(join(dir, "data")), STRIPE_SECRET_KEY: "sk_test_cli_outbox", STRIPE_API_BASE: stripe.url };
     // Usage recorded by the application (this process), forwarded by the CLI (other processes).
-    const hub = await createHub({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_cli_outbox", apiBase: stripe.url, meters: { api_calls: { eventName: "api_call" } } }, store: { dataDir: join(dir, "data") } });
+    const hub = await createHub({ catalog: CATALOG, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_cli_outbox", apiBase: stripe.url, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } }, store: { dataDir: join(dir, "data") } });
     await hub.upsertCustomer({ id: "acme", providerIds: { stripe: "cus_acme" } });
     await hub.upsertCustomer({ id: "unlinked" });
     await hub.recordBatch([
@@ -71,7 +71,7 @@ describe("billhub outbox and billhub reconcile (as processes, embedded store)", 
   });
 
   it("keeps forwarding with --follow until SIGTERM, then finishes and reports", async () => {
-    const hub = await createHub({ catalog: CATALOG, store: { dataDir: join(dir, "data") }, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_cli_outbox", apiBase: stripe.url, meters: { api_calls: { eventName: "api_call" } } } });
+    const hub = await createHub({ catalog: CATALOG, store: { dataDir: join(dir, "data") }, provider: { default: "stripe" }, stripe: { secretKey: "sk_test_cli_outbox", apiBase: stripe.url, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } } });
     await hub.record({ customerId: "acme", meter: "api_calls", quantity: 8, transactionId: "cli_follow", timestamp: now });
     await hub.close();
     const follow = billhubProcess(["outbox", "drain", "--follow"], env);

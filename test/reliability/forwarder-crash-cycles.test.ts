@@ -19,7 +19,7 @@ const CUSTOMERS = ["fc_a", "fc_b", "fc_c"];
 const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
-  stripe: { meters: { api_calls: { eventName: "api_call" } } },
+  stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
   forwarder: { leaseMs: 1000, pollIntervalMs: 50, batchSize: 100 },
 } as const;
 

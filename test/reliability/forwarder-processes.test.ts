@@ -18,7 +18,7 @@ const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
   // Requests wait at the gate below until all processes hold a claim: no client timeout may end that wait.
-  stripe: { timeoutMs: 300_000, meters: { api_calls: { eventName: "api_call" } } },
+  stripe: { timeoutMs: 300_000, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
   forwarder: { batchSize: 100, concurrency: 2 },
 } as const;
 

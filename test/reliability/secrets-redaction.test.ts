@@ -64,8 +64,8 @@ describe("in-process: logs, answers, outbox errors and /metrics", () => {
         catalog: SAMPLE_CATALOG,
         provider: { default: "stripe", routes: { fg_customer: "flowglad" } },
         server: { apiKeys: [{ key: SECRETS.writeKey, access: "write" }, { key: SECRETS.readKey, access: "read" }] },
-        stripe: { secretKey: SECRETS.stripeKey, webhookSecret: SECRETS.stripeWebhook, meters: { api_calls: { eventName: "api_call" } } },
-        flowglad: { secretKey: SECRETS.flowgladKey, baseUrl: "https://flowglad.test", webhookSecret: SECRETS.flowgladWebhook, meters: { api_calls: { usageMeterSlug: "api_calls" } } },
+        stripe: { secretKey: SECRETS.stripeKey, webhookSecret: SECRETS.stripeWebhook, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
+        flowglad: { secretKey: SECRETS.flowgladKey, baseUrl: "https://flowglad.test", webhookSecret: SECRETS.flowgladWebhook, meters: { api_calls: { usageMeterSlug: "api_calls" }, llm_tokens: { usageMeterSlug: "llm_tokens" }, storage_gb_hours: { usageMeterSlug: "storage_gb_hours" } } },
       },
       { store, now: () => NOW },
     );
@@ -187,7 +187,7 @@ describe("a billhub serve process", () => {
 
   it("prints no secret from start to shutdown, through refused keys, bad signatures and a provider's 401", async () => {
     const configFile = join(dir, "config.json");
-    await writeFile(configFile, JSON.stringify({ provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } } }, forwarder: { pollIntervalMs: 50 } }));
+    await writeFile(configFile, JSON.stringify({ provider: { default: "stripe" }, stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } }, forwarder: { pollIntervalMs: 50 } }));
     const env = {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BILLHUB_|STRIPE_|FLOWGLAD_|DATABASE_URL$|PORT$)/.test(k))),
       BILLHUB_CONFIG: configFile,

@@ -24,7 +24,7 @@ const SENDERS = 4;
 const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
-  stripe: { meters: { api_calls: { eventName: "api_call" } } },
+  stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
   forwarder: { leaseMs: 1000, pollIntervalMs: 50, backoffBaseMs: 10, backoffCapMs: 200 },
 } as const;
 

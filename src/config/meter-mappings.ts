@@ -1,0 +1,113 @@
+import type { Catalog } from "../core/catalog/index.ts";
+import { BillingError, listKeys } from "../core/errors.ts";
+import { providersReceivingUsage, type HubConfig, type ProviderId } from "./schema.ts";
+
+export interface MeterMappingOptions {
+  /**
+   * The caller passed its own `onInvoiceCreated` handler: billhub cannot see what that handler
+   * bills, so Stripe meters left out of `stripe.meters` are taken to be billed by it.
+   */
+  ownInvoiceHandler?: boolean;
+}
+
+/** A provider config section that maps catalog meters to the provider's own meters. */
+interface MeterSection {
+  provider: ProviderId;
+  meters: Readonly<Record<string, unknown>>;
+  /** How to add a mapping, for the error message. */
+  mappingExample: string;
+  /** Whether usage of a charge on a meter this provider is not sent is still billed, and how to make it so when not. */
+  billedUnmapped: (chargeKey: string) => { billed: true } | { billed: false; hint: string };
+}
+
+interface Problem {
+  field: string;
+  message: string;
+}
+
+function meterSections(config: HubConfig, options: MeterMappingOptions): MeterSection[] {
+  const sections: MeterSection[] = [];
+  if (config.stripe !== undefined) {
+    const invoiceItems = config.stripe.invoiceItems;
+    sections.push({
+      provider: "stripe",
+      meters: config.stripe.meters,
+      mappingExample: `{ "eventName": "<Stripe meter event_name>" }`,
+      billedUnmapped: (chargeKey) => {
+        if (options.ownInvoiceHandler) return { billed: true };
+        if (invoiceItems?.enabled !== true) return { billed: false, hint: `or bill it as Stripe invoice items (stripe.invoiceItems = { "enabled": true })` };
+        if (invoiceItems.charges === undefined || invoiceItems.charges.includes(chargeKey)) return { billed: true };
+        return { billed: false, hint: `or add "${chargeKey}" to stripe.invoiceItems.charges` };
+      },
+    });
+  }
+  if (config.flowglad !== undefined) {
+    sections.push({
+      provider: "flowglad",
+      meters: config.flowglad.meters,
+      mappingExample: `{ "usageMeterSlug": "<Flowglad usage meter slug>" } or { "priceSlug": "<Flowglad usage price slug>" }`,
+      billedUnmapped: () => ({ billed: false, hint: "(Flowglad bills usage only through its meters)" }),
+    });
+  }
+  return sections;
+}
+
+/**
+ * Checks the provider meter mappings against the catalog at start-up, so that a mistake fails
+ * there with CONFIG_INVALID instead of every later event going dead as UNKNOWN_METER:
+ *
+ * 1. Every key of `stripe.meters` and `flowglad.meters` must be a meter the catalog declares.
+ * 2. A meter some plan charges for, whose usage goes to a provider (default, route or mirror),
+ *    must be mapped for that provider — unless that provider bills it another way. For Stripe,
+ *    a meter left out of `stripe.meters` is billed as invoice items: by billhub when
+ *    `stripe.invoiceItems` is enabled and covers each of the meter's charges, or by the caller's
+ *    own `onInvoiceCreated` handler. Such a meter must NOT be required in `stripe.meters`: mapping
+ *    it would move its charges off the default invoice items (so Stripe's meter, without a price
+ *    on the subscription, bills nothing) or, with an explicit `invoiceItems.charges` list, bill
+ *    them twice. Its usage still gets a Stripe outbox row (recording queues every meter), which
+ *    goes dead as UNKNOWN_METER while the invoice items bill the same usage from the ledger, once;
+ *    replaying such rows after mapping the meter would send Stripe usage already billed.
+ *
+ * Meters no plan charges for (limits only) need no mapping: billhub knows of no money riding on
+ * them, and an unmapped one shows up as dead outbox rows, which can be replayed once mapped.
+ *
+ * @example
+ * checkMeterMappings(parseConfig({ stripe: { secretKey, meters: { api_call: { eventName: "api_call" } } } }), catalog)
+ * // throws CONFIG_INVALID, field "stripe.meters.api_call":
+ * // "Invalid configuration: stripe.meters.api_call names no meter of the catalog: "api_call"; meters: api_calls, llm_tokens"
+ */
+export function checkMeterMappings(config: HubConfig, catalog: Catalog, options: MeterMappingOptions = {}): void {
+  const sections = meterSections(config, options);
+  const receiving = providersReceivingUsage(config.provider);
+  const problems: Problem[] = [];
+  for (const section of sections) {
+    for (const key of Object.keys(section.meters)) {
+      if (!Object.hasOwn(catalog.meters, key)) {
+        const noCatalog = config.catalog === undefined ? " (no catalog is configured: set catalog or BILLHUB_CATALOG)" : "";
+        problems.push({ field: `${section.provider}.meters.${key}`, message: `names no meter of the catalog: ${JSON.stringify(key)}; meters: ${listKeys(Object.keys(catalog.meters))}${noCatalog}` });
+      }
+    }
+  }
+  for (const section of sections.filter((s) => receiving.has(s.provider))) {
+    const reported = new Set<string>();
+    for (const plan of Object.values(catalog.plans)) {
+      for (const charge of plan.pricing.charges) {
+        const meter = charge.meter;
+        if (meter === null || Object.hasOwn(section.meters, meter) || reported.has(meter)) continue;
+        const unmapped = section.billedUnmapped(charge.key);
+        if (unmapped.billed) continue;
+        reported.add(meter);
+        problems.push({
+          field: `${section.provider}.meters.${meter}`,
+          message:
+            `is missing: plan "${plan.key}" charges for meter "${meter}" (charge "${charge.key}") and usage goes to ${section.provider}, but nothing would bill it. ` +
+            `Add ${section.provider}.meters.${meter} = ${section.mappingExample} ${unmapped.hint}; mapped: ${listKeys(Object.keys(section.meters))}`,
+        });
+      }
+    }
+  }
+  const first = problems[0];
+  if (first === undefined) return;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : "";
+  throw new BillingError("CONFIG_INVALID", `Invalid configuration: ${first.field} ${first.message}${more}`, { field: first.field, details: { issues: problems } });
+}
