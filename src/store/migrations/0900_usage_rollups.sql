@@ -31,7 +31,10 @@ CREATE TABLE usage_rollups (
   CHECK ((last_occurred_at IS NULL) = (measured_max IS NULL)
      AND (last_transaction_id IS NULL) = (measured_max IS NULL)
      AND (last_quantity IS NULL) = (measured_max IS NULL))
-);
+)
+-- Room on each page for the new version of an updated row: updates (most writes here) then stay
+-- on the page and leave the key index alone (HOT), which the record path measurably gains from.
+WITH (fillfactor = 70);
 
 -- The rollup rows of the ledger's events in [from_at, to_at), computed from scratch: the backfill
 -- below, `billhub rollups verify` and `rebuild`, and the delete trigger read this one definition.
