@@ -34,11 +34,11 @@ const SCALES = [2_000, 200_000, 2_000_000];
 
 /**
  * Writes `events` usage events of `customerId` straight into the ledger (random transaction ids,
- * timestamps spread at random over [from, to)), then the customer's rollups with the statement
- * `billhub rollups rebuild --customer` runs: seeding is not what is measured.
+ * timestamps spread at random over [from, to)), then the customer's rollups as
+ * `billhub rollups rebuild --customer` writes them: seeding is not what is measured.
  */
 async function seedCustomerHistory(store: Store, customerId: string, events: number, window: { from: Date; to: Date }): Promise<void> {
-  const chunk = 250_000;
+  const chunk = 50_000;
   for (let done = 0; done < events; done += chunk) {
     await store.query(
       `INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)

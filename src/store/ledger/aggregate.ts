@@ -89,7 +89,7 @@ export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ k
   let value: string;
   if (!hasFilter(q.filter) && isRollupAggregation(q.meter.aggregation)) {
     const window = `(SELECT $1::text AS customer_id, ${since === undefined ? "$3::timestamptz" : `GREATEST($3::timestamptz, ${since})`} AS from_at, $4::timestamptz AS to_at) AS w`;
-    value = `SELECT ${mergedValueSql([q.meter.aggregation], "")} FROM ${splitWindows(window)} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]")}) p`;
+    value = `SELECT ${mergedValueSql([q.meter.aggregation])} FROM ${splitWindows(window)} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]")}) p`;
   } else {
     const conditions = ["e.customer_id = $1", "e.meter = $2", "e.occurred_at >= $3::timestamptz", "e.occurred_at < $4::timestamptz"];
     if (since !== undefined) conditions.push(`e.occurred_at >= ${since}`);
@@ -188,7 +188,7 @@ export async function queryUsageBuckets(sql: Sql, q: BucketQuery): Promise<Bucke
       GROUP BY GROUPING SETS ((e.customer_id, e.meter, e.bucket), (e.customer_id, e.meter))`;
   });
   if (rolled.length > 0) {
-    selects.push(`SELECT p.customer_id, p.meter, p.bucket, ${mergedValueSql(rolled.map((meter) => meter.aggregation), "p.aggregation")} AS value
+    selects.push(`SELECT p.customer_id, p.meter, p.bucket, ${mergedValueSql(rolled.map((meter) => meter.aggregation))} AS value
       FROM ${rolledParts(rolled, param, ", date_trunc($4, part.at, 'UTC') AS bucket")}
       GROUP BY GROUPING SETS ((p.customer_id, p.meter, p.aggregation, p.bucket), (p.customer_id, p.meter, p.aggregation))`);
   }
@@ -235,7 +235,7 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
   const selects: string[] = [];
   if (scanned.length > 0) selects.push(scannedTotalsSql(scanned, q.deadAt, param));
   if (rolled.length > 0) {
-    selects.push(`SELECT p.customer_id, p.meter, ${mergedValueSql(rolled.map((meter) => meter.aggregation), "p.aggregation")} AS value
+    selects.push(`SELECT p.customer_id, p.meter, ${mergedValueSql(rolled.map((meter) => meter.aggregation))} AS value
        FROM ${rolledParts(rolled, param, "")}
       GROUP BY p.customer_id, p.meter, p.aggregation`);
   }

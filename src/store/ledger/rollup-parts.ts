@@ -59,11 +59,11 @@ function mergedSql(aggregation: RollupAggregation): string {
 }
 
 /**
- * The value of a group of windowParts() rows, as text. With several aggregations, `column` names
- * the group's aggregation; only the aggregations asked for are computed.
+ * The value of a group of windowParts() rows `p`, as text. With several aggregations the group's
+ * own is p.aggregation; only the aggregations asked for are computed.
  */
-export function mergedValueSql(aggregations: readonly RollupAggregation[], column: string): string {
+export function mergedValueSql(aggregations: readonly RollupAggregation[]): string {
   const distinct = [...new Set(aggregations)];
   if (distinct.length === 1) return `(${mergedSql(distinct[0]!)})::text`;
-  return `CASE ${column} ${distinct.map((aggregation) => `WHEN '${aggregation}' THEN (${mergedSql(aggregation)})::text`).join(" ")} END`;
+  return `CASE p.aggregation ${distinct.map((aggregation) => `WHEN '${aggregation}' THEN (${mergedSql(aggregation)})::text`).join(" ")} END`;
 }
