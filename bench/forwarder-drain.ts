@@ -148,6 +148,19 @@ async function measure(run: Run): Promise<Figure> {
   }
 }
 
+/** The row of a measurement that failed, so the table shows it beside the others. */
+function failedFigure(run: Run, error: unknown): Figure {
+  const goal = target(run);
+  return {
+    name: `forwarder-drain (${run.mode === "meter_events" ? "v1 meter_events" : "v2 meter_event_stream"}, ${run.latencyMs} ms)`,
+    store: run.store.name,
+    value: 0,
+    unit: "events/s (FAILED)",
+    ...(goal ? { target: goal.text, met: false } : {}),
+    extra: { error: (error instanceof Error ? error.message : String(error)).slice(0, 160) },
+  };
+}
+
 export const forwarderDrain: Benchmark = {
   id: "forwarder-drain",
   title: "outbox forwarder drain (default settings) to a Stripe stand-in 0–100 ms away with Stripe's live limits (v1 and v2 stream) vs a raw HTTP client; forwarder memory on a 1,000,000-event backlog",
@@ -169,6 +182,7 @@ export const forwarderDrain: Benchmark = {
             } catch (error) {
               failures.push(`${kind} ${mode} ${latencyMs} ms`);
               options.log(`FAILED ${kind} ${mode} ${latencyMs} ms: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+              figures.push(failedFigure({ store, standIn, mode, latencyMs, count: sizes[mode], customers, log: options.log }, error));
             } finally {
               await store.drop();
             }

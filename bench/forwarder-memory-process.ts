@@ -14,6 +14,8 @@ export interface MemoryReadings {
   /** Highest of the readings taken every 100 ms during the drain. */
   peakRss: number;
   peakHeapUsed: number;
+  /** Memory outside the JavaScript heap that Node accounts for (Buffers and the like), highest sample. */
+  peakExternal: number;
   /** The kernel's high-water mark of the process's RSS (getrusage), which no sampling can miss. */
   maxRss: number;
   samples: number;
@@ -38,11 +40,13 @@ try {
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeapUsed = before.heapUsed;
+  let peakExternal = before.external;
   let samples = 0;
   const sample = () => {
     const now = process.memoryUsage();
     peakRss = Math.max(peakRss, now.rss);
     peakHeapUsed = Math.max(peakHeapUsed, now.heapUsed);
+    peakExternal = Math.max(peakExternal, now.external);
     samples += 1;
   };
   const timer = setInterval(sample, 100);
@@ -57,6 +61,7 @@ try {
     before: { rss: before.rss, heapUsed: before.heapUsed },
     peakRss,
     peakHeapUsed,
+    peakExternal,
     maxRss: process.resourceUsage().maxRSS * 1024,
     samples,
     seconds: drained.seconds,

@@ -101,6 +101,7 @@ export async function forwarderMemory(input: { standIn: StandIn; databaseUrl: st
         rssGrowthMB: Math.round((peak - readings.before.rss) / MB),
         heapUsedBeforeMB: Math.round(readings.before.heapUsed / MB),
         heapUsedPeakMB: Math.round(readings.peakHeapUsed / MB),
+        externalPeakMB: Math.round(readings.peakExternal / MB),
         delivered: readings.delivered,
         eventsPerSecond: Math.round(readings.delivered / readings.seconds),
         "429s": stats.rateLimited.meter_event_stream,
