@@ -84,3 +84,11 @@ export function quantityOf(provider: ProviderId, event: ProviderUsageEvent): Dec
     return new BillingError("INVALID_USAGE", (error as Error).message, { provider, field: "quantity", cause: error, details: { transactionId: event.transactionId } });
   }
 }
+
+/**
+ * The error for a request not sent because the provider asked for a longer pause than a claim
+ * waits (see request-limiter.ts): rate limited, retryable after the provider's Retry-After.
+ */
+export function pausedByProviderError(provider: ProviderId, retryAfterSeconds: number): BillingError {
+  return new BillingError("PROVIDER_RATE_LIMITED", `Not sent: ${provider} asked to wait ${retryAfterSeconds} s before the next request`, { provider, retryable: true, retryAfterSeconds });
+}

@@ -100,13 +100,17 @@ export function describeProviderContract(name: string, setup: () => ContractHarn
       const harness = await setup();
       if (!harness.injectRateLimit) return context.skip(`${harness.provider.id} makes no remote calls to rate-limit`);
       const events = [harness.event(), harness.event()];
-      harness.injectRateLimit(3);
+      harness.injectRateLimit(1);
       const outcomes = await harness.provider.pushUsage(events);
-      expect(statuses(outcomes)).toEqual(["retryable", "retryable"]);
-      const first = outcomes[0]!;
+      // A provider may send the batch's other requests after the limited one (after the pause).
+      const limited = outcomes.filter((outcome) => outcome.status === "retryable");
+      expect(limited.length).toBeGreaterThan(0);
+      for (const status of statuses(outcomes)) expect(["retryable", "delivered"]).toContain(status);
+      const first = limited[0]!;
       if (!("error" in first)) throw new Error("expected an error");
-      expect(first.error).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 3, provider: harness.provider.id });
-      expect(statuses(await harness.provider.pushUsage(events))).toEqual(["delivered", "delivered"]);
+      expect(first.error).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 1, provider: harness.provider.id });
+      const again = events.filter((_, index) => outcomes[index]!.status === "retryable");
+      expect(statuses(await harness.provider.pushUsage(again))).toEqual(again.map(() => "delivered"));
       expect(harness.heldAtProvider().sort()).toEqual(ids(events).sort());
     });
 
@@ -116,8 +120,10 @@ export function describeProviderContract(name: string, setup: () => ContractHarn
       const events = [harness.event(), harness.event()];
       harness.injectConnectionReset();
       const outcomes = await harness.provider.pushUsage(events);
-      expect(statuses(outcomes)).toEqual(["retryable", "retryable"]);
-      const resent = await harness.provider.pushUsage(events);
+      expect(statuses(outcomes)).toContain("retryable");
+      for (const status of statuses(outcomes)) expect(["retryable", "delivered"]).toContain(status);
+      const again = events.filter((_, index) => outcomes[index]!.status === "retryable");
+      const resent = await harness.provider.pushUsage(again);
       for (const status of statuses(resent)) expect(["delivered", "already_delivered"]).toContain(status);
       expect(harness.heldAtProvider().sort()).toEqual(ids(events).sort());
     });

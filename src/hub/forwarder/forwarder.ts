@@ -80,45 +80,54 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
   const remote = [...ctx.providers.providers.values()].filter((provider) => provider.remote);
   const metrics = forwarderMetrics(ctx.metrics, ctx.store, remote.map((provider) => provider.id));
 
-  /** Pushes one provider's rows of a claim in batches of its size, settling each batch as it completes. */
+  /**
+   * Pushes one provider's rows of a claim in pushes of its batch size, all at once (the provider
+   * paces its requests), settling each push as soon as it is answered: a slow or failing push
+   * holds back only its own rows.
+   */
   async function forwardTo(provider: BillingProvider, rows: ClaimedRow[], claimId: string, signal: AbortSignal | undefined): Promise<ForwardReport> {
+    const pushes: ClaimedRow[][] = [];
+    for (let start = 0; start < rows.length; start += provider.maxBatchSize) pushes.push(rows.slice(start, start + provider.maxBatchSize));
     const report = emptyReport();
-    for (let start = 0; start < rows.length; start += provider.maxBatchSize) {
-      const batch = rows.slice(start, start + provider.maxBatchSize);
-      const settlements: Settlement[] = [];
-      const sendable: ClaimedRow[] = [];
-      for (const row of batch) {
-        const refusal = refusalBeforeSending(provider, row);
-        if (refusal) settlements.push(settlementFor(row, { transactionId: row.transactionId, status: "permanent", error: refusal }, policy));
-        else sendable.push(row);
-      }
-      if (sendable.length > 0) {
-        const outcomes = await pushWithRetries(provider, sendable.map((row) => usageEventOf(provider, row)), {
-          policy: { retries: settings.quickRetries, backoff, maxWaitMs: MAX_QUICK_WAIT_MS },
-          signal,
-          sleep,
-          ...random,
-          observe: (seconds) => metrics.pushed(provider.id, seconds),
-        });
-        outcomes.forEach((outcome, index) => settlements.push(settlementFor(sendable[index]!, outcome, policy)));
-      }
-      const settled = new Set((await settleClaim(ctx.store, claimId, settlements)).map((key) => key.transactionId));
-      for (const settlement of settlements) {
-        const outcome = !settled.has(settlement.transactionId)
-          ? "lease_lost"
-          : settlement.status === "delivered"
-            ? settlement.outcome
-            : settlement.status === "dead"
-              ? "dead"
-              : "retry_later";
-        metrics.settled(provider.id, outcome);
-        report.claimed += 1;
-        if (outcome === "delivered") report.delivered += 1;
-        else if (outcome === "already_delivered") report.alreadyDelivered += 1;
-        else if (outcome === "dead") report.dead += 1;
-        else if (outcome === "retry_later") report.retryLater += 1;
-        else report.leaseLost += 1;
-      }
+    for (const part of await Promise.all(pushes.map((batch) => pushAndSettle(provider, batch, claimId, signal)))) addReport(report, part);
+    return report;
+  }
+
+  async function pushAndSettle(provider: BillingProvider, batch: ClaimedRow[], claimId: string, signal: AbortSignal | undefined): Promise<ForwardReport> {
+    const report = emptyReport();
+    const settlements: Settlement[] = [];
+    const sendable: ClaimedRow[] = [];
+    for (const row of batch) {
+      const refusal = refusalBeforeSending(provider, row);
+      if (refusal) settlements.push(settlementFor(row, { transactionId: row.transactionId, status: "permanent", error: refusal }, policy));
+      else sendable.push(row);
+    }
+    if (sendable.length > 0) {
+      const outcomes = await pushWithRetries(provider, sendable.map((row) => usageEventOf(provider, row)), {
+        policy: { retries: settings.quickRetries, backoff, maxWaitMs: MAX_QUICK_WAIT_MS },
+        signal,
+        sleep,
+        ...random,
+        observe: (seconds) => metrics.pushed(provider.id, seconds),
+      });
+      outcomes.forEach((outcome, index) => settlements.push(settlementFor(sendable[index]!, outcome, policy)));
+    }
+    const settled = new Set((await settleClaim(ctx.store, claimId, settlements)).map((key) => key.transactionId));
+    for (const settlement of settlements) {
+      const outcome = !settled.has(settlement.transactionId)
+        ? "lease_lost"
+        : settlement.status === "delivered"
+          ? settlement.outcome
+          : settlement.status === "dead"
+            ? "dead"
+            : "retry_later";
+      metrics.settled(provider.id, outcome);
+      report.claimed += 1;
+      if (outcome === "delivered") report.delivered += 1;
+      else if (outcome === "already_delivered") report.alreadyDelivered += 1;
+      else if (outcome === "dead") report.dead += 1;
+      else if (outcome === "retry_later") report.retryLater += 1;
+      else report.leaseLost += 1;
     }
     return report;
   }

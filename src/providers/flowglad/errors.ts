@@ -1,5 +1,6 @@
 import { BillingError, type BillingErrorCode } from "../../core/errors.ts";
-import { retryAfterSeconds } from "../errors.ts";
+import { pausedByProviderError, retryAfterSeconds } from "../errors.ts";
+import { PausedByProvider } from "../request-limiter.ts";
 
 /**
  * The shape of the Flowglad SDK's errors (its own `APIError` family). @flowglad/server pins its
@@ -32,6 +33,7 @@ export function flowgladCode(error: unknown): string | undefined {
  * flowgladErrorToBillingError(conflictFromSdk, new Date()).code // "PROVIDER_CONFLICT"
  */
 export function flowgladErrorToBillingError(error: unknown, now: Date): BillingError {
+  if (error instanceof PausedByProvider) return pausedByProviderError("flowglad", error.retryAfterSeconds);
   if (!isFlowgladError(error)) throw error;
   const { status, headers } = error;
   const body = typeof error.error === "object" && error.error !== null ? (error.error as Record<string, unknown>) : {};

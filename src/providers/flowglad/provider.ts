@@ -4,7 +4,9 @@ import type { BillingProvider, FlowgladCustomerBilling, ProviderObjects, Provide
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
 import { createBillingCache } from "./billing-cache.ts";
 import type { FlowgladAdminClient } from "./client.ts";
+import { createRequestLimiter, type RequestLimiter } from "../request-limiter.ts";
 import { flowgladErrorToBillingError } from "./errors.ts";
+import { flowgladSendLimits } from "./send-limits.ts";
 import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
 import { parseFlowgladWebhook } from "./webhooks.ts";
 
@@ -15,6 +17,8 @@ export interface FlowgladProviderOptions {
   client: FlowgladAdminClient;
   config: FlowgladSettings;
   now?: () => Date;
+  /** Paces Flowglad requests; defaults to flowgladSendLimits (send-limits.ts). */
+  limiter?: RequestLimiter;
 }
 
 /**
@@ -30,11 +34,12 @@ export interface FlowgladProviderOptions {
 export function createFlowgladProvider(options: FlowgladProviderOptions) {
   const { client, config } = options;
   const now = options.now ?? (() => new Date());
+  const limiter = options.limiter ?? createRequestLimiter(flowgladSendLimits(config));
 
   async function fetchBilling(externalId: string): Promise<FlowgladCustomerBilling> {
     let response: unknown;
     try {
-      response = await client.getCustomerBilling(externalId);
+      response = await limiter.run(() => client.getCustomerBilling(externalId));
     } catch (error) {
       throw flowgladErrorToBillingError(error, now());
     }
@@ -49,7 +54,7 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
     maxBatchSize: FLOWGLAD_BATCH_SIZE,
 
     pushUsage(batch) {
-      return sendFlowgladUsage(batch, { client, meters: config.meters, cache, now });
+      return sendFlowgladUsage(batch, { client, limiter, meters: config.meters, cache, now });
     },
 
     customerIdFor(customer) {

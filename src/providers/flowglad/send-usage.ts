@@ -3,6 +3,7 @@ import { BillingError } from "../../core/errors.ts";
 import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
 import type { BillingCache } from "./billing-cache.ts";
+import type { RequestLimiter } from "../request-limiter.ts";
 import type { FlowgladAdminClient } from "./client.ts";
 import { flowgladCode, flowgladErrorToBillingError } from "./errors.ts";
 import { resolveUsageTarget, type FlowgladMeters } from "./usage-target.ts";
@@ -14,6 +15,8 @@ export const FLOWGLAD_BATCH_SIZE = 100;
 
 export interface FlowgladUsageDeps {
   client: FlowgladAdminClient;
+  /** Paces every request to Flowglad; told about its 429 answers. */
+  limiter: RequestLimiter;
   meters: FlowgladMeters;
   cache: BillingCache;
   now: () => Date;
@@ -56,6 +59,7 @@ export async function sendFlowgladUsage(batch: readonly ProviderUsageEvent[], de
       billing = await deps.cache.get(externalId);
     } catch (error) {
       const failure = customerFailure(error, externalId, deps.now());
+      if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
       for (const { index, event } of events) outcomes[index] = failedOutcome(event, failure);
       if (stopsBatch(failure)) {
         const skipped = notAttemptedError(failure);
@@ -139,12 +143,13 @@ function chunksOf(ready: readonly Ready[]): Ready[][] {
 /** Posts one bulk request and records its outcomes; returns the failure when the whole request failed and was not resolved one by one. */
 async function postBulk(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: FlowgladUsageDeps): Promise<BillingError | undefined> {
   try {
-    const response = bulkSchema.parse(await deps.client.bulkCreateUsageEvents({ usageEvents: chunk.map((ready) => ready.item) }));
+    const response = bulkSchema.parse(await deps.limiter.run(() => deps.client.bulkCreateUsageEvents({ usageEvents: chunk.map((ready) => ready.item) })));
     const created = new Set(response.usageEvents.map((event) => event.transactionId));
     for (const ready of chunk) outcomes[ready.index] = { transactionId: ready.event.transactionId, status: created.has(ready.event.transactionId) ? "delivered" : "already_delivered" };
     return undefined;
   } catch (error) {
     const failure = error instanceof z.ZodError ? unreadable(error) : flowgladErrorToBillingError(error, deps.now());
+    if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
     if (failure.retryable || stopsBatch(failure)) {
       for (const ready of chunk) outcomes[ready.index] = failedOutcome(ready.event, failure);
       return failure;
@@ -157,7 +162,7 @@ async function postBulk(chunk: readonly Ready[], outcomes: (PushOutcome | undefi
 async function postOne(ready: Ready, deps: FlowgladUsageDeps): Promise<PushOutcome> {
   const { event, item } = ready;
   try {
-    const { usageEvent } = createdSchema.parse(await deps.client.createUsageEvent({ usageEvent: item }));
+    const { usageEvent } = createdSchema.parse(await deps.limiter.run(() => deps.client.createUsageEvent({ usageEvent: item })));
     // Flowglad answers a repeat with the event it already holds, without updating it.
     if (usageEvent.amount !== item.amount) {
       return failedOutcome(
@@ -172,9 +177,11 @@ async function postOne(ready: Ready, deps: FlowgladUsageDeps): Promise<PushOutco
   } catch (error) {
     if (error instanceof z.ZodError) return failedOutcome(event, unreadable(error));
     const code = flowgladCode(error);
+    const failure = flowgladErrorToBillingError(error, deps.now());
+    if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
     // The subscription may have changed since billing was cached: look again next time.
     if (code === "CONFLICT" || code === "NOT_FOUND") deps.cache.invalidate(ready.externalId);
-    return failedOutcome(event, flowgladErrorToBillingError(error, deps.now()));
+    return failedOutcome(event, failure);
   }
 }
 

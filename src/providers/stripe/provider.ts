@@ -3,11 +3,13 @@ import type { HubConfig } from "../../config/schema.ts";
 import { BillingError } from "../../core/errors.ts";
 import { failedOutcome } from "../errors.ts";
 import type { BillingProvider, PushOutcome } from "../types.ts";
+import { createRequestLimiter, type RequestLimiter } from "../request-limiter.ts";
 import { createStripeInvoiceItems } from "./invoice-items.ts";
 import { toMeterEvent } from "./meter-event.ts";
 import { createStripeObjectReader } from "./read-objects.ts";
 import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
 import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
+import { stripeSendLimits } from "./send-limits.ts";
 import { createStripeUsageTotals } from "./usage-totals.ts";
 import { parseStripeWebhook, stripeKeyLivemode } from "./webhooks.ts";
 
@@ -19,9 +21,14 @@ export interface StripeProviderOptions {
   config: StripeSettings;
   /** The clock for the 35-day / 5-minute window and webhook signature age. */
   now?: () => Date;
+  /** Paces usage requests; defaults to Stripe's documented limits for the mode and key (see send-limits.ts). */
+  limiter?: RequestLimiter;
 }
 
-/** v1 meter events go one call per event; a batch of this size keeps a forwarder claim short. */
+/**
+ * v1 meter events go one call per event, concurrently; the forwarder settles each push of this
+ * many as soon as it is answered, so one slow customer holds back only its own push.
+ */
 const METER_EVENTS_BATCH_SIZE = 50;
 /**
  * The stream sends 100 events per request; one push takes up to ten requests on the same session,
@@ -46,9 +53,10 @@ const IDENTIFIER_WINDOW_MS = 24 * 3_600_000;
 export function createStripeProvider(options: StripeProviderOptions) {
   const { client, config } = options;
   const now = options.now ?? (() => new Date());
-  const stream = config.mode === "meter_event_stream" ? createMeterEventStream(client, now) : undefined;
-  const readObject = createStripeObjectReader(client, now);
   const livemode = stripeKeyLivemode(config.secretKey);
+  const limiter = options.limiter ?? createRequestLimiter(stripeSendLimits(config.mode, livemode, config));
+  const stream = config.mode === "meter_event_stream" ? createMeterEventStream(client, limiter, now) : undefined;
+  const readObject = createStripeObjectReader(client, now);
 
   return {
     id: "stripe",
@@ -66,7 +74,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
         if (input instanceof BillingError) outcomes[index] = failedOutcome(event, input);
         else ready.push({ index, transactionId: event.transactionId, input });
       }
-      const sent = stream ? await stream.send(ready) : await sendMeterEvents(client, ready, now);
+      const sent = stream ? await stream.send(ready) : await sendMeterEvents(client, limiter, ready, now);
       for (const [index, outcome] of sent) outcomes[index] = outcome;
       return outcomes.map((outcome, index) => {
         if (outcome === undefined) throw new Error(`stripe provider produced no outcome for event ${index}`);

@@ -1,6 +1,8 @@
 import type Stripe from "stripe";
 import type { BillingError } from "../../core/errors.ts";
-import { failedOutcome, notAttemptedError } from "../errors.ts";
+import { failedOutcome } from "../errors.ts";
+import type { RequestLimiter } from "../request-limiter.ts";
+import { sendConcurrently } from "../send-concurrently.ts";
 import type { PushOutcome } from "../types.ts";
 import { isSessionExpired, stripeErrorToBillingError } from "./errors.ts";
 import type { ReadyMeterEvent } from "./send-meter-events.ts";
@@ -22,11 +24,12 @@ export interface MeterEventStream {
 /**
  * Sends meter events through the v2 meter event stream: a session token (valid 15 minutes) is
  * created once and reused, renewed shortly before it expires, and renewed and the request resent
- * once when Stripe answers `temporary_session_expired`. Stripe validates stream events
+ * once when Stripe answers `temporary_session_expired`. A push's requests (100 events each) go
+ * concurrently within the limiter's rate and window. Stripe validates stream events
  * asynchronously, so a 2xx means "accepted"; billhub checks each event beforehand so that
  * asynchronous rejections are the exception. The `identifier` dedupes resends within 24 h.
  */
-export function createMeterEventStream(client: Stripe, now: () => Date): MeterEventStream {
+export function createMeterEventStream(client: Stripe, limiter: RequestLimiter, now: () => Date): MeterEventStream {
   let session: Session | undefined;
   let renewing: Promise<Session> | undefined;
 
@@ -66,28 +69,19 @@ export function createMeterEventStream(client: Stripe, now: () => Date): MeterEv
   }
 
   async function send(ready: readonly ReadyMeterEvent[]): Promise<Map<number, PushOutcome>> {
-    const outcomes = new Map<number, PushOutcome>();
-    const chunks: ReadyMeterEvent[][] = [];
-    for (let start = 0; start < ready.length; start += STREAM_BATCH_SIZE) chunks.push(ready.slice(start, start + STREAM_BATCH_SIZE));
-    for (const [position, chunk] of chunks.entries()) {
-      const failure = await attempt(chunk);
-      if (failure === undefined) {
-        for (const item of chunk) outcomes.set(item.index, { transactionId: item.transactionId, status: "delivered" });
-        continue;
-      }
-      if (failure.retryable) {
-        for (const item of chunk) outcomes.set(item.index, failedOutcome(item, failure));
-        const skipped = notAttemptedError(failure);
-        for (const item of chunks.slice(position + 1).flat()) outcomes.set(item.index, failedOutcome(item, skipped));
-        break;
-      }
-      // A refusal of the whole request names no event: resend one at a time to find the one(s) at fault.
-      for (const item of chunk) {
-        const single = chunk.length === 1 ? failure : await attempt([item]);
-        outcomes.set(item.index, single === undefined ? { transactionId: item.transactionId, status: "delivered" } : failedOutcome(item, single));
-      }
-    }
+    const chunks: Array<{ items: ReadyMeterEvent[] }> = [];
+    for (let start = 0; start < ready.length; start += STREAM_BATCH_SIZE) chunks.push({ items: ready.slice(start, start + STREAM_BATCH_SIZE) });
+    const outcomes = await sendConcurrently(limiter, chunks, async ({ items }) => outcomesOf(items, await attempt(items)), "stripe");
+    // A refusal of a whole request names no event: resend its events one at a time to find the one(s) at fault.
+    const refused = chunks.filter(({ items }) => items.length > 1 && items.every((item) => isRefusal(outcomes.get(item.index))));
+    if (refused.length === 0) return outcomes;
+    const singles = refused.flatMap(({ items }) => items.map((item) => ({ items: [item] })));
+    for (const [index, outcome] of await sendConcurrently(limiter, singles, async ({ items }) => outcomesOf(items, await attempt(items)), "stripe")) outcomes.set(index, outcome);
     return outcomes;
+  }
+
+  function outcomesOf(items: readonly ReadyMeterEvent[], failure: BillingError | undefined): PushOutcome[] {
+    return items.map((item) => (failure === undefined ? { transactionId: item.transactionId, status: "delivered" } : failedOutcome(item, failure)));
   }
 
   async function attempt(chunk: readonly ReadyMeterEvent[]): Promise<BillingError | undefined> {
@@ -100,4 +94,9 @@ export function createMeterEventStream(client: Stripe, now: () => Date): MeterEv
   }
 
   return { send };
+}
+
+/** A permanent answer to a request: Stripe refused what it carried (not an outage, not a rate limit). */
+function isRefusal(outcome: PushOutcome | undefined): boolean {
+  return outcome !== undefined && outcome.status === "permanent";
 }

@@ -142,16 +142,16 @@ describe(`forwarding to Stripe (${driverName})`, () => {
     expect((await outboxState(store))[0]).toMatchObject({ status: "dead", attempts: 2, last_error: expect.stringMatching(/^Gave up after 2 attempts: Stripe failed \(HTTP 500\)/) });
   });
 
-  it("stops sending the rest of a batch when Stripe rate limits it, and delivers them on the next claim", async () => {
+  it("does not hold back the rest of a batch when Stripe rate limits one event, and delivers that one on the next claim", async () => {
     for (const id of ["st_batch_1", "st_batch_2", "st_batch_3"]) await record(id);
     await hub.close();
     hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { forwarder: { quickRetries: 0 } }));
     stripe.inject("meter_events", { kind: "rate_limit" }, 1);
-    expect(await hub.outbox.drain()).toMatchObject({ claimed: 3, retryLater: 3 });
-    expect(stripe.calls("meter_events")).toHaveLength(1);
+    expect(await hub.outbox.drain()).toMatchObject({ claimed: 3, retryLater: 1, delivered: 2 });
+    expect(stripe.calls("meter_events")).toHaveLength(3);
     await makeDue(store);
-    expect(await hub.outbox.drain()).toMatchObject({ delivered: 3 });
-    expect(stripe.events().map((e) => e.identifier)).toEqual(["st_batch_1", "st_batch_2", "st_batch_3"]);
+    expect(await hub.outbox.drain()).toMatchObject({ delivered: 1 });
+    expect(stripe.events().map((e) => e.identifier)).toEqual(["st_batch_2", "st_batch_3", "st_batch_1"]);
   });
 });
 

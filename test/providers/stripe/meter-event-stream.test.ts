@@ -78,13 +78,15 @@ describe("Stripe meter event stream (v2)", () => {
     expect(errorOf(outcomes[0]).code).toBe("PROVIDER_UNAVAILABLE");
   });
 
-  it("reports a 429 as retryable with Retry-After and leaves later chunks unsent", async () => {
+  it("reports a 429 as retryable with Retry-After for the request it hit, and still delivers the push's other requests", async () => {
     stripe.inject("meter_event_stream", { kind: "rate_limit", retryAfter: "2" });
     const outcomes = await provider().pushUsage(usageEvents(150));
-    expect(outcomes.every((o) => o.status === "retryable")).toBe(true);
-    expect(errorOf(outcomes[0])).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryAfterSeconds: 2 });
-    expect(errorOf(outcomes[149]).message).toMatch(/^Not sent/);
-    expect(stripe.calls("meter_event_stream")).toHaveLength(1);
+    const limited = outcomes.filter((o) => o.status === "retryable");
+    expect(limited).toHaveLength(100);
+    expect(errorOf(limited[0])).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryAfterSeconds: 2 });
+    expect(outcomes.filter((o) => o.status === "delivered")).toHaveLength(50);
+    expect(stripe.events()).toHaveLength(50);
+    expect(stripe.calls("meter_event_stream")).toHaveLength(2);
   });
 
   it("reports a dropped connection as retryable, and the resend is accepted once", async () => {

@@ -125,14 +125,35 @@ describe("Stripe meter events (v1)", () => {
     expect(stripe.calls()).toHaveLength(0);
   });
 
-  it("reports a 429 as retryable PROVIDER_RATE_LIMITED with Retry-After, and does not spend more calls on the batch", async () => {
-    stripe.inject("meter_events", { kind: "rate_limit", retryAfter: "7" });
+  it("reports a 429 as retryable PROVIDER_RATE_LIMITED, and leaves the customer's later events unsent when Retry-After is longer than a claim waits", async () => {
+    stripe.inject("meter_events", { kind: "rate_limit", retryAfter: "30" });
     const events = usageEvents(3);
     const outcomes = await provider().pushUsage(events);
     expect(outcomes.map((o) => o.status)).toEqual(["retryable", "retryable", "retryable"]);
-    expect(errorOf(outcomes[0])).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 7, provider: "stripe" });
-    expect(errorOf(outcomes[2]).message).toMatch(/^Not sent: an earlier request/);
+    expect(errorOf(outcomes[0])).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 30, provider: "stripe" });
+    expect(errorOf(outcomes[2])).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 30 });
+    expect(errorOf(outcomes[2]).message).toMatch(/^Not sent: stripe asked to wait 30 s/);
     expect(stripe.calls("meter_events")).toHaveLength(1);
+  });
+
+  it("waits out a short Retry-After and then delivers the rest of the batch, the rate-limited event included on the next push", async () => {
+    stripe.inject("meter_events", { kind: "rate_limit", retryAfter: "1" });
+    const events = usageEvents(3);
+    const started = Date.now();
+    const outcomes = await provider().pushUsage(events);
+    expect(outcomes.map((o) => o.status)).toEqual(["retryable", "delivered", "delivered"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect((await provider().pushUsage([events[0]!]))[0]!.status).toBe("delivered");
+    expect(stripe.events().map((event) => event.identifier).sort()).toEqual(events.map((event) => event.transactionId).sort());
+  });
+
+  it("sends each customer's events for a meter in the order given", async () => {
+    const events = [...usageEvents(4), ...usageEvents(4, { customerId: "globex", providerCustomerId: "cus_globex" })];
+    const outcomes = await provider().pushUsage(events);
+    expect(outcomes.every((o) => o.status === "delivered")).toBe(true);
+    const order = (customer: string) => stripe.events().filter((event) => event.payload.stripe_customer_id === customer).map((event) => event.identifier);
+    expect(order("cus_acme")).toEqual(events.slice(0, 4).map((event) => event.transactionId));
+    expect(order("cus_globex")).toEqual(events.slice(4).map((event) => event.transactionId));
   });
 
   it("reports a 500 as retryable PROVIDER_UNAVAILABLE after exactly one call: the SDK does not retry on its own", async () => {
