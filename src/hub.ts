@@ -40,6 +40,8 @@ export interface HubOptions {
   onInvoiceCreated?: InvoiceCreatedHandler;
   /** How this hub's forwarder names itself in the outbox (`claimed_by`), waits and reports problems. */
   forwarder?: ForwarderOptions;
+  /** The clock the providers' request limiters pace by (rate and Retry-After waits); tests pass one that skips them. */
+  limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
 
 export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, InvoicesApi, OutboxApi, ReconcileApi {
@@ -83,7 +85,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const now = options.now ?? (() => new Date());
   const invoiceItems = invoiceItemSettings(config, catalog);
   checkMeterMappings(config, catalog, { ownInvoiceHandler: options.onInvoiceCreated !== undefined });
-  const providers = createProviderRegistry(config, { now, ...(options.clients === undefined ? {} : { clients: options.clients }) });
+  const providers = createProviderRegistry(config, { now, ...(options.clients === undefined ? {} : { clients: options.clients }), ...(options.limiterClock === undefined ? {} : { limiterClock: options.limiterClock }) });
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;
   try {

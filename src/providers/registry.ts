@@ -7,6 +7,7 @@ import { createFlowgladProvider } from "./flowglad/provider.ts";
 import { createManualProvider } from "./manual/provider.ts";
 import { createStripeClient } from "./stripe/client.ts";
 import { createStripeProvider } from "./stripe/provider.ts";
+import type { LimiterClock } from "./request-limiter.ts";
 import type { BillingProvider } from "./types.ts";
 
 export interface ProviderRegistryOptions {
@@ -14,6 +15,8 @@ export interface ProviderRegistryOptions {
   now?: () => Date;
   /** SDK clients to use instead of building them from config (e.g. with a custom HTTP client). */
   clients?: { stripe?: Stripe; flowglad?: FlowgladAdminClient };
+  /** The clock the providers' request limiters pace by (tests pass one that skips the waits). */
+  limiterClock?: LimiterClock;
   /** Providers built elsewhere; each replaces the built-in provider with the same id. */
   providers?: readonly BillingProvider[];
 }
@@ -52,10 +55,10 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
   const providers = new Map<ProviderId, BillingProvider>();
   providers.set("manual", createManualProvider());
   if (config.stripe) {
-    providers.set("stripe", createStripeProvider({ client: options.clients?.stripe ?? createStripeClient(config.stripe), config: config.stripe, now }));
+    providers.set("stripe", createStripeProvider({ client: options.clients?.stripe ?? createStripeClient(config.stripe), config: config.stripe, now, limiterClock: options.limiterClock }));
   }
   if (config.flowglad) {
-    providers.set("flowglad", createFlowgladProvider({ client: options.clients?.flowglad ?? createFlowgladClient(config.flowglad), config: config.flowglad, now }));
+    providers.set("flowglad", createFlowgladProvider({ client: options.clients?.flowglad ?? createFlowgladClient(config.flowglad), config: config.flowglad, now, limiterClock: options.limiterClock }));
   }
 
   const injected = new Set<string>();

@@ -26,9 +26,19 @@ export interface RequestLimiter {
   currentRate(): number;
 }
 
+/** The time a limiter paces by; tests pass one that skips its waits. */
+export interface LimiterClock {
+  now(): number;
+  /** Calls `wake` after `ms`. */
+  wakeAfter(ms: number, wake: () => void): void;
+}
+
+const systemClock: LimiterClock = { now: () => Date.now(), wakeAfter: (ms, wake) => void setTimeout(wake, ms) };
+
 export interface LimiterOptions extends SendLimits {
   /** A provider-requested pause longer than this is not waited out: the waiting requests fail with PausedByProvider. */
   maxPauseMs?: number;
+  clock?: LimiterClock | undefined;
 }
 
 /** After a 429 the rate is multiplied by this (multiplicative decrease)… */
@@ -62,13 +72,14 @@ interface Waiter {
 export function createRequestLimiter(options: LimiterOptions): RequestLimiter {
   const limit = options.requestsPerSecond;
   const maxPauseMs = options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
+  const clock = options.clock ?? systemClock;
   let rate = limit;
   let tokens = Math.max(1, limit * BURST_SECONDS);
-  let refilledAt = Date.now();
+  let refilledAt = clock.now();
   let decreasedAt = -Infinity;
   let pausedUntil = 0;
   let inFlight = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let waking = false;
   /** Requests that may start now, in order. */
   const ready: Waiter[] = [];
   /** Per key: the requests waiting behind the one in flight. A key is busy while it has an entry. */
@@ -82,15 +93,16 @@ export function createRequestLimiter(options: LimiterOptions): RequestLimiter {
   }
 
   function wakeAt(ms: number): void {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
+    if (waking) return;
+    waking = true;
+    clock.wakeAfter(Math.max(1, Math.ceil(ms)), () => {
+      waking = false;
       pump();
-    }, Math.max(1, Math.ceil(ms)));
+    });
   }
 
   function pump(): void {
-    const now = Date.now();
+    const now = clock.now();
     refill(now);
     if (pausedUntil > now) {
       if (pausedUntil - now > maxPauseMs) {
@@ -154,7 +166,7 @@ export function createRequestLimiter(options: LimiterOptions): RequestLimiter {
     },
 
     rateLimited(retryAfterSeconds) {
-      const now = Date.now();
+      const now = clock.now();
       refill(now);
       if (now - decreasedAt >= DECREASE_COOLDOWN_MS) {
         rate = Math.max(limit * FLOOR, rate * DECREASE);

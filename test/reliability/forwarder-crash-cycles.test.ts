@@ -19,7 +19,8 @@ const CUSTOMERS = ["fc_a", "fc_b", "fc_c"];
 const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
-  stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
+  // The stand-in takes requests as fast as a live account does; the test key alone would pace them at the sandbox's 25/s.
+  stripe: { maxRequestsPerSecond: 1000, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
   forwarder: { leaseMs: 1000, pollIntervalMs: 50, batchSize: 100 },
 } as const;
 

@@ -18,7 +18,8 @@ const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
   // Requests wait at the gate below until all processes hold a claim: no client timeout may end that wait.
-  stripe: { timeoutMs: 300_000, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
+  // The stand-in takes requests as fast as a live account does; the test key alone would pace them at the sandbox's 25/s.
+  stripe: { timeoutMs: 300_000, maxRequestsPerSecond: 1000, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
   forwarder: { batchSize: 100, concurrency: 2 },
 } as const;
 

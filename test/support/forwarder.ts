@@ -1,5 +1,6 @@
 import type { HubConfigInput } from "../../src/config/schema.ts";
 import { createHub, type Hub } from "../../src/hub.ts";
+import type { LimiterClock } from "../../src/providers/request-limiter.ts";
 import type { Sql, Store } from "../../src/store/types.ts";
 import { ledgerCatalog } from "./ledger.ts";
 import { NOW } from "./usage-events.ts";
@@ -28,12 +29,28 @@ export function recordingSleep(): { waits: number[]; sleep: (ms: number) => Prom
 }
 
 /**
+ * A request-limiter clock that skips every wait (rate and Retry-After): time moves on by the
+ * wait at once, so a test sees the limiter's order and decisions without spending the time.
+ */
+export function skippingClock(): LimiterClock {
+  let skipped = 0;
+  return {
+    now: () => Date.now() + skipped,
+    wakeAfter: (ms, wake) => {
+      skipped += ms;
+      setImmediate(wake);
+    },
+  };
+}
+
+/**
  * A hub on a shared test store whose clock is the providers' test instant (NOW) and whose
  * forwarder waits through `sleep`: by default one that records and returns at once; "real" for a
- * following forwarder (billhub serve), whose idle polls must give the event loop back.
+ * following forwarder (billhub serve), whose idle polls must give the event loop back. Unless
+ * "real", the providers' request limiters skip their waits too.
  */
 export async function forwarderHub(store: Store, config: HubConfigInput, sleep: ((ms: number) => Promise<void>) | "real" = recordingSleep().sleep): Promise<Hub> {
-  return createHub(config, { store, now: () => NOW, forwarder: { log: () => {}, ...(sleep === "real" ? {} : { sleep }) } });
+  return createHub(config, { store, now: () => NOW, forwarder: { log: () => {}, ...(sleep === "real" ? {} : { sleep }) }, ...(sleep === "real" ? {} : { limiterClock: skippingClock() }) });
 }
 
 export interface OutboxState {

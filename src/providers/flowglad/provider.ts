@@ -4,7 +4,7 @@ import type { BillingProvider, FlowgladCustomerBilling, ProviderObjects, Provide
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
 import { createBillingCache } from "./billing-cache.ts";
 import type { FlowgladAdminClient } from "./client.ts";
-import { createRequestLimiter, type RequestLimiter } from "../request-limiter.ts";
+import { createRequestLimiter, type LimiterClock, type RequestLimiter } from "../request-limiter.ts";
 import { flowgladErrorToBillingError } from "./errors.ts";
 import { flowgladSendLimits } from "./send-limits.ts";
 import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
@@ -19,6 +19,8 @@ export interface FlowgladProviderOptions {
   now?: () => Date;
   /** Paces Flowglad requests; defaults to flowgladSendLimits (send-limits.ts). */
   limiter?: RequestLimiter;
+  /** The clock the default limiter paces by. */
+  limiterClock?: LimiterClock | undefined;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface FlowgladProviderOptions {
 export function createFlowgladProvider(options: FlowgladProviderOptions) {
   const { client, config } = options;
   const now = options.now ?? (() => new Date());
-  const limiter = options.limiter ?? createRequestLimiter(flowgladSendLimits(config));
+  const limiter = options.limiter ?? createRequestLimiter({ ...flowgladSendLimits(config), clock: options.limiterClock });
 
   async function fetchBilling(externalId: string): Promise<FlowgladCustomerBilling> {
     let response: unknown;

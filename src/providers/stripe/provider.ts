@@ -3,7 +3,7 @@ import type { HubConfig } from "../../config/schema.ts";
 import { BillingError } from "../../core/errors.ts";
 import { failedOutcome } from "../errors.ts";
 import type { BillingProvider, PushOutcome } from "../types.ts";
-import { createRequestLimiter, type RequestLimiter } from "../request-limiter.ts";
+import { createRequestLimiter, type LimiterClock, type RequestLimiter } from "../request-limiter.ts";
 import { createStripeInvoiceItems } from "./invoice-items.ts";
 import { toMeterEvent } from "./meter-event.ts";
 import { createStripeObjectReader } from "./read-objects.ts";
@@ -23,6 +23,8 @@ export interface StripeProviderOptions {
   now?: () => Date;
   /** Paces usage requests; defaults to Stripe's documented limits for the mode and key (see send-limits.ts). */
   limiter?: RequestLimiter;
+  /** The clock the default limiter paces by. */
+  limiterClock?: LimiterClock | undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
   const { client, config } = options;
   const now = options.now ?? (() => new Date());
   const livemode = stripeKeyLivemode(config.secretKey);
-  const limiter = options.limiter ?? createRequestLimiter(stripeSendLimits(config.mode, livemode, config));
+  const limiter = options.limiter ?? createRequestLimiter({ ...stripeSendLimits(config.mode, livemode, config), clock: options.limiterClock });
   const stream = config.mode === "meter_event_stream" ? createMeterEventStream(client, limiter, now) : undefined;
   const readObject = createStripeObjectReader(client, now);
 
