@@ -66,9 +66,11 @@ export function stripeErrorToBillingError(error: unknown, now: Date): BillingErr
     return make("PROVIDER_AUTH_FAILED", `Stripe refused the API key (HTTP ${status}): ${reason}; check stripe.secretKey (STRIPE_SECRET_KEY)`);
   }
   if (status === 404) return make("PROVIDER_NOT_FOUND", `Stripe could not find it: ${reason}`);
+  // Stripe-Should-Retry: false says a retry cannot succeed; the row then dead-letters (replayable) instead of retrying for days.
+  const refusesRetry = shouldRetry === "false" ? false : undefined;
   // 409 is Stripe's lock timeout between concurrent requests on one object: worth another try.
-  if (status === 409) return make("PROVIDER_CONFLICT", `Stripe reported a concurrent change: ${reason}`, true);
-  if (status >= 500) return make("PROVIDER_UNAVAILABLE", `Stripe failed (HTTP ${status}): ${reason}`);
+  if (status === 409) return make("PROVIDER_CONFLICT", `Stripe reported a concurrent change: ${reason}`, refusesRetry ?? true);
+  if (status >= 500) return make("PROVIDER_UNAVAILABLE", `Stripe failed (HTTP ${status}): ${reason}`, refusesRetry);
   return make("PROVIDER_REJECTED", `Stripe rejected the request (HTTP ${status}): ${reason}`, shouldRetry === "true" ? true : undefined);
 }
 

@@ -41,9 +41,14 @@ export interface ClaimOptions {
  */
 export const CLAIM_PLANNER_SETTINGS = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
 
-/** The claim statement: $1 providers, $2 limit, $3 claim id, $4 claimer, $5 lease in ms. */
+/**
+ * The claim statement: $1 providers, $2 limit, $3 claim id, $4 claimer, $5 lease in ms. The
+ * update reaches the rows it locked by their physical address (ctid), which stays theirs while
+ * the lock is held: one heap visit per row instead of a primary-key lookup (a third of the
+ * update's time on PGlite).
+ */
 export const CLAIM_SQL = `WITH due AS (
-  SELECT transaction_id, provider, first_sent_at AS prior_sent_at
+  SELECT ctid AS row_id, first_sent_at AS prior_sent_at
   FROM usage_outbox
   WHERE status = 'pending' AND next_attempt_at <= now() AND provider = ANY($1::text[])
   ORDER BY next_attempt_at
@@ -58,7 +63,7 @@ claimed AS (
       next_attempt_at = now() + $5 * interval '1 millisecond',
       first_sent_at = COALESCE(o.first_sent_at, now())
   FROM due
-  WHERE o.transaction_id = due.transaction_id AND o.provider = due.provider
+  WHERE o.ctid = due.row_id
   RETURNING o.transaction_id, o.provider, o.role, o.customer_id, o.attempts, due.prior_sent_at
 )
 SELECT c.*, now() AS claimed_at, e.meter, e.quantity::text AS quantity, e.occurred_at, e.properties, cu.provider_ids

@@ -23,6 +23,13 @@ describe("stripeErrorToBillingError", () => {
     expect(stripeErrorToBillingError(error, NOW)).toMatchObject({ code: "PROVIDER_REJECTED", retryable: true });
   });
 
+  it("lets Stripe's stripe-should-retry: false make a 5xx or 409 permanent, but never a rate limit", () => {
+    const header = { headers: { "stripe-should-retry": "false" } };
+    expect(stripeErrorToBillingError(new Stripe.errors.StripeAPIError(raw(500, header)), NOW)).toMatchObject({ code: "PROVIDER_UNAVAILABLE", retryable: false });
+    expect(stripeErrorToBillingError(new Stripe.errors.StripeAPIError(raw(409, header)), NOW)).toMatchObject({ code: "PROVIDER_CONFLICT", retryable: false });
+    expect(stripeErrorToBillingError(new Stripe.errors.StripeRateLimitError(raw(429, header)), NOW)).toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true });
+  });
+
   it("keeps Stripe's request id in the message and details", () => {
     const error = stripeErrorToBillingError(new Stripe.errors.StripeAPIError(raw(500)), NOW);
     expect(error.message).toContain("req_123");
