@@ -24,7 +24,8 @@ const SENDERS = 4;
 const FILE_CONFIG = {
   catalog: CATALOG,
   provider: { default: "stripe" },
-  stripe: { meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
+  // The stand-in takes requests as fast as a live account does; the test key alone would pace them at the sandbox's 25/s.
+  stripe: { maxRequestsPerSecond: 1000, meters: { api_calls: { eventName: "api_call" } }, invoiceItems: { enabled: true } },
   forwarder: { leaseMs: 1000, pollIntervalMs: 50, backoffBaseMs: 10, backoffCapMs: 200 },
 } as const;
 
