@@ -88,8 +88,10 @@ export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ k
       : `COALESCE((SELECT max(r.reset_at) FROM usage_resets r WHERE r.customer_id = $1 AND r.feature = ${param(q.sinceResetOf)} AND r.reset_at < $4::timestamptz), '-infinity')`;
   let value: string;
   if (!hasFilter(q.filter) && isRollupAggregation(q.meter.aggregation)) {
-    const window = `(SELECT $1::text AS customer_id, ${since === undefined ? "$3::timestamptz" : `GREATEST($3::timestamptz, ${since})`} AS from_at, $4::timestamptz AS to_at) AS w`;
-    value = `SELECT ${mergedValueSql([q.meter.aggregation])} FROM ${splitWindows(window)} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]")}) p`;
+    // The window's start once (the reset lookup), then read as a constant by every bound of the split.
+    const start = `WITH start AS MATERIALIZED (SELECT ${since === undefined ? "$3::timestamptz" : `GREATEST($3::timestamptz, ${since})`} AS at)`;
+    const window = "(SELECT $1::text AS customer_id, (SELECT at FROM start) AS from_at, $4::timestamptz AS to_at) AS w";
+    value = `${start} SELECT ${mergedValueSql([q.meter.aggregation])} FROM ${splitWindows(window)} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]")}) p`;
   } else {
     const conditions = ["e.customer_id = $1", "e.meter = $2", "e.occurred_at >= $3::timestamptz", "e.occurred_at < $4::timestamptz"];
     if (since !== undefined) conditions.push(`e.occurred_at >= ${since}`);
