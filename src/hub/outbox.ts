@@ -93,7 +93,8 @@ const replaySchema = z.union(
   { error: "must be a transaction id, { transactionId, provider? } or { dead: true, provider? }" },
 );
 
-const drainSchema = z.object({ batchSize: z.number().int().min(1).max(1000).optional() });
+// The same bounds as forwarder.batchSize.
+const drainSchema = z.object({ batchSize: z.number().int().min(1).max(5000).optional() });
 
 /**
  * The outbox's part of the hub: status, forwarding (`drain`), replay of dead rows, listing.

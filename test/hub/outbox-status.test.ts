@@ -90,7 +90,9 @@ describe(`listing outbox rows (${driverName})`, () => {
     await expect(hub.outbox.list({ cursor: "bm9wZQ" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "cursor" });
   });
 
-  it("refuses a bad drain batch size", async () => {
+  it("refuses a drain batch size outside forwarder.batchSize's bounds (1 to 5000)", async () => {
     await expect(hub.outbox.drain({ batchSize: 0 })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "options.batchSize" });
+    await expect(hub.outbox.drain({ batchSize: 5001 })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "options.batchSize" });
+    await expect(hub.outbox.drain({ batchSize: 5000 })).resolves.toMatchObject({ claimed: expect.any(Number) });
   });
 });
