@@ -17,7 +17,8 @@ let hub: Hub;
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: "error" });
   store = await openTestStore();
-  hub = await forwarderHub(store, forwarderConfig({ default: "stripe", mirror: ["flowglad"] }, { forwarder: { quickRetries: 0 } }));
+  // A minute's backoff: a failed row cannot come due again while the drain still runs, however slow the machine.
+  hub = await forwarderHub(store, forwarderConfig({ default: "stripe", mirror: ["flowglad"] }, { forwarder: { quickRetries: 0, backoffBaseMs: 60_000, backoffCapMs: 600_000 } }));
   await hub.upsertCustomer({ id: "os_a", providerIds: { stripe: "cus_os_a" } });
   await hub.upsertCustomer({ id: "os_unlinked" });
   // The mirror, Flowglad, is down for the whole file: its rows keep waiting for a retry.
