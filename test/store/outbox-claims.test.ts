@@ -206,4 +206,23 @@ describeOnPostgres("claims by concurrent forwarders", () => {
     await holder;
     expect(rows.map((row) => row.transactionId).sort()).toEqual(["k_3", "k_4"]);
   });
+
+  it("extends a claim's lease without waiting for rows a settlement holds locked, so a heartbeat and a settlement never deadlock", async () => {
+    for (const id of ["h_1", "h_2", "h_3"]) await record(id);
+    const claimId = randomUUID();
+    await claimDue(store, { providers: ["stripe"], limit: 10, leaseMs: 1_000, claimId, claimedBy: "test:1" });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const settling = store.transaction(async (tx) => {
+      await tx.query("SELECT 1 FROM usage_outbox WHERE provider = 'stripe' AND transaction_id = 'h_1' FOR UPDATE");
+      locked();
+      await held;
+    });
+    await lockTaken;
+    expect(await extendLease(second, claimId, 120_000)).toBe(2);
+    release();
+    await settling;
+  });
 });

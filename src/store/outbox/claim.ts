@@ -123,11 +123,16 @@ export async function claimDue(store: Store, options: ClaimOptions): Promise<Cla
 
 /**
  * Extends the lease of a claim's unsettled rows (a heartbeat while the provider is slow), so a
- * live forwarder keeps its rows however long the provider takes. Returns how many it still holds.
+ * live forwarder keeps its rows however long the provider takes. Rows another statement has
+ * locked are skipped (SKIP LOCKED): they are being settled right now, and waiting for them while
+ * holding others is how a heartbeat and a settlement of the same claim deadlocked on PostgreSQL.
+ * Returns how many rows it extended.
  */
 export async function extendLease(sql: Sql, claimId: string, leaseMs: number): Promise<number> {
   const { rowCount } = await sql.query(
-    "UPDATE usage_outbox SET next_attempt_at = now() + $2 * interval '1 millisecond' WHERE claim_id = $1 AND status = 'pending'",
+    `UPDATE usage_outbox o SET next_attempt_at = now() + $2 * interval '1 millisecond'
+     FROM (SELECT ctid AS row_id FROM usage_outbox WHERE claim_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED) held
+     WHERE o.ctid = held.row_id`,
     [claimId, leaseMs],
   );
   return rowCount;
