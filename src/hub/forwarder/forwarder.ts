@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import type { BillingProvider, ProviderUsageEvent } from "../../providers/types.ts";
 import { claimDue, extendLease, type ClaimedRow } from "../../store/outbox/claim.ts";
@@ -172,11 +173,18 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
    */
   async function drain(drainOptions: DrainOptions = {}): Promise<ForwardReport> {
     const total = emptyReport();
-    const { signal } = drainOptions;
+    // The caller's signal, relayed to one of our own: every push of every claim in flight waits on
+    // it (quick-retry sleeps), more listeners than Node's leak warning expects of one signal.
+    const stopping = new AbortController();
+    setMaxListeners(0, stopping.signal);
+    const relay = () => stopping.abort();
+    if (drainOptions.signal?.aborted) stopping.abort();
+    drainOptions.signal?.addEventListener("abort", relay, { once: true });
+    const { signal } = stopping;
     const warn = drainOptions.log ?? log;
     const loop = async () => {
       let failures = 0;
-      while (!signal?.aborted) {
+      while (!signal.aborted) {
         let batch: ForwardReport;
         try {
           batch = await forwardOnce({ batchSize: drainOptions.batchSize, signal, log: warn });
@@ -199,7 +207,11 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
         }
       }
     };
-    await Promise.all(Array.from({ length: settings.concurrency }, loop));
+    try {
+      await Promise.all(Array.from({ length: settings.concurrency }, loop));
+    } finally {
+      drainOptions.signal?.removeEventListener("abort", relay);
+    }
     return total;
   }
 

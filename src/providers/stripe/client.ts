@@ -14,13 +14,15 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * Builds the Stripe SDK client billhub uses. Retries are owned by the forwarder (p-retry), so the
  * SDK's own are off: stacked retries would multiply attempts and hide rate limits. A request that
- * times out fails as a connection error, which the forwarder retries.
+ * times out fails as a connection error, which the forwarder retries. Telemetry is off: with
+ * hundreds of requests in flight the SDK's buffer of request timings overflows and it warns on
+ * every request.
  *
  * @example
  * const client = createStripeClient({ secretKey: "sk_test_...", apiBase: "http://127.0.0.1:12111" });
  */
 export function createStripeClient(options: StripeClientOptions): Stripe {
-  return new Stripe(options.secretKey, { maxNetworkRetries: 0, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...hostFrom(options.apiBase) });
+  return new Stripe(options.secretKey, { maxNetworkRetries: 0, telemetry: false, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...hostFrom(options.apiBase) });
 }
 
 function hostFrom(apiBase: string | undefined): { host?: string; port?: number; protocol?: "http" | "https" } {
