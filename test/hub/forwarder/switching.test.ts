@@ -58,8 +58,9 @@ async function scenario(hub: Hub) {
   return {
     report,
     outbox: (await outboxState(store)).map((r) => `${r.transaction_id}→${r.provider}:${r.status}`),
-    atStripe: stripe.events().map((e) => `${e.identifier}:${e.payload.stripe_customer_id}:${e.payload.value}`),
-    atFlowglad: flowglad.usageEvents().map((e) => `${e.transactionId}:${e.subscriptionId}:${e.amount}`),
+    // Sorted: claims in flight at once may split the two rows, and then either can arrive first.
+    atStripe: stripe.events().map((e) => `${e.identifier}:${e.payload.stripe_customer_id}:${e.payload.value}`).sort(),
+    atFlowglad: flowglad.usageEvents().map((e) => `${e.transactionId}:${e.subscriptionId}:${e.amount}`).sort(),
     ledger: (await hub.usage({ customerId: "acme", meter: "api_calls", window: { from: new Date(NOW.getTime() - 3_600_000), to: new Date(NOW.getTime() + 3_600_000) } })).value,
   };
 }
