@@ -189,21 +189,31 @@ describeOnPostgres("claims by concurrent forwarders", () => {
   });
   afterAll(() => second.close());
 
-  it("skips rows another transaction holds locked instead of waiting for them (SKIP LOCKED)", async () => {
-    for (const id of ["k_1", "k_2", "k_3", "k_4"]) await record(id);
+  /** Holds Stripe outbox rows locked in a transaction of the first pool (as a settlement or another claim does) until released. */
+  async function holdLocked(transactionIds: string[]): Promise<{ release: () => Promise<void> }> {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
     const lockTaken = new Promise<void>((resolve) => (locked = resolve));
     const holder = store.transaction(async (tx) => {
-      await tx.query("SELECT 1 FROM usage_outbox WHERE provider = 'stripe' AND transaction_id IN ('k_1', 'k_2') FOR UPDATE");
+      await tx.query("SELECT 1 FROM usage_outbox WHERE provider = 'stripe' AND transaction_id = ANY($1::text[]) FOR UPDATE", [transactionIds]);
       locked();
       await held;
     });
     await lockTaken;
+    return {
+      release: async () => {
+        release();
+        await holder;
+      },
+    };
+  }
+
+  it("skips rows another transaction holds locked instead of waiting for them (SKIP LOCKED)", async () => {
+    for (const id of ["k_1", "k_2", "k_3", "k_4"]) await record(id);
+    const lock = await holdLocked(["k_1", "k_2"]);
     const rows = await claimDue(second, { providers: ["stripe"], limit: 10, leaseMs: 60_000, claimId: randomUUID(), claimedBy: "other:2" });
-    release();
-    await holder;
+    await lock.release();
     expect(rows.map((row) => row.transactionId).sort()).toEqual(["k_3", "k_4"]);
   });
 
@@ -211,18 +221,8 @@ describeOnPostgres("claims by concurrent forwarders", () => {
     for (const id of ["h_1", "h_2", "h_3"]) await record(id);
     const claimId = randomUUID();
     await claimDue(store, { providers: ["stripe"], limit: 10, leaseMs: 1_000, claimId, claimedBy: "test:1" });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-    const settling = store.transaction(async (tx) => {
-      await tx.query("SELECT 1 FROM usage_outbox WHERE provider = 'stripe' AND transaction_id = 'h_1' FOR UPDATE");
-      locked();
-      await held;
-    });
-    await lockTaken;
+    const lock = await holdLocked(["h_1"]);
     expect(await extendLease(second, claimId, 120_000)).toBe(2);
-    release();
-    await settling;
+    await lock.release();
   });
 });
