@@ -50,7 +50,7 @@ export function keepAliveClient(origin: string, sockets: number, defaultHeaders:
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   return {
     send(method, path, body, headers = {}) {
-      return new Promise((resolve, reject) => {
+      const attempt = (retried: boolean): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
         const req = request(
           { host: url.hostname, port: url.port, path, method, agent, headers: { ...defaultHeaders, ...headers, "content-length": Buffer.byteLength(body) } },
           (res) => {
@@ -60,9 +60,11 @@ export function keepAliveClient(origin: string, sockets: number, defaultHeaders:
             res.on("error", reject);
           },
         );
-        req.on("error", reject);
+        // A kept-alive socket the server closed just as it was reused never carried the request: send it again, once (as Node's documentation advises).
+        req.on("error", (error: NodeJS.ErrnoException) => (!retried && req.reusedSocket && error.code === "ECONNRESET" ? attempt(true).then(resolve, reject) : reject(error)));
         req.end(body);
       });
+      return attempt(false);
     },
     close: () => agent.destroy(),
   };
