@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHub } from "../src/hub.ts";
 import { drainAll, type DrainResult } from "./support/drain-all.ts";
@@ -16,12 +17,26 @@ export interface MemoryReadings {
   peakHeapUsed: number;
   /** Memory outside the JavaScript heap that Node accounts for (Buffers and the like), highest sample. */
   peakExternal: number;
-  /** The kernel's high-water mark of the process's RSS (getrusage), which no sampling can miss. */
+  /**
+   * The kernel's high-water mark of this process's RSS (VmHWM in /proc/self/status), which no
+   * sampling can miss; 0 where /proc is missing. Not getrusage's maxrss: Linux carries that over
+   * from the forking parent (this process starts as a copy of the benchmark runner), so it
+   * reported the runner's size, not the forwarder's.
+   */
   maxRss: number;
   samples: number;
   seconds: number;
   /** Rows delivered; fewer than the backlog when the time budget ran out. */
   delivered: number;
+}
+
+function residentHighWaterMark(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const CATALOG = fileURLToPath(new URL("../fixtures/catalog.json", import.meta.url));
@@ -62,7 +77,7 @@ try {
     peakRss,
     peakHeapUsed,
     peakExternal,
-    maxRss: process.resourceUsage().maxRSS * 1024,
+    maxRss: residentHighWaterMark(),
     samples,
     seconds: drained.seconds,
     delivered: drained.delivered,

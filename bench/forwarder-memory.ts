@@ -107,7 +107,7 @@ export async function forwarderMemory(input: { standIn: StandIn; databaseUrl: st
         "429s": stats.rateLimited.meter_event_stream,
         seedSeconds: Number(seedSeconds.toFixed(1)),
       },
-      notes: "forwarder (default settings) in a child process, stopped after 100 s if the backlog is not drained by then (delivered says how far it got); peak = the kernel's RSS high-water mark of that process (getrusage), at least the highest 100 ms sample; stand-in at 0 ms with Stripe's live limits",
+      notes: "forwarder (default settings) in a child process, stopped after 100 s if the backlog is not drained by then (delivered says how far it got); peak = the kernel's RSS high-water mark of that process (VmHWM), at least the highest 100 ms sample; stand-in at 0 ms with Stripe's live limits",
     };
   } finally {
     await dropBenchSchema(bench);
