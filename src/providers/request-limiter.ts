@@ -141,7 +141,8 @@ export function createRequestLimiter(options: LimiterOptions): RequestLimiter {
         const waiter: Waiter = {
           key,
           start: () => {
-            send().then(resolve, reject).finally(() => done(key));
+            // Through a promise, so a send that throws at once still frees its slot.
+            Promise.resolve().then(send).then(resolve, reject).finally(() => done(key));
           },
           fail: (error) => {
             reject(error);

@@ -16,6 +16,7 @@ describe("request limiter", () => {
     const limiter = createRequestLimiter({ requestsPerSecond: 100, maxInFlight: 1000 });
     let started = 0;
     const all = Array.from({ length: 500 }, () => limiter.run(async () => void (started += 1)));
+    await vi.advanceTimersByTimeAsync(0);
     expect(started).toBe(10);
     await vi.advanceTimersByTimeAsync(1000);
     expect(started).toBeGreaterThanOrEqual(105);
@@ -23,6 +24,15 @@ describe("request limiter", () => {
     await vi.advanceTimersByTimeAsync(4000);
     await Promise.all(all);
     expect(started).toBe(500);
+  });
+
+  it("frees the slot of a send that throws at once", async () => {
+    const limiter = createRequestLimiter({ requestsPerSecond: 1000, maxInFlight: 1 });
+    const broken = (): Promise<void> => {
+      throw new Error("bug");
+    };
+    await expect(limiter.run(broken, "acme")).rejects.toThrow("bug");
+    await expect(limiter.run(async () => "sent", "acme")).resolves.toBe("sent");
   });
 
   it("keeps at most maxInFlight requests in flight", async () => {
