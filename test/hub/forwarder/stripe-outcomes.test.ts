@@ -9,6 +9,8 @@ import { NOW } from "../../support/usage-events.ts";
 const stripe = createStripeStandIn({ now: () => NOW, secretKey: "sk_test_forwarder" });
 const server = setupServer(...stripe.handlers);
 
+const ONE_LOOP = { concurrency: 1 };
+
 let store: TestStore;
 let hub: Hub;
 let waits: number[];
@@ -25,7 +27,9 @@ beforeEach(async () => {
   await clearUsage(store);
   const recording = recordingSleep();
   waits = recording.waits;
-  hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }), recording.sleep);
+  // One claim loop throughout this file: it asserts the order events reach Stripe and the requests per
+  // claim, and with several loops concurrent claims can split a handful of rows between them.
+  hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { forwarder: ONE_LOOP }), recording.sleep);
 });
 afterEach(async () => {
   await hub.close();
@@ -132,7 +136,7 @@ describe(`forwarding to Stripe (${driverName})`, () => {
 
   it("gives up after forwarder.maxAttempts claims and keeps the last error", async () => {
     await hub.close();
-    hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { forwarder: { maxAttempts: 2, quickRetries: 0 } }));
+    hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { forwarder: { ...ONE_LOOP, maxAttempts: 2, quickRetries: 0 } }));
     await record("st_gives_up");
     stripe.inject("meter_events", { kind: "server_error" }, 10);
     expect(await hub.outbox.drain()).toMatchObject({ retryLater: 1 });
@@ -145,7 +149,7 @@ describe(`forwarding to Stripe (${driverName})`, () => {
   it("does not hold back the rest of a batch when Stripe rate limits one event, and delivers that one on the next claim", async () => {
     for (const id of ["st_batch_1", "st_batch_2", "st_batch_3"]) await record(id);
     await hub.close();
-    hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { forwarder: { quickRetries: 0 } }));
+    hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { forwarder: { ...ONE_LOOP, quickRetries: 0 } }));
     stripe.inject("meter_events", { kind: "rate_limit" }, 1);
     expect(await hub.outbox.drain()).toMatchObject({ claimed: 3, retryLater: 1, delivered: 2 });
     expect(stripe.calls("meter_events")).toHaveLength(3);
@@ -158,7 +162,7 @@ describe(`forwarding to Stripe (${driverName})`, () => {
 describe(`forwarding to Stripe's meter event stream (${driverName})`, () => {
   beforeEach(async () => {
     await hub.close();
-    hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { stripe: { mode: "meter_event_stream" } }));
+    hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { stripe: { mode: "meter_event_stream" }, forwarder: ONE_LOOP }));
   });
 
   it("sends a claim through one session in requests of up to 100 events", async () => {
