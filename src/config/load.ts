@@ -1,10 +1,17 @@
 import { readFileSync } from "node:fs";
 import { BillingError } from "../core/errors.ts";
 import { issuePath } from "../core/validation.ts";
+import { PROVIDERS } from "../providers/index.ts";
+import type { ProviderEnvVariable } from "../providers/define-provider.ts";
 import { configSchema, type HubConfig, type HubConfigInput } from "./schema.ts";
 
 type Env = Record<string, string | undefined>;
 type Plain = Record<string, unknown>;
+
+/** Each provider's environment variables (from its definition): name, option it sets, type. */
+function providerEnv(): [name: string, option: string, type: ProviderEnvVariable["type"]][] {
+  return PROVIDERS.flatMap((definition) => Object.entries(definition.env).map(([name, variable]): [string, string, ProviderEnvVariable["type"]] => [name, `${definition.id}.${variable.option}`, variable.type]));
+}
 
 /** Environment variables billhub reads, and the option each one sets. */
 export const ENV_OPTIONS: Readonly<Record<string, string>> = {
@@ -26,19 +33,7 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   BILLHUB_CONFIG: "(config file)",
   PORT: "server.port",
   HOST: "server.host",
-  STRIPE_SECRET_KEY: "stripe.secretKey",
-  STRIPE_WEBHOOK_SECRET: "stripe.webhookSecret",
-  STRIPE_API_BASE: "stripe.apiBase",
-  STRIPE_WEBHOOK_TOLERANCE: "stripe.webhookTolerance",
-  STRIPE_MODE: "stripe.mode",
-  STRIPE_MAX_REQUESTS_PER_SECOND: "stripe.maxRequestsPerSecond",
-  STRIPE_MAX_IN_FLIGHT: "stripe.maxInFlight",
-  FLOWGLAD_SECRET_KEY: "flowglad.secretKey",
-  FLOWGLAD_BASE_URL: "flowglad.baseUrl",
-  FLOWGLAD_WEBHOOK_SECRET: "flowglad.webhookSecret",
-  FLOWGLAD_CATALOG_SYNC_INTERVAL_MS: "flowglad.catalogSyncIntervalMs",
-  FLOWGLAD_MAX_REQUESTS_PER_SECOND: "flowglad.maxRequestsPerSecond",
-  FLOWGLAD_MAX_IN_FLIGHT: "flowglad.maxInFlight",
+  ...Object.fromEntries(providerEnv().map(([name, option]) => [name, option])),
 };
 
 const OPTION_TO_ENV = new Map(Object.entries(ENV_OPTIONS).map(([env, option]) => [option, env]));
@@ -107,7 +102,7 @@ export function configFromEnv(env: Env): Plain {
     throw new BillingError("CONFIG_INVALID", `Unknown environment variable ${unknown.join(", ")}; billhub reads ${valid}`, { field: unknown[0]! });
   }
   const out: Plain = {};
-  for (const name of ["DATABASE_URL", "BILLHUB_DATA_DIR", "BILLHUB_SCHEMA", "BILLHUB_PROVIDER", "BILLHUB_CATALOG", "HOST", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_MODE", "FLOWGLAD_SECRET_KEY", "FLOWGLAD_BASE_URL", "FLOWGLAD_WEBHOOK_SECRET"]) {
+  for (const name of ["DATABASE_URL", "BILLHUB_DATA_DIR", "BILLHUB_SCHEMA", "BILLHUB_PROVIDER", "BILLHUB_CATALOG", "HOST"]) {
     setPath(out, ENV_OPTIONS[name]!, env[name]);
   }
   setPath(out, "server.port", integerFrom(env, "PORT"));
@@ -115,12 +110,9 @@ export function configFromEnv(env: Env): Plain {
   setPath(out, "store.statementTimeoutMs", integerFrom(env, "BILLHUB_STORE_STATEMENT_TIMEOUT_MS"));
   setPath(out, "store.queryTimeoutMs", integerFrom(env, "BILLHUB_STORE_QUERY_TIMEOUT_MS"));
   setPath(out, "cache.ttlMs", integerFrom(env, "BILLHUB_CACHE_TTL_MS"));
-  setPath(out, "stripe.webhookTolerance", integerFrom(env, "STRIPE_WEBHOOK_TOLERANCE"));
-  setPath(out, "stripe.maxRequestsPerSecond", decimalFrom(env, "STRIPE_MAX_REQUESTS_PER_SECOND"));
-  setPath(out, "stripe.maxInFlight", integerFrom(env, "STRIPE_MAX_IN_FLIGHT"));
-  setPath(out, "flowglad.catalogSyncIntervalMs", integerFrom(env, "FLOWGLAD_CATALOG_SYNC_INTERVAL_MS"));
-  setPath(out, "flowglad.maxRequestsPerSecond", decimalFrom(env, "FLOWGLAD_MAX_REQUESTS_PER_SECOND"));
-  setPath(out, "flowglad.maxInFlight", integerFrom(env, "FLOWGLAD_MAX_IN_FLIGHT"));
+  for (const [name, option, type] of providerEnv()) {
+    setPath(out, option, type === "integer" ? integerFrom(env, name) : type === "decimal" ? decimalFrom(env, name) : env[name]);
+  }
   setPath(out, "forwarder.enabled", booleanFrom(env, "BILLHUB_FORWARDER_ENABLED"));
   setPath(out, "forwarder.concurrency", integerFrom(env, "BILLHUB_FORWARDER_CONCURRENCY"));
   setPath(out, "forwarder.batchSize", integerFrom(env, "BILLHUB_FORWARDER_BATCH_SIZE"));

@@ -1,23 +1,20 @@
 import type { Catalog } from "../core/catalog/index.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
-import { providersReceivingUsage, type HubConfig, type ProviderId } from "./schema.ts";
+import type { ProviderMeterMapping } from "../providers/define-provider.ts";
+import { PROVIDERS } from "../providers/index.ts";
+import { providerSection, providersReceivingUsage, type HubConfig, type ProviderId } from "./schema.ts";
 
 export interface MeterMappingOptions {
   /**
    * The caller passed its own `onInvoiceCreated` handler: billhub cannot see what that handler
-   * bills, so Stripe meters left out of `stripe.meters` are taken to be billed by it.
+   * bills, so meters a provider could bill as invoice items are taken to be billed by it.
    */
   ownInvoiceHandler?: boolean;
 }
 
 /** A provider config section that maps catalog meters to the provider's own meters. */
-interface MeterSection {
+interface MeterSection extends ProviderMeterMapping {
   provider: ProviderId;
-  meters: Readonly<Record<string, unknown>>;
-  /** How to add a mapping, for the error message. */
-  mappingExample: string;
-  /** Whether usage of a charge on a meter this provider is not sent is still billed, and how to make it so when not. */
-  billedUnmapped: (chargeKey: string) => { billed: true } | { billed: false; hint: string };
 }
 
 interface Problem {
@@ -25,31 +22,12 @@ interface Problem {
   message: string;
 }
 
-function meterSections(config: HubConfig, options: MeterMappingOptions): MeterSection[] {
-  const sections: MeterSection[] = [];
-  if (config.stripe !== undefined) {
-    const invoiceItems = config.stripe.invoiceItems;
-    sections.push({
-      provider: "stripe",
-      meters: config.stripe.meters,
-      mappingExample: `{ "eventName": "<Stripe meter event_name>" }`,
-      billedUnmapped: (chargeKey) => {
-        if (options.ownInvoiceHandler) return { billed: true };
-        if (invoiceItems?.enabled !== true) return { billed: false, hint: `or bill it as Stripe invoice items (stripe.invoiceItems = { "enabled": true })` };
-        if (invoiceItems.charges === undefined || invoiceItems.charges.includes(chargeKey)) return { billed: true };
-        return { billed: false, hint: `or add "${chargeKey}" to stripe.invoiceItems.charges` };
-      },
-    });
-  }
-  if (config.flowglad !== undefined) {
-    sections.push({
-      provider: "flowglad",
-      meters: config.flowglad.meters,
-      mappingExample: `{ "usageMeterSlug": "<Flowglad usage meter slug>" } or { "priceSlug": "<Flowglad usage price slug>" }`,
-      billedUnmapped: () => ({ billed: false, hint: "(Flowglad bills usage only through its meters)" }),
-    });
-  }
-  return sections;
+function meterSections(config: HubConfig): MeterSection[] {
+  return PROVIDERS.flatMap((definition) => {
+    const section = providerSection(config, definition);
+    if (section === undefined || definition.meterMapping === undefined) return [];
+    return [{ provider: definition.id, ...(definition.meterMapping as (config: typeof section) => ProviderMeterMapping)(section) }];
+  });
 }
 
 /**
@@ -77,7 +55,8 @@ function meterSections(config: HubConfig, options: MeterMappingOptions): MeterSe
  * // "Invalid configuration: stripe.meters.api_call names no meter of the catalog: "api_call"; meters: api_calls, llm_tokens"
  */
 export function checkMeterMappings(config: HubConfig, catalog: Catalog, options: MeterMappingOptions = {}): void {
-  const sections = meterSections(config, options);
+  const sections = meterSections(config);
+  const ownInvoiceHandler = options.ownInvoiceHandler === true;
   const receiving = providersReceivingUsage(config.provider);
   const problems: Problem[] = [];
   for (const section of sections) {
@@ -94,7 +73,7 @@ export function checkMeterMappings(config: HubConfig, catalog: Catalog, options:
       for (const charge of plan.pricing.charges) {
         const meter = charge.meter;
         if (meter === null || Object.hasOwn(section.meters, meter) || reported.has(meter)) continue;
-        const unmapped = section.billedUnmapped(charge.key);
+        const unmapped = section.billedUnmapped(charge.key, { ownInvoiceHandler });
         if (unmapped.billed) continue;
         reported.add(meter);
         problems.push({

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import type { ProviderConfigOf } from "../providers/define-provider.ts";
+import { PROVIDERS, type ProviderDefinitions, type ProviderId } from "../providers/index.ts";
 
-/** Provider ids billhub ships; the registry maps each to a factory. */
-export const PROVIDER_IDS = ["manual", "stripe", "flowglad"] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** Provider ids billhub ships, from the list of provider definitions; the first is the default. */
+export const PROVIDER_IDS = PROVIDERS.map((definition) => definition.id) as unknown as readonly [ProviderId, ...ProviderId[]];
+export type { ProviderId };
 const providerId = z.enum(PROVIDER_IDS);
 
 /** PGlite's own spelling for "no data directory". */
@@ -35,7 +37,7 @@ const storeSchema = z.strictObject({
 
 const providerSchema = z.strictObject({
   /** Where usage goes unless a route says otherwise. */
-  default: providerId.default("manual"),
+  default: providerId.default(PROVIDER_IDS[0]),
   /** Per-customer routing: customer id → provider (e.g. customers still on a legacy provider). */
   routes: z.record(z.string().min(1), providerId).default({}),
   /** Providers that receive a copy of everything (migrations); their failures never block the primary. */
@@ -47,86 +49,18 @@ export function providersReceivingUsage(provider: z.output<typeof providerSchema
   return new Set([provider.default, ...Object.values(provider.routes), ...provider.mirror]);
 }
 
-/** Meter keys are the catalog's; each provider section maps them to its own meters. */
-const meterKey = z.string().min(1);
-
-/**
- * How fast billhub may send to one provider. Both are optional: when left out, the provider
- * adapter applies the provider's documented limit.
- */
-const sendLimits = {
-  /** Requests per second to the provider at most (fractions allowed, e.g. 0.5 = one every 2 s). */
-  maxRequestsPerSecond: z.number().positive("must be a number above 0").optional(),
-  /** Requests to the provider in flight at once, at most. */
-  maxInFlight: z.number().int("must be a whole number").min(1, "must be at least 1").max(1024, "must be at most 1024").optional(),
+/** Each provider's config section, keyed by its id: `stripe: stripeConfigSchema.optional()`, ... */
+type ProviderSections = {
+  [D in ProviderDefinitions[number] as D["configSchema"] extends z.ZodType ? D["id"] : never]: z.ZodOptional<Extract<D["configSchema"], z.ZodType>>;
 };
+const providerSections = Object.fromEntries(
+  PROVIDERS.flatMap((definition) => (definition.configSchema === null ? [] : [[definition.id, definition.configSchema.optional()]])),
+) as ProviderSections;
 
-const stripeMeterSchema = z.strictObject({
-  /** The Stripe meter's `event_name`. */
-  eventName: z.string().min(1).max(100),
-  /** The meter's `customer_mapping.event_payload_key`. */
-  customerPayloadKey: z.string().min(1).max(100).default("stripe_customer_id"),
-  /** The meter's `value_settings.event_payload_key`. */
-  valuePayloadKey: z.string().min(1).max(100).default("value"),
-  /**
-   * Stripe meter event values are whole numbers unless Stripe has enabled decimal values on the
-   * account; leave false unless it has, so fractional usage is refused before it is sent.
-   */
-  decimalValues: z.boolean().default(false),
-}).refine((meter) => meter.customerPayloadKey !== meter.valuePayloadKey, { message: "customerPayloadKey and valuePayloadKey must differ", path: ["valuePayloadKey"] });
-
-/**
- * Invoice-items billing: on `invoice.created` of a draft Stripe invoice, billhub adds the period's
- * line items that Stripe's meters do not bill as invoice items (README, "Stripe invoice items").
- */
-const stripeInvoiceItemsSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  /**
-   * Charge keys billed as invoice items (`minimum_commitment` names the commitment true-up).
-   * Default: every charge whose meter is not in `stripe.meters`, and the true-up.
-   */
-  charges: z.array(z.string().min(1)).optional(),
-  /** Also bill usage of meters in `stripe.meters` that Stripe refused as older than 35 days. */
-  tooOldUsage: z.boolean().default(true),
-});
-
-const stripeSchema = z.strictObject({
-  secretKey: z.string().min(1),
-  webhookSecret: z.string().min(1).optional(),
-  /** A local Stripe stand-in, e.g. http://127.0.0.1:12111 (host, port and protocol are taken from it). */
-  apiBase: z.url().optional(),
-  /** How long one Stripe request may take before it is abandoned (and retried as unavailable). */
-  timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
-  /** Seconds a webhook signature stays valid; 0 disables the age check. */
-  webhookTolerance: z.number().int().min(0).default(300),
-  /**
-   * `meter_events`: one synchronous v1 call per event; `meter_event_stream`: v2 sessions, up to
-   * 100 events per request.
-   */
-  mode: z.enum(["meter_events", "meter_event_stream"]).default("meter_events"),
-  ...sendLimits,
-  /** Catalog meter key → the Stripe meter that bills it. */
-  meters: z.record(meterKey, stripeMeterSchema).default({}),
-  invoiceItems: stripeInvoiceItemsSchema.optional(),
-});
-
-const flowgladMeterSchema = z.union([
-  z.strictObject({ usageMeterSlug: z.string().min(1) }),
-  z.strictObject({ priceSlug: z.string().min(1) }),
-]);
-
-const flowgladSchema = z.strictObject({
-  secretKey: z.string().min(1),
-  baseUrl: z.url().optional(),
-  webhookSecret: z.string().min(1).optional(),
-  /** Catalog meter key → the Flowglad usage meter slug or usage price slug that bills it. */
-  meters: z.record(meterKey, flowgladMeterSchema).default({}),
-  /** How long a customer's billing (subscription, pricing model) is reused when sending usage. */
-  billingCacheTtlMs: z.number().int().min(0).default(60_000),
-  /** `billhub serve` pulls Flowglad's pricing model this often (Flowglad sends no price events); 0 = never. */
-  catalogSyncIntervalMs: z.number().int().min(0).default(0),
-  ...sendLimits,
-});
+/** A provider's validated section of a config, or undefined when it is not configured (or has none). */
+export function providerSection<D extends ProviderDefinitions[number]>(config: HubConfig, definition: D): ProviderConfigOf<D["configSchema"]> | undefined {
+  return (config as unknown as Record<string, ProviderConfigOf<D["configSchema"]> | undefined>)[definition.id];
+}
 
 const apiKeySchema = z.strictObject({
   key: z.string().min(16, "must be at least 16 characters"),
@@ -187,8 +121,7 @@ export const configSchema = z
   .strictObject({
     store: storeSchema.default(() => storeSchema.parse({})),
     provider: providerSchema.default(() => providerSchema.parse({})),
-    stripe: stripeSchema.optional(),
-    flowglad: flowgladSchema.optional(),
+    ...providerSections,
     /** A catalog file path (JSON), or the catalog itself (kept as given: defineCatalog validates it). */
     catalog: z
       .union([z.string().min(1), z.custom<object>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "must be a file path or a catalog object")])
@@ -199,11 +132,10 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const used = providersReceivingUsage(config.provider);
-    if (used.has("stripe") && config.stripe === undefined) {
-      ctx.addIssue({ code: "custom", path: ["stripe", "secretKey"], message: "is required when a customer's usage goes to stripe (set STRIPE_SECRET_KEY)" });
-    }
-    if (used.has("flowglad") && config.flowglad === undefined) {
-      ctx.addIssue({ code: "custom", path: ["flowglad", "secretKey"], message: "is required when a customer's usage goes to flowglad (set FLOWGLAD_SECRET_KEY)" });
+    for (const definition of PROVIDERS) {
+      if (definition.configSchema === null || !used.has(definition.id) || providerSection(config as HubConfig, definition) !== undefined) continue;
+      const secret = Object.entries(definition.env).find(([, variable]) => variable.option === "secretKey")?.[0];
+      ctx.addIssue({ code: "custom", path: [definition.id, "secretKey"], message: `is required when a customer's usage goes to ${definition.id}${secret === undefined ? "" : ` (set ${secret})`}` });
     }
     if (config.provider.mirror.includes(config.provider.default)) {
       ctx.addIssue({ code: "custom", path: ["provider", "mirror"], message: `must not include the default provider "${config.provider.default}"` });

@@ -1,4 +1,3 @@
-import type { ProviderId } from "../config/schema.ts";
 import { parseDecimal, type Decimal } from "../core/decimal.ts";
 import { BillingError } from "../core/errors.ts";
 import type { ProviderUsageEvent, PushOutcome } from "./types.ts";
@@ -34,7 +33,7 @@ export function failedOutcome(event: Pick<ProviderUsageEvent, "transactionId">, 
  * The permanent error for usage of a customer the provider cannot name yet. The row dead-letters;
  * once `provider_ids` has the id, replaying it delivers.
  */
-export function missingCustomerError(provider: ProviderId, event: ProviderUsageEvent, example: string): BillingError {
+export function missingCustomerError(provider: string, event: ProviderUsageEvent, example: string): BillingError {
   return new BillingError(
     "PROVIDER_CUSTOMER_MISSING",
     `Customer ${JSON.stringify(event.customerId)} has no ${provider} customer id; set provider_ids.${provider} (e.g. "${example}") on the customer, then replay transaction ${event.transactionId}`,
@@ -43,7 +42,7 @@ export function missingCustomerError(provider: ProviderId, event: ProviderUsageE
 }
 
 /** The error for usage on a meter the provider's config does not map. */
-export function unmappedMeterError(provider: ProviderId, event: ProviderUsageEvent, configured: Iterable<string>, example: string): BillingError {
+export function unmappedMeterError(provider: string, event: ProviderUsageEvent, configured: Iterable<string>, example: string): BillingError {
   const valid = [...configured].sort();
   return new BillingError(
     "UNKNOWN_METER",
@@ -71,13 +70,13 @@ export function notAttemptedError(cause: BillingError): BillingError {
 }
 
 /** The error for an event whose timestamp is not a valid date (a bug upstream, but never sent). */
-export function invalidTimestampError(provider: ProviderId, event: ProviderUsageEvent): BillingError | undefined {
+export function invalidTimestampError(provider: string, event: ProviderUsageEvent): BillingError | undefined {
   if (event.timestamp instanceof Date && !Number.isNaN(event.timestamp.getTime())) return undefined;
   return new BillingError("INVALID_USAGE", `Usage ${event.transactionId} has no valid timestamp`, { provider, field: "timestamp", details: { transactionId: event.transactionId } });
 }
 
 /** The event's quantity as an exact decimal, or INVALID_USAGE (with the provider) when it is not one. */
-export function quantityOf(provider: ProviderId, event: ProviderUsageEvent): Decimal | BillingError {
+export function quantityOf(provider: string, event: ProviderUsageEvent): Decimal | BillingError {
   try {
     return parseDecimal(event.quantity, { field: "quantity", code: "INVALID_USAGE" });
   } catch (error) {
@@ -89,6 +88,6 @@ export function quantityOf(provider: ProviderId, event: ProviderUsageEvent): Dec
  * The error for a request not sent because the provider asked for a longer pause than a claim
  * waits (see request-limiter.ts): rate limited, retryable after the provider's Retry-After.
  */
-export function pausedByProviderError(provider: ProviderId, retryAfterSeconds: number): BillingError {
+export function pausedByProviderError(provider: string, retryAfterSeconds: number): BillingError {
   return new BillingError("PROVIDER_RATE_LIMITED", `Not sent: ${provider} asked to wait ${retryAfterSeconds} s before the next request`, { provider, retryable: true, retryAfterSeconds });
 }

@@ -1,20 +1,24 @@
-import { routeFor } from "./routing.ts";
-import type Stripe from "stripe";
-import { PROVIDER_IDS, type HubConfig, type ProviderId } from "../config/schema.ts";
+import { PROVIDER_IDS, providerSection, type HubConfig, type ProviderId } from "../config/schema.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
-import { createFlowgladClient, type FlowgladAdminClient } from "./flowglad/client.ts";
-import { createFlowgladProvider } from "./flowglad/provider.ts";
-import { createManualProvider } from "./manual/provider.ts";
-import { createStripeClient } from "./stripe/client.ts";
-import { createStripeProvider } from "./stripe/provider.ts";
+import type { AnyProviderDefinition, ProviderCapabilities } from "./define-provider.ts";
+import { PROVIDERS, type ProviderDefinitions } from "./index.ts";
 import type { LimiterClock } from "./request-limiter.ts";
+import { routeFor } from "./routing.ts";
 import type { BillingProvider } from "./types.ts";
+
+/** A provider the registry built, known by one of the shipped ids. */
+export type RegisteredProvider = BillingProvider & { readonly id: ProviderId };
+
+/** SDK clients by provider id, each of the type its definition's `create` takes. */
+export type ProviderClients = {
+  [D in ProviderDefinitions[number] as D["id"]]?: D extends { create(config: never, deps: { client?: infer Client }): unknown } ? Exclude<Client, undefined> : never;
+};
 
 export interface ProviderRegistryOptions {
   /** The clock providers check usage windows and webhook ages against. */
   now?: () => Date;
   /** SDK clients to use instead of building them from config (e.g. with a custom HTTP client). */
-  clients?: { stripe?: Stripe; flowglad?: FlowgladAdminClient };
+  clients?: ProviderClients;
   /** The clock the providers' request limiters pace by (tests pass one that skips the waits). */
   limiterClock?: LimiterClock;
   /** Providers built elsewhere; each replaces the built-in provider with the same id. */
@@ -24,19 +28,23 @@ export interface ProviderRegistryOptions {
 /** Where one customer's usage goes. */
 export interface ProviderRoute {
   /** The provider that bills the customer. */
-  primary: BillingProvider;
+  primary: RegisteredProvider;
   /**
    * Providers that receive a copy during a migration. Each gets its own delivery (its own outbox
    * row), so a mirror that fails or lags never holds back the primary.
    */
-  mirrors: BillingProvider[];
+  mirrors: RegisteredProvider[];
 }
 
 export interface ProviderRegistry {
-  /** Every configured provider, by id: manual always, stripe and flowglad when their section is set. */
-  readonly providers: ReadonlyMap<ProviderId, BillingProvider>;
+  /** Every configured provider, by id: those without a config section always, the others when their section is set. */
+  readonly providers: ReadonlyMap<ProviderId, RegisteredProvider>;
   /** One provider by id; an id that is not configured throws UNKNOWN_PROVIDER naming the configured ones. */
-  get(id: string): BillingProvider;
+  get(id: string): RegisteredProvider;
+  /** The definition of a shipped provider (configured or not), by id; undefined for an unknown id. */
+  definition(id: string): AnyProviderDefinition | undefined;
+  /** The configured providers that can do something, in the order of the list of definitions. */
+  withCapability(capability: keyof ProviderCapabilities): RegisteredProvider[];
   /** The customer's primary provider (their route, else the default) and the mirrors. */
   routeFor(customerId: string): ProviderRoute;
 }
@@ -52,13 +60,13 @@ export interface ProviderRegistry {
  */
 export function createProviderRegistry(config: HubConfig, options: ProviderRegistryOptions = {}): ProviderRegistry {
   const now = options.now ?? (() => new Date());
-  const providers = new Map<ProviderId, BillingProvider>();
-  providers.set("manual", createManualProvider());
-  if (config.stripe) {
-    providers.set("stripe", createStripeProvider({ client: options.clients?.stripe ?? createStripeClient(config.stripe), config: config.stripe, now, limiterClock: options.limiterClock }));
-  }
-  if (config.flowglad) {
-    providers.set("flowglad", createFlowgladProvider({ client: options.clients?.flowglad ?? createFlowgladClient(config.flowglad), config: config.flowglad, now, limiterClock: options.limiterClock }));
+  const providers = new Map<ProviderId, RegisteredProvider>();
+  for (const definition of PROVIDERS as readonly AnyProviderDefinition[]) {
+    const section = definition.configSchema === null ? undefined : providerSection(config, definition as ProviderDefinitions[number]);
+    if (definition.configSchema !== null && section === undefined) continue;
+    const client = (options.clients as Readonly<Record<string, never>> | undefined)?.[definition.id];
+    const provider = definition.create(section as never, { now, limiterClock: options.limiterClock, client });
+    providers.set(definition.id as ProviderId, provider as RegisteredProvider);
   }
 
   const injected = new Set<string>();
@@ -70,10 +78,10 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
       throw new BillingError("CONFIG_INVALID", `Invalid configuration: two providers registered with id ${JSON.stringify(provider.id)}`, { field: "providers" });
     }
     injected.add(provider.id);
-    providers.set(provider.id, provider);
+    providers.set(provider.id, provider as RegisteredProvider);
   }
 
-  const resolve = (id: string, field: string): BillingProvider => {
+  const resolve = (id: string, field: string): RegisteredProvider => {
     if (!isProviderId(id)) {
       throw new BillingError("CONFIG_INVALID", `Invalid configuration: ${field} names unknown provider ${JSON.stringify(id)}; valid: ${listKeys(PROVIDER_IDS)}`, { field });
     }
@@ -98,11 +106,24 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
       }
       return provider;
     },
+    definition(id) {
+      return (PROVIDERS as readonly AnyProviderDefinition[]).find((definition) => definition.id === id);
+    },
+    withCapability(capability) {
+      return PROVIDER_IDS.flatMap((id) => {
+        const provider = providers.get(id);
+        return provider !== undefined && definitionOf(id).capabilities[capability] ? [provider] : [];
+      });
+    },
     routeFor(customerId) {
       const route = routeFor(config.provider, customerId);
       return { primary: providers.get(route.primary)!, mirrors: route.mirrors.map((id) => providers.get(id)!) };
     },
   };
+}
+
+function definitionOf(id: ProviderId): AnyProviderDefinition {
+  return (PROVIDERS as readonly AnyProviderDefinition[]).find((definition) => definition.id === id)!;
 }
 
 function isProviderId(id: string): id is ProviderId {

@@ -1,4 +1,3 @@
-import type { ProviderId } from "../config/schema.ts";
 import type { BillingError } from "../core/errors.ts";
 import { failedOutcome, notAttemptedError, pausedByProviderError } from "./errors.ts";
 import { PausedByProvider, type RequestLimiter } from "./request-limiter.ts";
@@ -30,7 +29,7 @@ export async function sendConcurrently<R extends Sendable>(
   limiter: RequestLimiter,
   requests: readonly R[],
   send: (request: R) => Promise<PushOutcome[]>,
-  provider: ProviderId,
+  provider: string,
 ): Promise<Map<number, PushOutcome>> {
   const outcomes = new Map<number, PushOutcome>();
   let stopped: BillingError | undefined;

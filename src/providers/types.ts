@@ -1,4 +1,3 @@
-import type { ProviderId } from "../config/schema.ts";
 import type { BillingError } from "../core/errors.ts";
 
 /**
@@ -11,7 +10,7 @@ import type { BillingError } from "../core/errors.ts";
  * // [{ transactionId: "tx_1", status: "delivered" }]
  */
 export interface BillingProvider {
-  readonly id: ProviderId;
+  readonly id: string;
   /**
    * False for providers with nothing to deliver (manual): usage stays in the ledger, so the
    * ledger need not queue outbox rows for them.
@@ -154,7 +153,7 @@ export interface WebhookDelivery {
 
 /** What every change carries for dedupe (eventId) and ordering (created). */
 export interface ChangeMeta {
-  provider: ProviderId;
+  provider: string;
   /** The provider's id for the delivery: Stripe `evt_...`, Flowglad's `svix-id`. */
   eventId: string;
   /** The provider's event type, e.g. `price.updated`. */

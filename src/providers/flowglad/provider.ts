@@ -1,4 +1,3 @@
-import type { HubConfig } from "../../config/schema.ts";
 import { BillingError } from "../../core/errors.ts";
 import type { BillingProvider, FlowgladCustomerBilling, ProviderObjects, ProviderObjectType } from "../types.ts";
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
@@ -9,8 +8,9 @@ import { flowgladErrorToBillingError } from "./errors.ts";
 import { flowgladSendLimits } from "./send-limits.ts";
 import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
 import { parseFlowgladWebhook } from "./webhooks.ts";
+import type { FlowgladSettings } from "./config.ts";
 
-export type FlowgladSettings = NonNullable<HubConfig["flowglad"]>;
+export type { FlowgladSettings };
 
 export interface FlowgladProviderOptions {
   /** The admin client; build it with `createFlowgladClient` so the SDK does not retry on its own. */

@@ -1,8 +1,8 @@
-import type { HubConfig } from "../../config/schema.ts";
 import { BillingError, listKeys } from "../../core/errors.ts";
 import type { FlowgladCustomerBilling, FlowgladSubscription } from "../types.ts";
+import type { FlowgladMeters } from "./config.ts";
 
-export type FlowgladMeters = NonNullable<HubConfig["flowglad"]>["meters"];
+export type { FlowgladMeters };
 export type FlowgladMeterMapping = FlowgladMeters[string];
 
 /** Where one usage event goes at Flowglad: the subscription, and exactly one price/meter identifier. */

@@ -1,10 +1,10 @@
-import type { HubConfig } from "../../config/schema.ts";
 import { significantDigits, toDecimalString } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
 import { invalidTimestampError, missingCustomerError, quantityOf, unmappedMeterError } from "../errors.ts";
 import type { ProviderUsageEvent } from "../types.ts";
+import type { StripeMeters } from "./config.ts";
 
-export type StripeMeters = NonNullable<HubConfig["stripe"]>["meters"];
+export type { StripeMeters };
 
 /** A usage event checked against Stripe's rules and shaped as a meter event. */
 export interface MeterEventInput {

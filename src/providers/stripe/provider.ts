@@ -1,5 +1,4 @@
 import type Stripe from "stripe";
-import type { HubConfig } from "../../config/schema.ts";
 import { BillingError } from "../../core/errors.ts";
 import { failedOutcome } from "../errors.ts";
 import type { BillingProvider, PushOutcome } from "../types.ts";
@@ -12,8 +11,9 @@ import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
 import { stripeSendLimits } from "./send-limits.ts";
 import { createStripeUsageTotals } from "./usage-totals.ts";
 import { parseStripeWebhook, stripeKeyLivemode } from "./webhooks.ts";
+import type { StripeSettings } from "./config.ts";
 
-export type StripeSettings = NonNullable<HubConfig["stripe"]>;
+export type { StripeSettings };
 
 export interface StripeProviderOptions {
   /** The SDK client; build it with `createStripeClient` so the SDK does not retry on its own. */

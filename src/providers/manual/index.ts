@@ -1,0 +1,12 @@
+import { defineProvider } from "../define-provider.ts";
+import { createManualProvider } from "./provider.ts";
+
+/** Manual (self-invoicing): nothing leaves billhub; the invoice run prices the ledger. */
+export const manual = defineProvider<"manual", null>({
+  id: "manual",
+  displayName: "Manual",
+  configSchema: null,
+  env: {},
+  capabilities: { pushUsage: false, webhooks: false, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: false },
+  create: () => createManualProvider(),
+});
