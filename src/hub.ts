@@ -20,6 +20,7 @@ import { createWebhooksApi, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
+import { ensureLedgerPartitions } from "./store/ledger/partitions.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
 
@@ -89,7 +90,10 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;
   try {
-    if (config.store.migrate) await migrate(store);
+    if (config.store.migrate) {
+      await migrate(store);
+      await ensureLedgerPartitions(store);
+    }
   } catch (error) {
     if (ownsStore) await store.close();
     throw error;

@@ -10,6 +10,7 @@ import { invoiceId } from "./invoice-id.ts";
 import { monthWindows } from "./month-windows.ts";
 import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
 import { createPriceResolvers, type PriceResolvers } from "./price-resolvers.ts";
+import { ensureLedgerPartitions } from "../../store/ledger/partitions.ts";
 
 export interface RunInvoicesInput {
   /** The billing month, `YYYY-MM`. */
@@ -63,6 +64,8 @@ const DEFAULT_BATCH_SIZE = 500;
 export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Promise<RunInvoicesResult> {
   const month = parseBillingMonth(input.period);
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  // A monthly job: the ledger's months ahead are created here too, for a hub that runs for months.
+  await retryWhileStoreUnavailable(() => ensureLedgerPartitions(ctx.store), input.storeRetry);
   const counts = await countRunCustomers(ctx.store, month.key);
   const result: RunInvoicesResult = {
     period: month.key,

@@ -126,6 +126,17 @@ async function writeEvents(tx: Sql, ctx: HubContext, events: NormalizedEvent[], 
         });
         break;
       }
+      case "archived": {
+        const field = fieldOf(label(index), "transactionId");
+        const month = outcome.occurredAt.toISOString().slice(0, 7);
+        errors.push({
+          index,
+          field,
+          code: "IDEMPOTENCY_CONFLICT",
+          message: `transaction ${JSON.stringify(event.transactionId)} was already recorded, in ${month}, whose ledger is archived; it is not recorded again (use a new transactionId for new usage)`,
+        });
+        break;
+      }
       default: {
         const unknown: never = outcome;
         throw new Error(`unexpected outcome ${JSON.stringify(unknown)}`);

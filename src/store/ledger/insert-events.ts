@@ -33,6 +33,8 @@ export type InsertOutcome =
   | { state: "duplicate"; event: UsageEvent }
   | { state: "conflict"; event: UsageEvent }
   | { state: "closed" }
+  /** The transaction id was recorded, in a month since archived: its event is no longer readable. */
+  | { state: "archived"; occurredAt: Date }
   /** The row's customer does not exist. */
   | { state: "unknown_customer" }
   /** Not written because another row of the call was refused. */
@@ -62,12 +64,15 @@ const RECORD_SQL = `SELECT state, id, recorded_now FROM record_events($1::text[]
   $6::timestamptz[], $7::boolean[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::text[])`;
 
 // A later statement, so it also sees rows that other transactions committed while the insert
-// waited on them.
-const STORED_SQL = `SELECT ${EVENT_COLUMNS}, (${SAME_CONTENT}) AS same
-FROM ${INPUT} JOIN usage_events e ON e.transaction_id = i.transaction_id`;
+// waited on them. The claimed id says which month holds the event (one partition read); no event
+// there means the month was archived.
+const STORED_SQL = `SELECT t.transaction_id AS claimed_id, t.occurred_at AS claimed_at, ${EVENT_COLUMNS}, (${SAME_CONTENT}) AS same
+FROM ${INPUT} JOIN usage_transaction_ids t ON t.transaction_id = i.transaction_id
+LEFT JOIN usage_events e ON e.transaction_id = t.transaction_id AND e.occurred_at = t.occurred_at`;
 
 // Takes back what this call inserted, when a conflict found after the insert refuses the call.
 // These rows are this transaction's own, uncommitted: nobody else has seen them.
+// (Their claimed transaction ids go with them: a trigger on the ledger, 0910_ledger_partitions.sql.)
 const UNDO_SQL = `WITH events AS (DELETE FROM usage_events WHERE transaction_id = ANY($1::text[]))
 DELETE FROM usage_outbox WHERE transaction_id = ANY($1::text[])`;
 
@@ -118,10 +123,13 @@ export async function insertEvents(tx: Sql, rows: readonly LedgerRow[], outbox: 
   }
   const toCheck = rows.filter((row) => notInserted.get(row.transactionId) === "not_inserted");
   if (toCheck.length > 0) {
-    const { rows: stored } = await tx.query<EventRow & { same: boolean }>(STORED_SQL, inputParams(toCheck));
-    for (const row of stored) outcomes.set(row.transaction_id, { state: row.same ? "duplicate" : "conflict", event: rowToEvent(row) });
+    const { rows: stored } = await tx.query<EventRow & { claimed_id: string; claimed_at: Date; same: boolean | null }>(STORED_SQL, inputParams(toCheck));
+    for (const row of stored) {
+      if (row.transaction_id === null) outcomes.set(row.claimed_id, { state: "archived", occurredAt: row.claimed_at });
+      else outcomes.set(row.transaction_id, { state: row.same ? "duplicate" : "conflict", event: rowToEvent(row) });
+    }
   }
-  const refused = [...outcomes.values()].some((o) => o.state === "closed" || o.state === "conflict");
+  const refused = [...outcomes.values()].some((o) => o.state === "closed" || o.state === "conflict" || o.state === "archived");
   if (refused) {
     const inserted = rows.filter((row) => outcomes.get(row.transactionId)?.state === "inserted").map((row) => row.transactionId);
     if (inserted.length > 0) await tx.query(UNDO_SQL, [inserted]);

@@ -1,3 +1,4 @@
+import { ARCHIVED } from "./verify-rollups.ts";
 import type { Sql, Store } from "../types.ts";
 
 /** Most ledger rows one statement of a rebuild aggregates, so that none runs into the statement timeout. */
@@ -17,7 +18,7 @@ const LEDGER_CUSTOMERS = `WITH RECURSIVE c(id) AS (
 const SLICE_END = `SELECT date_trunc('hour', e.occurred_at, 'UTC') + interval '1 hour' AS slice_end FROM usage_events e
   WHERE e.customer_id = $1 AND e.occurred_at >= $2::timestamptz ORDER BY e.occurred_at OFFSET ${SLICE_EVENTS} LIMIT 1`;
 
-const INSERT_SLICE = "INSERT INTO usage_rollups SELECT * FROM usage_rollups_of_ledger($2::timestamptz, $3::timestamptz) WHERE customer_id = $1";
+const INSERT_SLICE = `INSERT INTO usage_rollups SELECT * FROM usage_rollups_of_ledger($2::timestamptz, $3::timestamptz) f WHERE customer_id = $1 AND NOT ${ARCHIVED("f.bucket_start")}`;
 
 /** One customer's rollups from its ledger rows, a slice of them per statement; returns the rows written. */
 async function rebuildCustomer(tx: Sql, customerId: string): Promise<number> {
@@ -33,7 +34,7 @@ async function rebuildCustomer(tx: Sql, customerId: string): Promise<number> {
 }
 
 /**
- * Recomputes the hourly usage rollups from the ledger in one transaction: every customer's, or
+ * Recomputes the hourly usage rollups (outside archived months) from the ledger in one transaction: every customer's, or
  * one customer's. Recording waits meanwhile (all of it: a SHARE lock on the ledger; or that
  * customer's: its row FOR UPDATE, which the record path's FOR KEY SHARE waits for), so no event
  * lands between the recomputation's reads of the ledger and its commit. Returns the number of
@@ -48,11 +49,11 @@ export async function rebuildRollups(store: Store, options: { customerId?: strin
     let customers: string[];
     if (customerId === undefined) {
       await tx.query("LOCK TABLE usage_events IN SHARE MODE");
-      await tx.query("DELETE FROM usage_rollups");
+      await tx.query(`DELETE FROM usage_rollups r WHERE NOT ${ARCHIVED("r.bucket_start")}`);
       customers = (await tx.query<{ id: string }>(LEDGER_CUSTOMERS)).rows.map((row) => row.id);
     } else {
       await tx.query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", [customerId]);
-      await tx.query("DELETE FROM usage_rollups WHERE customer_id = $1", [customerId]);
+      await tx.query(`DELETE FROM usage_rollups r WHERE r.customer_id = $1 AND NOT ${ARCHIVED("r.bucket_start")}`, [customerId]);
       customers = [customerId];
     }
     let written = 0;

@@ -36,7 +36,13 @@ function valuesOf(row: MismatchRow, side: Side): RollupValues | null {
 }
 
 /**
- * Compares the stored rollups (of every customer, or of one) with a fresh aggregate of the ledger,
+ * Whether the hour at `bucket` is in a month archived out of the ledger (`billhub ledger
+ * archive`): its rollups are all that is left of it, so they are neither compared nor rebuilt.
+ */
+export const ARCHIVED = (bucket: string) => `EXISTS (SELECT 1 FROM usage_archived_months a WHERE a.month = date_trunc('month', ${bucket}, 'UTC'))`;
+
+/**
+ * Compares the stored rollups (of every customer, or of one; outside archived months) with a fresh aggregate of the ledger,
  * in one statement, so both sides are read from one snapshot: a consistent store has no mismatch
  * even while events are being recorded. Numbers compare as values ("1.50" = "1.5").
  *
@@ -52,8 +58,9 @@ export async function findRollupMismatches(sql: Sql, options: { customerId?: str
        FROM (SELECT * FROM usage_rollups${only}) s
        FULL JOIN (SELECT * FROM usage_rollups_of_ledger('-infinity', 'infinity')${only}) f
          ON f.customer_id = s.customer_id AND f.meter = s.meter AND f.bucket_start = s.bucket_start
-      WHERE s.customer_id IS NULL OR f.customer_id IS NULL
-         OR (${COLUMNS.map((column) => `s.${column}`).join(", ")}) IS DISTINCT FROM (${COLUMNS.map((column) => `f.${column}`).join(", ")})
+      WHERE NOT ${ARCHIVED("COALESCE(s.bucket_start, f.bucket_start)")}
+        AND (s.customer_id IS NULL OR f.customer_id IS NULL
+         OR (${COLUMNS.map((column) => `s.${column}`).join(", ")}) IS DISTINCT FROM (${COLUMNS.map((column) => `f.${column}`).join(", ")}))
       ORDER BY 1, 2, 3`,
     options.customerId === undefined ? [] : [options.customerId],
   );
