@@ -3,7 +3,7 @@ import { rebuildRollups } from "../src/store/rollups/rebuild-rollups.ts";
 import type { Sql, Store } from "../src/store/types.ts";
 import { benchCatalog, customerIds } from "./support/catalog.ts";
 import { figure, percentile, secondsSince } from "./support/measure.ts";
-import { seedCustomers, seedLedger } from "./support/seed.ts";
+import { createLedgerMonths, seedCustomers, seedLedger, withClaimedIds } from "./support/seed.ts";
 import { perStore } from "./support/stores.ts";
 import type { Benchmark, BenchOptions, Figure } from "./types.ts";
 
@@ -38,12 +38,13 @@ const SCALES = [2_000, 200_000, 2_000_000];
  * `billhub rollups rebuild --customer` writes them: seeding is not what is measured.
  */
 async function seedCustomerHistory(store: Store, customerId: string, events: number, window: { from: Date; to: Date }): Promise<void> {
+  await createLedgerMonths(store, window.from, window.to);
   const chunk = 50_000;
   for (let done = 0; done < events; done += chunk) {
     await store.query(
-      `INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)
+      withClaimedIds(`INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)
        SELECT md5(random()::text || n), $1, 'api_calls', 1 + (n * 7) % 97, $2::timestamptz + random() * ($3::timestamptz - $2::timestamptz), true, 'usage', '{}'::jsonb
-       FROM generate_series(1, $4::int) AS n`,
+       FROM generate_series(1, $4::int) AS n`),
       [customerId, window.from.toISOString(), window.to.toISOString(), Math.min(chunk, events - done)],
     );
   }

@@ -36,8 +36,9 @@ async function seedBacklog(store: Store, prefix: string, count: number): Promise
          INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)
          SELECT $1 || md5(n::text), 'cus_fw_' || (n % $4::int), 'api_calls', 1 + n % 7, now() - n * interval '1 millisecond', true, 'usage', '{}'::jsonb
          FROM generate_series($2::int, $3::int - 1) AS n
-         RETURNING transaction_id, customer_id
-       )
+         RETURNING transaction_id, customer_id, occurred_at
+       ),
+       ids AS (INSERT INTO usage_transaction_ids (transaction_id, occurred_at) SELECT transaction_id, occurred_at FROM events)
        INSERT INTO usage_outbox (transaction_id, customer_id, provider, role) SELECT transaction_id, customer_id, 'stripe', 'primary' FROM events`,
       [prefix, from, Math.min(count, from + SEED_CHUNK), CUSTOMERS],
     );

@@ -2,6 +2,7 @@ import { createHub } from "../src/hub.ts";
 import type { Sql } from "../src/store/types.ts";
 import { benchCatalog, customerIds, METERS } from "./support/catalog.ts";
 import { figure, timed } from "./support/measure.ts";
+import { createLedgerMonths, withClaimedIds } from "./support/seed.ts";
 import { openBenchStore, storeNames } from "./support/stores.ts";
 import type { Benchmark, Figure } from "./types.ts";
 
@@ -32,12 +33,13 @@ const ROLLUP_SPAN_MS = 6 * 3_600_000;
 async function seedMonth(sql: Sql, customers: number, perCustomer: number): Promise<number> {
   const total = customers * perCustomer;
   const step = (MONTH.to.getTime() - MONTH.from.getTime()) / 1000 / total;
+  await createLedgerMonths(sql, MONTH.from, MONTH.to);
   for (let at = 0; at < total; at += CHUNK) {
     await sql.query(
-      `INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)
+      withClaimedIds(`INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, properties)
        SELECT 'evt_' || md5('invoice-run' || i), 'bench_' || lpad(((i * 7919) % $1)::text, 7, '0'), ($2::text[])[1 + (i / $1) % 3], 1 + (i * 7) % 97,
               $3::timestamptz + make_interval(secs => i * $4::float8), true, 'usage', '{}'::jsonb
-         FROM generate_series($5::bigint, $6::bigint - 1) AS i`,
+         FROM generate_series($5::bigint, $6::bigint - 1) AS i`),
       [customers, [...METERS], MONTH.from.toISOString(), step, at, Math.min(total, at + CHUNK)],
     );
   }

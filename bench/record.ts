@@ -5,6 +5,7 @@ import { benchCatalog, customerIds, METERS } from "./support/catalog.ts";
 import { figure, secondsSince } from "./support/measure.ts";
 import { openBenchStore, storeNames, type BenchStore, type CopyRows } from "./support/stores.ts";
 import type { Benchmark, BenchOptions, Figure } from "./types.ts";
+import { createLedgerMonths } from "./support/seed.ts";
 
 const BATCH = 500;
 
@@ -54,26 +55,32 @@ function batchOf(prefix: string, batch: number, size: number, customers: string[
   return rows;
 }
 
-/** The raw baseline: the same rows into the same ledger table in one unnest insert, and their outbox rows when the variant has them. */
+/**
+ * The raw baseline: the same rows into the same ledger in one statement that refuses duplicates as
+ * the schema allows (the transaction ids claimed first, the ledger rows of those claimed), and
+ * their outbox rows when the variant has them.
+ */
 async function rawInsert(tx: Sql, rows: Row[], stripe: boolean): Promise<void> {
-  const insert = `INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)
-     SELECT t, c, m, q, o, true, 'usage', NULL, '{}'::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[]) AS i(t, c, m, q, o)
-     ON CONFLICT (transaction_id) DO NOTHING`;
+  const insert = `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[]) AS i(t, c, m, q, o)),
+     claimed AS (INSERT INTO usage_transaction_ids (transaction_id, occurred_at) SELECT t, o FROM input ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id),
+     inserted AS (INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)
+       SELECT t, c, m, q, o, true, 'usage', NULL, '{}'::jsonb FROM input JOIN claimed ON claimed.transaction_id = input.t RETURNING transaction_id, customer_id)`;
   await tx.query(
-    stripe ? `WITH inserted AS (${insert} RETURNING transaction_id, customer_id) INSERT INTO usage_outbox (transaction_id, customer_id, provider, role) SELECT transaction_id, customer_id, 'stripe', 'primary' FROM inserted` : insert,
+    stripe ? `${insert} INSERT INTO usage_outbox (transaction_id, customer_id, provider, role) SELECT transaction_id, customer_id, 'stripe', 'primary' FROM inserted` : `${insert} SELECT count(*) FROM inserted`,
     [rows.map((r) => r.transactionId), rows.map((r) => r.customerId), rows.map((r) => r.meter), rows.map((r) => String(r.quantity)), rows.map((r) => r.timestamp)],
   );
 }
 
-/** The second baseline: the same rows (and outbox rows) by COPY, PostgreSQL's bulk load, which checks no duplicates. */
+/** The second baseline: the same rows (their transaction-id claims, events and outbox rows) by COPY, PostgreSQL's bulk load; a duplicate id would fail it rather than be answered. */
 function copyRows(rows: Row[], stripe: boolean): CopyRows[] {
   const events: CopyRows = {
     table: "usage_events",
     columns: ["transaction_id", "customer_id", "meter", "quantity", "occurred_at", "timestamp_given", "kind", "properties"],
     text: rows.map((r) => `${r.transactionId}\t${r.customerId}\t${r.meter}\t${r.quantity}\t${r.timestamp}\ttrue\tusage\t{}\n`).join(""),
   };
-  if (!stripe) return [events];
-  return [events, { table: "usage_outbox", columns: ["transaction_id", "customer_id", "provider", "role"], text: rows.map((r) => `${r.transactionId}\t${r.customerId}\tstripe\tprimary\n`).join("") }];
+  const ids: CopyRows = { table: "usage_transaction_ids", columns: ["transaction_id", "occurred_at"], text: rows.map((r) => `${r.transactionId}\t${r.timestamp}\n`).join("") };
+  if (!stripe) return [ids, events];
+  return [ids, events, { table: "usage_outbox", columns: ["transaction_id", "customer_id", "provider", "role"], text: rows.map((r) => `${r.transactionId}\t${r.customerId}\tstripe\tprimary\n`).join("") }];
 }
 
 async function openHub(bench: BenchStore, stripe: boolean): Promise<Hub> {
@@ -98,6 +105,7 @@ async function measure(bench: BenchStore, variant: Variant, options: BenchOption
   const hub = await openHub(bench, variant.stripe);
   try {
     await store.query("INSERT INTO customers (id, provider_ids) SELECT c, jsonb_build_object('stripe', 'cus_' || c) FROM unnest($1::text[]) AS c ON CONFLICT (id) DO NOTHING", [customers]);
+    await createLedgerMonths(store, new Date(Date.UTC(2026, 2, 1)), new Date(Date.UTC(2026, 3, 1)));
     // Warm every path (plans, caches, JIT) on rows that are not measured.
     await hub.recordBatch(batchOf("warm_lib", 0, size, customers, variant.randomIds));
     await store.transaction((tx) => rawInsert(tx, batchOf("warm_raw", 0, size, customers, variant.randomIds), variant.stripe));
@@ -150,7 +158,7 @@ async function measure(bench: BenchStore, variant: Variant, options: BenchOption
  */
 async function emptyTables(bench: BenchStore): Promise<void> {
   const { rows } = await bench.store.query<{ name: string }>(
-    "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND (tablename IN ('usage_events', 'usage_outbox') OR tablename LIKE 'usage\\_rollup%')",
+    "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND (tablename IN ('usage_events', 'usage_transaction_ids', 'usage_outbox') OR tablename LIKE 'usage\\_rollup%')",
     [bench.store.schema],
   );
   if (rows.length > 0) await bench.store.exec(`TRUNCATE ${rows.map((row) => row.name).join(", ")}`);

@@ -5,6 +5,7 @@ import { invoiceCommand } from "./commands/invoice.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { outboxCommand } from "./commands/outbox.ts";
 import { reconcileCommand } from "./commands/reconcile.ts";
+import { ledgerCommand } from "./commands/ledger.ts";
 import { rollupsCommand } from "./commands/rollups.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
@@ -12,7 +13,7 @@ import { processIo, type Io } from "./io.ts";
 import type { Service } from "./service.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, ledgerCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
