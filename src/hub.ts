@@ -16,7 +16,7 @@ import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
 import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
-import { createWebhooksApi, type WebhooksApi } from "./hub/webhooks.ts";
+import { createWebhooksApi, type CatalogSyncMethods, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
@@ -45,7 +45,7 @@ export interface HubOptions {
   limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, InvoicesApi, OutboxApi, ReconcileApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;

@@ -32,7 +32,7 @@ export type { LineItem, LineItemTier, PricedUsage } from "./core/pricing/line-it
 export type { UsageInput, MeterUsageInput } from "./core/pricing/usage-input.ts";
 export type { ResolvePrice } from "./core/pricing/charge-pricing.ts";
 export { resolvedPriceSchema, type ResolvedPrice, type ResolvedPriceInput } from "./core/pricing/resolved-price.ts";
-export { stripePriceToResolvedPrice, type StripePriceLike } from "./core/pricing/stripe-price.ts";
+export { stripePriceToResolvedPrice, type StripePriceLike } from "./providers/stripe/price.ts";
 export { recordUsage, featureUsage, meterUsage, closePeriod, MAX_BATCH, type LedgerApi, type ClosePeriodInput } from "./hub/ledger.ts";
 export type {
   UsageEventInput,
@@ -60,7 +60,7 @@ export type { CheckOptions, ConsumeOptions } from "./hub/entitlements.ts";
 export type { CustomerEntitlementsView, FeatureEntitlement, QueryOptions } from "./hub/entitlement-resolver.ts";
 export type { AuthorizeRequest, ConsumeEvent, ConsumeRequest, ConsumeResult, EntitlementHooks, Verdict } from "./hub/entitlement-hooks.ts";
 export { RECURRENCES, type CheckResult, type LimitAdjustment, type LimitOverride, type LimitSource, type Recurrence, type Refusal, type RefusalCode } from "./core/entitlements/index.ts";
-export { createWebhookHandler, toNodeHandler, resolvePriceAt, resolvePriceForPeriod, syncFlowgladCatalog, WEBHOOK_PROVIDERS } from "./webhooks/index.ts";
+export { createWebhookHandler, toNodeHandler, resolvePriceAt, resolvePriceForPeriod, syncCatalog, WEBHOOK_PROVIDERS } from "./webhooks/index.ts";
 export type { WebhookHandler, WebhookProvider, DeliveryResult, InvoiceCreated, InvoiceCreatedHandler, WebhookDeps, PriceResolverOptions, CatalogSyncReport } from "./webhooks/index.ts";
 export type { WebhooksApi } from "./hub/webhooks.ts";
 export type { WebhookEventRecord, WebhookOutcome } from "./store/webhooks/webhook-log.ts";

@@ -32,7 +32,7 @@ Options:
   -h, --help        show help (billhub <command> --help for a command's own)
 
 Configuration comes from the config file and environment variables
-(DATABASE_URL, PORT, STRIPE_SECRET_KEY, ...); see README.md.`;
+(DATABASE_URL, PORT, each provider's *_SECRET_KEY, ...); see README.md.`;
 }
 
 /** Splits the global options (`--config`, `--url`, `--api-key`, as `--name value` or `--name=value`, and `-h`/`--help`) off the arguments; the rest belongs to the command. */

@@ -22,6 +22,14 @@ interface Problem {
   message: string;
 }
 
+/**
+ * The catalog meters a provider's section maps to its own meters (`stripe.meters`); empty for a
+ * provider that is not configured or maps none.
+ */
+export function providerMeters(config: HubConfig, provider: string): Readonly<Record<string, unknown>> {
+  return meterSections(config).find((section) => section.provider === provider)?.meters ?? {};
+}
+
 function meterSections(config: HubConfig): MeterSection[] {
   return PROVIDERS.flatMap((definition) => {
     const section = providerSection(config, definition);

@@ -3,6 +3,7 @@ import { BillingError } from "../core/errors.ts";
 import { storableRecord, storableText } from "../core/storable-text.ts";
 import { refineSupportedInstant } from "../core/supported-time.ts";
 import { parseWith } from "../core/validation.ts";
+import { providerIdsWith, type ProviderIdWith } from "../providers/index.ts";
 
 /** A date as a Date or an ISO 8601 string with an offset ("2026-03-01T00:00:00Z"), in the supported range (1970 to 9999). */
 export const dateSchema = z
@@ -23,7 +24,7 @@ const customerFields = {
   email: z.email().max(320).nullable().optional(),
   name: storableText().max(200).nullable().optional(),
   /** The customer's ids at each provider; merged key by key, null removes one. */
-  providerIds: z.strictObject({ stripe: providerIdSchema, flowglad: providerIdSchema }).optional(),
+  providerIds: z.strictObject(Object.fromEntries(providerIdsWith("pushUsage").map((id) => [id, providerIdSchema])) as Record<ProviderIdWith<"pushUsage">, typeof providerIdSchema>).optional(),
   /** The current billing period; billing-period resets anchor on its start. */
   periodStart: dateSchema.nullable().optional(),
   periodEnd: dateSchema.nullable().optional(),

@@ -4,6 +4,7 @@ import { storableText } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { listOutbox, OUTBOX_STATUSES, outboxCounts, type OutboxRecord, type OutboxStatusName, type ProviderOutboxCounts } from "../store/outbox/read.ts";
 import { replayDead, replayTransaction } from "../store/outbox/replay.ts";
+import { providerIdEnum, providerIdsWith } from "../providers/index.ts";
 import type { HubContext } from "./context.ts";
 import { decodeOutboxCursor, encodeOutboxCursor } from "./outbox-cursor.ts";
 import { createForwarder, RESEND_MARGIN_MS, type DrainOptions, type ForwarderOptions, type ForwardReport } from "./forwarder/forwarder.ts";
@@ -11,9 +12,9 @@ import { createForwarder, RESEND_MARGIN_MS, type DrainOptions, type ForwarderOpt
 export type { DrainOptions, ForwardReport, ForwarderOptions } from "./forwarder/forwarder.ts";
 export type { OutboxRecord, OutboxStatusName, ProviderOutboxCounts } from "../store/outbox/read.ts";
 
-/** Providers that can have outbox rows (manual never does). */
-const OUTBOX_PROVIDERS = ["stripe", "flowglad"] as const;
-const providerSchema = z.enum(OUTBOX_PROVIDERS, { error: `must be one of ${OUTBOX_PROVIDERS.join(", ")}` });
+/** Providers that can have outbox rows: those usage leaves billhub for. */
+const OUTBOX_PROVIDERS = providerIdsWith("pushUsage");
+const providerSchema = providerIdEnum("pushUsage", { error: `must be one of ${OUTBOX_PROVIDERS.join(", ")}` });
 const transactionIdSchema = storableText().min(1).max(100);
 
 export interface OutboxStatus {

@@ -9,6 +9,7 @@ import { END_OF_SUPPORTED_MS, instantProblem } from "../core/supported-time.ts";
 import { parseWith } from "../core/validation.ts";
 import type { BillingProvider, ProviderUsageTotal } from "../providers/types.ts";
 import { customersAt, providerIdsOf, routedUsage } from "../store/outbox/routed-usage.ts";
+import { providerMeters } from "../config/meter-mappings.ts";
 import type { HubContext } from "./context.ts";
 import { retryDelay, sleep } from "./forwarder/backoff.ts";
 
@@ -156,10 +157,9 @@ function blankRow(customerId: string, providerCustomerId: string | null, meter: 
   return { customerId, providerCustomerId, meter, ledger: "0", provider: null, difference: null, pending: 0, dead: 0, note: null, aggregation };
 }
 
-/** Catalog meters the provider's config maps (Stripe: `stripe.meters`). */
+/** Catalog meters the provider's config maps (its definition's meter mapping, e.g. `stripe.meters`). */
 function mappedMeters(ctx: HubContext, provider: string): string[] {
-  const section = provider === "stripe" ? ctx.config.stripe : provider === "flowglad" ? ctx.config.flowglad : undefined;
-  return Object.keys(section?.meters ?? {}).filter((meter) => Object.hasOwn(ctx.catalog.meters, meter)).sort();
+  return Object.keys(providerMeters(ctx.config, provider)).filter((meter) => Object.hasOwn(ctx.catalog.meters, meter)).sort();
 }
 
 async function compare(

@@ -8,30 +8,34 @@ import {
   createWebhookHandler,
   resolvePriceAt,
   resolvePriceForPeriod,
-  syncFlowgladCatalog,
+  syncCatalog,
   type CatalogSyncReport,
   type InvoiceCreatedHandler,
   type PriceResolverOptions,
   type WebhookDeps,
   type WebhookHandler,
+  type WebhookProvider,
+  WEBHOOK_PROVIDERS,
 } from "../webhooks/index.ts";
+import { providerIdsWith, type ProviderIdWith } from "../providers/index.ts";
 import type { HubContext } from "./context.ts";
 import { parseCustomerId } from "./customer-input.ts";
 
 export interface WebhooksApi {
   /**
    * The webhook routes as Web-standard handlers, `(request) => Promise<Response>`: what
-   * `billhub serve` mounts at /webhooks/stripe and /webhooks/flowglad.
+   * `billhub serve` mounts at /webhooks/<provider>, one per provider that sends webhooks.
    * @example export const POST = hub.webhooks.stripe; // a Next.js route handler
    */
-  readonly webhooks: {
-    readonly stripe: WebhookHandler;
-    readonly flowglad: WebhookHandler;
+  readonly webhooks: { readonly [P in WebhookProvider]: WebhookHandler } & {
     /** The webhook log, newest first. @example await hub.webhooks.events({ outcome: "failed" }) */
     events(filter?: { provider?: string; outcome?: WebhookOutcome; limit?: number }): Promise<WebhookEventRecord[]>;
   };
-  /** Pulls Flowglad's pricing model into the price history. @example await hub.syncFlowgladCatalog() */
-  syncFlowgladCatalog(): Promise<CatalogSyncReport>;
+  /**
+   * Pulls a provider's catalog into the price history, for providers that keep one (`pullCatalog`).
+   * @example await hub.syncCatalog("flowglad")
+   */
+  syncCatalog(provider: CatalogProvider): Promise<CatalogSyncReport>;
   /**
    * The synced prices in effect at an instant, as `mapUsageToLineItems`'s `resolvePrice`.
    * @example mapUsageToLineItems(plan, usage, { resolvePrice: await hub.priceResolverAt(new Date()) })
@@ -59,8 +63,17 @@ export interface WebhooksOptions {
   onInvoiceCreated: InvoiceCreatedHandler | undefined;
 }
 
-/** The webhook routes, the Flowglad catalog sync and the price history, built from the hub's context. */
-export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): WebhooksApi {
+/** A provider whose catalog billhub pulls. */
+export type CatalogProvider = ProviderIdWith<"pullCatalog">;
+
+/**
+ * `sync<Provider>Catalog()` for each provider that keeps a catalog (`hub.syncFlowgladCatalog()`),
+ * the same as `syncCatalog(<provider>)`.
+ */
+export type CatalogSyncMethods = { readonly [P in CatalogProvider as `sync${Capitalize<P>}Catalog`]: () => Promise<CatalogSyncReport> };
+
+/** The webhook routes, the catalog syncs and the price history, built from the hub's context. */
+export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): WebhooksApi & CatalogSyncMethods {
   const outcomes = ctx.metrics.counter("billhub_webhook_events_total", "Webhook deliveries by provider and outcome");
   const deps: WebhookDeps = {
     store: ctx.store,
@@ -73,11 +86,11 @@ export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): We
   };
   return {
     webhooks: {
-      stripe: createWebhookHandler(deps, "stripe"),
-      flowglad: createWebhookHandler(deps, "flowglad"),
+      ...(Object.fromEntries(WEBHOOK_PROVIDERS.map((provider) => [provider, createWebhookHandler(deps, provider)])) as { [P in WebhookProvider]: WebhookHandler }),
       events: async (filter) => listWebhookEvents(ctx.store, parseWith(eventsFilterSchema, filter, "VALIDATION_FAILED", "filter")),
     },
-    syncFlowgladCatalog: () => syncFlowgladCatalog(deps),
+    syncCatalog: (provider) => syncCatalog(deps, provider),
+    ...(Object.fromEntries(providerIdsWith("pullCatalog").map((provider) => [`sync${provider[0]!.toUpperCase()}${provider.slice(1)}Catalog`, () => syncCatalog(deps, provider)])) as CatalogSyncMethods),
     priceResolverAt: (at, resolverOptions) => resolvePriceAt(ctx.store, at, resolverOptions),
     priceResolverForPeriod: (period, resolverOptions) => resolvePriceForPeriod(ctx.store, period, resolverOptions),
     priceHistory: (filter) => listPriceVersions(ctx.store, filter),

@@ -59,7 +59,7 @@ export type ProviderConfigOf<Schema> = Schema extends z.ZodType ? z.output<Schem
  * Everything billhub builds per provider (config schema, environment, webhook routes, outbox
  * provider ids, CLI targets) is built from the list of these in `src/providers/index.ts`.
  */
-export interface ProviderDefinition<Id extends string = string, Schema extends z.ZodType | null = z.ZodType | null, Client = unknown> {
+export interface ProviderDefinition<Id extends string = string, Schema extends z.ZodType | null = z.ZodType | null, Client = unknown, Capabilities extends ProviderCapabilities = ProviderCapabilities> {
   readonly id: Id;
   /** How people write the provider's name in messages and docs ("Stripe"). */
   readonly displayName: string;
@@ -67,11 +67,13 @@ export interface ProviderDefinition<Id extends string = string, Schema extends z
   readonly configSchema: Schema;
   /** Environment variables that set options of the section, by name. */
   readonly env: Readonly<Record<string, ProviderEnvVariable>>;
-  readonly capabilities: Readonly<ProviderCapabilities>;
+  readonly capabilities: Readonly<Capabilities>;
   /** The section's catalog meter mapping, for providers whose sections map meters. */
   meterMapping?(config: ProviderConfigOf<Schema>): ProviderMeterMapping;
   /** How often `billhub serve` pulls the provider's catalog (0 = never), for providers that keep one. */
   catalogSyncIntervalMs?(config: ProviderConfigOf<Schema>): number;
+  /** Paragraphs of the CLI's help about what this provider does for a command. */
+  readonly help?: { readonly sync?: string; readonly reconcile?: string };
   /** Builds the provider from its validated section (undefined when it has none). */
   create(config: ProviderConfigOf<Schema>, deps: ProviderDeps<Client>): BillingProvider;
 }
@@ -80,15 +82,17 @@ export interface ProviderDefinition<Id extends string = string, Schema extends z
 export type AnyProviderDefinition = ProviderDefinition<string, z.ZodType | null, never>;
 
 /**
- * Declares a provider. The id is kept as a literal type, so config sections and routes are typed
- * by it.
+ * Declares a provider. The id and capabilities are kept as literal types, so config sections,
+ * routes and `hub.webhooks.<id>` are typed by them.
  *
  * @example
  * export const manual = defineProvider({ id: "manual", displayName: "Manual", configSchema: null, env: {},
  *   capabilities: { pushUsage: false, webhooks: false, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: false },
  *   create: () => createManualProvider() });
  */
-export function defineProvider<const Id extends string, Schema extends z.ZodType | null, Client = never>(definition: ProviderDefinition<Id, Schema, Client>): ProviderDefinition<Id, Schema, Client> {
+export function defineProvider<const Id extends string, Schema extends z.ZodType | null, Client = never, const Capabilities extends ProviderCapabilities = ProviderCapabilities>(
+  definition: ProviderDefinition<Id, Schema, Client, Capabilities>,
+): ProviderDefinition<Id, Schema, Client, Capabilities> {
   return definition;
 }
 

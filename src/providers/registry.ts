@@ -1,7 +1,7 @@
 import { PROVIDER_IDS, providerSection, type HubConfig, type ProviderId } from "../config/schema.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
 import type { AnyProviderDefinition, ProviderCapabilities } from "./define-provider.ts";
-import { PROVIDERS, type ProviderDefinitions } from "./index.ts";
+import { PROVIDERS, providerDefinition, type ProviderDefinitions } from "./index.ts";
 import type { LimiterClock } from "./request-limiter.ts";
 import { routeFor } from "./routing.ts";
 import type { BillingProvider } from "./types.ts";
@@ -106,13 +106,11 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
       }
       return provider;
     },
-    definition(id) {
-      return (PROVIDERS as readonly AnyProviderDefinition[]).find((definition) => definition.id === id);
-    },
+    definition: providerDefinition,
     withCapability(capability) {
       return PROVIDER_IDS.flatMap((id) => {
         const provider = providers.get(id);
-        return provider !== undefined && definitionOf(id).capabilities[capability] ? [provider] : [];
+        return provider !== undefined && providerDefinition(id)!.capabilities[capability] ? [provider] : [];
       });
     },
     routeFor(customerId) {
@@ -120,10 +118,6 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
       return { primary: providers.get(route.primary)!, mirrors: route.mirrors.map((id) => providers.get(id)!) };
     },
   };
-}
-
-function definitionOf(id: ProviderId): AnyProviderDefinition {
-  return (PROVIDERS as readonly AnyProviderDefinition[]).find((definition) => definition.id === id)!;
 }
 
 function isProviderId(id: string): id is ProviderId {

@@ -1,4 +1,5 @@
 import type { BillingError } from "../core/errors.ts";
+import type { ResolvedPrice } from "../core/pricing/resolved-price.ts";
 
 /**
  * The contract between the hub and whoever collects the money. The hub hands a provider plain
@@ -38,8 +39,13 @@ export interface BillingProvider {
    * `sk_live_` / `sk_test_`). A webhook event of the other mode is refused, never applied.
    */
   readonly livemode?: boolean;
-  /** The provider's catalog, where it keeps one billhub should follow (Flowglad's pricing model). */
+  /** The provider's catalog, where it keeps one billhub should follow (its definition declares `pullCatalog`). */
   pullCatalog?(): Promise<ProviderCatalog>;
+  /**
+   * One of the provider's prices as the price history stores it, for providers whose webhooks
+   * carry prices (`price_upserted` changes).
+   */
+  priceState?(price: ProviderPrice): ProviderPriceState;
   /**
    * Re-reads one object, the provider's newest truth, when a webhook cannot be trusted to carry
    * it: two changes in the same second, a thin event, a price sent without its tiers. Resolves
@@ -173,7 +179,10 @@ export interface PriceTier {
   flatAmountDecimal: string | null;
 }
 
-/** A Stripe price as billhub's catalog needs it; amounts are exact decimal strings in minor units. */
+/**
+ * A provider's price as a price event carries it, in billhub's terms (per-unit or tiered,
+ * graduated or volume, packages); amounts are exact decimal strings in minor units.
+ */
 export interface ProviderPrice {
   id: string;
   productId: string;
@@ -258,8 +267,29 @@ export type ProviderChange =
     })
   | (ChangeMeta & { kind: "ignored"; reason: string });
 
-/** A provider-kept catalog, as plain data. */
-export type ProviderCatalog = { provider: "flowglad"; pricingModel: FlowgladPricingModel };
+/**
+ * A price as the price history stores it: the provider's own object (plain JSON, whose hash tells
+ * versions apart) and, where it can price usage, what it bills in pricing's terms; a price that
+ * cannot is kept with the reason, so an invoice that needs it fails naming it.
+ */
+export interface ProviderPriceState {
+  lookupKey: string | null;
+  productId: string | null;
+  active: boolean;
+  /** ISO 4217, upper case. */
+  currency: string;
+  price: unknown;
+  resolved: ResolvedPrice | null;
+  resolveError: string | null;
+}
+
+/** A provider-kept catalog, as plain data: its id and every price in it, by the provider's price id. */
+export interface ProviderCatalog {
+  provider: string;
+  /** The catalog's id at the provider (its pricing model). */
+  pricingModelId: string;
+  prices: ReadonlyMap<string, ProviderPriceState>;
+}
 
 export interface FlowgladPrice {
   id: string;

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { BillingError } from "../core/errors.ts";
 import type { Hub } from "../hub.ts";
 import { createApp } from "./app.ts";
-import { startCatalogSync } from "./catalog-sync.ts";
+import { catalogSyncs, startCatalogSync } from "./catalog-sync.ts";
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8787 */
@@ -19,8 +19,9 @@ export interface RunningServer {
 
 /**
  * Serves the hub over HTTP on Node. `port: 0` picks a free port (tests). Unless
- * `forwarder.enabled` is false, the outbox forwarder runs alongside, following the outbox. With
- * `flowglad.catalogSyncIntervalMs` set, Flowglad's pricing model is also pulled on that interval.
+ * `forwarder.enabled` is false, the outbox forwarder runs alongside, following the outbox. A
+ * provider that keeps a catalog billhub pulls (`flowglad.catalogSyncIntervalMs`) has it pulled on
+ * its interval.
  */
 export async function startServer(hub: Hub, options: { port?: number; host?: string; log?: (line: string) => void } = {}): Promise<RunningServer> {
   const app = createApp(hub);
@@ -58,9 +59,8 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
     pending.add(response);
     response.once("close", () => pending.delete(response));
   });
-  const interval = hub.config.flowglad?.catalogSyncIntervalMs ?? 0;
   const log = options.log ?? console.error;
-  const sync = interval > 0 ? startCatalogSync(hub, interval, log) : undefined;
+  const syncs = catalogSyncs(hub).map(({ provider, intervalMs }) => startCatalogSync(hub, intervalMs, log, provider));
   const stopForwarding = new AbortController();
   const forwarding = hub.config.forwarder.enabled
     ? hub.outbox.drain({ follow: true, signal: stopForwarding.signal, log }).then(
@@ -81,7 +81,7 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
         // The forwarder finishes and settles its current claim; the rest stays queued for the next start.
         stopForwarding.abort();
         await forwarding;
-        await sync?.stop();
+        await Promise.all(syncs.map((sync) => sync.stop()));
         await stopped;
         await hub.close();
       })();

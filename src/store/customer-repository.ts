@@ -144,18 +144,29 @@ export async function findCustomer(sql: Sql, id: string): Promise<CustomerRecord
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
-/** Lookups by provider id, written out per provider so that they use its unique expression index. */
-const BY_PROVIDER_ID = {
-  stripe: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? 'stripe' AND provider_ids ->> 'stripe' = $1`,
-  flowglad: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? 'flowglad' AND provider_ids ->> 'flowglad' = $1`,
-};
+/**
+ * Lookups by provider id, written out per provider (the id is a literal in the SQL, not a
+ * parameter) so that they use its unique expression index.
+ */
+const byProviderId = new Map<string, string>();
+
+function byProviderIdQuery(provider: string): string {
+  let query = byProviderId.get(provider);
+  if (query === undefined) {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(provider)) throw new BillingError("INTERNAL", `not a provider id: ${JSON.stringify(provider)}`, { field: "provider" });
+    query = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? '${provider}' AND provider_ids ->> '${provider}' = $1`;
+    byProviderId.set(provider, query);
+  }
+  return query;
+}
 
 /**
  * The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined.
  * With `forUpdate`, the row is also locked FOR UPDATE, and what comes back is its current version.
  */
-export async function findCustomerByProviderId(sql: Sql, provider: "stripe" | "flowglad", providerCustomerId: string, options: { forUpdate?: boolean } = {}): Promise<CustomerRecord | undefined> {
-  const { rows } = await sql.query<CustomerRow>(options.forUpdate ? `${BY_PROVIDER_ID[provider]} FOR UPDATE` : BY_PROVIDER_ID[provider], [providerCustomerId]);
+export async function findCustomerByProviderId(sql: Sql, provider: string, providerCustomerId: string, options: { forUpdate?: boolean } = {}): Promise<CustomerRecord | undefined> {
+  const query = byProviderIdQuery(provider);
+  const { rows } = await sql.query<CustomerRow>(options.forUpdate ? `${query} FOR UPDATE` : query, [providerCustomerId]);
   return rows[0] && toCustomerRecord(rows[0]);
 }
 

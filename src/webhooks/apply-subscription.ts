@@ -1,4 +1,3 @@
-import { BillingError } from "../core/errors.ts";
 import type { ProviderChange, ProviderSubscription } from "../providers/types.ts";
 import { findCustomerByProviderId } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
@@ -13,50 +12,47 @@ type SubscriptionEvent = Extract<ProviderChange, { kind: "subscription_changed" 
 
 interface SubscriptionState {
   subscription: ProviderSubscription;
-  /** Stripe deleted it (`customer.subscription.deleted`, or a re-read answered `canceled`). */
+  /** The provider deleted it (a deletion event, or a re-read answered `canceled`). */
   deleted: boolean;
 }
 
 /**
- * A Stripe subscription event as an ordered change to the subscription and its customer's plan.
+ * A subscription event as an ordered change to the subscription and its customer's plan.
  * The plan comes from the subscription's prices (see `planForSubscription`): `billhub_plan`
- * metadata on the price or its synced product, else the catalog's `providerPrices.stripe`.
+ * metadata on the price or its synced product, else the catalog's `providerPrices[provider]`.
  */
 export function subscriptionChange(deps: WebhookDeps, change: SubscriptionEvent): ObjectChange<SubscriptionState> {
-  if (change.provider !== "stripe") {
-    throw new BillingError("INTERNAL", `subscription events come from Stripe, not ${change.provider}`, { provider: change.provider });
-  }
-  const { subscription } = change;
-  // A subscription Stripe no longer knows is as good as deleted.
+  const { subscription, provider } = change;
+  // A subscription the provider no longer knows is as good as deleted.
   const gone: SubscriptionState = { subscription, deleted: true };
   return {
-    key: { provider: "stripe", type: "subscription", id: subscription.id },
+    key: { provider, type: "subscription", id: subscription.id },
     at: change.created,
     state: { subscription, deleted: change.deleted },
     incomplete: false,
     async reread() {
-      const current = await reread(deps, "stripe", "subscription", subscription.id);
+      const current = await reread(deps, provider, "subscription", subscription.id);
       return current && { subscription: current, deleted: current.status === "canceled" };
     },
     hash: (state) => stateHash(state ?? gone),
-    apply: (tx, state, at) => applyStripeSubscription(tx, deps, state ?? gone, at),
+    apply: (tx, state, at) => applySubscription(tx, deps, provider, state ?? gone, at),
   };
 }
 
-async function applyStripeSubscription(tx: Sql, deps: WebhookDeps, state: SubscriptionState, at: Date): Promise<Applied> {
+async function applySubscription(tx: Sql, deps: WebhookDeps, provider: string, state: SubscriptionState, at: Date): Promise<Applied> {
   const { subscription } = state;
   // Row-lock the customer (found and locked in one statement) before writing a subscription row
   // that references it: that write takes a key-share lock on the customer, and two transactions
   // each holding one while asking for the row lock (to set the plan) would deadlock.
-  const customer = await findCustomerByProviderId(tx, "stripe", subscription.providerCustomerId, { forUpdate: true });
+  const customer = await findCustomerByProviderId(tx, provider, subscription.providerCustomerId, { forUpdate: true });
   const productIds = [...new Set(subscription.items.map((item) => item.productId))];
-  const products = new Map((await findProducts(tx, "stripe", productIds)).map((product) => [product.productId, product.metadata]));
+  const products = new Map((await findProducts(tx, provider, productIds)).map((product) => [product.productId, product.metadata]));
   const period = subscription.items.find((item) => item.currentPeriodStart !== null && item.currentPeriodEnd !== null);
   const record = await recordSubscription(
     tx,
     deps.catalog,
     {
-      provider: "stripe",
+      provider,
       subscriptionId: subscription.id,
       providerCustomerId: subscription.providerCustomerId,
       status: subscription.status,
@@ -69,5 +65,5 @@ async function applyStripeSubscription(tx: Sql, deps: WebhookDeps, state: Subscr
     customer?.id ?? null,
     at,
   );
-  return applyToCustomer(tx, deps.catalog, [record], customer, "stripe", subscription.providerCustomerId, customer);
+  return applyToCustomer(tx, deps.catalog, [record], customer, provider, subscription.providerCustomerId, customer);
 }

@@ -6,10 +6,11 @@ import type { WebhookOutcome } from "../store/webhooks/webhook-log.ts";
 
 /** What an `invoice.created` event hands over: the draft invoice and whose it is. */
 export interface InvoiceCreated {
-  provider: "stripe";
+  /** The provider whose invoice it is (one whose definition declares `invoiceItems`). */
+  provider: string;
   eventId: string;
   invoice: ProviderInvoice;
-  /** billhub's customer whose `provider_ids.stripe` is the invoice's customer, or null. */
+  /** billhub's customer whose `provider_ids[provider]` is the invoice's customer, or null. */
   customerId: string | null;
 }
 

@@ -1,13 +1,14 @@
 import { BillingError } from "../core/errors.ts";
+import { providerIdsWith, type ProviderIdWith } from "../providers/index.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { processDelivery } from "./process-delivery.ts";
 
 /** A Web-standard request handler: mount it on any runtime that speaks Request/Response. */
 export type WebhookHandler = (request: Request) => Promise<Response>;
 
-/** The providers that send webhooks billhub applies. */
-export const WEBHOOK_PROVIDERS = ["stripe", "flowglad"] as const;
-export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
+/** The providers that send webhooks billhub applies: those whose definition declares `webhooks`. */
+export type WebhookProvider = ProviderIdWith<"webhooks">;
+export const WEBHOOK_PROVIDERS = providerIdsWith("webhooks") as readonly WebhookProvider[];
 
 /**
  * The webhook route of one provider as `(request) => Promise<Response>`. It reads the raw body

@@ -3,4 +3,4 @@ export { toNodeHandler } from "./node-handler.ts";
 export type { DeliveryResult } from "./apply-event.ts";
 export type { InvoiceCreated, InvoiceCreatedHandler, WebhookDeps } from "./deps.ts";
 export { resolvePriceAt, resolvePriceForPeriod, type PriceResolverOptions } from "./price-resolver.ts";
-export { syncFlowgladCatalog, type CatalogSyncReport } from "./sync-flowglad-catalog.ts";
+export { syncCatalog, type CatalogSyncReport } from "./sync-catalog.ts";

@@ -6,7 +6,7 @@ import type { Sql } from "../store/types.ts";
 
 export interface PriceResolverOptions {
   /** The provider whose price a charge means when its `price` names none. */
-  provider?: "stripe" | "flowglad";
+  provider?: string;
 }
 
 /**

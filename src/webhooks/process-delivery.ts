@@ -7,6 +7,8 @@ import { customerBillingChange } from "./apply-customer-billing.ts";
 import { handOverInvoice } from "./apply-invoice.ts";
 import { subscriptionChange } from "./apply-subscription.ts";
 import type { WebhookDeps } from "./deps.ts";
+import type { WebhookProvider } from "./handler.ts";
+import { providerDefinition, providerEnvName } from "../providers/index.ts";
 
 /**
  * Verifies one delivery with its provider and applies the change it carries. Throws the
@@ -15,7 +17,7 @@ import type { WebhookDeps } from "./deps.ts";
  * key's (logged `failed`, so it shows in the log and at the provider), and whatever applying
  * threw (the event is then logged `failed`).
  */
-export async function processDelivery(deps: WebhookDeps, providerId: "stripe" | "flowglad", delivery: WebhookDelivery, receivedAt: Date): Promise<DeliveryResult> {
+export async function processDelivery(deps: WebhookDeps, providerId: WebhookProvider, delivery: WebhookDelivery, receivedAt: Date): Promise<DeliveryResult> {
   const change = await webhookParser(deps, providerId)(delivery);
   const keyLivemode = deps.providers.providers.get(providerId)?.livemode;
   if (keyLivemode !== undefined && change.livemode !== null && change.livemode !== keyLivemode) {
@@ -91,11 +93,12 @@ function objectChange(deps: WebhookDeps, change: Exclude<ProviderChange, { kind:
   }
 }
 
-function webhookParser(deps: WebhookDeps, id: "stripe" | "flowglad"): (delivery: WebhookDelivery) => Promise<ProviderChange> {
+function webhookParser(deps: WebhookDeps, id: WebhookProvider): (delivery: WebhookDelivery) => Promise<ProviderChange> {
   const provider = deps.providers.providers.get(id);
   const parse = provider?.parseWebhook;
   if (provider === undefined || parse === undefined) {
-    const settings = id === "stripe" ? "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET" : "FLOWGLAD_SECRET_KEY and FLOWGLAD_WEBHOOK_SECRET";
+    const definition = providerDefinition(id)!;
+    const settings = [providerEnvName(definition, "secretKey"), providerEnvName(definition, "webhookSecret")].filter((name) => name !== undefined).join(" and ");
     throw new BillingError("CONFIG_INVALID", `Invalid configuration: ${id} webhooks arrive but the ${id} section is not configured; set ${settings}`, { field: `${id}.secretKey` });
   }
   return (delivery) => parse.call(provider, delivery);

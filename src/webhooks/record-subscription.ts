@@ -1,4 +1,4 @@
-import { planForSubscription, type Catalog, type ProviderPriceSource, type SubscribedPrice } from "../core/catalog/index.ts";
+import { planForSubscription, type Catalog, type SubscribedPrice } from "../core/catalog/index.ts";
 import type { CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { upsertSubscription, type SubscriptionRecord } from "../store/webhooks/provider-subscriptions.ts";
@@ -6,11 +6,11 @@ import type { Applied } from "./apply-event.ts";
 import { applyCustomerPlan } from "./customer-plan.ts";
 import { subscriptionStatusMeaning } from "./subscription-status.ts";
 
-/** A provider subscription in the terms both providers share. */
+/** A provider subscription in the terms every provider shares. */
 export interface SubscriptionFacts {
-  provider: ProviderPriceSource;
+  provider: string;
   subscriptionId: string;
-  /** Stripe `cus_...`; Flowglad's external id. */
+  /** The provider's customer id (Stripe `cus_...`, Flowglad's external id). */
   providerCustomerId: string;
   status: string;
   deleted: boolean;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FlowgladPrice } from "../../src/providers/types.ts";
-import { flowgladPriceState } from "../../src/webhooks/price-state.ts";
+import { flowgladPriceState } from "../../src/providers/flowglad/price-state.ts";
 import { stateHash } from "../../src/webhooks/state-hash.ts";
 
 const usagePrice: FlowgladPrice = {

@@ -2,6 +2,7 @@ import { IN_MEMORY, type HubConfig } from "../../config/schema.ts";
 import type { CheckResult } from "../../core/entitlements/index.ts";
 import { formatMinorUnits } from "../../core/money.ts";
 import { createHub, type Hub } from "../../hub.ts";
+import { PROVIDERS } from "../../providers/index.ts";
 import { commandConfig, commandOptions, type Command } from "../command.ts";
 import { DEMO_CUSTOMERS, seedDemo } from "../demo-seed.ts";
 import { formatTable } from "../table.ts";
@@ -16,8 +17,11 @@ included), then prints entitlement checks and invoice previews (this month, so f
 By default everything happens in a throw-away in-memory store. With --persist the demo seeds the
 configured store instead (DATABASE_URL, or the embedded store in BILLHUB_DATA_DIR / ./.billhub),
 so that \`billhub serve\` afterwards shows the same customers; seeding again in the same month
-records nothing twice. Usage always stays with the manual provider: the demo never sends
-anything to Stripe or Flowglad.`;
+records nothing twice. Usage always stays in billhub (the manual provider): the demo never sends
+anything to a billing provider.`;
+
+/** The provider usage stays in billhub with (one that does not push usage anywhere). */
+const LOCAL_PROVIDER = PROVIDERS.find((definition) => !definition.capabilities.pushUsage)!.id;
 
 /** The questions asked of every customer: feature, and how much more is asked for. */
 const CHECKS: ReadonlyArray<{ feature: string; amount: string }> = [
@@ -34,7 +38,7 @@ function demoConfig(config: HubConfig, persist: boolean): HubConfig {
     store: persist ? config.store : { ...config.store, url: undefined, dataDir: IN_MEMORY },
     catalog: SAMPLE_CATALOG,
     // Demo usage must never reach a real provider account, whatever the configuration says.
-    provider: { default: "manual", routes: {}, mirror: [] },
+    provider: { default: LOCAL_PROVIDER, routes: {}, mirror: [] },
   };
 }
 

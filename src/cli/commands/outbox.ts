@@ -5,6 +5,9 @@ import { commandArgs, positiveInteger, table } from "../args.ts";
 import { withHub, withHubOrService, type Command, type CommandContext } from "../command.ts";
 import { createProgress } from "../io.ts";
 import type { ServiceHub } from "../service.ts";
+import { providerIdsWith } from "../../providers/index.ts";
+
+const PROVIDERS = providerIdsWith("pushUsage").join("|");
 
 const HELP = `Usage: billhub outbox <status | drain | replay | list> [options] [--config <file>]
 
@@ -17,11 +20,11 @@ status and replay also work through a running service: --url <service> --api-key
       Forwards due rows to their providers until none is due. With --follow it keeps running
       (stop it with Ctrl-C or SIGTERM; the current batch is finished first). Any number of
       drains, on any number of machines, can share one database.
-  billhub outbox replay <transactionId> [--provider stripe|flowglad]
+  billhub outbox replay <transactionId> [--provider ${PROVIDERS}]
       Makes that transaction's dead rows pending again (naming a row is your decision to resend it).
-  billhub outbox replay --dead [--provider stripe|flowglad]
+  billhub outbox replay --dead [--provider ${PROVIDERS}]
       Makes every dead row pending again, except rows whose earlier sends may have reached a
-      provider longer ago than it recognizes a resend (Stripe: 24 h): those are held back for you
+      provider longer ago than it recognizes a resend (its dedupe window): those are held back for you
       to check at the provider and replay by id.
   billhub outbox list [--status pending|delivered|dead] [--provider p] [--limit <n>] [--cursor <c>]
       Rows oldest first, with their attempts and last error.`;

@@ -1,16 +1,21 @@
 import { BillingError } from "../../core/errors.ts";
 import { commandArgs, table } from "../args.ts";
+import { providerDefinition, providerIdsWith } from "../../providers/index.ts";
 import { withHub, type Command } from "../command.ts";
 
-const HELP = `Usage: billhub reconcile --provider stripe --period <period> [--customer <id>] [--config <file>]
+/** The providers that report their own usage totals (their definitions declare `reconcile`). */
+const TARGETS = providerIdsWith("reconcile");
+
+const HELP = [
+  `Usage: billhub reconcile --provider ${TARGETS.join("|")} --period <period> [--customer <id>] [--config <file>]
 
 Compares, for every customer and meter, the ledger's total of the usage queued for the provider
-with the provider's own total over the same window (Stripe: the meter's event summary), and
-prints every difference (provider − ledger), with the rows not delivered yet or dead that explain
-it. The period is a UTC month (2026-10) or UTC days with an exclusive end (2026-10-01..2026-10-15).
-Stripe's summaries are eventually consistent: usage sent in the last minutes may not show yet.
-
-Exit status: 0 when every total matches, 2 when there are differences, 1 on an error.`;
+with the provider's own total over the same window, and prints every difference
+(provider − ledger), with the rows not delivered yet or dead that explain it. The period is a
+UTC month (2026-10) or UTC days with an exclusive end (2026-10-01..2026-10-15).`,
+  ...TARGETS.flatMap((id) => providerDefinition(id)?.help?.reconcile ?? []),
+  "Exit status: 0 when every total matches, 2 when there are differences, 1 on an error.",
+].join("\n\n");
 
 const OPTIONS = { provider: { type: "string" }, period: { type: "string" }, customer: { type: "string" } } as const;
 
@@ -19,7 +24,7 @@ const DIFFERENCES_FOUND = 2;
 
 export const reconcileCommand: Command = {
   name: "reconcile",
-  summary: "compare the ledger's usage totals with the provider's (Stripe meter summaries)",
+  summary: `compare the ledger's usage totals with the provider's (${TARGETS.join(", ")})`,
   help: HELP,
   async run(context) {
     const { values, positionals } = commandArgs(context.args, OPTIONS, HELP);

@@ -1,5 +1,5 @@
 import { listKeys } from "../errors.ts";
-import type { Catalog, ProviderPriceSource } from "./define-catalog.ts";
+import type { Catalog } from "./define-catalog.ts";
 
 /** Price (or product) metadata naming the plan a price's subscribers are on. */
 export const PLAN_METADATA_KEY = "billhub_plan";
@@ -26,9 +26,12 @@ export type PlanResolution = { plan: string; error: null } | { plan: null; error
  * planForSubscription(catalog, "stripe", [{ priceId: "price_1", lookupKey: "pro_monthly" }])
  * // { plan: "pro", error: null } when plans.pro.providerPrices.stripe lists "pro_monthly"
  */
-export function planForSubscription(catalog: Catalog, provider: ProviderPriceSource, prices: readonly SubscribedPrice[]): PlanResolution {
+export function planForSubscription(catalog: Catalog, provider: string, prices: readonly SubscribedPrice[]): PlanResolution {
   const byLookupKey = new Map<string, string>();
-  for (const plan of Object.values(catalog.plans)) for (const key of plan.providerPrices[provider]) byLookupKey.set(key, plan.key);
+  for (const plan of Object.values(catalog.plans)) {
+    const keys: readonly string[] = Object.hasOwn(plan.providerPrices, provider) ? (plan.providerPrices as Readonly<Record<string, readonly string[]>>)[provider]! : [];
+    for (const key of keys) byLookupKey.set(key, plan.key);
+  }
 
   const found = new Map<string, string[]>();
   for (const price of prices) {

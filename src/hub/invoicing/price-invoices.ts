@@ -15,8 +15,8 @@ import type { PriceResolvers } from "./price-resolvers.ts";
 export interface InvoiceTarget {
   customer: CustomerRecord;
   period: InvoicePeriod;
-  /** Whose synced prices a lookup key means; default: the customer's primary provider (none for manual). */
-  priceProvider?: "stripe" | "flowglad";
+  /** Whose synced prices a lookup key means; default: the customer's primary provider (none when usage stays in billhub). */
+  priceProvider?: string;
 }
 
 export type PricingOutcome =
@@ -120,9 +120,9 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         if (totals.has(key)) hadUsage = true;
         usage[meter] = target.perEvent.has(meter) ? netEventValues((eventValues.get(key) ?? []).map((value) => parseDecimal(value))) : nonNegative(totals.get(key) ?? "0");
       }
-      const provider = ctx.providers.routeFor(customer.id).primary.id;
+      const primary = ctx.providers.routeFor(customer.id).primary;
       const needsPrices = plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
-      const priceProvider = target.priceProvider ?? (provider === "manual" ? undefined : provider);
+      const priceProvider = target.priceProvider ?? (primary.remote ? primary.id : undefined);
       const resolvePrice = needsPrices ? await resolvers.forPeriod(sql, period, priceProvider) : undefined;
       const priced = mapUsageToLineItems(plan.pricing, usage, resolvePrice === undefined ? {} : { resolvePrice });
       const invoice: PricedInvoice = {
@@ -133,7 +133,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         lineItems: priced.lineItems.map((line, index) => ({ ...line, lineNumber: index + 1 })),
         subtotal: priced.subtotal,
       };
-      outcomes.set(customer.id, { ok: true, invoice, plan, usage, hadUsage, provider });
+      outcomes.set(customer.id, { ok: true, invoice, plan, usage, hadUsage, provider: primary.id });
     } catch (error) {
       outcomes.set(customer.id, { ok: false, error: customerFailure(error) });
     }

@@ -5,7 +5,7 @@ import { resolvePriceForPeriod } from "../../webhooks/index.ts";
 /** The price resolvers of many periods, each read once (a run bills many customers per period). */
 export interface PriceResolvers {
   /** Reads on `sql` (the caller's transaction, when it holds one) the first time a period end is asked for. */
-  forPeriod(sql: Sql, period: { from: Date; to: Date }, provider: "stripe" | "flowglad" | undefined): Promise<ResolvePrice>;
+  forPeriod(sql: Sql, period: { from: Date; to: Date }, provider: string | undefined): Promise<ResolvePrice>;
 }
 
 /**

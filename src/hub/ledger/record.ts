@@ -11,7 +11,7 @@ function fieldOf(prefix: string, name: string): string {
 
 /**
  * The outbox rows of the events at `indexes`: for each, the customer's route and mirrors, minus
- * `manual`, which has nothing to deliver. Every kind is queued, refunds and bonuses included: an
+ * providers usage does not leave billhub for (`remote: false`), which have nothing to deliver. Every kind is queued, refunds and bonuses included: an
  * adapter that cannot express one fails it permanently (a dead row someone sees), never silently.
  */
 function outboxRows(ctx: HubContext, events: readonly NormalizedEvent[], indexes: readonly number[]): OutboxRow[] {
@@ -24,9 +24,9 @@ function outboxRows(ctx: HubContext, events: readonly NormalizedEvent[], indexes
       route = routeFor(ctx.config.provider, customerId);
       routes.set(customerId, route);
     }
-    if (route.primary !== "manual") rows.push({ transactionId, provider: route.primary, role: "primary" });
+    if (ctx.providers.get(route.primary).remote) rows.push({ transactionId, provider: route.primary, role: "primary" });
     for (const mirror of route.mirrors) {
-      if (mirror !== "manual") rows.push({ transactionId, provider: mirror, role: "mirror" });
+      if (ctx.providers.get(mirror).remote) rows.push({ transactionId, provider: mirror, role: "mirror" });
     }
   }
   return rows;

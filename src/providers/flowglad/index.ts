@@ -1,10 +1,10 @@
-import { defineProvider } from "../define-provider.ts";
+import { defineProvider, type ProviderDeps } from "../define-provider.ts";
 import { createFlowgladClient, type FlowgladAdminClient } from "./client.ts";
 import { flowgladConfigSchema } from "./config.ts";
 import { createFlowgladProvider } from "./provider.ts";
 
 /** Flowglad: usage events, thin webhooks re-read as a customer's billing, a pricing model billhub pulls. */
-export const flowglad = defineProvider<"flowglad", typeof flowgladConfigSchema, FlowgladAdminClient>({
+export const flowglad = defineProvider({
   id: "flowglad",
   displayName: "Flowglad",
   configSchema: flowgladConfigSchema,
@@ -23,5 +23,12 @@ export const flowglad = defineProvider<"flowglad", typeof flowgladConfigSchema, 
     billedUnmapped: () => ({ billed: false, hint: "(Flowglad bills usage only through its meters)" }),
   }),
   catalogSyncIntervalMs: (config) => config.catalogSyncIntervalMs,
-  create: (config, deps) => createFlowgladProvider({ client: deps.client ?? createFlowgladClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
+  help: {
+    sync: `Pulls Flowglad's default pricing model (GET /api/v1/pricing-models/default) into billhub's
+price history: each price under its slug, a changed price as a new version from now on, a price
+no longer in the model ended. Flowglad sends no price events, so run this after changing prices
+in Flowglad (or set flowglad.catalogSyncIntervalMs / FLOWGLAD_CATALOG_SYNC_INTERVAL_MS and let
+billhub serve do it). Needs FLOWGLAD_SECRET_KEY (and FLOWGLAD_BASE_URL for a non-hosted Flowglad).`,
+  },
+  create: (config, deps: ProviderDeps<FlowgladAdminClient>) => createFlowgladProvider({ client: deps.client ?? createFlowgladClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
 });

@@ -1,5 +1,5 @@
 import { BillingError } from "../../core/errors.ts";
-import type { BillingProvider, FlowgladCustomerBilling, ProviderObjects, ProviderObjectType } from "../types.ts";
+import type { BillingProvider, FlowgladCustomerBilling, FlowgladPricingModel, ProviderObjects, ProviderObjectType, ProviderPriceState } from "../types.ts";
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
 import { createBillingCache } from "./billing-cache.ts";
 import type { FlowgladAdminClient } from "./client.ts";
@@ -8,6 +8,7 @@ import { flowgladErrorToBillingError } from "./errors.ts";
 import { flowgladSendLimits } from "./send-limits.ts";
 import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
 import { parseFlowgladWebhook } from "./webhooks.ts";
+import { flowgladPriceState } from "./price-state.ts";
 import type { FlowgladSettings } from "./config.ts";
 
 export type { FlowgladSettings };
@@ -75,7 +76,8 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
       } catch (error) {
         throw flowgladErrorToBillingError(error, now());
       }
-      return { provider: "flowglad" as const, pricingModel: readPricingModel(response) };
+      const pricingModel = readPricingModel(response);
+      return { provider: "flowglad" as const, pricingModelId: pricingModel.id, prices: catalogPrices(pricingModel), pricingModel };
     },
 
     /** Flowglad's webhooks are thin: a customer's billing (by external id) is what gets re-read. */
@@ -111,3 +113,10 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
 }
 
 export type FlowgladProvider = ReturnType<typeof createFlowgladProvider>;
+
+/** Every price of the pricing model (its products' and its usage meters'), as the price history stores it. */
+function catalogPrices(pricingModel: FlowgladPricingModel): Map<string, ProviderPriceState> {
+  const prices = new Map<string, ProviderPriceState>();
+  for (const price of [...pricingModel.products.flatMap((product) => product.prices), ...pricingModel.usageMeters.flatMap((meter) => meter.prices)]) prices.set(price.id, flowgladPriceState(price));
+  return prices;
+}

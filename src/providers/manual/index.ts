@@ -2,7 +2,7 @@ import { defineProvider } from "../define-provider.ts";
 import { createManualProvider } from "./provider.ts";
 
 /** Manual (self-invoicing): nothing leaves billhub; the invoice run prices the ledger. */
-export const manual = defineProvider<"manual", null>({
+export const manual = defineProvider({
   id: "manual",
   displayName: "Manual",
   configSchema: null,

@@ -1,11 +1,11 @@
 import type Stripe from "stripe";
-import { defineProvider } from "../define-provider.ts";
+import { defineProvider, type ProviderDeps } from "../define-provider.ts";
 import { createStripeClient } from "./client.ts";
 import { stripeConfigSchema } from "./config.ts";
 import { createStripeProvider } from "./provider.ts";
 
 /** Stripe Billing Meters: usage as meter events, prices, products and subscriptions by webhook, invoice items. */
-export const stripe = defineProvider<"stripe", typeof stripeConfigSchema, Stripe>({
+export const stripe = defineProvider({
   id: "stripe",
   displayName: "Stripe",
   configSchema: stripeConfigSchema,
@@ -30,5 +30,9 @@ export const stripe = defineProvider<"stripe", typeof stripeConfigSchema, Stripe
       return { billed: false, hint: `or add "${chargeKey}" to stripe.invoiceItems.charges` };
     },
   }),
-  create: (config, deps) => createStripeProvider({ client: deps.client ?? createStripeClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
+  help: {
+    reconcile: `Stripe: the provider's total is the meter's event summary. Stripe's summaries are eventually
+consistent: usage sent in the last minutes may not show yet.`,
+  },
+  create: (config, deps: ProviderDeps<Stripe>) => createStripeProvider({ client: deps.client ?? createStripeClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
 });

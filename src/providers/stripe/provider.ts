@@ -11,6 +11,7 @@ import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
 import { stripeSendLimits } from "./send-limits.ts";
 import { createStripeUsageTotals } from "./usage-totals.ts";
 import { parseStripeWebhook, stripeKeyLivemode } from "./webhooks.ts";
+import { stripePriceState } from "./price-state.ts";
 import type { StripeSettings } from "./config.ts";
 
 export type { StripeSettings };
@@ -93,6 +94,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
     },
 
     readObject,
+    priceState: stripePriceState,
 
     invoiceItems: createStripeInvoiceItems(client, now),
     readUsageTotal: createStripeUsageTotals(client, config.meters, now),

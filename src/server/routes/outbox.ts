@@ -1,9 +1,10 @@
 import { z } from "zod";
 import type { Hub } from "../../hub.ts";
+import { providerIdEnum } from "../../providers/index.ts";
 import { OUTBOX_STATUSES } from "../../store/outbox/read.ts";
 import { route, type RouteSpec } from "../route.ts";
 
-const provider = z.enum(["stripe", "flowglad"]);
+const provider = providerIdEnum("pushUsage");
 
 const rowsQuery = z.strictObject({
   status: z.enum(OUTBOX_STATUSES).optional(),

@@ -1,9 +1,10 @@
 import type { Hub } from "../../hub.ts";
+import { providerDefinition } from "../../providers/index.ts";
 import { WEBHOOK_PROVIDERS } from "../../webhooks/index.ts";
 import { route, type RouteSpec } from "../route.ts";
 
 /**
- * POST /webhooks/stripe and /webhooks/flowglad: public (the provider's signature is the
+ * POST /webhooks/<provider> for each provider that sends webhooks: public (the provider's signature is the
  * credential) and without a body schema, so the handler gets the raw, unparsed body it verifies.
  */
 export function webhookRoutes(hub: Hub): RouteSpec[] {
@@ -13,7 +14,7 @@ export function webhookRoutes(hub: Hub): RouteSpec[] {
       path: `/webhooks/${provider}`,
       access: "public",
       tag: "webhooks",
-      summary: `${provider === "stripe" ? "Stripe" : "Flowglad"} webhook: verified by signature, applied once and in order`,
+      summary: `${providerDefinition(provider)!.displayName} webhook: verified by signature, applied once and in order`,
       handler: ({ c }) => hub.webhooks[provider](c.req.raw),
     }),
   );

@@ -19,7 +19,8 @@ export interface LedgerRow {
 /** One outbox row: the event goes to `provider` in this role. */
 export interface OutboxRow {
   transactionId: string;
-  provider: "stripe" | "flowglad";
+  /** A provider id (one whose usage leaves billhub). */
+  provider: string;
   role: "primary" | "mirror";
 }
 

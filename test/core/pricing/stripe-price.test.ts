@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { mapUsageToLineItems } from "../../../src/core/pricing/map-usage-to-line-items.ts";
-import { stripePriceToResolvedPrice, type StripePriceLike } from "../../../src/core/pricing/stripe-price.ts";
+import { stripePriceToResolvedPrice, type StripePriceLike } from "../../../src/providers/stripe/price.ts";
 import { billingErrorOf } from "./helpers.ts";
 
 const fixture = (name: string): StripePriceLike => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), "utf8")) as StripePriceLike;

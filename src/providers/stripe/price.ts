@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { parseDecimal, toDecimalString, toSafeInteger } from "../decimal.ts";
-import { BillingError } from "../errors.ts";
-import { normalizeCurrency } from "../money.ts";
-import { parseWith } from "../validation.ts";
-import { resolvedPriceSchema, type ResolvedPrice } from "./resolved-price.ts";
+import { parseDecimal, toDecimalString, toSafeInteger } from "../../core/decimal.ts";
+import { BillingError } from "../../core/errors.ts";
+import { normalizeCurrency } from "../../core/money.ts";
+import { parseWith } from "../../core/validation.ts";
+import { resolvedPriceSchema, type ResolvedPrice } from "../../core/pricing/resolved-price.ts";
 
 /**
  * A `*_decimal` field: a string in webhook JSON, a `Stripe.Decimal` object from stripe-node 21 on
