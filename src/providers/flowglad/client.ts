@@ -1,4 +1,4 @@
-import { FlowgladServerAdmin } from "@flowglad/server";
+import type { FlowgladServerAdmin } from "@flowglad/server";
 
 export interface FlowgladClientOptions {
   secretKey: string;
@@ -12,10 +12,23 @@ export type FlowgladAdminClient = Pick<FlowgladServerAdmin, "getCustomerBilling"
 /**
  * Builds the Flowglad admin client billhub uses. The admin client skips FlowgladServer's
  * per-request customer lookup; its own retries are off because the forwarder owns retries.
+ * The SDK (with its own API client, about 15 MB of a process) is loaded at the first call, so
+ * a process configured with Flowglad but never calling it, or started for another job, does
+ * not carry it.
  *
  * @example
  * const client = createFlowgladClient({ secretKey: "sk_test_...", baseUrl: "http://127.0.0.1:3000" });
  */
-export function createFlowgladClient(options: FlowgladClientOptions): FlowgladServerAdmin {
-  return new FlowgladServerAdmin({ apiKey: options.secretKey, maxRetries: 0, ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }) });
+export function createFlowgladClient(options: FlowgladClientOptions): FlowgladAdminClient {
+  let admin: Promise<FlowgladServerAdmin> | undefined;
+  const sdk = () =>
+    (admin ??= import("@flowglad/server").then(
+      ({ FlowgladServerAdmin }) => new FlowgladServerAdmin({ apiKey: options.secretKey, maxRetries: 0, ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }) }),
+    ));
+  return {
+    getCustomerBilling: async (externalId) => (await sdk()).getCustomerBilling(externalId),
+    getDefaultPricingModel: async () => (await sdk()).getDefaultPricingModel(),
+    createUsageEvent: async (params) => (await sdk()).createUsageEvent(params),
+    bulkCreateUsageEvents: async (params) => (await sdk()).bulkCreateUsageEvents(params),
+  };
 }
