@@ -19,9 +19,8 @@ export type {
   WebhookDelivery,
   ProviderChange,
   ProviderCatalog,
-  FlowgladCustomerBilling,
-  FlowgladPricingModel,
 } from "./providers/types.ts";
+export type { FlowgladCustomerBilling, FlowgladPricingModel } from "./providers/flowglad/types.ts";
 export { mapUsageToLineItems, LINE_ROUNDING_MODES, type MapUsageOptions, type LineRoundingMode } from "./core/pricing/map-usage-to-line-items.ts";
 export { preparePlan, pricingPlanSchema, type PreparedPlan, type PricingPlanInput } from "./core/pricing/prepare-plan.ts";
 export {

@@ -112,14 +112,15 @@ export interface ProviderUsageTotal {
 }
 
 /**
- * What `readObject` can re-read, by type: Stripe prices (with their tiers), products and
- * subscriptions; a Flowglad customer's billing (by external id).
+ * What `readObject` can re-read, by type: prices (with their tiers), products and subscriptions
+ * by id; a customer's current subscriptions, all at once, by the provider's customer id (for
+ * thin webhooks). A provider may add its own types to this interface from its folder.
  */
 export interface ProviderObjects {
   price: ProviderPrice;
   product: ProviderProduct;
   subscription: ProviderSubscription;
-  customer_billing: FlowgladCustomerBilling;
+  customer_subscriptions: ProviderCustomerSubscriptions;
 }
 export type ProviderObjectType = keyof ProviderObjects;
 
@@ -237,6 +238,22 @@ export interface ProviderSubscription {
   items: ProviderSubscriptionItem[];
 }
 
+/** One of a customer's current subscriptions, as a provider that re-reads them all at once reports it. */
+export interface ProviderCurrentSubscription {
+  id: string;
+  status: string;
+  /** Its prices, each with the key the catalog's `providerPrices` lists (a lookup key or slug), if it has one. */
+  prices: { priceId: string; lookupKey: string | null }[];
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+}
+
+/** A customer's current subscriptions at the provider; one that is not among them has ended. */
+export interface ProviderCustomerSubscriptions {
+  subscriptions: ProviderCurrentSubscription[];
+}
+
 export interface ProviderInvoice {
   id: string;
   providerCustomerId: string;
@@ -289,77 +306,4 @@ export interface ProviderCatalog {
   /** The catalog's id at the provider (its pricing model). */
   pricingModelId: string;
   prices: ReadonlyMap<string, ProviderPriceState>;
-}
-
-export interface FlowgladPrice {
-  id: string;
-  slug: string | null;
-  name: string | null;
-  type: "subscription" | "single_payment" | "usage";
-  active: boolean;
-  isDefault: boolean;
-  currency: string;
-  /** Integer minor units (per `usageEventsPerUnit` events for usage prices). */
-  unitPrice: number;
-  intervalUnit: "day" | "week" | "month" | "year" | null;
-  intervalCount: number | null;
-  usageEventsPerUnit: number | null;
-  usageMeterId: string | null;
-  productId: string | null;
-}
-
-export interface FlowgladFeature {
-  id: string;
-  slug: string;
-  name: string;
-  type: "toggle" | "usage_credit_grant" | "resource";
-  amount: number | null;
-  usageMeterId: string | null;
-  renewalFrequency: string | null;
-}
-
-export interface FlowgladProduct {
-  id: string;
-  slug: string | null;
-  name: string;
-  active: boolean;
-  isDefault: boolean;
-  prices: FlowgladPrice[];
-  features: FlowgladFeature[];
-}
-
-export interface FlowgladUsageMeter {
-  id: string;
-  slug: string;
-  name: string;
-  aggregationType: "sum" | "count_distinct_properties";
-  prices: FlowgladPrice[];
-}
-
-export interface FlowgladPricingModel {
-  id: string;
-  name: string;
-  isDefault: boolean;
-  livemode: boolean;
-  updatedAt: Date;
-  products: FlowgladProduct[];
-  usageMeters: FlowgladUsageMeter[];
-}
-
-export interface FlowgladSubscription {
-  id: string;
-  status: string;
-  priceId: string;
-  current: boolean;
-  currentBillingPeriodStart: Date | null;
-  currentBillingPeriodEnd: Date | null;
-  items: { id: string; priceId: string | null; priceSlug: string | null; usageMeterId: string | null; quantity: number }[];
-  usageMeterBalances: { slug: string; availableBalance: number }[];
-}
-
-/** A Flowglad customer's billing, as plain data. */
-export interface FlowgladCustomerBilling {
-  customer: { id: string; externalId: string; email: string | null; name: string | null };
-  pricingModel: FlowgladPricingModel;
-  currentSubscriptions: FlowgladSubscription[];
 }

@@ -1,4 +1,4 @@
-import type { FlowgladCustomerBilling, FlowgladPricingModel, ProviderChange } from "../providers/types.ts";
+import type { ProviderChange, ProviderCustomerSubscriptions } from "../providers/types.ts";
 import { findCustomer, findCustomerByProviderId, lockCustomer, type CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { subscriptionsOfProviderCustomer, upsertSubscription, type SubscriptionRecord } from "../store/webhooks/provider-subscriptions.ts";
@@ -10,75 +10,70 @@ import { stateHash } from "./state-hash.ts";
 
 type BillingEvent = Extract<ProviderChange, { kind: "customer_billing_stale" }>;
 
-/** Billhub's word for a Flowglad subscription that is no longer among the customer's current ones. */
+/** Billhub's word for a subscription that is no longer among the customer's current ones. */
 const ENDED = "ended";
 
 /**
- * A Flowglad event as a change to one customer's subscriptions. Flowglad's events are thin, and
- * their timestamp is the delivery attempt's, not the change's: so every event re-reads the
- * customer's billing (the newest truth) and the version is the time of that re-read. Events
- * arriving in any order therefore converge on Flowglad's current state.
+ * A thin event (Flowglad's) as a change to one customer's subscriptions. Such events carry no
+ * state, and their timestamp is the delivery attempt's, not the change's: so every event re-reads
+ * the customer's current subscriptions (the newest truth) and the version is the time of that
+ * re-read. Events arriving in any order therefore converge on the provider's current state.
  */
-export function customerBillingChange(deps: WebhookDeps, change: BillingEvent): ObjectChange<FlowgladCustomerBilling> {
+export function customerBillingChange(deps: WebhookDeps, change: BillingEvent): ObjectChange<ProviderCustomerSubscriptions> {
+  const { provider } = change;
   const { externalId } = change.customer;
   return {
-    key: { provider: "flowglad", type: "customer", id: externalId },
+    key: { provider, type: "customer", id: externalId },
     at: deps.now(),
     state: null,
     incomplete: true,
-    reread: () => reread(deps, "flowglad", "customer_billing", externalId),
-    hash: (billing) => stateHash(billing === null ? "deleted" : { customer: billing.customer, subscriptions: billing.currentSubscriptions.map(({ usageMeterBalances: _, ...rest }) => rest) }),
-    apply: (tx, billing, at) => applyBilling(tx, deps, externalId, billing, at),
+    reread: () => reread(deps, provider, "customer_subscriptions", externalId),
+    hash: (current) => stateHash(current === null ? "deleted" : current),
+    apply: (tx, current, at) => applySubscriptions(tx, deps, provider, externalId, current, at),
   };
 }
 
-async function applyBilling(tx: Sql, deps: WebhookDeps, externalId: string, billing: FlowgladCustomerBilling | null, at: Date): Promise<Applied> {
-  const customer = await findFlowgladCustomer(tx, externalId);
-  // Row-lock first, as for Stripe subscriptions (the subscription rows reference the customer).
+async function applySubscriptions(tx: Sql, deps: WebhookDeps, provider: string, externalId: string, current: ProviderCustomerSubscriptions | null, at: Date): Promise<Applied> {
+  const customer = await findByExternalId(tx, provider, externalId);
+  // Row-lock first, as for single subscriptions (the subscription rows reference the customer).
   if (customer !== undefined) await lockCustomer(tx, customer.id);
-  const slugs = priceSlugs(billing?.pricingModel);
   const records: SubscriptionRecord[] = [];
-  for (const subscription of billing?.currentSubscriptions ?? []) {
-    const priceIds = [...new Set([subscription.priceId, ...subscription.items.flatMap((item) => (item.priceId === null ? [] : [item.priceId]))])];
+  for (const subscription of current?.subscriptions ?? []) {
     records.push(
       await recordSubscription(
         tx,
         deps.catalog,
         {
-          provider: "flowglad",
+          provider,
           subscriptionId: subscription.id,
           providerCustomerId: externalId,
           status: subscription.status,
           deleted: false,
-          prices: priceIds.map((priceId) => ({ priceId, lookupKey: slugs.get(priceId) ?? null })),
-          currentPeriodStart: subscription.currentBillingPeriodStart,
-          currentPeriodEnd: subscription.currentBillingPeriodEnd,
-          cancelAtPeriodEnd: subscription.status === "cancellation_scheduled",
+          prices: subscription.prices,
+          currentPeriodStart: subscription.currentPeriodStart,
+          currentPeriodEnd: subscription.currentPeriodEnd,
+          cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
         },
         customer?.id ?? null,
         at,
       ),
     );
   }
-  const current = new Set(records.map((record) => record.subscriptionId));
-  for (const stored of await subscriptionsOfProviderCustomer(tx, "flowglad", externalId)) {
-    if (current.has(stored.subscriptionId) || (stored.status === ENDED && stored.customerId === (customer?.id ?? null))) continue;
+  const ids = new Set(records.map((record) => record.subscriptionId));
+  for (const stored of await subscriptionsOfProviderCustomer(tx, provider, externalId)) {
+    if (ids.has(stored.subscriptionId) || (stored.status === ENDED && stored.customerId === (customer?.id ?? null))) continue;
     await upsertSubscription(tx, { ...stored, customerId: customer?.id ?? null, status: ENDED, entitled: false, pending: false, versionAt: at });
   }
-  return applyToCustomer(tx, deps.catalog, records, customer, "flowglad", externalId);
+  return applyToCustomer(tx, deps.catalog, records, customer, provider, externalId);
 }
 
-/** Flowglad names customers by external id: `provider_ids.flowglad`, else billhub's own id (when it has no other Flowglad id). */
-async function findFlowgladCustomer(tx: Sql, externalId: string): Promise<CustomerRecord | undefined> {
-  const linked = await findCustomerByProviderId(tx, "flowglad", externalId);
+/**
+ * A thin event names the customer by external id: `provider_ids[provider]`, else billhub's own
+ * id (when that customer has no other id at the provider).
+ */
+async function findByExternalId(tx: Sql, provider: string, externalId: string): Promise<CustomerRecord | undefined> {
+  const linked = await findCustomerByProviderId(tx, provider, externalId);
   if (linked !== undefined) return linked;
   const same = await findCustomer(tx, externalId);
-  return same !== undefined && same.providerIds.flowglad === undefined ? same : undefined;
-}
-
-function priceSlugs(model: FlowgladPricingModel | undefined): Map<string, string> {
-  const slugs = new Map<string, string>();
-  const prices = [...(model?.products.flatMap((product) => product.prices) ?? []), ...(model?.usageMeters.flatMap((meter) => meter.prices) ?? [])];
-  for (const price of prices) if (price.slug !== null) slugs.set(price.id, price.slug);
-  return slugs;
+  return same !== undefined && !Object.hasOwn(same.providerIds, provider) ? same : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FlowgladPrice } from "../../src/providers/types.ts";
+import type { FlowgladPrice } from "../../src/providers/flowglad/types.ts";
 import { flowgladPriceState } from "../../src/providers/flowglad/price-state.ts";
 import { stateHash } from "../../src/webhooks/state-hash.ts";
 

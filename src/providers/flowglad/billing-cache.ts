@@ -1,4 +1,4 @@
-import type { FlowgladCustomerBilling } from "../types.ts";
+import type { FlowgladCustomerBilling } from "./types.ts";
 
 export interface BillingCache {
   /** The customer's billing, fetched at most once per TTL; concurrent callers share one fetch. */

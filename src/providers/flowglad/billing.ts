@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { BillingError } from "../../core/errors.ts";
 import { zodToBillingError } from "../../core/validation.ts";
-import type { FlowgladCustomerBilling, FlowgladPrice, FlowgladPricingModel, FlowgladSubscription } from "../types.ts";
+import type { FlowgladCustomerBilling, FlowgladPrice, FlowgladPricingModel, FlowgladSubscription } from "./types.ts";
 
 /**
  * zod schemas for what billhub reads from Flowglad's billing and pricing-model responses

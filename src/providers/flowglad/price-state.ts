@@ -3,7 +3,8 @@ import { BillingError } from "../../core/errors.ts";
 import { resolvedPriceSchema } from "../../core/pricing/resolved-price.ts";
 import { parseWith } from "../../core/validation.ts";
 import { resolveOrExplain } from "../price-resolution.ts";
-import type { FlowgladPrice, ProviderPriceState } from "../types.ts";
+import type { ProviderPriceState } from "../types.ts";
+import type { FlowgladPrice } from "./types.ts";
 
 /** Unit prices keep at most 12 decimal places (as Stripe's `*_decimal` fields do). */
 const UNIT_SCALE = 12;

@@ -1,5 +1,6 @@
 import { BillingError } from "../../core/errors.ts";
-import type { BillingProvider, FlowgladCustomerBilling, FlowgladPricingModel, ProviderObjects, ProviderObjectType, ProviderPriceState } from "../types.ts";
+import type { BillingProvider, ProviderObjects, ProviderObjectType, ProviderPriceState } from "../types.ts";
+import type { FlowgladCustomerBilling, FlowgladPricingModel } from "./types.ts";
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
 import { createBillingCache } from "./billing-cache.ts";
 import type { FlowgladAdminClient } from "./client.ts";
@@ -9,6 +10,7 @@ import { flowgladSendLimits } from "./send-limits.ts";
 import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
 import { parseFlowgladWebhook } from "./webhooks.ts";
 import { flowgladPriceState } from "./price-state.ts";
+import { customerSubscriptions } from "./customer-subscriptions.ts";
 import type { FlowgladSettings } from "./config.ts";
 
 export type { FlowgladSettings };
@@ -80,15 +82,18 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
       return { provider: "flowglad" as const, pricingModelId: pricingModel.id, prices: catalogPrices(pricingModel), pricingModel };
     },
 
-    /** Flowglad's webhooks are thin: a customer's billing (by external id) is what gets re-read. */
+    /**
+     * Flowglad's webhooks are thin: a customer's billing (by external id) is what gets re-read,
+     * as Flowglad's own object or as the customer's current subscriptions.
+     */
     async readObject<T extends ProviderObjectType>(type: T, id: string): Promise<ProviderObjects[T] | null> {
-      if (type !== "customer_billing") {
+      if (type !== "customer_billing" && type !== "customer_subscriptions") {
         throw new BillingError("PROVIDER_UNSUPPORTED", `Flowglad objects are re-read as a customer's billing, not as ${type}`, { provider: "flowglad" });
       }
       try {
         const billing = await fetchBilling(id);
         cache.put(id, billing);
-        return billing as ProviderObjects[T];
+        return (type === "customer_billing" ? billing : customerSubscriptions(billing)) as ProviderObjects[T];
       } catch (error) {
         if (error instanceof BillingError && error.code === "PROVIDER_NOT_FOUND") return null;
         throw error;

@@ -1,5 +1,5 @@
 import { BillingError, listKeys } from "../../core/errors.ts";
-import type { FlowgladCustomerBilling, FlowgladSubscription } from "../types.ts";
+import type { FlowgladCustomerBilling, FlowgladSubscription } from "./types.ts";
 import type { FlowgladMeters } from "./config.ts";
 
 export type { FlowgladMeters };
