@@ -54,6 +54,19 @@ export interface ProviderMeterMapping {
 /** A provider's validated config section: what its schema outputs (undefined for a provider without one). */
 export type ProviderConfigOf<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined;
 
+/** Invoice-items billing as a provider's section configures it (see `invoiceItems` capability). */
+export interface ProviderInvoiceItemSettings {
+  /** Charge keys billed as items; undefined = every charge on a meter the provider is not sent, and the true-up. */
+  charges: readonly string[] | undefined;
+  /** The option that lists them, for messages (`stripe.invoiceItems.charges`). */
+  chargesOption: string;
+  /**
+   * Also bill usage of metered charges the provider refused as too old (outbox rows dead with
+   * `errorCode`); `description` ends such a line ("units older than 35 days that ...").
+   */
+  tooOldUsage: { errorCode: string; description: string } | null;
+}
+
 /**
  * One provider: its id, config section, environment variables, capabilities and factory.
  * Everything billhub builds per provider (config schema, environment, webhook routes, outbox
@@ -72,6 +85,8 @@ export interface ProviderDefinition<Id extends string = string, Schema extends z
   meterMapping?(config: ProviderConfigOf<Schema>): ProviderMeterMapping;
   /** How often `billhub serve` pulls the provider's catalog (0 = never), for providers that keep one. */
   catalogSyncIntervalMs?(config: ProviderConfigOf<Schema>): number;
+  /** Invoice-items billing settings of the provider's section, when it enables it (providers that declare `invoiceItems`). */
+  invoiceItemSettings?(config: ProviderConfigOf<Schema>): ProviderInvoiceItemSettings | undefined;
   /** Paragraphs of the CLI's help about what this provider does for a command. */
   readonly help?: { readonly sync?: string; readonly reconcile?: string };
   /** Builds the provider from its validated section (undefined when it has none). */

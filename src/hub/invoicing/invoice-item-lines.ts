@@ -7,6 +7,8 @@ import type { MeterUsageInput } from "../../core/pricing/usage-input.ts";
 import type { CustomerRecord } from "../../store/customer-repository.ts";
 import { queryUsageTotals } from "../../store/ledger/aggregate.ts";
 import type { Sql } from "../../store/types.ts";
+import { providerMeters } from "../../config/meter-mappings.ts";
+import type { ProviderInvoiceItemSettings } from "../../providers/define-provider.ts";
 import type { HubContext } from "../context.ts";
 import { priceInvoices } from "./price-invoices.ts";
 import type { PriceResolvers } from "./price-resolvers.ts";
@@ -19,30 +21,29 @@ export interface ItemLine {
   description: string;
 }
 
-export interface InvoiceItemSettings {
-  /** Charge keys billed as items; undefined = the default (see `itemCharges`). */
-  charges: readonly string[] | undefined;
-  tooOldUsage: boolean;
+/** A provider's invoice-items settings, and which provider's invoices they are for. */
+export interface InvoiceItemSettings extends ProviderInvoiceItemSettings {
+  provider: string;
 }
 
 /**
  * The charges of a plan billed as invoice items: the configured ones, or by default every charge
- * on a meter Stripe is not sent (not in `stripe.meters`: Stripe cannot bill it) and the minimum
- * commitment's true-up (Stripe has no minimums). Flat fees are left to the subscription's own
- * Stripe prices unless configured.
+ * on a meter the provider is not sent (not in its meter mapping, e.g. `stripe.meters`: it cannot
+ * bill it) and the minimum commitment's true-up (providers' meters have no minimums). Flat fees are
+ * left to the subscription's own prices at the provider unless configured.
  */
 export function itemCharges(ctx: HubContext, plan: Plan, settings: InvoiceItemSettings): Set<string> {
   if (settings.charges !== undefined) return new Set(settings.charges);
-  const metered = ctx.config.stripe?.meters ?? {};
+  const metered = providerMeters(ctx.config, settings.provider);
   const keys = plan.pricing.charges.filter((charge) => charge.meter !== null && !Object.hasOwn(metered, charge.meter)).map((charge) => charge.key);
   return new Set([...keys, TRUE_UP_KEY]);
 }
 
 /**
- * What billhub adds to a customer's Stripe invoice for a window, read on `tx` (which holds the
- * customer's row, so the usage is final): the lines of the item charges, priced exactly as the
- * invoice run prices them, and — for charges Stripe meters — the usage Stripe refused as older
- * than 35 days, billed as what it adds to the line: price(all usage) − price(usage Stripe has),
+ * What billhub adds to a customer's invoice at the provider for a window, read on `tx` (which
+ * holds the customer's row, so the usage is final): the lines of the item charges, priced exactly
+ * as the invoice run prices them, and — for charges the provider meters — the usage it refused as
+ * too old (Stripe: older than 35 days), billed as what it adds to the line: price(all usage) − price(usage it has),
  * so tiers are honoured. Only sum and count meters take such a line (max, last and unique counts
  * are not additive). Lines of 0 are left out.
  */
@@ -53,15 +54,15 @@ export async function invoiceItemLines(
   settings: InvoiceItemSettings,
   resolvers: PriceResolvers,
 ): Promise<{ plan: Plan; currency: string; lines: ItemLine[] }> {
-  // A Stripe invoice is priced with Stripe's prices, whichever provider the customer's usage goes to.
-  const outcome = (await priceInvoices(tx, ctx, [{ ...target, priceProvider: "stripe" }], resolvers)).get(target.customer.id)!;
+  // An invoice at a provider is priced with its prices, whichever provider the customer's usage goes to.
+  const outcome = (await priceInvoices(tx, ctx, [{ ...target, priceProvider: settings.provider }], resolvers)).get(target.customer.id)!;
   if (!outcome.ok) throw outcome.error;
   const { plan, invoice, usage } = outcome;
   const charges = itemCharges(ctx, plan, settings);
   const lines: ItemLine[] = invoice.lineItems
     .filter((line) => charges.has(line.chargeKey) && line.amount > 0)
     .map((line) => ({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description }));
-  if (settings.tooOldUsage) lines.push(...(await tooOldLines(tx, ctx, target, plan, charges, invoice.lineItems, usage, resolvers)));
+  if (settings.tooOldUsage !== null) lines.push(...(await tooOldLines(tx, ctx, target, plan, charges, invoice.lineItems, usage, resolvers, settings.provider, settings.tooOldUsage)));
   return { plan, currency: invoice.currency, lines };
 }
 
@@ -74,8 +75,10 @@ async function tooOldLines(
   full: readonly InvoiceLine[],
   usage: Record<string, MeterUsageInput>,
   resolvers: PriceResolvers,
+  provider: string,
+  tooOld: { errorCode: string; description: string },
 ): Promise<ItemLine[]> {
-  const metered = ctx.config.stripe?.meters ?? {};
+  const metered = providerMeters(ctx.config, provider);
   const meters = [...plan.pricing.meters.keys()]
     .filter((key) => Object.hasOwn(metered, key) && typeof usage[key] === "string")
     .map((key) => ctx.catalog.meters[key]!)
@@ -84,14 +87,14 @@ async function tooOldLines(
   const rows = await queryUsageTotals(tx, {
     scopes: [{ customerId: target.customer.id, ...target.period }],
     meters,
-    deadAt: { provider: "stripe", errorCode: "USAGE_TOO_OLD" },
+    deadAt: { provider, errorCode: tooOld.errorCode },
   });
   const refused = new Map(rows.filter((row) => cmp(parseDecimal(row.value), ZERO) > 0).map((row) => [row.meter, parseDecimal(row.value)]));
   if (refused.size === 0) return [];
   const base: Record<string, MeterUsageInput> = { ...usage };
   for (const [meter, quantity] of refused) base[meter] = toDecimalString(max(ZERO, sub(parseDecimal(usage[meter] as string), quantity)));
   const needsPrices = plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
-  const resolvePrice = needsPrices ? await resolvers.forPeriod(tx, target.period, "stripe") : undefined;
+  const resolvePrice = needsPrices ? await resolvers.forPeriod(tx, target.period, provider) : undefined;
   const sent = mapUsageToLineItems(plan.pricing, base, resolvePrice === undefined ? {} : { resolvePrice }).lineItems;
   const lines: ItemLine[] = [];
   full.forEach((line, index) => {
@@ -103,7 +106,7 @@ async function tooOldLines(
       key: `${line.chargeKey}:too_old`,
       chargeKey: line.chargeKey,
       amount,
-      description: `${line.description.split(":")[0]}: ${toDecimalString(quantity)} units older than 35 days that Stripe's meter could not take`,
+      description: `${line.description.split(":")[0]}: ${toDecimalString(quantity)} ${tooOld.description}`,
     });
   });
   return lines;

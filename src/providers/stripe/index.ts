@@ -30,6 +30,15 @@ export const stripe = defineProvider({
       return { billed: false, hint: `or add "${chargeKey}" to stripe.invoiceItems.charges` };
     },
   }),
+  invoiceItemSettings: (config) => {
+    const section = config.invoiceItems;
+    if (section === undefined || !section.enabled) return undefined;
+    return {
+      charges: section.charges,
+      chargesOption: "stripe.invoiceItems.charges",
+      tooOldUsage: section.tooOldUsage ? { errorCode: "USAGE_TOO_OLD", description: "units older than 35 days that Stripe's meter could not take" } : null,
+    };
+  },
   help: {
     reconcile: `Stripe: the provider's total is the meter's event summary. Stripe's summaries are eventually
 consistent: usage sent in the last minutes may not show yet.`,
