@@ -38,7 +38,7 @@ async function seedBacklog(store: Store, prefix: string, count: number): Promise
          FROM generate_series($2::int, $3::int - 1) AS n
          RETURNING transaction_id, customer_id, occurred_at
        ),
-       ids AS (INSERT INTO usage_transaction_ids (transaction_id, occurred_at) SELECT transaction_id, occurred_at FROM events)
+       ids AS (INSERT INTO usage_transaction_ids (transaction_id, customer_id, occurred_at) SELECT transaction_id, customer_id, occurred_at FROM events)
        INSERT INTO usage_outbox (transaction_id, customer_id, provider, role) SELECT transaction_id, customer_id, 'stripe', 'primary' FROM events`,
       [prefix, from, Math.min(count, from + SEED_CHUNK), CUSTOMERS],
     );

@@ -62,7 +62,7 @@ function batchOf(prefix: string, batch: number, size: number, customers: string[
  */
 async function rawInsert(tx: Sql, rows: Row[], stripe: boolean): Promise<void> {
   const insert = `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[]) AS i(t, c, m, q, o)),
-     claimed AS (INSERT INTO usage_transaction_ids (transaction_id, occurred_at) SELECT t, o FROM input ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id),
+     claimed AS (INSERT INTO usage_transaction_ids (transaction_id, customer_id, occurred_at) SELECT t, c, o FROM input ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id),
      inserted AS (INSERT INTO usage_events (transaction_id, customer_id, meter, quantity, occurred_at, timestamp_given, kind, reason, properties)
        SELECT t, c, m, q, o, true, 'usage', NULL, '{}'::jsonb FROM input JOIN claimed ON claimed.transaction_id = input.t RETURNING transaction_id, customer_id)`;
   await tx.query(
@@ -78,7 +78,7 @@ function copyRows(rows: Row[], stripe: boolean): CopyRows[] {
     columns: ["transaction_id", "customer_id", "meter", "quantity", "occurred_at", "timestamp_given", "kind", "properties"],
     text: rows.map((r) => `${r.transactionId}\t${r.customerId}\t${r.meter}\t${r.quantity}\t${r.timestamp}\ttrue\tusage\t{}\n`).join(""),
   };
-  const ids: CopyRows = { table: "usage_transaction_ids", columns: ["transaction_id", "occurred_at"], text: rows.map((r) => `${r.transactionId}\t${r.timestamp}\n`).join("") };
+  const ids: CopyRows = { table: "usage_transaction_ids", columns: ["transaction_id", "customer_id", "occurred_at"], text: rows.map((r) => `${r.transactionId}\t${r.customerId}\t${r.timestamp}\n`).join("") };
   if (!stripe) return [ids, events];
   return [ids, events, { table: "usage_outbox", columns: ["transaction_id", "customer_id", "provider", "role"], text: rows.map((r) => `${r.transactionId}\t${r.customerId}\tstripe\tprimary\n`).join("") }];
 }

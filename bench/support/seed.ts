@@ -18,7 +18,8 @@ export async function createLedgerMonths(sql: Sql, from: Date, to: Date): Promis
  * (without RETURNING): the rows' transaction ids are claimed too, as the record path does.
  */
 export function withClaimedIds(insert: string): string {
-  return `WITH seeded AS (${insert} RETURNING transaction_id, occurred_at) INSERT INTO usage_transaction_ids (transaction_id, occurred_at) SELECT transaction_id, occurred_at FROM seeded`;
+  return `WITH seeded AS (${insert} RETURNING transaction_id, customer_id, occurred_at)
+    INSERT INTO usage_transaction_ids (transaction_id, customer_id, occurred_at) SELECT transaction_id, customer_id, occurred_at FROM seeded`;
 }
 
 /**

@@ -65,16 +65,20 @@ const RECORD_SQL = `SELECT state, id, recorded_now FROM record_events($1::text[]
   $6::timestamptz[], $7::boolean[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::text[])`;
 
 // A later statement, so it also sees rows that other transactions committed while the insert
-// waited on them. The claimed id says which month holds the event (one partition read); no event
-// there means the month was archived.
+// waited on them. The claimed id says where the event is (one partition, its customer index); no
+// event there means the month was archived.
 const STORED_SQL = `SELECT t.transaction_id AS claimed_id, t.occurred_at AS claimed_at, ${EVENT_COLUMNS}, (${SAME_CONTENT}) AS same
 FROM ${INPUT} JOIN usage_transaction_ids t ON t.transaction_id = i.transaction_id
-LEFT JOIN usage_events e ON e.transaction_id = t.transaction_id AND e.occurred_at = t.occurred_at`;
+LEFT JOIN usage_events e ON e.customer_id = t.customer_id AND e.occurred_at = t.occurred_at AND e.transaction_id = t.transaction_id`;
 
 // Takes back what this call inserted, when a conflict found after the insert refuses the call.
 // These rows are this transaction's own, uncommitted: nobody else has seen them.
 // (Their claimed transaction ids go with them: a trigger on the ledger, 0910_ledger_partitions.sql.)
-const UNDO_SQL = `WITH events AS (DELETE FROM usage_events WHERE transaction_id = ANY($1::text[]))
+// Found through the customer index, as the ledger has none on transaction_id.
+const UNDO_SQL = `WITH events AS (
+  DELETE FROM usage_events e USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(transaction_id, customer_id, occurred_at)
+  WHERE e.customer_id = u.customer_id AND e.occurred_at = u.occurred_at AND e.transaction_id = u.transaction_id
+)
 DELETE FROM usage_outbox WHERE transaction_id = ANY($1::text[])`;
 
 /** The rows as the nine array parameters of INPUT (and of record_events after its first). */
@@ -132,9 +136,15 @@ export async function insertEvents(tx: Sql, rows: readonly LedgerRow[], outbox: 
   }
   const refused = [...outcomes.values()].some((o) => o.state === "closed" || o.state === "conflict" || o.state === "archived");
   if (refused) {
-    const inserted = rows.filter((row) => outcomes.get(row.transactionId)?.state === "inserted").map((row) => row.transactionId);
-    if (inserted.length > 0) await tx.query(UNDO_SQL, [inserted]);
-    for (const id of inserted) outcomes.set(id, { state: "skipped" });
+    const inserted = rows.filter((row) => outcomes.get(row.transactionId)?.state === "inserted");
+    if (inserted.length > 0) {
+      await tx.query(UNDO_SQL, [
+        arrayLiteral(inserted.map((row) => row.transactionId)),
+        arrayLiteral(inserted.map((row) => row.customerId)),
+        arrayLiteral(inserted.map((row) => row.occurredAt.toISOString())),
+      ]);
+    }
+    for (const row of inserted) outcomes.set(row.transactionId, { state: "skipped" });
   }
   return rows.map((row) => {
     const outcome = outcomes.get(row.transactionId) ?? (refused ? { state: "skipped" as const } : undefined);

@@ -10,13 +10,13 @@
 -- partition and moves into its month when that month's partition is created.
 --
 -- Global uniqueness of transaction_id. A unique index on a partitioned table must contain the
--- partition key, so usage_events' primary key is (transaction_id, occurred_at), which alone
--- would let one transaction id be stored twice with two timestamps. The idempotency key is
--- therefore claimed first in a narrow table of its own, usage_transaction_ids, in the same
--- statement as the ledger insert (record_events() below): a row is inserted into the ledger only
--- when its transaction id was claimed by that statement. The claim table also says in which
--- month each event is (occurred_at), so a lookup by transaction id reads one partition.
---
+-- partition key, so usage_events cannot keep its primary key on transaction_id. The idempotency
+-- key is claimed instead in a narrow table of its own, usage_transaction_ids, in the same
+-- statement as the ledger insert (record_events() below): a row goes into the ledger only when its
+-- transaction id was claimed by that statement. The claim also says where the event is (customer
+-- and occurred_at), so a lookup by transaction id reads one partition, through the customer index
+-- every partition has; the ledger needs no index of its own on transaction_id, which keeps one
+-- B-tree insert (at a random place, for random ids) off every recorded event.
 -- The existing ledger moves into the partitioned table inside this migration's transaction, and
 -- the migration fails (changing nothing) unless every row arrived exactly once.
 
@@ -27,7 +27,8 @@ DROP TRIGGER usage_events_rollups_after_delete ON usage_events_unpartitioned;
 
 CREATE TABLE usage_transaction_ids (
   transaction_id text PRIMARY KEY,
-  -- The event's occurred_at: the month partition that holds it.
+  -- Where the event is: its customer and occurred_at (which month partition, then the customer index).
+  customer_id    text NOT NULL,
   occurred_at    timestamptz NOT NULL
 );
 
@@ -43,14 +44,18 @@ CREATE TABLE usage_events (
   kind            text NOT NULL CHECK (kind IN ('usage', 'refund', 'bonus', 'correction')),
   reason          text CHECK (reason IS NULL OR length(reason) BETWEEN 1 AND 500),
   properties      jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(properties) = 'object'),
-  PRIMARY KEY (transaction_id, occurred_at),
   CHECK (kind = 'usage' OR reason IS NOT NULL),
   CHECK (kind NOT IN ('refund', 'bonus') OR quantity < 0),
   CHECK (kind <> 'usage' OR quantity >= 0)
 ) PARTITION BY RANGE (occurred_at);
 
--- Created on every partition, as 0200's was on the single table.
-CREATE INDEX usage_events_customer_time ON usage_events (customer_id, occurred_at, meter);
+-- Created on every partition. 0200's index (customer_id, occurred_at, meter) with the transaction
+-- id inserted before the meter: it still serves aggregates (customer, window, the meter filtered
+-- inside the index), stats buckets and the audit listing, and it now also finds an event from its
+-- claim (customer, occurred_at, transaction id) in one descent, however many events a customer
+-- records with the same timestamp. One B-tree per event, where a separate index on transaction_id
+-- would be a second one.
+CREATE INDEX usage_events_customer_time ON usage_events (customer_id, occurred_at, transaction_id, meter);
 
 CREATE TABLE usage_events_default PARTITION OF usage_events DEFAULT;
 
@@ -130,7 +135,7 @@ SELECT usage_events_create_partition(m) FROM (
 ) months ORDER BY m;
 SELECT usage_events_ensure_partitions();
 
-INSERT INTO usage_transaction_ids (transaction_id, occurred_at) SELECT transaction_id, occurred_at FROM usage_events_unpartitioned;
+INSERT INTO usage_transaction_ids (transaction_id, customer_id, occurred_at) SELECT transaction_id, customer_id, occurred_at FROM usage_events_unpartitioned;
 INSERT INTO usage_events SELECT * FROM usage_events_unpartitioned;
 DO $$
 DECLARE
@@ -191,8 +196,8 @@ BEGIN
   ),
   -- The idempotency keys first: a row goes into the ledger only if this statement claimed its id.
   claimed AS (
-    INSERT INTO usage_transaction_ids AS t (transaction_id, occurred_at)
-    SELECT i.transaction_id, i.occurred_at FROM input i
+    INSERT INTO usage_transaction_ids AS t (transaction_id, customer_id, occurred_at)
+    SELECT i.transaction_id, i.customer_id, i.occurred_at FROM input i
     WHERE NOT EXISTS (SELECT 1 FROM closed)
     ORDER BY i.transaction_id COLLATE "C"
     ON CONFLICT (transaction_id) DO NOTHING
@@ -250,7 +255,7 @@ CREATE FUNCTION usage_transaction_ids_after_delete() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-  DELETE FROM usage_transaction_ids t USING deleted d WHERE t.transaction_id = d.transaction_id AND t.occurred_at = d.occurred_at;
+  DELETE FROM usage_transaction_ids t USING deleted d WHERE t.transaction_id = d.transaction_id;
   RETURN NULL;
 END
 $$;

@@ -69,7 +69,7 @@ claimed AS (
 SELECT c.*, now() AS claimed_at, e.meter, e.quantity::text AS quantity, e.occurred_at, e.properties, cu.provider_ids
 FROM claimed c
 LEFT JOIN usage_transaction_ids t ON t.transaction_id = c.transaction_id
-LEFT JOIN usage_events e ON e.transaction_id = t.transaction_id AND e.occurred_at = t.occurred_at
+LEFT JOIN usage_events e ON e.customer_id = t.customer_id AND e.occurred_at = t.occurred_at AND e.transaction_id = t.transaction_id
 LEFT JOIN customers cu ON cu.id = c.customer_id
 ORDER BY e.occurred_at, c.transaction_id`;
 
