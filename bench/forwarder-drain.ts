@@ -1,10 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHub, type Hub } from "../src/hub.ts";
-import { forwarderMemory } from "./forwarder-memory.ts";
 import { storeKinds } from "./io-support.ts";
 import { freshDrainStore, type DrainStore } from "./support/drain-stores.ts";
 import { drainAll } from "./support/drain-all.ts";
@@ -163,12 +159,11 @@ function failedFigure(run: Run, error: unknown): Figure {
 
 export const forwarderDrain: Benchmark = {
   id: "forwarder-drain",
-  title: "outbox forwarder drain (default settings) to a Stripe stand-in 0–100 ms away with Stripe's live limits (v1 and v2 stream) vs a raw HTTP client; forwarder memory on a 1,000,000-event backlog",
+  title: "outbox forwarder drain (default settings) to a Stripe stand-in 0–100 ms away with Stripe's live limits (v1 and v2 stream) vs a raw HTTP client",
   async run(options) {
     const sizes: Record<Mode, number> = options.smoke ? { meter_events: 60, meter_event_stream: 500 } : { meter_events: 20_000, meter_event_stream: 60_000 };
     const customers = options.smoke ? 20 : CUSTOMERS;
     const latencies = options.smoke ? [0, 50] : [0, 50, 100];
-    const root = mkdtempSync(join(tmpdir(), "billhub-bench-drain-"));
     const standIn = await startStandIn();
     const figures: Figure[] = [];
     const failures: string[] = [];
@@ -189,17 +184,8 @@ export const forwarderDrain: Benchmark = {
           }
         }
       }
-      if (!options.smoke) {
-        try {
-          figures.push(await forwarderMemory({ standIn, databaseUrl: options.databaseUrl, dataDir: join(root, "memory"), log: options.log }));
-        } catch (error) {
-          failures.push("memory");
-          options.log(`FAILED memory: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        }
-      }
     } finally {
       await standIn.close();
-      rmSync(root, { recursive: true, force: true });
     }
     if (failures.length > 0) throw new IncompleteBenchmark(`failed: ${failures.join("; ")}`, figures);
     return figures;

@@ -1,5 +1,8 @@
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "../src/store/migrate.ts";
 import { openPgStore } from "../src/store/pg-driver.ts";
@@ -7,8 +10,8 @@ import { openPgliteStore } from "../src/store/pglite-driver.ts";
 import type { Store } from "../src/store/types.ts";
 import type { MemoryReadings } from "./forwarder-memory-process.ts";
 import { dropBenchSchema, freshStore } from "./io-support.ts";
-import { EVENT_NAME, SECRET_KEY, type StandIn } from "./support/stand-in-process.ts";
-import type { BenchOptions, Figure } from "./types.ts";
+import { EVENT_NAME, SECRET_KEY, startStandIn, type StandIn } from "./support/stand-in-process.ts";
+import type { Benchmark, BenchOptions, Figure } from "./types.ts";
 
 const FORWARDER_PROCESS = fileURLToPath(new URL("./forwarder-memory-process.ts", import.meta.url));
 const BACKLOG = 1_000_000;
@@ -114,3 +117,20 @@ export async function forwarderMemory(input: { standIn: StandIn; databaseUrl: st
     await dropBenchSchema(bench);
   }
 }
+
+export const forwarderMemoryBenchmark: Benchmark = {
+  id: "forwarder-memory",
+  title: "the forwarder's peak RSS (its own process) while draining a 1,000,000-event v2 stream backlog to a Stripe stand-in (full run only)",
+  async run(options) {
+    // A million rows take minutes to seed and drain: nothing a smoke run should carry.
+    if (options.smoke) return [];
+    const root = mkdtempSync(join(tmpdir(), "billhub-bench-memory-"));
+    const standIn = await startStandIn();
+    try {
+      return [await forwarderMemory({ standIn, databaseUrl: options.databaseUrl, dataDir: join(root, "memory"), log: options.log })];
+    } finally {
+      await standIn.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+};

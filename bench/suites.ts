@@ -1,5 +1,6 @@
 import { check } from "./check.ts";
 import { forwarderDrain } from "./forwarder-drain.ts";
+import { forwarderMemoryBenchmark } from "./forwarder-memory.ts";
 import { httpIngest } from "./http-ingest.ts";
 import { invoiceRun } from "./invoice-run.ts";
 import { pricing } from "./pricing.ts";
@@ -8,4 +9,4 @@ import { webhook } from "./webhook.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [record, httpIngest, forwarderDrain, pricing, check, webhook, invoiceRun];
+export const benchmarks: Benchmark[] = [record, httpIngest, forwarderDrain, forwarderMemoryBenchmark, pricing, check, webhook, invoiceRun];
