@@ -122,7 +122,6 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
           : settlement.status === "dead"
             ? "dead"
             : "retry_later";
-      metrics.settled(provider.id, outcome);
       report.claimed += 1;
       if (outcome === "delivered") report.delivered += 1;
       else if (outcome === "already_delivered") report.alreadyDelivered += 1;
@@ -130,6 +129,12 @@ export function createForwarder(ctx: HubContext, options: ForwarderOptions = {})
       else if (outcome === "retry_later") report.retryLater += 1;
       else report.leaseLost += 1;
     }
+    // Counted once per outcome, not once per row: a claim settles a thousand rows at a time.
+    if (report.delivered > 0) metrics.settled(provider.id, "delivered", report.delivered);
+    if (report.alreadyDelivered > 0) metrics.settled(provider.id, "already_delivered", report.alreadyDelivered);
+    if (report.retryLater > 0) metrics.settled(provider.id, "retry_later", report.retryLater);
+    if (report.dead > 0) metrics.settled(provider.id, "dead", report.dead);
+    if (report.leaseLost > 0) metrics.settled(provider.id, "lease_lost", report.leaseLost);
     return report;
   }
 

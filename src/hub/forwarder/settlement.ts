@@ -40,8 +40,8 @@ const NOT_RECORDED = new Set<BillingErrorCode>([
  * // { status: "pending", delayMs: 1730, error: { code: "PROVIDER_RATE_LIMITED", ... }, ... }
  */
 export function settlementFor(row: ClaimedRow, outcome: PushOutcome, policy: SettlementPolicy): Settlement {
+  if (!("error" in outcome)) return { transactionId: row.transactionId, provider: row.provider, status: "delivered", outcome: outcome.status };
   const key = { transactionId: row.transactionId, provider: row.provider };
-  if (!("error" in outcome)) return { ...key, status: "delivered", outcome: outcome.status };
   // Provider error text is stored where any read key can list it: nothing in it may be a secret.
   const error = { code: outcome.error.code, message: redactSecrets(outcome.error.message), retryAfterSeconds: outcome.error.retryAfterSeconds };
   const failed = { ...key, mayHaveReached: !NOT_RECORDED.has(error.code), priorSentAt: row.priorSentAt };
