@@ -4,6 +4,7 @@ import type { MeterSpec } from "../../src/store/ledger/aggregate.ts";
 import { queryUsageBuckets, queryUsageTotals, queryUsageValue } from "../../src/store/ledger/aggregate.ts";
 import { insertEvents, type LedgerRow } from "../../src/store/ledger/insert-events.ts";
 import { insertReset } from "../../src/store/ledger/resets.ts";
+import { compactRollups } from "../../src/store/rollups/compact-rollups.ts";
 import { findRollupMismatches } from "../../src/store/rollups/verify-rollups.ts";
 import { canonicalDecimal } from "../../src/core/decimal.ts";
 import type { BucketUnit } from "../../src/core/buckets.ts";
@@ -44,19 +45,28 @@ type EventInput = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
 /**
  * What happens to the ledger, in order: new batches (with timestamps anywhere in the 48 hours,
  * so later batches backdate), resends of earlier rows mixed with new ones (duplicates), a batch
- * refused for a conflicting id after its insert (taken back), and resets of the feature "api".
+ * refused for a conflicting id after its insert (taken back), resets of the feature "api", and
+ * compactions of the days before one of the 48 hours' day boundaries into day and month rows (so
+ * later batches backdate into compacted days, and refusals take back rows there).
  */
 const stepArb = fc.oneof(
   { weight: 4, arbitrary: fc.record({ type: fc.constant("batch" as const), events: fc.array(eventArb, { minLength: 1, maxLength: 12 }) }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant("resend" as const), pick: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), events: fc.array(eventArb, { maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("conflict" as const), pick: fc.nat(), events: fc.array(eventArb, { minLength: 1, maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("reset" as const), customer: fc.integer({ min: 0, max: 1 }), at: instantArb }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant("compact" as const), days: fc.integer({ min: 0, max: 2 }) }) },
 );
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-/** A window: an instant, or unbounded (null) on either side now and then. */
-const windowArb = fc.record({ from: fc.option(instantArb, { freq: 6 }), to: fc.option(instantArb, { freq: 6 }) });
+/** An instant on or near a UTC day boundary of the 48 hours, where compacted days start and end. */
+const dayEdgeArb = fc
+  .record({ day: fc.integer({ min: 0, max: 2 }), offset: fc.constantFrom(0, 0, -1, 1, -HOUR - 1, HOUR + 1) })
+  .map(({ day, offset }) => new Date(ORIGIN + day * 24 * HOUR + offset));
+
+/** A window: an instant (a day boundary as often as not), or unbounded (null) on either side now and then. */
+const windowEdgeArb = fc.option(fc.oneof(instantArb, dayEdgeArb), { freq: 6 });
+const windowArb = fc.record({ from: windowEdgeArb, to: windowEdgeArb });
 
 function ledgerRow(id: string, customers: string[], event: EventInput): LedgerRow {
   const signed = event.kind === "refund" || event.kind === "bonus" ? `-${event.quantity === "0" ? "0.5" : event.quantity}` : event.kind === "correction" && event.negative ? `-${event.quantity}` : event.quantity;
@@ -80,7 +90,9 @@ async function play(customers: string[], steps: Step[]): Promise<void> {
   const fresh = (events: EventInput[]) => events.map((event) => ledgerRow(`pr${run}_${String(next++).padStart(4, "0")}`, customers, event));
   const record = (rows: LedgerRow[]) => store.transaction((tx) => insertEvents(tx, rows, []));
   for (const step of steps) {
-    if (step.type === "reset") {
+    if (step.type === "compact") {
+      await compactRollups(store, { before: new Date(ORIGIN + step.days * 24 * HOUR) });
+    } else if (step.type === "reset") {
       await store.transaction((tx) => insertReset(tx, { customerId: customers[step.customer]!, feature: "api", at: step.at, reason: "test" }));
     } else if (step.type === "batch") {
       const rows = fresh(step.events);

@@ -53,8 +53,8 @@ export const rollupsCommand: Command = {
         io.out(`The usage rollups of ${whose} match the ledger.`);
         return 0;
       }
-      const rows = mismatches.slice(0, SHOWN).map((m) => [m.customerId, m.meter, m.hour.toISOString(), describe(m.stored), describe(m.ledger)]);
-      for (const line of table(["customer", "meter", "hour", "rollup", "ledger"], rows)) io.out(line);
+      const rows = mismatches.slice(0, SHOWN).map((m) => [m.customerId, m.meter, `${m.unit} ${m.bucket.toISOString()}`, describe(m.stored), describe(m.ledger)]);
+      for (const line of table(["customer", "meter", "bucket", "rollup", "ledger"], rows)) io.out(line);
       const more = mismatches.length > SHOWN ? ` (the first ${SHOWN} shown)` : "";
       io.out(`${mismatches.length} customer × meter × hour row${mismatches.length === 1 ? "" : "s"} differ${mismatches.length === 1 ? "s" : ""} from the ledger${more}: billhub rollups rebuild recomputes them.`);
       return 1;

@@ -2,7 +2,7 @@ import type { Aggregation } from "../../core/catalog/index.ts";
 import { canonicalDecimal } from "../../core/decimal.ts";
 import type { BucketUnit } from "../../core/buckets.ts";
 import type { Sql } from "../types.ts";
-import { isRollupAggregation, mergedValueSql, splitWindows, windowParts, type RollupAggregation } from "./rollup-parts.ts";
+import { isRollupAggregation, mergedValueSql, splitWindows, windowParts, type RollupAggregation, type RollupLevel } from "./rollup-parts.ts";
 
 /** The part of a catalog meter the SQL needs. */
 export interface MeterSpec {
@@ -91,7 +91,7 @@ export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ k
     // The window's start once (the reset lookup), then read as a constant by every bound of the split.
     const start = `WITH start AS MATERIALIZED (SELECT ${since === undefined ? "$3::timestamptz" : `GREATEST($3::timestamptz, ${since})`} AS at)`;
     const window = "(SELECT $1::text AS customer_id, (SELECT at FROM start) AS from_at, $4::timestamptz AS to_at) AS w";
-    value = `${start} SELECT ${mergedValueSql([q.meter.aggregation])} FROM ${splitWindows(window)} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]")}) p`;
+    value = `${start} SELECT ${mergedValueSql([q.meter.aggregation])} FROM ${splitWindows(window, "month")} CROSS JOIN LATERAL (${windowParts("ARRAY[$2::text]", "month")}) p`;
   } else {
     const conditions = ["e.customer_id = $1", "e.meter = $2", "e.occurred_at >= $3::timestamptz", "e.occurred_at < $4::timestamptz"];
     if (since !== undefined) conditions.push(`e.occurred_at >= ${since}`);
@@ -143,8 +143,11 @@ function scopeParams(scopes: CustomerScopes): unknown[] {
 const SCOPED_EVENTS = `unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
             JOIN usage_events e ON e.customer_id = c.customer_id AND e.occurred_at >= c.from_at AND e.occurred_at < c.to_at`;
 
-/** The scopes' windows split into whole hours and edges (see splitWindows), from parameters $1..$3. */
-const SPLIT_SCOPES = splitWindows("unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(customer_id, from_at, to_at)");
+/** The scopes' windows split into rollup rows and ledger edges (see splitWindows), from parameters $1..$3. */
+const splitScopes = (level: RollupLevel) => splitWindows("unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(customer_id, from_at, to_at)", level);
+
+/** The coarsest rollup level whose rows each lie inside one calendar bucket of `unit`. */
+const BUCKET_LEVEL: Record<BucketUnit, RollupLevel> = { hour: "hour", day: "day", week: "day", month: "month" };
 
 /** Meters whose aggregates merge from the rollups, given that the query allows it at all; the rest read the ledger. */
 function splitMeters(meters: readonly MeterSpec[], rollupsServe: boolean): { rolled: Array<MeterSpec & { aggregation: RollupAggregation }>; scanned: MeterSpec[] } {
@@ -157,10 +160,10 @@ function splitMeters(meters: readonly MeterSpec[], rollupsServe: boolean): { rol
  * Each scope's windowParts() of the rolled meters, as `p` with the meter's aggregation
  * (p.aggregation) and the columns of `extra` (expressions over the part `part` and the scope `c`).
  */
-function rolledParts(rolled: ReadonlyArray<MeterSpec & { aggregation: RollupAggregation }>, param: (value: unknown) => string, extra: string): string {
+function rolledParts(rolled: ReadonlyArray<MeterSpec & { aggregation: RollupAggregation }>, param: (value: unknown) => string, extra: string, level: RollupLevel): string {
   const keys = `${param(rolled.map((meter) => meter.key))}::text[]`;
   return `(SELECT c.customer_id, m.aggregation, part.*${extra}
-             FROM ${SPLIT_SCOPES} CROSS JOIN LATERAL (${windowParts(keys)}) part
+             FROM ${splitScopes(level)} CROSS JOIN LATERAL (${windowParts(keys, level)}) part
              JOIN unnest(${keys}, ${param(rolled.map((meter) => meter.aggregation))}::text[]) AS m(key, aggregation) ON m.key = part.meter) p`;
 }
 
@@ -191,7 +194,7 @@ export async function queryUsageBuckets(sql: Sql, q: BucketQuery): Promise<Bucke
   });
   if (rolled.length > 0) {
     selects.push(`SELECT p.customer_id, p.meter, p.bucket, ${mergedValueSql(rolled.map((meter) => meter.aggregation))} AS value
-      FROM ${rolledParts(rolled, param, ", date_trunc($4, part.at, 'UTC') AS bucket")}
+      FROM ${rolledParts(rolled, param, ", date_trunc($4, part.at, 'UTC') AS bucket", BUCKET_LEVEL[q.unit])}
       GROUP BY GROUPING SETS ((p.customer_id, p.meter, p.aggregation, p.bucket), (p.customer_id, p.meter, p.aggregation))`);
   }
   const { rows } = await sql.query<{ customer_id: string; meter: string; bucket: Date | null; value: string }>(selects.join("\nUNION ALL\n"), params);
@@ -238,7 +241,7 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
   if (scanned.length > 0) selects.push(scannedTotalsSql(scanned, q.deadAt, param));
   if (rolled.length > 0) {
     selects.push(`SELECT p.customer_id, p.meter, ${mergedValueSql(rolled.map((meter) => meter.aggregation))} AS value
-       FROM ${rolledParts(rolled, param, "")}
+       FROM ${rolledParts(rolled, param, "", "month")}
       GROUP BY p.customer_id, p.meter, p.aggregation`);
   }
   const { rows } = await sql.query<{ customer_id: string; meter: string; value: string }>(selects.join("\nUNION ALL\n"), params);

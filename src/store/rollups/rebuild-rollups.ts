@@ -1,6 +1,9 @@
 import { ARCHIVED } from "./verify-rollups.ts";
 import type { Sql, Store } from "../types.ts";
 
+/** Hourly rollups and the day and month rows compaction moves them into (0920_usage_rollup_levels.sql). */
+const ROLLUP_TABLES = ["usage_rollups", "usage_rollup_days", "usage_rollup_months"] as const;
+
 /** Most ledger rows one statement of a rebuild aggregates, so that none runs into the statement timeout. */
 const SLICE_EVENTS = 100_000;
 
@@ -35,7 +38,8 @@ async function rebuildCustomer(tx: Sql, customerId: string): Promise<number> {
 
 /**
  * Recomputes the hourly usage rollups (outside archived months) from the ledger in one transaction: every customer's, or
- * one customer's. Recording waits meanwhile (all of it: a SHARE lock on the ledger; or that
+ * one customer's (their compacted day and month rows go: reads sum whichever level holds an hour,
+ * and the next compaction moves them again). Recording waits meanwhile (all of it: a SHARE lock on the ledger; or that
  * customer's: its row FOR UPDATE, which the record path's FOR KEY SHARE waits for), so no event
  * lands between the recomputation's reads of the ledger and its commit. Returns the number of
  * rollup rows written.
@@ -49,11 +53,11 @@ export async function rebuildRollups(store: Store, options: { customerId?: strin
     let customers: string[];
     if (customerId === undefined) {
       await tx.query("LOCK TABLE usage_events IN SHARE MODE");
-      await tx.query(`DELETE FROM usage_rollups r WHERE NOT ${ARCHIVED("r.bucket_start")}`);
+      for (const table of ROLLUP_TABLES) await tx.query(`DELETE FROM ${table} r WHERE NOT ${ARCHIVED("r.bucket_start")}`);
       customers = (await tx.query<{ id: string }>(LEDGER_CUSTOMERS)).rows.map((row) => row.id);
     } else {
       await tx.query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", [customerId]);
-      await tx.query(`DELETE FROM usage_rollups r WHERE r.customer_id = $1 AND NOT ${ARCHIVED("r.bucket_start")}`, [customerId]);
+      for (const table of ROLLUP_TABLES) await tx.query(`DELETE FROM ${table} r WHERE r.customer_id = $1 AND NOT ${ARCHIVED("r.bucket_start")}`, [customerId]);
       customers = [customerId];
     }
     let written = 0;
