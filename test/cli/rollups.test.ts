@@ -59,11 +59,11 @@ describe(`billhub rollups (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, 
     await onStore((store) => store.query("UPDATE usage_rollups SET quantity_sum = 100 WHERE customer_id = 'acme' AND meter = 'api_calls'"));
     const corrupted = await rollups("verify");
     expect(corrupted.code).toBe(1);
-    expect(corrupted.stdout).toMatch(/^customer\s+meter\s+hour\s+rollup\s+ledger\n/);
+    expect(corrupted.stdout).toMatch(/^customer\s+meter\s+bucket\s+rollup\s+ledger\n/);
     expect(corrupted.stdout).toMatch(
       /acme\s+api_calls\s+2026-10-03T10:00:00.000Z\s+sum 100, count 2, max 5, last 2.5 \(cli_r2 at 2026-10-03T10:45:00.000Z\)\s+sum 7.5, count 2, max 5, last 2.5 \(cli_r2 at 2026-10-03T10:45:00.000Z\)\n/,
     );
-    expect(corrupted.stdout).toContain("1 customer × meter × hour row differs from the ledger: billhub rollups rebuild recomputes them.");
+    expect(corrupted.stdout).toContain("1 customer × meter × bucket row differs from the ledger: billhub rollups rebuild recomputes them.");
 
     expect(await rollups("verify", "--customer", "beta")).toMatchObject({ code: 0, stdout: "The usage rollups of customer beta match the ledger.\n" });
     expect(await rollups("rebuild", "--customer", "acme")).toMatchObject({ code: 0, stdout: "Rebuilt the usage rollups of customer acme: 2 hourly rows.\n" });
@@ -79,17 +79,35 @@ describe(`billhub rollups (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, 
     expect(corrupted.code).toBe(1);
     expect(corrupted.stdout).toMatch(/acme\s+api_calls\s+2026-10-05T00:00:00.000Z\s+sum 1, count 1, max -, last -\s+no row\n/);
     expect(corrupted.stdout).toMatch(/beta\s+api_calls\s+2026-10-04T00:00:00.000Z\s+no row\s+sum 9, count 1, max 9, last 9 \(cli_r4 at 2026-10-04T00:00:00.000Z\)\n/);
-    expect(corrupted.stdout).toContain("2 customer × meter × hour rows differ from the ledger");
+    expect(corrupted.stdout).toContain("2 customer × meter × bucket rows differ from the ledger");
 
     expect(await rollups("rebuild")).toMatchObject({ code: 0, stdout: "Rebuilt the usage rollups of every customer: 3 hourly rows.\n" });
     expect((await rollups("verify")).code).toBe(0);
   });
 
+  it("compacts the hours of past days into day rows, which verify then compares day by day with the ledger", async () => {
+    expect(await rollups("compact", "--before", "2026-10-04T12:00:00Z")).toEqual({
+      code: 0,
+      stdout: "Compacted the usage rollups before 2026-10-04T00:00:00.000Z: 2 hourly rows moved into day and month rows.\n",
+      stderr: "",
+    });
+    expect((await rollups("verify")).code).toBe(0);
+    await onStore((store) => store.query("UPDATE usage_rollup_days SET quantity_sum = 100 WHERE customer_id = 'acme' AND meter = 'requests'"));
+    const corrupted = await rollups("verify");
+    expect(corrupted.code).toBe(1);
+    // The day row against the ledger's day; the month row (untouched) against its day rows' merge.
+    expect(corrupted.stdout).toMatch(/acme\s+requests\s+2026-10-03T00:00:00.000Z \(day\)\s+sum 100, count 1, max 1, last 1 \(cli_r3 at 2026-10-03T11:05:00.000Z\)\s+sum 1, count 1/);
+    expect(corrupted.stdout).toMatch(/acme\s+requests\s+2026-10-01T00:00:00.000Z \(month\)\s+sum 1, count 1, max 1, last 1 \(cli_r3 at 2026-10-03T11:05:00.000Z\)\s+sum 100, count 1/);
+    expect(await rollups("rebuild")).toMatchObject({ code: 0, stdout: "Rebuilt the usage rollups of every customer: 3 hourly rows.\n" });
+    expect((await rollups("verify")).code).toBe(0);
+    expect((await rollups("compact", "--before", "yesterday")).stderr).toContain('VALIDATION_FAILED: --before must be a date such as 2026-10-01T00:00:00Z, got "yesterday"');
+  });
+
   it("refuses a missing or unknown action with the usage", async () => {
     const missing = await rollups();
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("VALIDATION_FAILED: billhub rollups needs verify or rebuild");
-    expect(missing.stderr).toContain("Usage: billhub rollups <verify | rebuild>");
+    expect(missing.stderr).toContain("VALIDATION_FAILED: billhub rollups needs verify, rebuild or compact");
+    expect(missing.stderr).toContain("Usage: billhub rollups <verify | rebuild | compact>");
     expect((await rollups("repair")).stderr).toContain('Unknown rollups action "repair"');
   });
 });

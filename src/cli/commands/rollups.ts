@@ -1,23 +1,29 @@
 import { BillingError } from "../../core/errors.ts";
+import { compactRollups } from "../../store/rollups/compact-rollups.ts";
 import { rebuildRollups } from "../../store/rollups/rebuild-rollups.ts";
 import { findRollupMismatches, type RollupValues } from "../../store/rollups/verify-rollups.ts";
 import { commandArgs, table } from "../args.ts";
 import { withHub, type Command } from "../command.ts";
 
-const HELP = `Usage: billhub rollups <verify | rebuild> [--customer <id>] [--config <file>]
+const HELP = `Usage: billhub rollups <verify | rebuild | compact> [--customer <id>] [--before <date>] [--config <file>]
 
 Usage reads (checks, usage totals, invoices, stats) sum whole hours from hourly rollups that the
 record path keeps in the same transaction as the ledger, and read only the partial hours at a
-window's edges from the ledger itself.
+window's edges from the ledger itself. Compaction moves the hours of complete past days into day
+rows (and month rows), so that a month-long window reads one row per customer × meter.
 
   billhub rollups verify [--customer <id>]
       Compares the rollups with a fresh aggregate of the ledger and prints every customer × meter
       × hour that differs. Exit status 1 when any does.
   billhub rollups rebuild [--customer <id>]
       Recomputes the rollups (every customer's, or one's) from the ledger in one transaction;
-      recording into the customers concerned waits until it commits.`;
+      recording into the customers concerned waits until it commits.
+  billhub rollups compact [--before <date>]
+      Compacts the hourly rollups of every UTC day that ended by --before (default: now) into
+      day and month rows, a group of customers per transaction, while recording goes on. Run it
+      once a day, e.g. from cron after midnight UTC and before an invoice run.`;
 
-const OPTIONS = { customer: { type: "string" } } as const;
+const OPTIONS = { customer: { type: "string" }, before: { type: "string" } } as const;
 
 /** Most differing rows printed; the count says how many there are in all. */
 const SHOWN = 100;
@@ -35,14 +41,23 @@ export const rollupsCommand: Command = {
   async run(context) {
     const { values, positionals } = commandArgs(context.args, OPTIONS, HELP);
     const [action, ...rest] = positionals;
-    if (action !== "verify" && action !== "rebuild") {
-      throw new BillingError("VALIDATION_FAILED", `${action === undefined ? "billhub rollups needs verify or rebuild" : `Unknown rollups action ${JSON.stringify(action)}`}\n\n${HELP}`, { field: "args" });
+    if (action !== "verify" && action !== "rebuild" && action !== "compact") {
+      throw new BillingError("VALIDATION_FAILED", `${action === undefined ? "billhub rollups needs verify, rebuild or compact" : `Unknown rollups action ${JSON.stringify(action)}`}\n\n${HELP}`, { field: "args" });
     }
+    if (values.before !== undefined && (action !== "compact" || Number.isNaN(Date.parse(values.before)))) {
+      throw new BillingError("VALIDATION_FAILED", `--before ${action === "compact" ? `must be a date such as 2026-10-01T00:00:00Z, got ${JSON.stringify(values.before)}` : "goes with compact only"}\n\n${HELP}`, { field: "before" });
+    }
+    if (values.customer !== undefined && action === "compact") throw new BillingError("VALIDATION_FAILED", `--customer does not go with compact, which compacts every customer's\n\n${HELP}`, { field: "customer" });
     if (rest.length > 0) throw new BillingError("VALIDATION_FAILED", `Unexpected argument ${JSON.stringify(rest[0])}\n\n${HELP}`, { field: "args" });
     const scope = values.customer === undefined ? {} : { customerId: values.customer };
     const whose = values.customer === undefined ? "every customer" : `customer ${values.customer}`;
     const { io } = context;
     return withHub(context, async (hub) => {
+      if (action === "compact") {
+        const { compactedBefore, moved } = await compactRollups(hub.store, { before: values.before === undefined ? new Date() : new Date(values.before) });
+        io.out(`Compacted the usage rollups before ${compactedBefore.toISOString()}: ${moved} hourly row${moved === 1 ? "" : "s"} moved into day and month rows.`);
+        return 0;
+      }
       if (action === "rebuild") {
         const rows = await rebuildRollups(hub.store, scope);
         io.out(`Rebuilt the usage rollups of ${whose}: ${rows} hourly row${rows === 1 ? "" : "s"}.`);
@@ -53,10 +68,10 @@ export const rollupsCommand: Command = {
         io.out(`The usage rollups of ${whose} match the ledger.`);
         return 0;
       }
-      const rows = mismatches.slice(0, SHOWN).map((m) => [m.customerId, m.meter, `${m.unit} ${m.bucket.toISOString()}`, describe(m.stored), describe(m.ledger)]);
+      const rows = mismatches.slice(0, SHOWN).map((m) => [m.customerId, m.meter, m.unit === "hour" ? m.bucket.toISOString() : `${m.bucket.toISOString()} (${m.unit})`, describe(m.stored), describe(m.ledger)]);
       for (const line of table(["customer", "meter", "bucket", "rollup", "ledger"], rows)) io.out(line);
       const more = mismatches.length > SHOWN ? ` (the first ${SHOWN} shown)` : "";
-      io.out(`${mismatches.length} customer × meter × hour row${mismatches.length === 1 ? "" : "s"} differ${mismatches.length === 1 ? "s" : ""} from the ledger${more}: billhub rollups rebuild recomputes them.`);
+      io.out(`${mismatches.length} customer × meter × bucket row${mismatches.length === 1 ? "" : "s"} differ${mismatches.length === 1 ? "s" : ""} from the ledger${more}: billhub rollups rebuild recomputes them.`);
       return 1;
     });
   },
