@@ -2,7 +2,7 @@ import type { BillingErrorCode } from "../../core/errors.ts";
 import { parseBillingMonth, type BillingMonth } from "../../core/invoicing/billing-month.ts";
 import type { Invoice } from "../../core/invoicing/invoice.ts";
 import { invoicedCustomers, writeInvoices } from "../../store/invoices/invoice-repository.ts";
-import { countRunCustomers, lockCustomerRows, nextRunCustomers } from "../../store/invoices/run-customers.ts";
+import { countRunCustomers, lockCustomerRows, nextRunCustomers, withoutJit } from "../../store/invoices/run-customers.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { retryWhileStoreUnavailable, type StoreRetryPolicy } from "../store-retry.ts";
@@ -111,6 +111,7 @@ interface BatchResult {
 async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: readonly string[], resolvers: PriceResolvers): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
   // transaction, so the usage priced below is final (writeInvoices then only records the close).
+  await withoutJit(tx);
   const customers = await lockCustomerRows(tx, ids);
   const already = await invoicedCustomers(tx, month.key, ids);
   const open = customers.filter((customer) => !already.has(customer.id));

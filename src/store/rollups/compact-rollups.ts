@@ -64,8 +64,9 @@ export interface CompactionResult {
  * as an invoice's, then reads one row per customer × meter. Reads stay exact throughout
  * (0920_usage_rollup_levels.sql says why), and recording goes on meanwhile: the compaction point
  * moves first, then each group of customers' hours moves in a transaction of its own, so a crash
- * leaves some hours hourly, which reads sum as well and the next compaction moves. Run it once a
- * day or so (`billhub rollups compact`); it moves only what is not yet moved.
+ * leaves some hours hourly, which reads sum as well and the next compaction moves. Then the hourly
+ * table is vacuumed. Run it once a day or so (`billhub rollups compact`); it moves only what is
+ * not yet moved.
  *
  * @example
  * await compactRollups(store, { before: new Date("2026-10-01T00:00:00Z") })
@@ -87,5 +88,8 @@ export async function compactRollups(store: Store, options: { before: Date }): P
     moved += (await store.transaction((tx) => tx.query<{ moved: number }>(MOVE_SQL, [after, bound]))).rows[0]!.moved;
     after = bound;
   }
+  // The moved rows stay in the hourly table's key index, to be stepped over by every read of
+  // those customers, until a vacuum clears them (PGlite runs no autovacuum).
+  if (moved > 0) await store.query("VACUUM usage_rollups");
   return { compactedBefore: rows[0]!.compacted_before, moved };
 }
