@@ -13,8 +13,9 @@ const LINE_FIELDS = ["invoice_id", "line_number", "charge_key", "model", "meter"
 /**
  * One statement for a whole batch, so its cost grows with the rows it writes, not with round
  * trips. The counter row is updated after the caller locked its customers' rows, keeping the lock
- * order of 0300_invoices.sql (customers first, the counter last). The lines' foreign key is
- * checked at the end of the statement, when the invoices inserted beside them are there.
+ * order of 0300_invoices.sql (customers first, the counter last). That each line's invoice
+ * exists is checked at the end of the statement, once for all its lines (0921), when the
+ * invoices inserted beside them are there.
  */
 const WRITE_SQL = `WITH numbering AS (
   UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number - $1 AS before
