@@ -8,14 +8,16 @@ import { INVOICE_COLUMNS, LINE_COLUMNS, lineRecord, toInvoice, toInvoiceSummary,
 /** An invoice ready to be written: all but its number, which the write gives out. */
 export type InvoiceDraft = Omit<Invoice, "number">;
 
-const LINE_FIELDS = ["invoice_id", "line_number", "charge_key", "model", "meter", "description", "quantity", "billable_quantity", "amount", "exact_amount", "details"] as const;
+const LINE_FIELDS = "invoice_id, line_number, charge_key, model, meter, description, quantity, billable_quantity, amount, exact_amount, details";
 
 /**
  * One statement for a whole batch, so its cost grows with the rows it writes, not with round
  * trips. The counter row is updated after the caller locked its customers' rows, keeping the lock
  * order of 0300_invoices.sql (customers first, the counter last). That each line's invoice
  * exists is checked at the end of the statement, once for all its lines (0921), when the
- * invoices inserted beside them are there.
+ * invoices inserted beside them are there. The lines come as one JSON array of their rows (numbers
+ * that must stay exact as strings, which the numeric columns parse exactly): one native
+ * JSON.stringify, where eleven array literals cost a pass over the lines each.
  */
 const WRITE_SQL = `WITH numbering AS (
   UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number - $1 AS before
@@ -25,8 +27,8 @@ const WRITE_SQL = `WITH numbering AS (
     FROM numbering, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bigint[], $12::integer[])
          WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, position)
 ), lines AS (
-  INSERT INTO invoice_lines (${LINE_FIELDS.join(", ")})
-  SELECT * FROM unnest($13::text[], $14::integer[], $15::text[], $16::text[], $17::text[], $18::text[], $19::numeric[], $20::numeric[], $21::bigint[], $22::numeric[], $23::jsonb[])
+  INSERT INTO invoice_lines (${LINE_FIELDS})
+  SELECT ${LINE_FIELDS} FROM json_populate_recordset(NULL::invoice_lines, $13::json)
 ), closes AS (
   ${closePeriodsSql("SELECT * FROM unnest($5::text[], $8::timestamptz[], $9::timestamptz[], $4::text[])")}
 )
@@ -51,7 +53,7 @@ export async function writeInvoices(tx: Sql, drafts: readonly InvoiceDraft[]): P
     throw new BillingError("INTERNAL", "a batch of invoices is written for one billing month at one instant");
   }
   const column = <T>(values: (draft: InvoiceDraft) => T) => arrayLiteral(drafts.map(values));
-  const lines = drafts.flatMap((draft) => draft.lineItems.map((line) => lineRecord(draft.id, line)));
+  const lines = JSON.stringify(drafts.flatMap((draft) => draft.lineItems.map((line) => lineRecord(draft.id, line))));
   const { rows } = await tx.query<{ before: number }>(WRITE_SQL, [
     drafts.length,
     periodKey,
@@ -65,7 +67,7 @@ export async function writeInvoices(tx: Sql, drafts: readonly InvoiceDraft[]): P
     column((draft) => draft.currency),
     column((draft) => draft.subtotal),
     column((draft) => draft.lineItems.length),
-    ...LINE_FIELDS.map((field) => arrayLiteral(lines.map((line) => (field === "details" ? JSON.stringify(line.details) : line[field])))),
+    lines,
   ]);
   const before = rows[0]!.before;
   return drafts.map((draft, index) => ({ ...draft, number: before + index + 1 }));
