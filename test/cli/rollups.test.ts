@@ -101,6 +101,11 @@ describe(`billhub rollups (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, 
     expect(await rollups("rebuild")).toMatchObject({ code: 0, stdout: "Rebuilt the usage rollups of every customer: 3 hourly rows.\n" });
     expect((await rollups("verify")).code).toBe(0);
     expect((await rollups("compact", "--before", "yesterday")).stderr).toContain('VALIDATION_FAILED: --before must be a date such as 2026-10-01T00:00:00Z, got "yesterday"');
+    // A day still being recorded is not compacted, however far --before reaches.
+    const today = new Date();
+    today.setUTCHours(0, 0, 0, 0);
+    expect((await rollups("compact", "--before", "2999-01-01T00:00:00Z")).stdout).toContain(`Compacted the usage rollups before ${today.toISOString()}: `);
+    expect((await rollups("verify")).code).toBe(0);
   });
 
   it("refuses a missing or unknown action with the usage", async () => {

@@ -60,7 +60,8 @@ export interface CompactionResult {
 
 /**
  * Compacts the hourly usage rollups of every UTC day that ends at or before `before` (rounded
- * down to midnight UTC) into day rows, each added into its month's row: a month-long window, such
+ * down to midnight UTC, and never past the database clock's: today's hours are still being
+ * recorded) into day rows, each added into its month's row: a month-long window, such
  * as an invoice's, then reads one row per customer × meter. Reads stay exact throughout
  * (0920_usage_rollup_levels.sql says why), and recording goes on meanwhile: the compaction point
  * moves first, then each group of customers' hours moves in a transaction of its own, so a crash
@@ -78,7 +79,7 @@ export async function compactRollups(store: Store, options: { before: Date }): P
     throw new BillingError("VALIDATION_FAILED", "compaction needs a valid `before` date", { field: "before" });
   }
   const { rows } = await store.query<{ compacted_before: Date }>(
-    `UPDATE usage_rollup_compaction SET compacted_before = GREATEST(compacted_before, date_trunc('day', $1::timestamptz, 'UTC')) RETURNING compacted_before`,
+    `UPDATE usage_rollup_compaction SET compacted_before = GREATEST(compacted_before, date_trunc('day', LEAST($1::timestamptz, now()), 'UTC')) RETURNING compacted_before`,
     [before.toISOString()],
   );
   let moved = 0;
