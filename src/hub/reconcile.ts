@@ -118,7 +118,7 @@ export function createReconcileApi(ctx: HubContext): ReconcileApi {
       const provider = ctx.providers.get(q.provider);
       const readTotal = provider.readUsageTotal?.bind(provider);
       if (readTotal === undefined) {
-        throw new BillingError("PROVIDER_UNSUPPORTED", `billhub cannot read usage totals back from ${provider.id}; reconcile supports: ${[...ctx.providers.providers.values()].filter((p) => p.readUsageTotal).map((p) => p.id).join(", ") || "(none configured)"}`, {
+        throw new BillingError("PROVIDER_UNSUPPORTED", `billhub cannot read usage totals back from ${provider.id}; reconcile supports: ${ctx.providers.withCapability("reconcile").map((p) => p.id).join(", ") || "(none configured)"}`, {
           provider: provider.id,
           field: "provider",
         });
