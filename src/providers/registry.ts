@@ -41,8 +41,6 @@ export interface ProviderRegistry {
   readonly providers: ReadonlyMap<ProviderId, RegisteredProvider>;
   /** One provider by id; an id that is not configured throws UNKNOWN_PROVIDER naming the configured ones. */
   get(id: string): RegisteredProvider;
-  /** The definition of a shipped provider (configured or not), by id; undefined for an unknown id. */
-  definition(id: string): AnyProviderDefinition | undefined;
   /** The configured providers that can do something, in the order of the list of definitions. */
   withCapability(capability: keyof ProviderCapabilities): RegisteredProvider[];
   /** The customer's primary provider (their route, else the default) and the mirrors. */
@@ -106,7 +104,6 @@ export function createProviderRegistry(config: HubConfig, options: ProviderRegis
       }
       return provider;
     },
-    definition: providerDefinition,
     withCapability(capability) {
       return PROVIDER_IDS.flatMap((id) => {
         const provider = providers.get(id);
