@@ -1,40 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub } from "../../src/hub.ts";
-import { migrate } from "../../src/store/migrate.ts";
-import { openPgStore } from "../../src/store/pg-driver.ts";
-import { openPgliteStore } from "../../src/store/pglite-driver.ts";
 import type { Store } from "../../src/store/types.ts";
 import { billhubInProcess } from "../support/cli.ts";
 import { createCustomer, ledgerCatalog } from "../support/ledger.ts";
-import { DATABASE_URL, migratedDataDir, uniqueSchema } from "../support/store.ts";
+import { openCliStore, type CliStore } from "../support/cli-store.ts";
+import { DATABASE_URL } from "../support/store.ts";
 
 // Each step opens the store the CLI is configured for (seconds each on the embedded store).
 describe(`billhub rollups (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, { timeout: 120_000 }, () => {
-  let root: string;
-  let dir: string;
-  let env: Record<string, string>;
-  const schema = uniqueSchema("rollups");
-  const openSeeded = (): Promise<Store> => (DATABASE_URL ? openPgStore({ connectionString: DATABASE_URL, schema }) : openPgliteStore({ dataDir: dir, schema }));
-  const rollups = (...args: string[]) => billhubInProcess(["rollups", ...args], env);
-  /** Runs `fn` on the CLI's store, closed afterwards (the embedded store has one opener at a time). */
-  async function onStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-    const store = await openSeeded();
-    try {
-      return await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
+  let cli: CliStore;
+  const rollups = (...args: string[]) => billhubInProcess(["rollups", ...args], cli.env);
+  const onStore = <T>(fn: (store: Store) => Promise<T>) => cli.onStore(fn);
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "billhub-rollups-"));
-    dir = await migratedDataDir(join(root, "data"));
-    env = DATABASE_URL ? { DATABASE_URL, BILLHUB_SCHEMA: schema } : { BILLHUB_DATA_DIR: dir, BILLHUB_SCHEMA: schema };
+    cli = await openCliStore("rollups");
     await onStore(async (store) => {
-      await migrate(store);
       for (const id of ["acme", "beta"]) await createCustomer(store, id);
       const hub = await createHub({ catalog: ledgerCatalog, store: { migrate: false } }, { store });
       await hub.recordBatch([
@@ -46,10 +26,7 @@ describe(`billhub rollups (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, 
       await hub.close();
     });
   });
-  afterAll(async () => {
-    if (DATABASE_URL) await onStore((store) => store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => cli.cleanup());
 
   it("verifies rollups kept by the record path as matching the ledger", async () => {
     expect(await rollups("verify")).toEqual({ code: 0, stdout: "The usage rollups of every customer match the ledger.\n", stderr: "" });
