@@ -19,6 +19,21 @@ export function commandArgs<T extends OptionSpec>(args: string[], options: T, he
   }
 }
 
+/**
+ * The action of a command with sub-actions (`billhub rollups verify`): one of `actions` and
+ * nothing after it, or VALIDATION_FAILED with the command's help.
+ */
+export function commandAction<A extends string>(command: string, positionals: readonly string[], actions: readonly A[], help: string): A {
+  const [action, ...rest] = positionals;
+  if (!actions.includes(action as A)) {
+    const listed = actions.length > 1 ? `${actions.slice(0, -1).join(", ")} or ${actions[actions.length - 1]}` : actions[0];
+    const problem = action === undefined ? `billhub ${command} needs ${listed}` : `Unknown ${command} action ${JSON.stringify(action)}`;
+    throw new BillingError("VALIDATION_FAILED", `${problem}\n\n${help}`, { field: "args" });
+  }
+  if (rest.length > 0) throw new BillingError("VALIDATION_FAILED", `Unexpected argument ${JSON.stringify(rest[0])}\n\n${help}`, { field: "args" });
+  return action as A;
+}
+
 /** A whole positive number from a flag, or VALIDATION_FAILED naming the flag. */
 export function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

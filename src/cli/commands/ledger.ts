@@ -1,6 +1,6 @@
 import { BillingError } from "../../core/errors.ts";
 import { archiveLedgerMonths, listLedgerMonths, parseMonth } from "../../store/ledger/partitions.ts";
-import { commandArgs, table } from "../args.ts";
+import { commandAction, commandArgs, table } from "../args.ts";
 import { withHub, type Command } from "../command.ts";
 
 const HELP = `Usage: billhub ledger <months | archive --before YYYY-MM [--drop]> [--config <file>]
@@ -31,11 +31,7 @@ export const ledgerCommand: Command = {
   help: HELP,
   async run(context) {
     const { values, positionals } = commandArgs(context.args, OPTIONS, HELP);
-    const [action, ...rest] = positionals;
-    if (action !== "months" && action !== "archive") {
-      throw new BillingError("VALIDATION_FAILED", `${action === undefined ? "billhub ledger needs months or archive" : `Unknown ledger action ${JSON.stringify(action)}`}\n\n${HELP}`, { field: "args" });
-    }
-    if (rest.length > 0) throw new BillingError("VALIDATION_FAILED", `Unexpected argument ${JSON.stringify(rest[0])}\n\n${HELP}`, { field: "args" });
+    const action = commandAction("ledger", positionals, ["months", "archive"], HELP);
     if (action === "months" && (values.before !== undefined || values.drop !== undefined)) {
       throw new BillingError("VALIDATION_FAILED", `--before and --drop belong to billhub ledger archive\n\n${HELP}`, { field: "args" });
     }

@@ -2,7 +2,7 @@ import { BillingError } from "../../core/errors.ts";
 import { compactRollups } from "../../store/rollups/compact-rollups.ts";
 import { rebuildRollups } from "../../store/rollups/rebuild-rollups.ts";
 import { findRollupMismatches, type RollupValues } from "../../store/rollups/verify-rollups.ts";
-import { commandArgs, table } from "../args.ts";
+import { commandAction, commandArgs, table } from "../args.ts";
 import { withHub, type Command } from "../command.ts";
 
 const HELP = `Usage: billhub rollups <verify | rebuild | compact> [--customer <id>] [--before <date>] [--config <file>]
@@ -36,19 +36,15 @@ function describe(values: RollupValues | null): string {
 
 export const rollupsCommand: Command = {
   name: "rollups",
-  summary: "rollups verify | rebuild: compare the hourly usage rollups with the ledger, or recompute them",
+  summary: "rollups verify | rebuild | compact: compare the usage rollups with the ledger, recompute them, or compact past days",
   help: HELP,
   async run(context) {
     const { values, positionals } = commandArgs(context.args, OPTIONS, HELP);
-    const [action, ...rest] = positionals;
-    if (action !== "verify" && action !== "rebuild" && action !== "compact") {
-      throw new BillingError("VALIDATION_FAILED", `${action === undefined ? "billhub rollups needs verify, rebuild or compact" : `Unknown rollups action ${JSON.stringify(action)}`}\n\n${HELP}`, { field: "args" });
-    }
+    const action = commandAction("rollups", positionals, ["verify", "rebuild", "compact"], HELP);
     if (values.before !== undefined && (action !== "compact" || Number.isNaN(Date.parse(values.before)))) {
       throw new BillingError("VALIDATION_FAILED", `--before ${action === "compact" ? `must be a date such as 2026-10-01T00:00:00Z, got ${JSON.stringify(values.before)}` : "goes with compact only"}\n\n${HELP}`, { field: "before" });
     }
     if (values.customer !== undefined && action === "compact") throw new BillingError("VALIDATION_FAILED", `--customer does not go with compact, which compacts every customer's\n\n${HELP}`, { field: "customer" });
-    if (rest.length > 0) throw new BillingError("VALIDATION_FAILED", `Unexpected argument ${JSON.stringify(rest[0])}\n\n${HELP}`, { field: "args" });
     const scope = values.customer === undefined ? {} : { customerId: values.customer };
     const whose = values.customer === undefined ? "every customer" : `customer ${values.customer}`;
     const { io } = context;
