@@ -31,7 +31,7 @@ const storeSchema = z.strictObject({
    * cancel what it never receives). Keep it above statementTimeoutMs.
    */
   queryTimeoutMs: z.number().int().min(100).max(3_600_000).default(20_000),
-  /** Apply pending migrations at start-up (billhub migrate does the same on demand). */
+  /** Apply pending migrations and create the ledger's months ahead at start-up (billhub migrate does the same on demand). */
   migrate: z.boolean().default(true),
 });
 
