@@ -79,12 +79,13 @@ function splitPatch(patch: Record<string, unknown>): { set: Record<string, unkno
   return { set, remove };
 }
 
+/** The provider whose id clashed: 0940's trigger names it in the error's DETAIL. */
 function providerIdConflict(error: unknown, write: CustomerWrite): never {
-  const constraint = (error as { constraint?: unknown }).constraint;
-  const provider = typeof constraint === "string" ? /^customers_(\w+)_id$/.exec(constraint)?.[1] : undefined;
+  const { constraint, detail } = error as { constraint?: unknown; detail?: unknown };
+  const provider = constraint === "customer_provider_ids_pkey" && typeof detail === "string" && Object.hasOwn(write.providerIds ?? {}, detail) ? detail : undefined;
   const field = provider ? `providerIds.${provider}` : "providerIds";
   const value = provider ? write.providerIds?.[provider] : undefined;
-  throw new BillingError("PROVIDER_ID_IN_USE", `${field} ${value === undefined ? "" : `${JSON.stringify(value)} `}already belongs to another customer`, { field, cause: error });
+  throw new BillingError("PROVIDER_ID_IN_USE", `${field} ${value === undefined || value === null ? "" : `${JSON.stringify(value)} `}already belongs to another customer`, { field, cause: error });
 }
 
 /**
@@ -144,29 +145,17 @@ export async function findCustomer(sql: Sql, id: string): Promise<CustomerRecord
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
-/**
- * Lookups by provider id, written out per provider (the id is a literal in the SQL, not a
- * parameter) so that they use its unique expression index.
- */
-const byProviderId = new Map<string, string>();
-
-function byProviderIdQuery(provider: string): string {
-  let query = byProviderId.get(provider);
-  if (query === undefined) {
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(provider)) throw new BillingError("INTERNAL", `not a provider id: ${JSON.stringify(provider)}`, { field: "provider" });
-    query = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE provider_ids ? '${provider}' AND provider_ids ->> '${provider}' = $1`;
-    byProviderId.set(provider, query);
-  }
-  return query;
-}
+/** One row of customer_provider_ids (0940) per provider customer id, kept from provider_ids. */
+const BY_PROVIDER_ID = `SELECT ${CUSTOMER_COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")}
+  FROM customer_provider_ids p JOIN customers c ON c.id = p.customer_id
+  WHERE p.provider = $1 AND p.provider_customer_id = $2`;
 
 /**
  * The customer a provider knows by `providerCustomerId` (e.g. Stripe's "cus_..."), or undefined.
  * With `forUpdate`, the row is also locked FOR UPDATE, and what comes back is its current version.
  */
 export async function findCustomerByProviderId(sql: Sql, provider: string, providerCustomerId: string, options: { forUpdate?: boolean } = {}): Promise<CustomerRecord | undefined> {
-  const query = byProviderIdQuery(provider);
-  const { rows } = await sql.query<CustomerRow>(options.forUpdate ? `${query} FOR UPDATE` : query, [providerCustomerId]);
+  const { rows } = await sql.query<CustomerRow>(options.forUpdate ? `${BY_PROVIDER_ID} FOR UPDATE OF c` : BY_PROVIDER_ID, [provider, providerCustomerId]);
   return rows[0] && toCustomerRecord(rows[0]);
 }
 
