@@ -37,12 +37,17 @@ export interface Plan {
   /** The plan's charges and minimum commitment, validated and parsed for `mapUsageToLineItems`. */
   readonly pricing: PreparedPlan;
   /** Provider prices (Stripe lookup keys, Flowglad price slugs) whose subscribers are on this plan. */
-  readonly providerPrices: Readonly<Record<ProviderPriceSource, readonly string[]>>;
+  readonly providerPrices: Readonly<Record<string, readonly string[]>>;
 }
 
-/** Providers whose subscriptions put customers on plans. */
-export const PROVIDER_PRICE_SOURCES = ["stripe", "flowglad"] as const;
-export type ProviderPriceSource = (typeof PROVIDER_PRICE_SOURCES)[number];
+export interface DefineCatalogOptions {
+  /**
+   * The providers whose subscriptions put customers on plans (their ids). When given, every
+   * `providerPrices` key and charge `price.provider` must be one of them, and each has a
+   * (possibly empty) `providerPrices` list on every plan. billhub passes its provider list.
+   */
+  providers?: readonly string[];
+}
 
 /** A validated catalog: declared universes of meters, features, plans and variants. */
 export interface Catalog {
@@ -85,7 +90,7 @@ function resolveGrant(feature: Feature, input: GrantInput, path: string): Grant 
   return { granted: true, limit: limitOf(input), variants: {} };
 }
 
-function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>, meters: Record<string, Meter>, currency: string): Plan {
+function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>, meters: Record<string, Meter>, currency: string, providers: readonly string[]): Plan {
   for (const featureKey of Object.keys(plan.features)) {
     if (!(featureKey in features)) {
       throw invalid(`plans.${key}.features.${featureKey}`, `unknown feature "${featureKey}"; valid features: ${listKeys(Object.keys(features))}`, Object.keys(features));
@@ -105,16 +110,18 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
     { key, currency, charges: plan.charges, ...(plan.minimumCommitment ? { minimumCommitment: plan.minimumCommitment } : {}) },
     { path: `catalog.plans.${key}` },
   );
-  const providerPrices = { stripe: plan.providerPrices?.stripe ?? [], flowglad: plan.providerPrices?.flowglad ?? [] };
+  const providerPrices: Record<string, readonly string[]> = Object.fromEntries(providers.map((provider) => [provider, []]));
+  for (const [provider, keys] of Object.entries(plan.providerPrices ?? {})) providerPrices[provider] = keys;
   return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices };
 }
 
 /** A provider price may put subscribers on one plan only, or a subscription's plan would be a guess. */
 function checkProviderPrices(plans: Record<string, Plan>): void {
-  for (const provider of PROVIDER_PRICE_SOURCES) {
+  const providers = new Set(Object.values(plans).flatMap((plan) => Object.keys(plan.providerPrices)));
+  for (const provider of providers) {
     const owner = new Map<string, string>();
     for (const plan of Object.values(plans)) {
-      plan.providerPrices[provider].forEach((priceKey, index) => {
+      (plan.providerPrices[provider] ?? []).forEach((priceKey, index) => {
         const field = `plans.${plan.key}.providerPrices.${provider}.${index}`;
         const other = owner.get(priceKey);
         if (other === plan.key) throw invalid(field, `lists "${priceKey}" twice`);
@@ -140,8 +147,11 @@ function checkProviderPrices(plans: Record<string, Plan>): void {
  * });
  * catalog.plans.free.grants.sso // { granted: false, limit: "0", variants: {} }
  */
-export function defineCatalog(input: CatalogInput | Catalog): Catalog {
-  if (isCatalog(input)) return input;
+export function defineCatalog(input: CatalogInput | Catalog, options: DefineCatalogOptions = {}): Catalog {
+  if (isCatalog(input)) {
+    if (options.providers !== undefined) checkProviderIds(input, options.providers);
+    return input;
+  }
   const parsed = catalogSchema.safeParse(input);
   if (!parsed.success) throw zodToBillingError(parsed.error, "CATALOG_INVALID", "catalog");
   const raw = parsed.data;
@@ -159,7 +169,7 @@ export function defineCatalog(input: CatalogInput | Catalog): Catalog {
 
   const currency = normalizeCurrency(raw.currency, "catalog.currency");
   const plans: Record<string, Plan> = {};
-  for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features, meters, currency);
+  for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features, meters, currency, options.providers ?? []);
 
   checkProviderPrices(plans);
   if (!(raw.defaultPlan in plans)) {
@@ -170,8 +180,25 @@ export function defineCatalog(input: CatalogInput | Catalog): Catalog {
   for (const plan of Object.values(plans)) for (const grant of Object.values(plan.grants)) for (const name of Object.keys(grant.variants)) variants.add(name);
 
   const catalog: Catalog = { currency, meters, features, plans, defaultPlan: raw.defaultPlan, variants };
+  if (options.providers !== undefined) checkProviderIds(catalog, options.providers);
   CATALOGS.add(catalog);
   return deepFreeze(catalog);
+}
+
+/** Every provider a catalog names (price lists, charges' prices) is one of `providers`. */
+function checkProviderIds(catalog: Catalog, providers: readonly string[]): void {
+  const known = new Set(providers);
+  for (const plan of Object.values(catalog.plans)) {
+    for (const provider of Object.keys(plan.providerPrices)) {
+      if (!known.has(provider)) throw invalid(`plans.${plan.key}.providerPrices.${provider}`, `unknown provider "${provider}"; valid providers: ${listKeys(providers)}`, providers);
+    }
+    plan.charges.forEach((charge, index) => {
+      const provider = "price" in charge ? charge.price?.provider : undefined;
+      if (provider !== undefined && !known.has(provider)) {
+        throw invalid(`plans.${plan.key}.charges.${index}.price.provider`, `unknown provider "${provider}"; valid providers: ${listKeys(providers)}`, providers);
+      }
+    });
+  }
 }
 
 const CATALOGS = new WeakSet<object>();

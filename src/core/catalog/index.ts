@@ -1,4 +1,4 @@
-export { defineCatalog, isCatalog, PROVIDER_PRICE_SOURCES, type Catalog, type Feature, type Grant, type Meter, type Plan, type ProviderPriceSource } from "./define-catalog.ts";
+export { defineCatalog, isCatalog, type Catalog, type DefineCatalogOptions, type Feature, type Grant, type Meter, type Plan } from "./define-catalog.ts";
 export { planForSubscription, PLAN_METADATA_KEY, type PlanResolution, type SubscribedPrice } from "./plan-for-subscription.ts";
 export { requireFeature, requireMeter, requirePlan, requireVariant } from "./lookup.ts";
 export { AGGREGATIONS, RESETS, catalogSchema, type Aggregation, type CatalogInput, type ResetStrategy } from "./schema.ts";

@@ -29,7 +29,7 @@ export type PlanResolution = { plan: string; error: null } | { plan: null; error
 export function planForSubscription(catalog: Catalog, provider: string, prices: readonly SubscribedPrice[]): PlanResolution {
   const byLookupKey = new Map<string, string>();
   for (const plan of Object.values(catalog.plans)) {
-    const keys: readonly string[] = Object.hasOwn(plan.providerPrices, provider) ? (plan.providerPrices as Readonly<Record<string, readonly string[]>>)[provider]! : [];
+    const keys = Object.hasOwn(plan.providerPrices, provider) ? plan.providerPrices[provider]! : [];
     for (const key of keys) byLookupKey.set(key, plan.key);
   }
 

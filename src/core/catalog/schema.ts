@@ -83,14 +83,15 @@ export const grantSchema = z.union([
 /** A provider's name for a price: a Stripe lookup key or a Flowglad price slug. */
 const providerPriceKey = z.string().min(1).max(200);
 
+/** A provider's id; which ids exist is the provider list's business (`defineCatalog`'s `providers` option). */
+export const providerIdSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a provider id (lower-case letters, digits and underscores)");
+
 /**
- * The provider prices that put a subscriber on a plan: Stripe lookup keys, Flowglad price slugs.
- * A price (or its product) carrying `billhub_plan` metadata says the same from the provider's side.
+ * The provider prices that put a subscriber on a plan, by provider id: Stripe lookup keys,
+ * Flowglad price slugs. A price (or its product) carrying `billhub_plan` metadata says the same
+ * from the provider's side.
  */
-export const providerPricesSchema = z.strictObject({
-  stripe: z.array(providerPriceKey).optional(),
-  flowglad: z.array(providerPriceKey).optional(),
-});
+export const providerPricesSchema = z.record(providerIdSchema, z.array(providerPriceKey));
 
 export const planSchema = z.strictObject({
   name: z.string().min(1).max(200),

@@ -13,7 +13,8 @@ export type ChargeModel = (typeof CHARGE_MODELS)[number];
  */
 export const priceRefSchema = z.strictObject({
   lookupKey: keyField,
-  provider: z.enum(["stripe", "flowglad"]).optional(),
+  /** Which provider's price, when two hold the lookup key (checked against the provider list by `defineCatalog`). */
+  provider: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a provider id (lower-case letters, digits and underscores)").optional(),
 });
 export type PriceRef = z.output<typeof priceRefSchema>;
 

@@ -10,12 +10,21 @@ const input: CatalogInput = {
   },
   defaultPlan: "free",
 };
-const catalog = defineCatalog(input);
+const providers = { providers: ["stripe", "flowglad"] };
+const catalog = defineCatalog(input, providers);
 
 describe("catalog plans: providerPrices", () => {
-  it("defaults to no provider prices and keeps the ones given per provider", () => {
+  it("defaults to no provider prices for each provider it is given and keeps the ones given per provider", () => {
     expect(catalog.plans.free!.providerPrices).toEqual({ stripe: [], flowglad: [] });
     expect(catalog.plans.pro!.providerPrices).toEqual({ stripe: ["pro_monthly", "pro_yearly"], flowglad: ["pro"] });
+    expect(defineCatalog(input).plans.team!.providerPrices).toEqual({ stripe: ["team_monthly"] });
+  });
+
+  it("refuses a provider outside the list it is given, in price lists and in charges' prices, naming the valid ones", () => {
+    const priced = { ...input, meters: { api: { aggregation: "sum" as const } }, plans: { ...input.plans, team: { name: "Team", charges: [{ key: "api", meter: "api", model: "per_unit" as const, price: { lookupKey: "api", provider: "paddle" } }] } } };
+    expect(() => defineCatalog(priced, providers)).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", field: "catalog.plans.team.charges.0.price.provider", message: expect.stringContaining("valid providers: flowglad, stripe") }));
+    const built = defineCatalog({ ...input, plans: { ...input.plans, team: { name: "Team", providerPrices: { paddle: ["x"] } } } });
+    expect(() => defineCatalog(built, providers)).toThrow(expect.objectContaining({ field: "catalog.plans.team.providerPrices.paddle" }));
   });
 
   it("refuses a price that would put subscribers on two plans, naming both", () => {
@@ -27,7 +36,9 @@ describe("catalog plans: providerPrices", () => {
     const twice = { ...input, plans: { ...input.plans, team: { name: "Team", providerPrices: { stripe: ["team_monthly", "team_monthly"] } } } };
     expect(() => defineCatalog(twice)).toThrow(expect.objectContaining({ field: "catalog.plans.team.providerPrices.stripe.1", message: expect.stringContaining("twice") }));
     const paddle = { ...input, plans: { ...input.plans, team: { name: "Team", providerPrices: { paddle: ["x"] } } } };
-    expect(() => defineCatalog(paddle as CatalogInput)).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", field: "catalog.plans.team.providerPrices.paddle" }));
+    expect(() => defineCatalog(paddle, providers)).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", field: "catalog.plans.team.providerPrices.paddle" }));
+    const notAnId = { ...input, plans: { ...input.plans, team: { name: "Team", providerPrices: { "Not An Id": ["x"] } } } };
+    expect(() => defineCatalog(notAnId)).toThrow(expect.objectContaining({ code: "CATALOG_INVALID" }));
     const empty = { ...input, plans: { ...input.plans, team: { name: "Team", providerPrices: { stripe: [""] } } } };
     expect(() => defineCatalog(empty)).toThrow(expect.objectContaining({ field: "catalog.plans.team.providerPrices.stripe.0" }));
   });
