@@ -35,10 +35,11 @@ FROM customers c WHERE c.id = $1`;
 /**
  * Loads a customer with everything that decides its limits in one round trip: plan, variant,
  * billing cycle, overrides, and the adjustments that have not ended by `at`. Numerics travel as
- * text inside the JSON so that no limit passes through a float.
+ * text inside the JSON so that no limit passes through a float. Prepared: a check runs it each time
+ * the entitlement cache misses.
  */
 export async function loadCustomerEntitlements(sql: Sql, customerId: string, at: Date): Promise<CustomerEntitlements | undefined> {
-  const { rows } = await sql.query<StateRow>(SELECT_STATE, [customerId, at]);
+  const { rows } = await sql.query<StateRow>(SELECT_STATE, [customerId, at], { prepare: true });
   const row = rows[0];
   if (!row) return undefined;
   const overrides: Record<string, LimitOverride> = {};

@@ -1,5 +1,6 @@
 import pg from "pg";
-import type { QueryResult, Row, Sql, Store } from "./types.ts";
+import type { QueryOptions, QueryResult, Row, Sql, Store } from "./types.ts";
+import { preparedName } from "./prepared.ts";
 import { checkSchemaName, isStoreUnavailable, storeUnavailableError } from "./identifiers.ts";
 import { BillingError } from "../core/errors.ts";
 
@@ -51,9 +52,14 @@ function wrap(client: pg.Pool | pg.PoolClient): Sql {
   // A pool runs each query on a connection it checks out and discards when the query fails as
   // unavailable; a checked-out client (a transaction) is discarded by `transaction` below.
   return {
-    async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    async query<T extends Row = Row>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {
       try {
-        const result = await client.query<T>(text, params as unknown[]);
+        // A named statement is parsed once per connection (pg remembers which it has parsed) and
+        // its plan kept by the server's plan cache.
+        const result =
+          options?.prepare === true
+            ? await client.query<T>({ name: preparedName(text), text, values: params as unknown[] })
+            : await client.query<T>(text, params as unknown[]);
         return { rows: result.rows, rowCount: result.command === "SELECT" ? 0 : (result.rowCount ?? 0) };
       } catch (error) {
         return unavailable(error);

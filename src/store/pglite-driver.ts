@@ -1,7 +1,8 @@
 import { PGlite } from "@electric-sql/pglite";
-import type { QueryResult, Row, Sql, Store } from "./types.ts";
+import type { QueryOptions, QueryResult, Row, Sql, Store } from "./types.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { checkSchemaName } from "./identifiers.ts";
+import { preparedName, sqlLiteral } from "./prepared.ts";
 import { makeDataDirPrivate, makeFilesPrivate } from "./private-data-dir.ts";
 
 export interface PgliteStoreOptions {
@@ -18,9 +19,24 @@ export interface PgliteStoreOptions {
 
 type PgliteLike = Pick<PGlite, "query" | "exec">;
 
-function wrap(db: PgliteLike): Sql {
+/**
+ * `prepared` holds the names of the statements prepared on this instance's one session. PGlite's
+ * query() always uses the unnamed statement, parsed and planned afresh each time, so a prepared
+ * one goes through PREPARE and EXECUTE, with its parameters as literals. A PREPARE is not undone
+ * by a rollback (prepared statements belong to the session), and is recorded only once it succeeded.
+ */
+function wrap(db: PgliteLike, prepared: Set<string>): Sql {
   return {
-    async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    async query<T extends Row = Row>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {
+      if (options?.prepare === true) {
+        const name = preparedName(text);
+        if (!prepared.has(name)) {
+          await db.query(`PREPARE ${name} AS ${text}`);
+          prepared.add(name);
+        }
+        const result = await db.query<T>(params.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${params.map(sqlLiteral).join(", ")})`);
+        return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+      }
       const result = await db.query<T>(text, params as unknown[]);
       return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
     },
@@ -74,6 +90,9 @@ function isPgliteUrl(dataDir: string): boolean {
   return /^(memory|idb|opfs-ahp):\/\//.test(dataDir);
 }
 
+/** Statements prepared per instance: several stores (schemas) may share one instance's session. */
+const preparedOn = new WeakMap<PGlite, Set<string>>();
+
 /** The store on an open PGlite instance (closing the store closes the instance). */
 export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
   checkSchemaName(schema);
@@ -83,13 +102,15 @@ export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
   // only reserve disk space ahead (PostgreSQL's documentation suggests turning them off on
   // copy-on-write file systems); nothing depends on them: off, only the last byte is written.
   await db.exec(`SET search_path TO ${schema}, public; SET wal_init_zero = off`);
-  const sql = wrap(db);
+  const prepared = preparedOn.get(db) ?? new Set<string>();
+  preparedOn.set(db, prepared);
+  const sql = wrap(db, prepared);
   return {
     driver: "pglite",
     schema,
     query: sql.query,
     exec: sql.exec,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx, prepared))),
     close: () => db.close(),
   };
 }

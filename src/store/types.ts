@@ -12,8 +12,19 @@ export interface QueryResult<T extends Row = Row> {
   rowCount: number;
 }
 
+/** How one statement is run. */
+export interface QueryOptions {
+  /**
+   * Parse and plan the statement once per connection and reuse it (a server-side prepared
+   * statement, named after its text): for hot statements of fixed text, whose planning costs more
+   * than running them. The text is the key, so only statements with a handful of variants may
+   * ask for it. Parameters are then limited to strings, numbers, booleans, Dates and null.
+   */
+  prepare?: boolean;
+}
+
 export interface Sql {
-  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T extends Row = Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
   /** Runs several `;`-separated statements without parameters (migrations, DDL). */
   exec(text: string): Promise<void>;
 }

@@ -74,7 +74,8 @@ export interface UsageValueQuery {
  * round trip. The value is a canonical exact decimal. Whole hours come from the rollups and only
  * the partial hours at the window's edges (a reset, a window not on the hour) from the ledger;
  * a property filter and unique_count read the window's events (the rollups keep neither the
- * properties nor the distinct values).
+ * properties nor the distinct values). The statement is prepared: it takes far longer to plan than
+ * to run (a few variants: aggregation × reset × filter), and every check and consume runs it.
  */
 export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ known: boolean; value: string }> {
   const params: unknown[] = [q.customerId, q.meter.key, fromParam(q.bounds.from), toParam(q.bounds.to)];
@@ -99,7 +100,9 @@ export async function queryUsageValue(sql: Sql, q: UsageValueQuery): Promise<{ k
     const property = q.meter.aggregation === "unique_count" ? param(q.meter.property) + "::text" : "NULL";
     value = `SELECT (${aggregateSql(q.meter.aggregation, property)})::text FROM usage_events e WHERE ${conditions.join(" AND ")}`;
   }
-  const { rows } = await sql.query<{ known: boolean; value: string }>(`SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1) AS known, (${value}) AS value`, params);
+  const { rows } = await sql.query<{ known: boolean; value: string }>(`SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1) AS known, (${value}) AS value`, params, {
+    prepare: true,
+  });
   const row = rows[0]!;
   return { known: row.known, value: canonicalDecimal(row.value) };
 }
