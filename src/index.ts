@@ -11,6 +11,8 @@ export { createStripeClient } from "./providers/stripe/client.ts";
 export { createFlowgladProvider, type FlowgladProvider, type FlowgladProviderOptions } from "./providers/flowglad/provider.ts";
 export { createFlowgladClient, type FlowgladAdminClient } from "./providers/flowglad/client.ts";
 export { createManualProvider } from "./providers/manual/provider.ts";
+export { createMetronomeProvider, type MetronomeProvider, type MetronomeProviderOptions } from "./providers/metronome/provider.ts";
+export { createMetronomeClient, type MetronomeClient } from "./providers/metronome/client.ts";
 export type {
   BillingProvider,
   ProviderUsageEvent,

@@ -2,9 +2,12 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createFlowgladClient } from "../../src/providers/flowglad/client.ts";
 import { createFlowgladProvider } from "../../src/providers/flowglad/provider.ts";
 import { createManualProvider } from "../../src/providers/manual/provider.ts";
+import { createMetronomeClient } from "../../src/providers/metronome/client.ts";
+import { createMetronomeProvider } from "../../src/providers/metronome/provider.ts";
 import { createStripeClient } from "../../src/providers/stripe/client.ts";
 import { createStripeProvider } from "../../src/providers/stripe/provider.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
+import { createMetronomeStandIn } from "../support/msw/metronome.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { describeProviderContract } from "./contract.ts";
@@ -12,7 +15,8 @@ import { useStandIns } from "../support/msw/use-stand-ins.ts";
 
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
-useStandIns(stripe, flowglad);
+const metronome = createMetronomeStandIn({ baseUrl: "https://metronome.test", now: () => NOW });
+useStandIns(stripe, flowglad, metronome);
 
 describeProviderContract("manual", () => ({
   provider: createManualProvider(),
@@ -45,5 +49,17 @@ describeProviderContract("flowglad", () => {
     refusedEvent: () => usageEvent({ providerCustomerId: undefined, quantity: "-1" }),
     injectRateLimit: (seconds) => flowglad.inject("usage_bulk", { kind: "rate_limit", retryAfter: String(seconds) }),
     injectConnectionReset: () => flowglad.inject("usage_bulk", { kind: "reset" }),
+  };
+});
+
+describeProviderContract("metronome", () => {
+  const config = parseConfig({ provider: { default: "metronome" }, metronome: { secretKey: "mt_test_contract", baseUrl: "https://metronome.test", meters: { api_calls: { eventType: "api_call" } } } }).metronome!;
+  return {
+    provider: createMetronomeProvider({ client: createMetronomeClient(config), config, now: () => NOW }),
+    event: (overrides) => usageEvent(overrides),
+    heldAtProvider: () => metronome.events().map((event) => event.transaction_id),
+    refusedEvent: () => usageEvent({ timestamp: new Date(NOW.getTime() - 40 * 86_400_000) }),
+    injectRateLimit: (seconds) => metronome.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
+    injectConnectionReset: () => metronome.inject("ingest", { kind: "reset" }),
   };
 });

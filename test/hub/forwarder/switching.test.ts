@@ -2,15 +2,17 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HubConfigInput, ProviderId } from "../../../src/config/schema.ts";
 import type { Hub } from "../../../src/hub.ts";
-import { clearUsage, FLOWGLAD_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
+import { clearUsage, FLOWGLAD_URL, METRONOME_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
 import { createFlowgladStandIn } from "../../support/msw/flowglad.ts";
+import { createMetronomeStandIn } from "../../support/msw/metronome.ts";
 import { createStripeStandIn } from "../../support/msw/stripe.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
 import { NOW } from "../../support/usage-events.ts";
 
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: FLOWGLAD_URL, now: () => NOW });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers);
+const metronome = createMetronomeStandIn({ baseUrl: METRONOME_URL, now: () => NOW });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers);
 
 let store: TestStore;
 const hubs: Hub[] = [];
@@ -33,6 +35,7 @@ afterEach(async () => {
   server.resetHandlers();
   stripe.reset();
   flowglad.reset();
+  metronome.reset();
 });
 afterAll(async () => {
   server.close();
@@ -61,18 +64,20 @@ async function scenario(hub: Hub) {
     // Sorted: claims in flight at once may split the two rows, and then either can arrive first.
     atStripe: stripe.events().map((e) => `${e.identifier}:${e.payload.stripe_customer_id}:${e.payload.value}`).sort(),
     atFlowglad: flowglad.usageEvents().map((e) => `${e.transactionId}:${e.subscriptionId}:${e.amount}`).sort(),
+    atMetronome: metronome.events().map((e) => `${e.transaction_id}:${e.customer_id}:${String(e.properties.quantity)}`).sort(),
     ledger: (await hub.usage({ customerId: "acme", meter: "api_calls", window: { from: new Date(NOW.getTime() - 3_600_000), to: new Date(NOW.getTime() + 3_600_000) } })).value,
   };
 }
 
 describe(`switching provider by config alone: record → outbox → forwarder → provider (${driverName})`, () => {
-  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[] }> = {
-    stripe: { outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"], atFlowglad: [] },
-    flowglad: { outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atStripe: [], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
-    manual: { outbox: [], atStripe: [], atFlowglad: [] },
+  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[] }> = {
+    stripe: { outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"], atFlowglad: [], atMetronome: [] },
+    flowglad: { outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atStripe: [], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"], atMetronome: [] },
+    metronome: { outbox: ["sw_1→metronome:delivered", "sw_2→metronome:delivered"], atStripe: [], atFlowglad: [], atMetronome: ["sw_1:acme:3", "sw_2:acme:4"] },
+    manual: { outbox: [], atStripe: [], atFlowglad: [], atMetronome: [] },
   };
 
-  for (const provider of ["stripe", "flowglad", "manual"] as const) {
+  for (const provider of ["stripe", "flowglad", "metronome", "manual"] as const) {
     it(`${provider}: the same scenario sends each event once ${provider === "manual" ? "nowhere (it stays in the ledger for the invoice run)" : `to ${provider}`}`, async () => {
       const result = await scenario(await hubFor({ default: provider }));
       expect(result).toMatchObject({ ...expected[provider], ledger: "7" });
@@ -115,6 +120,15 @@ describe(`routing and mirrors end to end (${driverName})`, () => {
     await makeDue(store);
     expect(await hub.outbox.drain()).toMatchObject({ delivered: 1 });
     expect(flowglad.usageEvents().map((e) => e.transactionId)).toEqual(["mr_down"]);
+  });
+
+  it("mirrors to Metronome while Stripe stays the primary, each delivery once", async () => {
+    const hub = await hubFor({ default: "stripe", mirror: ["metronome"] });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "mr_metronome" });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "mr_metronome" });
+    expect(await hub.outbox.drain()).toMatchObject({ claimed: 2, delivered: 2 });
+    expect(stripe.events().map((e) => e.identifier)).toEqual(["mr_metronome"]);
+    expect(metronome.events().map((e) => [e.transaction_id, e.customer_id, e.properties.quantity])).toEqual([["mr_metronome", "legacy_co", "5"]]);
   });
 
   it("delivers to the primary when the mirror refuses an event for good (a negative adjustment Flowglad cannot take)", async () => {
