@@ -20,6 +20,8 @@ export interface MetronomeClient {
   ingest(usage: MetronomeUsageEvent[]): Promise<void>;
   /** `client.v1.usage.list(query)` (POST /v1/usage), every page. */
   listUsage(query: MetronomeUsageQuery): Promise<MetronomeUsageAggregate[]>;
+  /** `client.v1.billableMetrics.retrieve(...)` (GET /v1/billable-metrics/{id}): how the metric aggregates. */
+  billableMetricAggregation(billableMetricId: string): Promise<string | undefined>;
 }
 
 /**
@@ -51,5 +53,6 @@ export function createMetronomeClient(options: MetronomeClientOptions): Metronom
       for await (const aggregate of (await sdk()).v1.usage.list(query)) aggregates.push(aggregate);
       return aggregates;
     },
+    billableMetricAggregation: async (billableMetricId) => (await (await sdk()).v1.billableMetrics.retrieve({ billable_metric_id: billableMetricId })).data.aggregation_type,
   };
 }

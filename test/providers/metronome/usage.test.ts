@@ -132,16 +132,25 @@ describe("Metronome usage totals (reconcile)", () => {
     const customer = "d7abd0cd-4ae9-4db7-8676-e986a4ebd8dc";
     await provider().pushUsage([usageEvent({ quantity: "3", providerCustomerId: customer }), usageEvent({ quantity: "4.5", providerCustomerId: customer }), usageEvent({ quantity: "9", providerCustomerId: "other" })]);
     const total = await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: customer, from: new Date(NOW.getTime() - DAY_MS), to: NOW });
-    expect(total).toEqual({ value: "7.5", aggregation: "billable_metric" });
+    expect(total).toEqual({ value: "7.5", aggregation: "sum" });
     expect(metronome.calls("usage")[0]!.body).toMatchObject({ window_size: "NONE", customer_ids: [customer], billable_metrics: [{ id: "bm_api" }] });
   });
 
   it("answers 0 when Metronome has no usage, and UNKNOWN_METER for a meter with no billable metric", async () => {
-    expect(await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "nobody", from: new Date(NOW.getTime() - DAY_MS), to: NOW })).toEqual({ value: "0", aggregation: "billable_metric" });
+    expect(await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "nobody", from: new Date(NOW.getTime() - DAY_MS), to: NOW })).toEqual({ value: "0", aggregation: "sum" });
     await expect(provider({ meters: { api_calls: { eventType: "api_call" } } }).readUsageTotal({ meter: "api_calls", providerCustomerId: "x", from: NOW, to: NOW })).rejects.toMatchObject({
       code: "UNKNOWN_METER",
       field: "metronome.meters.api_calls.billableMetricId",
     });
+  });
+
+  it("reads each billable metric's aggregation once", async () => {
+    const reconciler = provider();
+    const query = { meter: "api_calls", providerCustomerId: "x", from: new Date(NOW.getTime() - DAY_MS), to: NOW };
+    await reconciler.readUsageTotal(query);
+    await reconciler.readUsageTotal(query);
+    expect(metronome.calls("billable_metric")).toHaveLength(1);
+    expect(metronome.calls("usage")).toHaveLength(2);
   });
 
   it("throws a retryable error when Metronome rate-limits the query", async () => {

@@ -12,6 +12,8 @@ import { connectionReset, createFaultQueue, unanswered, type Fault } from "./fau
  * - every 4xx body is `{ "message": "..." }`; 401 for a bad token, 429 "too many requests"
  *   (…/api-reference/status-codes). The 429's Retry-After is the stand-in's choice: Metronome
  *   documents no header, and the SDK reads `retry-after-ms` / `retry-after` when present.
+ * - `GET /v1/billable-metrics/{id}` answers `{ data: { id, name, aggregation_type, aggregation_key, … } }`
+ *   (SDK `BillableMetricRetrieveResponse`), 404 for an unknown id.
  * - `POST /v1/usage` (window_size NONE) answers `{ data: [{ customer_id, billable_metric_id,
  *   billable_metric_name, start_timestamp, end_timestamp, value }], next_page }` (SDK `UsageListResponse`).
  *
@@ -24,11 +26,11 @@ export interface MetronomeStandInOptions {
   /** The only accepted bearer token; by default any `Bearer ...` is accepted. */
   token?: string;
   /** Billable metrics by id: the event type they count and the property they sum (default "quantity"). */
-  metrics?: Record<string, { eventType: string; property?: string; name?: string }>;
+  metrics?: Record<string, { eventType: string; property?: string; name?: string; aggregation?: "SUM" | "COUNT" | "MAX" | "LATEST" | "UNIQUE" }>;
   now?: () => Date;
 }
 
-export type MetronomeRoute = "ingest" | "usage";
+export type MetronomeRoute = "ingest" | "usage" | "billable_metric";
 
 export interface HeldEvent {
   transaction_id: string;
@@ -107,6 +109,16 @@ export function createMetronomeStandIn(options: MetronomeStandInOptions = {}) {
       }
       if (refused === "after") return connectionReset();
       return new HttpResponse(null, { status: 200 });
+    }),
+    http.get(`${baseUrl}/v1/billable-metrics/:id`, ({ request, params }) => {
+      const refused = enter("billable_metric", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const id = String(params.id);
+      const metric = metrics[id];
+      if (metric === undefined) return fail(404, `Billable metric ${id} not found`);
+      return HttpResponse.json({
+        data: { id, name: metric.name ?? id, aggregation_type: metric.aggregation ?? "SUM", aggregation_key: metric.property ?? "quantity", event_type_filter: { in_values: [metric.eventType] }, group_keys: [], custom_fields: {} },
+      });
     }),
     http.post(`${baseUrl}/v1/usage`, async ({ request }) => {
       const body = (await request.json()) as { starting_on: string; ending_before: string; window_size: string; customer_ids?: string[]; billable_metrics?: { id: string }[] };
