@@ -1,6 +1,7 @@
 import { parseConfig } from "./config/load.ts";
 import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
+import { createActivityApi, type ActivityApi } from "./hub/activity.ts";
 import { createCustomersApi, type CustomersApi } from "./hub/customers.ts";
 import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
@@ -45,7 +46,7 @@ export interface HubOptions {
   limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi, ActivityApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -113,6 +114,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
     outbox: outbox.outbox,
     ...createReconcileApi(ctx),
+    ...createActivityApi(ctx),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,

@@ -30,6 +30,7 @@ export const ENV_OPTIONS: Readonly<Record<string, string>> = {
   BILLHUB_FORWARDER_CONCURRENCY: "forwarder.concurrency",
   BILLHUB_FORWARDER_BATCH_SIZE: "forwarder.batchSize",
   BILLHUB_FORWARDER_LEASE_MS: "forwarder.leaseMs",
+  BILLHUB_DASHBOARD_ENABLED: "server.dashboard.enabled",
   BILLHUB_CONFIG: "(config file)",
   PORT: "server.port",
   HOST: "server.host",
@@ -117,6 +118,7 @@ export function configFromEnv(env: Env): Plain {
   setPath(out, "forwarder.concurrency", integerFrom(env, "BILLHUB_FORWARDER_CONCURRENCY"));
   setPath(out, "forwarder.batchSize", integerFrom(env, "BILLHUB_FORWARDER_BATCH_SIZE"));
   setPath(out, "forwarder.leaseMs", integerFrom(env, "BILLHUB_FORWARDER_LEASE_MS"));
+  setPath(out, "server.dashboard.enabled", booleanFrom(env, "BILLHUB_DASHBOARD_ENABLED"));
   setPath(out, "provider.mirror", listFrom(env.BILLHUB_MIRROR));
   const keys = listFrom(env.BILLHUB_API_KEYS);
   if (keys) {

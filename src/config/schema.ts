@@ -80,6 +80,14 @@ const serverSchema = z.strictObject({
   requestTimeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
   /** Longest the request headers may take to arrive. */
   headersTimeoutMs: z.number().int().min(1_000).max(600_000).default(10_000),
+  /** The operators' web dashboard at /dashboard (sign-in with an API key). */
+  dashboard: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How long a dashboard sign-in lasts. */
+      sessionTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
+    })
+    .default({ enabled: true, sessionTtlMinutes: 480 }),
 });
 
 const cacheSchema = z.strictObject({

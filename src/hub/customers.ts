@@ -1,8 +1,11 @@
+import { z } from "zod";
 import { requireFeature, requirePlan, type Catalog } from "../core/catalog/index.ts";
 import { parseDecimal, sign, toDecimalString } from "../core/decimal.ts";
 import type { LimitOverride } from "../core/entitlements/index.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
+import { storableText } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
+import { listCustomerRecords } from "../store/customer-list.ts";
 import { customerNotFound, findCustomer, lockCustomer, setCustomerPlan, upsertCustomer, type CustomerRecord } from "../store/customer-repository.ts";
 import { clearOverrides, listOverrides, setOverrides } from "../store/override-repository.ts";
 import type { HubContext } from "./context.ts";
@@ -58,7 +61,22 @@ export interface CustomersApi {
    * @example await hub.clearOverride("org_42", ["api"])
    */
   clearOverride(customerId: string, features?: readonly string[]): Promise<Record<string, LimitOverride>>;
+  /**
+   * Customers in id order, optionally those whose id, email or name contains `search`
+   * (case-insensitive); page with `cursor: nextCursor`.
+   * @example await hub.listCustomers({ search: "acme", limit: 50 }) // { customers, nextCursor }
+   */
+  listCustomers(filter?: { search?: string; limit?: number; cursor?: string }): Promise<{ customers: Customer[]; nextCursor: string | null }>;
 }
+
+const listFilterSchema = z
+  .strictObject({
+    search: storableText().min(1).max(200).optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    /** The `nextCursor` of the previous page: the id of its last customer. */
+    cursor: storableText().min(1).max(255).optional(),
+  })
+  .default({ limit: 50 });
 
 /** The public view of a stored customer. */
 export function toCustomer(record: CustomerRecord, catalog: Catalog): Customer {
@@ -131,6 +149,13 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
   }
 
   return {
+    async listCustomers(filter) {
+      const parsed = parseWith(listFilterSchema, filter, "VALIDATION_FAILED", "filter");
+      const records = await listCustomerRecords(store, { search: parsed.search, afterId: parsed.cursor, limit: parsed.limit + 1 });
+      const page = records.slice(0, parsed.limit);
+      return { customers: page.map((record) => toCustomer(record, catalog)), nextCursor: records.length > parsed.limit ? page.at(-1)!.id : null };
+    },
+
     async upsertCustomer(input) {
       const parsed = parseWith(customerInputSchema, input, "VALIDATION_FAILED");
       const { customer, created } = await upsertCustomer(store, parsed);

@@ -4,6 +4,7 @@ import type { Hub } from "../hub.ts";
 import { BillingError } from "../core/errors.ts";
 import { isStoreUnavailable, storeUnavailableError } from "../store/identifiers.ts";
 import { createKeyVerifier, requireAccess } from "./auth.ts";
+import { createDashboard } from "./dashboard/dashboard.tsx";
 import { openApiDocument } from "./openapi.ts";
 import { mountRoutes, route, type AppEnv, type RouteSpec } from "./route.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
@@ -68,6 +69,8 @@ export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } =
   const routes = options.routes ?? allRoutes(hub);
   const document = openApiDocument(routes, { title: "billhub", version: "1" });
   mountRoutes(app, [...routes, route({ method: "get", path: "/openapi.json", access: "public", tag: "meta", summary: "This document", handler: async () => document })], authorize);
+
+  if (hub.config.server.dashboard.enabled) app.route("/dashboard", createDashboard(hub));
 
   app.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
