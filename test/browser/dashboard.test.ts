@@ -51,7 +51,8 @@ async function signIn(page: Page, key: string): Promise<void> {
 
 /** The page is no wider than the window: nothing but its own wide tables scrolls sideways. */
 async function fitsWidth(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  // A string, evaluated in the page: the test's own types know no DOM.
+  return page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth");
 }
 
 describe(`the dashboard in a browser (${driverName})`, () => {
@@ -144,7 +145,7 @@ describe(`the dashboard in a browser (${driverName})`, () => {
     const page = await openPage(390);
     await signIn(page, READ_KEY);
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    expect(await page.evaluate<string | undefined>("document.activeElement?.textContent")).toBe("Skip to content");
     for (const [path, file] of [
       ["", "overview"],
       ["/customers", "customers"],
