@@ -1,8 +1,8 @@
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Hub } from "../../src/hub.ts";
 import { createApp } from "../../src/server/app.ts";
-import { DASHBOARD_NOW, dashboardHub, READ_KEY, seedDashboard, WRITE_KEY, type Seeded } from "../support/dashboard.ts";
+import { createHub, type Hub } from "../../src/hub.ts";
+import { DASHBOARD_NOW, dashboardConfig, dashboardHub, READ_KEY, seedDashboard, WRITE_KEY, type Seeded } from "../support/dashboard.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { driverName, openTestStore, type TestStore } from "../support/store.ts";
 
@@ -309,5 +309,19 @@ describe(`the dashboard's pages (${driverName})`, () => {
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
     expect(page.headers.get("cache-control")).toBe("no-store");
     expect(page.body).not.toMatch(/https?:\/\//);
+  });
+});
+
+describe(`the dashboard switched off (${driverName})`, () => {
+  it("is not served when server.dashboard.enabled is false", async () => {
+    const config = dashboardConfig();
+    const off = await createHub({ ...config, server: { ...config.server, dashboard: { enabled: false } } }, { store });
+    try {
+      const answer = await createApp(off).fetch(new Request("http://billhub.test/dashboard/sign-in"));
+      expect(answer.status).toBe(404);
+      expect(await answer.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    } finally {
+      await off.close();
+    }
   });
 });
