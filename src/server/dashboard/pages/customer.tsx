@@ -59,13 +59,13 @@ export async function customerPage(hub: Hub, frame: Frame, customerId: string, r
     orProblem(hub.previewInvoice(customer.id)),
     Promise.all(meters.map((meter) => hub.stats({ customerId: customer.id, meter: meter.key, groupBy, window }))),
   ]);
-  const usage: FeatureUsage[] = await Promise.all(
-    Object.entries(entitlements.features).map(async ([key, entitlement]) => {
-      const feature = hub.catalog.features[key]!;
-      const used = feature.type === "metered" && entitlement.granted ? (await hub.usage({ customerId: customer.id, feature: key })).value : null;
-      return { key, name: feature.name ?? key, entitlement, used };
-    }),
-  );
+  // One feature after another: each is one rollup read, and a page asks for a handful.
+  const usage: FeatureUsage[] = [];
+  for (const [key, entitlement] of Object.entries(entitlements.features)) {
+    const feature = hub.catalog.features[key]!;
+    const used = feature.type === "metered" && entitlement.granted ? (await hub.usage({ customerId: customer.id, feature: key })).value : null;
+    usage.push({ key, name: feature.name ?? key, entitlement, used });
+  }
   const base = `/customers/${encodeURIComponent(customer.id)}`;
   return (
     <Page title={customer.name === null ? `Customer ${customer.id}` : `${customer.name} (${customer.id})`} section="customers" frame={frame}>
