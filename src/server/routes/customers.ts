@@ -3,7 +3,7 @@ import type { Hub } from "../../hub.ts";
 import { customerFieldsSchema } from "../../hub/customer-input.ts";
 import { adjustmentInputSchema } from "../../hub/limit-adjustments.ts";
 import { route, type RouteSpec } from "../route.ts";
-import { flag, keyList } from "./query.ts";
+import { flag, keyList, wholeNumber } from "./query.ts";
 
 const TAG = "customers";
 
@@ -22,6 +22,19 @@ const overridesSchema = z.record(z.string().min(1).max(128), z.union([z.boolean(
  */
 export function customerRoutes(hub: Hub): RouteSpec[] {
   return [
+    route({
+      method: "get",
+      path: "/v1/customers",
+      access: "read",
+      tag: TAG,
+      summary: "Customers in id order (50 a page, limit up to 500), optionally those whose id, email or name contains `search`; page with cursor=nextCursor",
+      query: z.strictObject({
+        search: z.string().min(1).max(200).optional(),
+        limit: wholeNumber(500).optional(),
+        cursor: z.string().min(1).max(255).optional(),
+      }),
+      handler: ({ query }) => hub.listCustomers(query),
+    }),
     route({
       method: "put",
       path: "/v1/customers/:id",

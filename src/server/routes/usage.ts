@@ -76,6 +76,15 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
     }),
     route({
       method: "get",
+      path: "/v1/activity",
+      access: "read",
+      tag: TAG,
+      summary: "Usage per hour over the last `hours` (default 24) and today's usage events and customers, every customer together (from the hourly rollups, by when usage happened), and the last invoice run",
+      query: z.strictObject({ hours: wholeNumber(744).optional() }),
+      handler: ({ query }) => hub.activity(query.hours === undefined ? {} : { hours: query.hours }),
+    }),
+    route({
+      method: "get",
       path: "/v1/customers/:id/usage",
       access: "read",
       tag: TAG,
