@@ -18,6 +18,8 @@ let running: RunningServer;
 let browser: Browser;
 let seeded: Seeded;
 const shots = screenshotDir();
+/** Each test drives a real browser through several pages: room for a machine busy with other work. */
+const TEST_TIMEOUT_MS = 240_000;
 
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: "error" });
@@ -104,7 +106,7 @@ describe(`the dashboard in a browser (${driverName})`, () => {
     await page.goto(`${running.url}/dashboard/customers`);
     expect(page.url()).toBe(`${running.url}/dashboard/sign-in?next=%2Fdashboard%2Fcustomers`);
     await page.close();
-  });
+  }, TEST_TIMEOUT_MS);
 
   it("replays a dead outbox row with a write key after confirming, and the forwarder delivers it", async () => {
     // The row died because globex had no Stripe customer; linked now, a replay can go through.
@@ -127,7 +129,7 @@ describe(`the dashboard in a browser (${driverName})`, () => {
       .toBe("delivered");
     expect(stripe.events().map((event) => event.identifier)).toContain(seeded.dead.transactionId);
     await page.close();
-  });
+  }, TEST_TIMEOUT_MS);
 
   it("lets a read key look at every page but refuses it the replay", async () => {
     const page = await openPage(1280);
@@ -139,7 +141,7 @@ describe(`the dashboard in a browser (${driverName})`, () => {
     expect(refused?.status()).toBe(403);
     expect(await page.getByText("You signed in with a read key, which can look but not act").isVisible()).toBe(true);
     await page.close();
-  });
+  }, TEST_TIMEOUT_MS);
 
   it("reads at 390 px: every page fits the width, and the keyboard reaches the content first", async () => {
     const page = await openPage(390);
@@ -159,5 +161,5 @@ describe(`the dashboard in a browser (${driverName})`, () => {
       await page.screenshot({ path: join(shots, `${file}-390.png`), fullPage: true });
     }
     await page.close();
-  });
+  }, TEST_TIMEOUT_MS);
 });
