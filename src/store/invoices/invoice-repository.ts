@@ -17,7 +17,9 @@ const LINE_FIELDS = "invoice_id, line_number, charge_key, model, meter, descript
  * exists is checked at the end of the statement, once for all its lines (0921), when the
  * invoices inserted beside them are there. The lines come as one JSON array of their rows (numbers
  * that must stay exact as strings, which the numeric columns parse exactly): one native
- * JSON.stringify, where eleven array literals cost a pass over the lines each.
+ * JSON.stringify, where eleven array literals cost a pass over the lines each. Read as jsonb:
+ * json_populate_recordset builds a hash table of every row's keys, and took 3–4× as long as
+ * jsonb_populate_recordset for a batch's 1,500 lines (their tier details included).
  */
 const WRITE_SQL = `WITH numbering AS (
   UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number - $1 AS before
@@ -28,7 +30,7 @@ const WRITE_SQL = `WITH numbering AS (
          WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, position)
 ), lines AS (
   INSERT INTO invoice_lines (${LINE_FIELDS})
-  SELECT ${LINE_FIELDS} FROM json_populate_recordset(NULL::invoice_lines, $13::json)
+  SELECT ${LINE_FIELDS} FROM jsonb_populate_recordset(NULL::invoice_lines, $13::jsonb)
 ), closes AS (
   ${closePeriodsSql("SELECT * FROM unnest($5::text[], $8::timestamptz[], $9::timestamptz[], $4::text[])")}
 )
