@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const BIN = fileURLToPath(new URL("../bin/billhub.mjs", import.meta.url));
+/** `billhub` from source (src/cli/run.ts through tsx's loader), as the benchmarks themselves run. */
+const CLI = ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href, fileURLToPath(new URL("../src/cli/run.ts", import.meta.url))];
 
 export interface ServeProcess {
   url: string;
@@ -18,7 +20,7 @@ export interface ServeProcess {
 export async function startServeProcess(env: Record<string, string>): Promise<ServeProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("BILLHUB_") && !k.startsWith("STRIPE_") && !k.startsWith("FLOWGLAD_") && k !== "DATABASE_URL" && k !== "PORT"));
   const profile = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, BIN, "serve"], { env: { ...inherited, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...profile, ...CLI, "serve"], { env: { ...inherited, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so the package works without a build step.
-import { register } from "tsx/esm/api";
+// The `billhub` command: runs the built CLI (dist/, made by `npm run build`).
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../src/cli/main.ts");
-const code = await main(process.argv.slice(2));
-if (code !== 0) process.exit(code);
+const entry = new URL("../dist/cli/run.js", import.meta.url);
+if (!existsSync(entry)) {
+  console.error("billhub: dist/ is missing; run `npm run build` in the billhub checkout first.");
+  process.exit(1);
+}
+await import(entry.href);

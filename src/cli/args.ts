@@ -11,7 +11,7 @@ type OptionSpec = Record<string, { type: "string" | "boolean" }>;
  * const { values, positionals } = commandArgs(["replay", "--dead"], { dead: { type: "boolean" }, provider: { type: "string" } });
  * // values.dead === true, positionals: ["replay"]
  */
-export function commandArgs<T extends OptionSpec>(args: string[], options: T, help: string) {
+export function commandArgs<T extends OptionSpec>(args: string[], options: T, help: string): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

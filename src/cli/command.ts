@@ -74,7 +74,7 @@ type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
  * @example
  * const { period } = commandOptions(context.args, { period: { type: "string" } }, HELP);
  */
-export function commandOptions<O extends OptionSpecs>(args: string[], options: O, usage: string) {
+export function commandOptions<O extends OptionSpecs>(args: string[], options: O, usage: string): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>["values"] {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {

@@ -11,6 +11,7 @@ import { serveCommand } from "./commands/serve.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { processIo, type Io } from "./io.ts";
 import type { Service } from "./service.ts";
+import { packageVersion } from "./version.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
 export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, ledgerCommand, demoCommand];
@@ -30,24 +31,27 @@ Options:
                     (also BILLHUB_URL; outbox status|replay and invoice run)
   --api-key <key>   the service's API key for --url (also BILLHUB_API_KEY, which keeps it out of ps)
   -h, --help        show help (billhub <command> --help for a command's own)
+  -v, --version     print billhub's version
 
 Configuration comes from the config file and environment variables
 (DATABASE_URL, PORT, each provider's *_SECRET_KEY, ...); see README.md.`;
 }
 
 /** Splits the global options (`--config`, `--url`, `--api-key`, as `--name value` or `--name=value`, and `-h`/`--help`) off the arguments; the rest belongs to the command. */
-function globalOptions(argv: string[]): { configFile: string | undefined; url: string | undefined; apiKey: string | undefined; help: boolean; rest: string[] } {
+function globalOptions(argv: string[]): { configFile: string | undefined; url: string | undefined; apiKey: string | undefined; help: boolean; version: boolean; rest: string[] } {
   const values: Record<"config" | "url" | "api-key", string | undefined> = { config: undefined, url: undefined, "api-key": undefined };
   let help = false;
+  let version = false;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     const name = (Object.keys(values) as Array<keyof typeof values>).find((key) => arg === `--${key}` || arg.startsWith(`--${key}=`));
     if (name !== undefined) values[name] = arg === `--${name}` ? argv[++i] : arg.slice(name.length + 3);
     else if (arg === "-h" || arg === "--help") help = true;
+    else if ((arg === "-v" || arg === "--version") && rest.length === 0) version = true;
     else rest.push(arg);
   }
-  return { configFile: values.config, url: values.url, apiKey: values["api-key"], help, rest };
+  return { configFile: values.config, url: values.url, apiKey: values["api-key"], help, version, rest };
 }
 
 /** Variables the CLI reads itself; the config loader refuses BILLHUB_ names it does not know. */
@@ -70,8 +74,12 @@ function serviceFor(command: Command, flags: { url: string | undefined; apiKey: 
 
 /** Runs `billhub <argv>` with its config read from `env`; resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { configFile, url, apiKey, help, rest } = globalOptions(argv);
+  const { configFile, url, apiKey, help, version, rest } = globalOptions(argv);
   const [name, ...args] = rest;
+  if (version && name === undefined) {
+    io.out(packageVersion());
+    return 0;
+  }
   if (name === undefined || name === "help") {
     io.out(usage());
     return name === undefined && !help ? 1 : 0;

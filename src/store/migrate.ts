@@ -1,11 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { BillingError } from "../core/errors.ts";
+import { migrationFiles } from "./migration-files.ts";
 import type { Store } from "./types.ts";
-
-const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
-const MIGRATION_FILE = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
 export interface Migration {
   id: string;
@@ -18,15 +14,13 @@ export interface MigrationReport {
   alreadyApplied: number;
 }
 
-/** The migration files, in order. Each is applied once per schema, in one transaction with the rest. */
-export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((name) => MIGRATION_FILE.test(name)).sort();
-  return Promise.all(
-    files.map(async (name) => {
-      const sql = await readFile(`${dir}/${name}`, "utf8");
-      return { id: name.replace(/\.sql$/, ""), sql, checksum: createHash("sha256").update(sql).digest("hex") };
-    }),
-  );
+/**
+ * The migration files, in order (those of `dir` when given). Each is applied once per schema, in
+ * one transaction with the rest.
+ */
+export async function loadMigrations(dir?: string): Promise<Migration[]> {
+  const files = await migrationFiles(dir);
+  return files.map(({ name, sql }) => ({ id: name.replace(/\.sql$/, ""), sql, checksum: createHash("sha256").update(sql).digest("hex") }));
 }
 
 /**

@@ -5,9 +5,8 @@ import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { billhub } from "../support/cli.ts";
+import { billhub, CLI } from "../support/cli.ts";
 
-const BIN = join(import.meta.dirname, "../../bin/billhub.mjs");
 
 /** The environment of a fresh shell: none of billhub's settings. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
@@ -25,7 +24,7 @@ interface Serving {
 
 /** Starts `billhub serve` as `npm start` does, in `cwd`, and waits until it prints its URL and key. */
 async function startServe(cwd: string, env: Record<string, string>): Promise<Serving> {
-  const child = spawn(process.execPath, [BIN, "serve"], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...CLI, "serve"], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load.ts";
 import { createHub, type Hub } from "../../src/hub.ts";
 import { createApp } from "../../src/server/app.ts";
-import { billhub, BIN } from "../support/cli.ts";
+import { billhub, CLI } from "../support/cli.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { startStripeStandIn, type StripeServer } from "../support/stand-ins/stripe-server.ts";
@@ -200,7 +200,7 @@ describe("a billhub serve process", () => {
       FLOWGLAD_SECRET_KEY: SECRETS.flowgladKey,
       FLOWGLAD_WEBHOOK_SECRET: SECRETS.flowgladWebhook,
     };
-    const child = spawn(process.execPath, [BIN, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...CLI, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -5,7 +5,7 @@ import { retryAfterSeconds } from "../errors.ts";
 const { StripeError, StripeConnectionError, StripeRateLimitError, StripeIdempotencyError, TemporarySessionExpiredError, RateLimitError } = Stripe.errors;
 
 /** True for any error the Stripe SDK raises about a request (as opposed to a bug of ours). */
-export function isStripeError(error: unknown): error is InstanceType<typeof StripeError> {
+export function isStripeError(error: unknown): error is InstanceType<typeof Stripe.errors.StripeError> {
   return error instanceof StripeError;
 }
 
