@@ -1,5 +1,5 @@
 // Builds the package into dist/: JavaScript and declarations from src/ (tsc), then
-// - relative `.ts` specifiers in the declarations become `.js` (tsc rewrites them in the
+// - relative `.ts`/`.tsx` specifiers in the declarations become `.js` (tsc rewrites them in the
 //   JavaScript only), so a consumer's TypeScript resolves them under any module resolution;
 // - dist/store/migration-files.js holds the migrations' text, so an installed or bundled billhub
 //   never reads a folder beside its code.
@@ -16,7 +16,7 @@ const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/pack
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
 
-const RELATIVE_TS = /((?:from|import|module)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g;
+const RELATIVE_TS = /((?:from|import|module)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.tsx?(["'])/g;
 let declarations = 0;
 for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith(".d.ts")) continue;

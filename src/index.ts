@@ -1,9 +1,16 @@
+/**
+ * `billhub`: the hub (`createHub`), its config, errors and the types of what it takes and
+ * answers. Functions that work inside a store transaction and the store's own rows are not part
+ * of it. Other entry points: `billhub/pricing` (catalog and line items, no database),
+ * `billhub/server` (the REST API to mount), `billhub/client` (a typed client of that API) and
+ * `billhub/webhooks`.
+ */
 export { createHub, type Hub, type HubOptions } from "./hub.ts";
 export { BillingError, ERROR_CODES, isBillingError, type BillingErrorCode } from "./core/errors.ts";
 export { loadConfig, parseConfig, configFromEnv, ENV_OPTIONS } from "./config/load.ts";
 export { type HubConfig, type HubConfigInput, PROVIDER_IDS, type ProviderId } from "./config/schema.ts";
 export { currencyExponent, toMinorUnits, formatMinorUnits } from "./core/money.ts";
-export type { Store, Sql } from "./store/types.ts";
+export type { Store } from "./store/types.ts";
 export { defineCatalog, type Catalog, type CatalogInput, type Plan, type Feature, type Meter, type Grant } from "./core/catalog/index.ts";
 export { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions, type ProviderRoute } from "./providers/registry.ts";
 export { createStripeProvider, type StripeProvider, type StripeProviderOptions } from "./providers/stripe/provider.ts";
@@ -34,7 +41,7 @@ export type { UsageInput, MeterUsageInput } from "./core/pricing/usage-input.ts"
 export type { ResolvePrice } from "./core/pricing/charge-pricing.ts";
 export { resolvedPriceSchema, type ResolvedPrice, type ResolvedPriceInput } from "./core/pricing/resolved-price.ts";
 export { stripePriceToResolvedPrice, type StripePriceLike } from "./providers/stripe/price.ts";
-export { recordUsage, featureUsage, meterUsage, closePeriod, MAX_BATCH, type LedgerApi, type ClosePeriodInput } from "./hub/ledger.ts";
+export { MAX_BATCH, type LedgerApi, type ClosePeriodInput } from "./hub/ledger.ts";
 export type {
   UsageEventInput,
   AdjustmentInput,
@@ -64,9 +71,6 @@ export { RECURRENCES, type CheckResult, type LimitAdjustment, type LimitOverride
 export { createWebhookHandler, toNodeHandler, resolvePriceAt, resolvePriceForPeriod, syncCatalog, WEBHOOK_PROVIDERS } from "./webhooks/index.ts";
 export type { WebhookHandler, WebhookProvider, DeliveryResult, InvoiceCreated, InvoiceCreatedHandler, WebhookDeps, PriceResolverOptions, CatalogSyncReport } from "./webhooks/index.ts";
 export type { WebhooksApi } from "./hub/webhooks.ts";
-export type { WebhookEventRecord, WebhookOutcome } from "./store/webhooks/webhook-log.ts";
-export type { PriceVersion } from "./store/webhooks/price-versions.ts";
-export type { SubscriptionRecord } from "./store/webhooks/provider-subscriptions.ts";
 export { planForSubscription, PLAN_METADATA_KEY, type PlanResolution, type SubscribedPrice } from "./core/catalog/index.ts";
 export type { ProviderObjects, ProviderObjectType } from "./providers/types.ts";
 export type { InvoicesApi, PreviewOptions, RunInvoicesInput, RunInvoicesResult } from "./hub/invoices.ts";

@@ -35,13 +35,25 @@ export function allRoutes(hub: Hub): RouteSpec[] {
   ];
 }
 
+export interface AppOptions {
+  /** Replaces the built-in route list (to add routes of your own, pass `[...allRoutes(hub), ...yours]`). */
+  routes?: readonly RouteSpec[];
+  /**
+   * The path the app is mounted under when requests arrive with it (a Next.js route handler at
+   * `app/api/billing/[...path]/route.ts` receives `/api/billing/v1/...`: `basePath: "/api/billing"`).
+   * Not for Express's `use("/billing", ...)` or Hono's `route("/billing", ...)`, which strip it.
+   */
+  basePath?: string;
+}
+
 /**
  * The HTTP service as one Web-standard handler: `app.fetch(request) => Promise<Response>`.
- * Node serving lives in serve.ts; any runtime that speaks Request/Response can mount this.
- * `routes` replaces the built-in route list (to add routes of your own, pass `[...allRoutes(hub), ...yours]`).
+ * Node serving lives in serve.ts; any runtime that speaks Request/Response can mount this
+ * (`billhub/server` shows Next.js, Express and Hono).
  */
-export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(hub: Hub, options: AppOptions = {}): Hono<AppEnv> {
+  const root = new Hono<AppEnv>();
+  const app = options.basePath === undefined || options.basePath === "" || options.basePath === "/" ? root : root.basePath(options.basePath.replace(/\/$/, ""));
   const verify = createKeyVerifier(hub.config.server.apiKeys);
   const latency = hub.metrics.histogram("billhub_http_request_duration_seconds", "HTTP request latency by route", LATENCY_BUCKETS);
 
@@ -72,9 +84,9 @@ export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } =
 
   if (hub.config.server.dashboard.enabled) app.route("/dashboard", createDashboard(hub));
 
-  app.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+  root.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
-  app.onError((error, c) => {
+  root.onError((error, c) => {
     const known = error instanceof BillingError ? error : isStoreUnavailable(error) ? storeUnavailableError(error) : undefined;
     if (known !== undefined) {
       // 503s are worth retrying soon: the store recovers by itself when the database returns.
@@ -86,5 +98,5 @@ export function createApp(hub: Hub, options: { routes?: readonly RouteSpec[] } =
     return c.json(new BillingError("INTERNAL", "Internal error").toJSON(), 500);
   });
 
-  return app;
+  return root;
 }

@@ -17,6 +17,7 @@ export interface PackedProject {
   /** Runs the project's `tsc` with `args`. */
   tsc(args: string[]): Promise<{ stdout: string; stderr: string }>;
   write(file: string, text: string): Promise<void>;
+  read(file: string): Promise<string>;
   remove(): Promise<void>;
 }
 
@@ -57,6 +58,7 @@ export async function packedProject(devPackages: string[]): Promise<PackedProjec
     node: (args) => exec(process.execPath, args),
     tsc: (args) => exec(process.execPath, [join(modules, "typescript/bin/tsc"), ...args]),
     write: (file, text) => writeFile(join(dir, file), text),
+    read: (file) => readFile(join(dir, file), "utf8"),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

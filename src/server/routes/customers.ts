@@ -7,7 +7,7 @@ import { flag, keyList, wholeNumber } from "./query.ts";
 
 const TAG = "customers";
 
-const assignSchema = z.strictObject({
+export const assignSchema = z.strictObject({
   plan: z.string().min(1).max(128),
   /** One of the plan's variants ("starter"); null or omitted for none. */
   variant: z.string().min(1).max(128).nullable().optional(),

@@ -7,7 +7,7 @@ const TAG = "entitlements";
 
 const amountSchema = z.union([z.number(), z.string().max(64)], { error: "must be a number or a decimal string" });
 
-const checkSchema = z.strictObject({
+export const checkSchema = z.strictObject({
   customerId: z.string(),
   feature: z.string(),
   /** How much more the caller wants to use (default 1); for a static feature, the total asked about. */
@@ -16,7 +16,7 @@ const checkSchema = z.strictObject({
   variant: z.string().min(1).max(128).optional(),
 });
 
-const consumeSchema = z.strictObject({
+export const consumeSchema = z.strictObject({
   customerId: z.string(),
   feature: z.string(),
   amount: amountSchema,

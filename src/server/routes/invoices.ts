@@ -4,7 +4,7 @@ import { route, type RouteSpec } from "../route.ts";
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM, such as "2026-10"');
 
-const previewQuery = z
+export const previewQuery = z
   .strictObject({
     /** A billing month, or `from` and `to` for an explicit window; neither: the current billing period. */
     period: month.optional(),
@@ -14,14 +14,14 @@ const previewQuery = z
   .refine((query) => (query.from === undefined) === (query.to === undefined), { message: "give both from and to, or neither", path: ["from"] })
   .refine((query) => query.period === undefined || query.from === undefined, { message: "give period or from/to, not both", path: ["period"] });
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   customerId: z.string().min(1).max(255).optional(),
   period: month.optional(),
   limit: z.string().regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000").optional(),
   cursor: z.string().optional(),
 });
 
-const runBody = z.strictObject({ period: month, batchSize: z.number().int().min(1).max(5000).optional() });
+export const runBody = z.strictObject({ period: month, batchSize: z.number().int().min(1).max(5000).optional() });
 
 /**
  * Invoice previews, stored invoices and the invoice run. Reads need a read key; starting a run

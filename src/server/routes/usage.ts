@@ -9,7 +9,7 @@ import { instant, wholeNumber, windowFrom, windowParams, withPropertyFilter } fr
 
 const TAG = "usage";
 
-const batchSchema = z.strictObject({
+export const batchSchema = z.strictObject({
   events: z.array(usageEventSchema).max(MAX_BATCH, { error: `holds more than ${MAX_BATCH} events; split the batch` }),
 });
 
