@@ -17,6 +17,7 @@ import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
 import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
+import { createHostedPagesApi, type HostedPagesApi } from "./hub/hosted-pages.ts";
 import { createWebhooksApi, type CatalogSyncMethods, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
@@ -46,7 +47,7 @@ export interface HubOptions {
   limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi, ActivityApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi, ActivityApi, HostedPagesApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -115,6 +116,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     outbox: outbox.outbox,
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),
+    ...createHostedPagesApi(ctx),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,

@@ -19,6 +19,12 @@ export interface ProviderCapabilities {
   invoiceItems: boolean;
   /** Reports its own usage totals (`readUsageTotal`; `billhub reconcile --provider <id>`). */
   reconcile: boolean;
+  /** Creates the customer at the provider (`createCustomer`; `POST /v1/customers/:id/provider-customer`). */
+  createCustomers: boolean;
+  /** Starts a hosted checkout for a plan (`startCheckout`; `POST /v1/customers/:id/checkout`). */
+  checkout: boolean;
+  /** Opens the provider's customer portal (`openPortal`; `POST /v1/customers/:id/portal`). */
+  portal: boolean;
 }
 
 /** How one environment variable sets one option of a provider's config section. */
@@ -102,7 +108,8 @@ export type AnyProviderDefinition = ProviderDefinition<string, z.ZodType | null,
  *
  * @example
  * export const manual = defineProvider({ id: "manual", displayName: "Manual", configSchema: null, env: {},
- *   capabilities: { pushUsage: false, webhooks: false, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: false },
+ *   capabilities: { pushUsage: false, webhooks: false, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: false,
+ *     createCustomers: false, checkout: false, portal: false },
  *   create: () => createManualProvider() });
  */
 export function defineProvider<const Id extends string, Schema extends z.ZodType | null, Client = never, const Capabilities extends ProviderCapabilities = ProviderCapabilities>(

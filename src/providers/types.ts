@@ -60,6 +60,46 @@ export interface BillingProvider {
    * no meter for the key, PROVIDER_NOT_FOUND for an unknown customer, retryable ones for outages.
    */
   readUsageTotal?(query: UsageTotalQuery): Promise<ProviderUsageTotal>;
+  /**
+   * Creates the customer at the provider, idempotently by billhub's customer id (a retry returns
+   * the customer the first call created), for providers whose definition declares `createCustomers`.
+   */
+  createCustomer?(input: NewProviderCustomer): Promise<{ providerCustomerId: string }>;
+  /**
+   * Starts a hosted checkout that subscribes the customer to a price (by the key the catalog's
+   * `providerPrices` lists); the subscription then arrives through the provider's webhooks.
+   */
+  startCheckout?(input: CheckoutRequest): Promise<ProviderSession>;
+  /** Opens a session of the provider's customer portal (payment methods, invoices, cancellation). */
+  openPortal?(input: PortalRequest): Promise<ProviderSession>;
+}
+
+export interface NewProviderCustomer {
+  /** billhub's customer id: kept at the provider (metadata) and the source of the idempotency key. */
+  customerId: string;
+  email: string | null;
+  name: string | null;
+}
+
+export interface CheckoutRequest {
+  providerCustomerId: string;
+  /** billhub's customer id, carried to the provider so its subscription can be traced back. */
+  customerId: string;
+  /** The price's key as the catalog's `providerPrices` lists it (Stripe: a lookup key). */
+  priceKey: string;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface PortalRequest {
+  providerCustomerId: string;
+  returnUrl: string;
+}
+
+/** A hosted page at the provider to send the customer to. */
+export interface ProviderSession {
+  id: string;
+  url: string;
 }
 
 /** An invoice item at the provider, as billhub reads it back. */

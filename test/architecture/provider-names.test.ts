@@ -94,6 +94,9 @@ describe("the list of provider definitions", () => {
       expect({ id: definition.id, pullCatalog: typeof provider.pullCatalog === "function" }).toEqual({ id: definition.id, pullCatalog: capabilities.pullCatalog });
       expect({ id: definition.id, invoiceItems: provider.invoiceItems !== undefined }).toEqual({ id: definition.id, invoiceItems: capabilities.invoiceItems });
       expect({ id: definition.id, reconcile: typeof provider.readUsageTotal === "function" }).toEqual({ id: definition.id, reconcile: capabilities.reconcile });
+      expect({ id: definition.id, createCustomers: typeof provider.createCustomer === "function" }).toEqual({ id: definition.id, createCustomers: capabilities.createCustomers });
+      expect({ id: definition.id, checkout: typeof provider.startCheckout === "function" }).toEqual({ id: definition.id, checkout: capabilities.checkout });
+      expect({ id: definition.id, portal: typeof provider.openPortal === "function" }).toEqual({ id: definition.id, portal: capabilities.portal });
     }
   });
 

@@ -4,7 +4,7 @@ import Stripe from "stripe";
 /** Stripe's published object shapes (values are filler; tests set values that make sense). */
 const fixtures = JSON.parse(readFileSync(new URL("../fixtures/stripe/objects.json", import.meta.url), "utf8")) as Record<string, Record<string, unknown>>;
 
-/** A deep copy of one fixture object (`price`, `product`, `subscription`, `invoice`, `event`) with overrides. */
+/** A deep copy of one fixture object (`price`, `product`, `subscription`, `invoice`, `event`, `customer`, `checkout.session`, ...) with overrides. */
 export function stripeObject(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const base = fixtures[name];
   if (base === undefined) throw new Error(`no Stripe fixture named ${name}`);

@@ -7,6 +7,6 @@ export const manual = defineProvider({
   displayName: "Manual",
   configSchema: null,
   env: {},
-  capabilities: { pushUsage: false, webhooks: false, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: false },
+  capabilities: { pushUsage: false, webhooks: false, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: false, createCustomers: false, checkout: false, portal: false },
   create: () => createManualProvider(),
 });

@@ -15,7 +15,7 @@ export const metronome = defineProvider({
     METRONOME_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
     METRONOME_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
   },
-  capabilities: { pushUsage: true, webhooks: true, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: true },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: false, pullCatalog: false, invoiceItems: false, reconcile: true, createCustomers: false, checkout: false, portal: false },
   meterMapping: (config) => ({
     meters: config.meters,
     mappingExample: `{ "eventType": "<Metronome event_type>" }`,

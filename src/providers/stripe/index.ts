@@ -18,7 +18,7 @@ export const stripe = defineProvider({
     STRIPE_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
     STRIPE_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
   },
-  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: true, reconcile: true },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: true, reconcile: true, createCustomers: true, checkout: true, portal: true },
   meterMapping: (config) => ({
     meters: config.meters,
     mappingExample: `{ "eventName": "<Stripe meter event_name>" }`,

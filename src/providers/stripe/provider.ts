@@ -9,6 +9,7 @@ import { createStripeObjectReader } from "./read-objects.ts";
 import { createMeterEventStream, STREAM_BATCH_SIZE } from "./send-meter-event-stream.ts";
 import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
 import { stripeSendLimits } from "./send-limits.ts";
+import { createStripeHostedPages } from "./hosted-pages.ts";
 import { createStripeUsageTotals } from "./usage-totals.ts";
 import { parseStripeWebhook, stripeKeyLivemode } from "./webhooks.ts";
 import { stripePriceState } from "./price-state.ts";
@@ -98,6 +99,7 @@ export function createStripeProvider(options: StripeProviderOptions) {
 
     invoiceItems: createStripeInvoiceItems(client, now),
     readUsageTotal: createStripeUsageTotals(client, config.meters, now),
+    ...createStripeHostedPages(client, now),
   } satisfies BillingProvider;
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Hub } from "../../hub.ts";
 import { customerFieldsSchema } from "../../hub/customer-input.ts";
+import { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema } from "../../hub/hosted-pages.ts";
 import { adjustmentInputSchema } from "../../hub/limit-adjustments.ts";
 import { route, type RouteSpec } from "../route.ts";
 import { flag, keyList, wholeNumber } from "./query.ts";
@@ -47,6 +48,39 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
         const result = await hub.upsertCustomer({ ...body, id: params.id! });
         return c.json(result, result.created ? 201 : 200);
       },
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/provider-customer",
+      access: "write",
+      tag: TAG,
+      summary: "Create the customer at the provider (its primary one unless named) and store the id in providerIds; 200 with created: false when it has one",
+      body: providerCustomerInputSchema,
+      status: 201,
+      handler: async ({ body, params, c }) => {
+        const result = await hub.createProviderCustomer(params.id!, body);
+        return c.json(result, result.created ? 201 : 200);
+      },
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/checkout",
+      access: "write",
+      tag: TAG,
+      summary: "Start the provider's hosted checkout for one of a plan's prices; the plan follows from the subscription webhook",
+      body: checkoutInputSchema,
+      status: 201,
+      handler: async ({ body, params, c }) => c.json(await hub.startCheckout(params.id!, body), 201),
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/portal",
+      access: "write",
+      tag: TAG,
+      summary: "Open a session of the provider's customer portal",
+      body: portalInputSchema,
+      status: 201,
+      handler: async ({ body, params, c }) => c.json(await hub.openPortal(params.id!, body), 201),
     }),
     route({
       method: "get",

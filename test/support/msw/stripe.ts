@@ -3,6 +3,7 @@ import { http, HttpResponse, type HttpHandler } from "msw";
 import { connectionReset, createFaultQueue, strikesAfterProcessing, unanswered, type Fault } from "./faults.ts";
 import { meterJson, standInMeter, summarize, type StandInMeter } from "./stripe-meters.ts";
 import { createInvoiceItemRoutes } from "./stripe-invoice-items.ts";
+import { createHostedPagesRoutes, type HostedPagesRoute } from "./stripe-hosted-pages.ts";
 
 /**
  * A stateful stand-in for the parts of Stripe billhub talks to, reproducing Stripe's real
@@ -34,6 +35,7 @@ export interface StripeStandInOptions {
 }
 
 export type StripeRoute =
+  | HostedPagesRoute
   | "meter_events"
   | "meter_event_session"
   | "meter_event_stream"
@@ -341,8 +343,17 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     invoice: (id) => objects.invoice.get(id),
   });
 
+  const hostedPages = createHostedPagesRoutes({
+    admit,
+    idempotent: (request, canonical, run) => idempotent(request, canonical, run),
+    canonicalParams,
+    json: (body, status) => json(body, status),
+    prices: () => [...objects.price.values()],
+  });
+
   const routes: StandInRoute[] = [
     ...invoiceItems.routes,
+    ...hostedPages.routes,
     { route: "retrieve_invoice", method: "GET", path: "/v1/invoices/:id", origin: "api", handle: (request, params) => retrieve("invoice", request, params.id!) },
     { route: "retrieve_price", method: "GET", path: "/v1/prices/:id", origin: "api", handle: (request, params) => retrieve("price", request, params.id!) },
     { route: "retrieve_product", method: "GET", path: "/v1/products/:id", origin: "api", handle: (request, params) => retrieve("product", request, params.id!) },
@@ -406,6 +417,11 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
     },
     /** Invoice items Stripe holds, oldest first (of one invoice when given). */
     invoiceItems: invoiceItems.items,
+    /** Customers, Checkout Sessions and Billing Portal sessions Stripe holds; `putCustomer` adds one. */
+    customers: hostedPages.customers,
+    putCustomer: hostedPages.putCustomer,
+    checkoutSessions: hostedPages.checkoutSessions,
+    portalSessions: hostedPages.portalSessions,
     /** Forgets saved idempotency keys, as Stripe does after 24 hours. */
     expireIdempotencyKeys: (): void => idempotency.clear(),
     /** Ends every open v2 session, as their 15 minutes running out would. */
@@ -416,6 +432,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
       events.clear();
       arrivals.clear();
       invoiceItems.clear();
+      hostedPages.clear();
       meters.clear();
       for (const held of Object.values(objects)) held.clear();
       idempotency.clear();
