@@ -10,6 +10,9 @@ export function routePath(path: string, overrides: Record<string, string> = {}):
 export const ROUTE_BODIES: Record<string, (n: number) => Record<string, unknown>> = {
   "put /v1/customers/:id": (i) => ({ referenceType: "user", name: "Name", email: "a@example.com", providerIds: { stripe: `cus_${i}` }, metadata: { note: "v" } }),
   "post /v1/customers/:id/plan": () => ({ plan: "pro" }),
+  "post /v1/customers/:id/provider-customer": () => ({}),
+  "post /v1/customers/:id/checkout": () => ({ plan: "pro", successUrl: "https://app.example/done", cancelUrl: "https://app.example/billing" }),
+  "post /v1/customers/:id/portal": () => ({ returnUrl: "https://app.example/account" }),
   "patch /v1/customers/:id/overrides": () => ({ api: "5000", sso: true }),
   "post /v1/customers/:id/adjustments": (i) => ({ id: `adj_${i}`, feature: "api", amount: "100", reason: "promo", metadata: { note: "v" } }),
   "post /v1/usage": (i) => ({ customerId: CUSTOMER, meter: "api_calls", quantity: "1", transactionId: `tx_${i}`, reason: "r", properties: { model: "m" } }),
