@@ -81,7 +81,7 @@ describe("the HTTP server's own limits", () => {
   });
 
   it("closes a request whose body trickles in past server.requestTimeoutMs", async () => {
-    const hub = await createHub({ ...config, server: { ...config.server, requestTimeoutMs: 1_000 } }, { store });
+    const hub = await createHub({ ...config, stripe: { secretKey: "sk_test_trickle" }, server: { ...config.server, requestTimeoutMs: 1_000 } }, { store });
     const server = await startServer(hub, { port: 0 });
     try {
       const socket = connect(server.port, "127.0.0.1");
