@@ -116,7 +116,7 @@ describe(`the dashboard in a browser (${driverName})`, () => {
     await page.goto(`${running.url}/dashboard/outbox?status=dead`);
     await page.getByRole("link", { name: `Replay ${seeded.dead.transactionId}…` }).click();
     await page.getByRole("button", { name: "Replay this row" }).click();
-    await page.getByText("The dead row was made pending again").waitFor();
+    await page.getByText("1 dead row was made pending again").waitFor();
     const row = page.locator(`tr[data-transaction-id="${seeded.dead.transactionId}"]`);
     await expect
       .poll(

@@ -312,6 +312,36 @@ describe(`the dashboard's pages (${driverName})`, () => {
   });
 });
 
+describe(`the dashboard's bulk replay (${driverName})`, () => {
+  it("replays every dead row of a provider after a confirmation naming how many, for a write key only", async () => {
+    await hub.upsertCustomer({ id: "initech" });
+    await hub.record({ customerId: "initech", meter: "api_calls", quantity: 1, transactionId: "initech_api_1" });
+    await hub.outbox.drain();
+    const dead = async () => (await hub.outbox.status()).providers.find((counts) => counts.provider === "stripe")!.dead;
+    const before = await dead();
+    expect(before).toBeGreaterThan(0);
+
+    const reader = await signedIn(READ_KEY);
+    expect((await reader.request("/dashboard/outbox/replay-dead?provider=stripe")).status).toBe(403);
+    const readerPage = await reader.request("/dashboard/outbox?status=dead&provider=stripe");
+    expect(readerPage.body).not.toContain("Replay every dead row");
+    expect((await reader.request("/dashboard/outbox/replay-dead", { form: { csrf: Visitor.token(readerPage), provider: "stripe" } })).status).toBe(403);
+    expect(await dead()).toBe(before);
+
+    const writer = await signedIn(WRITE_KEY);
+    const list = await writer.request("/dashboard/outbox?status=dead&provider=stripe");
+    expect(list.body).toContain('href="/dashboard/outbox/replay-dead?provider=stripe"');
+    const confirm = await writer.request("/dashboard/outbox/replay-dead?provider=stripe");
+    expect(confirm.body).toContain(`Replay ${before} dead rows`);
+    expect((await writer.request("/dashboard/outbox/replay-dead?provider=paypal")).status).toBe(400);
+    const replay = await writer.request("/dashboard/outbox/replay-dead", { form: { csrf: Visitor.token(confirm), provider: "stripe" } });
+    expect(replay.status).toBe(303);
+    expect(replay.headers.get("location")).toBe(`/dashboard/outbox?status=pending&provider=stripe&replayed=${before}&heldBack=0`);
+    expect(await dead()).toBe(0);
+    expect((await writer.request(replay.headers.get("location")!)).body).toContain(`${before === 1 ? "1 dead row was" : `${before} dead rows were`} made pending again`);
+  });
+});
+
 describe(`the dashboard switched off (${driverName})`, () => {
   it("is not served when server.dashboard.enabled is false", async () => {
     const config = dashboardConfig();

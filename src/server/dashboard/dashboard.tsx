@@ -10,7 +10,7 @@ import { BASE, href, type Frame } from "./layout.tsx";
 import { customerPage } from "./pages/customer.tsx";
 import { customersPage } from "./pages/customers.tsx";
 import { exportSchema, invoicePage, invoicesPage } from "./pages/invoices.tsx";
-import { outboxPage, replayConfirmPage, replayProblem, replayTargetSchema } from "./pages/outbox.tsx";
+import { outboxPage, replayConfirmPage, replayDeadConfirmPage, replayDeadSchema, replayProblem, replayTargetSchema } from "./pages/outbox.tsx";
 import { overviewPage } from "./pages/overview.tsx";
 import { problemPage } from "./pages/problem.tsx";
 import { signInPage } from "./pages/sign-in.tsx";
@@ -183,6 +183,18 @@ export function createDashboard(hub: Hub): Hono<DashboardEnv> {
     const problem = replayProblem(await hub.outbox.replay(target));
     if (problem !== undefined) throw new BillingError("VALIDATION_FAILED", problem, { field: "transactionId" });
     return c.redirect(href("/outbox", { transactionId: target.transactionId, provider: target.provider, replayed: 1 }), 303);
+  });
+
+  app.get("/outbox/replay-dead", async (c) => {
+    requireWrite(c);
+    return html(c, await replayDeadConfirmPage(hub, frame(c), parseQuery(replayDeadSchema, c.req.query()).provider));
+  });
+  app.post("/outbox/replay-dead", async (c) => {
+    requireWrite(c);
+    const { csrf: _token, ...fields } = c.get("form");
+    const { provider } = parseQuery(replayDeadSchema, fields, "form");
+    const result = await hub.outbox.replay({ dead: true, provider });
+    return c.redirect(href("/outbox", { status: "pending", provider, replayed: result.replayed, heldBack: result.heldBack }), 303);
   });
 
   app.get("/webhooks", async (c) => html(c, await webhooksPage(hub, frame(c), c.req.query())));

@@ -17,8 +17,20 @@ const listSchema = z.strictObject({
   provider: choice(PROVIDERS, "a provider that receives usage").optional(),
   transactionId: text(100).optional(),
   cursor: text(1000).optional(),
-  replayed: z.enum(["1"], { error: "is set only by a replay" }).optional(),
+  replayed: z.string().regex(/^\d{1,9}$/, "is set only by a replay").optional(),
+  heldBack: z.string().regex(/^\d{1,9}$/, "is set only by a replay").optional(),
 });
+
+/** Every dead row of one provider, named by the bulk replay's link and form. */
+export const replayDeadSchema = z.strictObject({
+  provider: required(choice(PROVIDERS, "a provider that receives usage"), "is required: whose dead rows to replay"),
+});
+
+function replayNotice(replayed: string, heldBack: string | undefined) {
+  const rows = replayed === "1" ? "1 dead row was" : `${replayed} dead rows were`;
+  const held = heldBack === undefined || heldBack === "0" ? "" : ` ${heldBack} held back: an earlier send may have reached the provider longer ago than its dedupe window covers; check them at the provider, then replay each.`;
+  return `${rows} made pending again; the forwarder sends them on its next pass.${held}`;
+}
 
 /** One dead row, named by the replay links and forms. */
 export const replayTargetSchema = z.strictObject({
@@ -43,7 +55,7 @@ export async function outboxPage(hub: Hub, frame: Frame, rawQuery: Record<string
   const canReplay = frame.session.access === "write";
   return (
     <Page title="Outbox" section="outbox" frame={frame}>
-      {query.replayed === undefined ? null : <Notice>The dead row was made pending again; the forwarder sends it on its next pass.</Notice>}
+      {query.replayed === undefined ? null : <Notice>{replayNotice(query.replayed, query.heldBack)}</Notice>}
       <section class="panel" aria-labelledby="summary-heading">
         <h2 id="summary-heading">Per provider</h2>
         <OutboxSummary providers={status.providers} />
@@ -80,6 +92,11 @@ export async function outboxPage(hub: Hub, frame: Frame, rawQuery: Record<string
         </button>
       </form>
       {canReplay ? null : <p class="muted">Replaying dead rows needs a sign-in with a write key.</p>}
+      {canReplay && query.status === "dead" && query.provider !== undefined && page.rows.length > 0 ? (
+        <p>
+          <a href={href("/outbox/replay-dead", { provider: query.provider })}>{`Replay every dead row of ${query.provider}…`}</a>
+        </p>
+      ) : null}
       {page.rows.length === 0 ? (
         <Empty>No outbox rows match.</Empty>
       ) : (
@@ -164,4 +181,32 @@ export function replayProblem(result: ReplayResult): string | undefined {
   if (notDead !== undefined) return `That row is ${notDead.status}, not dead: nothing was replayed.`;
   if (result.heldBack > 0) return "The row was held back: an earlier send may have reached the provider longer ago than its dedupe window covers. Check it at the provider first.";
   return "No dead row matched: nothing was replayed.";
+}
+
+/** The confirmation a bulk replay asks for: how many dead rows the provider has, and the button. */
+export async function replayDeadConfirmPage(hub: Hub, frame: Frame, provider: string) {
+  const status = await hub.outbox.status();
+  const dead = status.providers.find((counts) => counts.provider === provider)?.dead ?? 0;
+  return (
+    <Page title={`Replay every dead row of ${provider}`} section="outbox" frame={frame}>
+      {dead === 0 ? (
+        <p class="problem" role="alert">{`${provider} has no dead outbox rows: there is nothing to replay.`}</p>
+      ) : (
+        <section class="panel">
+          <p>{`Make all ${dead} dead rows of ${provider} pending again? Fix what made them fail first (the last error of each is on the outbox page).`}</p>
+          <p class="muted">Rows whose earlier send may have reached the provider longer ago than its dedupe window covers are held back, to be checked at the provider and replayed one by one.</p>
+          <form method="post" action={href("/outbox/replay-dead")} class="stack">
+            <input type="hidden" name="csrf" value={frame.csrf} />
+            <input type="hidden" name="provider" value={provider} />
+            <div>
+              <button class="danger" type="submit">
+                {`Replay ${dead} dead rows`}
+              </button>{" "}
+              <a href={href("/outbox", { status: "dead", provider })}>Cancel</a>
+            </div>
+          </form>
+        </section>
+      )}
+    </Page>
+  );
 }
