@@ -82,7 +82,8 @@ export function createApp(hub: Hub, options: AppOptions = {}): Hono<AppEnv> {
   const document = openApiDocument(routes, { title: "billhub", version: "1" });
   mountRoutes(app, [...routes, route({ method: "get", path: "/openapi.json", access: "public", tag: "meta", summary: "This document", handler: async () => document })], authorize);
 
-  if (hub.config.server.dashboard.enabled) app.route("/dashboard", createDashboard(hub));
+  // The dashboard's links, forms and cookie name /dashboard: it is served only at the root.
+  if (hub.config.server.dashboard.enabled && app === root) app.route("/dashboard", createDashboard(hub));
 
   root.notFound((c) => c.json(new BillingError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 

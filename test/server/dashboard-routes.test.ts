@@ -354,4 +354,10 @@ describe(`the dashboard switched off (${driverName})`, () => {
       await off.close();
     }
   });
+
+  it("is not served under a basePath, where its links would point outside the mount", async () => {
+    const mounted = createApp(hub, { basePath: "/api/billing" });
+    expect((await mounted.fetch(new Request("http://billhub.test/api/billing/dashboard/sign-in"))).status).toBe(404);
+    expect((await mounted.fetch(new Request("http://billhub.test/api/billing/healthz"))).status).toBe(200);
+  });
 });
