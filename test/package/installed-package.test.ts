@@ -58,7 +58,8 @@ try {
     void listener(req, res);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const viaNode = createClient({ baseUrl: \`http://127.0.0.1:\${server.address().port}/billing\`, apiKey });
+  const viaNodeBase = \`http://127.0.0.1:\${server.address().port}/billing\`;
+  const viaNode = createClient({ baseUrl: viaNodeBase, apiKey });
 
   const created = await viaNext.customers.upsert("org_7", { name: "Seven" });
   await viaNode.customers.assign("org_7", { plan: "pro" });
@@ -68,7 +69,12 @@ try {
   const preview = await viaNode.invoices.preview("org_7");
   const unknown = await viaNode.usage.record({ customerId: "org_7", meter: "nope", quantity: 1, transactionId: "req_2" }).catch((error) => isBillingError(error) && [error.code, error.status]);
   const keyless = await createClient({ baseUrl: "https://app.example/api/billing", fetch: GET }).customers.get("org_7").catch((error) => error.code);
+  // The dashboard's pages and its chart library come from the installed package itself.
+  const uplot = await fetch(viaNodeBase + "/dashboard/assets/uplot.js");
+  const signIn = await fetch(viaNodeBase + "/dashboard/sign-in");
+  const dashboard = { uplot: [uplot.status, (await uplot.text()).includes("uPlot")], signIn: [signIn.status, (await signIn.text()).includes('name="key"')] };
   console.log(JSON.stringify({
+    dashboard,
     library: { ready: (await hub.ready()).ok, plan: invoice.plan, currency: invoice.currency, subtotal: invoice.subtotal, refused },
     api: { created: created.created, recorded: recorded.status, again: again.status, allowed: check.allowed, used: check.used, subtotal: preview.subtotal, unknown, keyless },
   }));
@@ -80,6 +86,7 @@ try {
     );
     const { stdout } = await project.node(["app.mjs"]);
     expect(JSON.parse(stdout)).toEqual({
+      dashboard: { uplot: [200, true], signIn: [200, true] },
       library: { ready: true, plan: "pro", currency: "USD", subtotal: 4900 + 200, refused: "UNKNOWN_METER" },
       api: { created: true, recorded: "created", again: "duplicate", allowed: true, used: 10500, subtotal: 4900 + 50, unknown: ["UNKNOWN_METER", 400], keyless: "UNAUTHORIZED" },
     });
