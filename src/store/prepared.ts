@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { arrayLiteral } from "./array-literal.ts";
 
 /**
  * The server-side name of a prepared statement: derived from its text, so that the same text
@@ -23,6 +24,8 @@ export function preparedName(text: string): string {
 export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (value instanceof Date) return `'${value.toISOString()}'`;
+  // A flat array, as an array literal (for a parameter cast to an array type, `$1::text[]`).
+  if (Array.isArray(value)) return sqlLiteral(arrayLiteral(value.map((element: unknown) => (element instanceof Date ? element.toISOString() : element))));
   switch (typeof value) {
     case "string":
       if (value.includes("\0")) throw new TypeError("a prepared statement's parameter cannot contain a NUL character");
@@ -34,6 +37,6 @@ export function sqlLiteral(value: unknown): string {
     case "boolean":
       return `'${String(value)}'`;
     default:
-      throw new TypeError(`a prepared statement's parameter must be a string, number, boolean, Date or null, got ${typeof value}`);
+      throw new TypeError(`a prepared statement's parameter must be a string, number, boolean, Date, null or an array of them, got ${typeof value}`);
   }
 }

@@ -18,7 +18,8 @@ export interface QueryOptions {
    * Parse and plan the statement once per connection and reuse it (a server-side prepared
    * statement, named after its text): for hot statements of fixed text, whose planning costs more
    * than running them. The text is the key, so only statements with a handful of variants may
-   * ask for it. Parameters are then limited to strings, numbers, booleans, Dates and null.
+   * ask for it. Parameters are then limited to strings, numbers, booleans, Dates, null and flat
+   * arrays of them.
    */
   prepare?: boolean;
 }

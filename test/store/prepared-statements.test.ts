@@ -46,6 +46,16 @@ describe(`prepared statements (${driverName})`, () => {
     expect(rows[0]).toEqual({ at: new Date("2026-11-30T23:59:59.123Z"), n: "42", b: true, missing: null });
   });
 
+  it("take flat arrays for array parameters, with quotes, commas, NULLs and Dates in them", async () => {
+    const { rows } = await store.query<{ texts: string[]; at: Date[] }>(
+      "SELECT $1::text[] AS texts, $2::timestamptz[] AS at",
+      [[`a,b`, `say "hi"`, null, "back\\slash"], [new Date("2026-01-01T00:00:00Z"), "2026-02-01T00:00:00.000Z"]],
+      { prepare: true },
+    );
+    expect(rows[0]!.texts).toEqual([`a,b`, `say "hi"`, null, "back\\slash"]);
+    expect(rows[0]!.at).toEqual([new Date("2026-01-01T00:00:00Z"), new Date("2026-02-01T00:00:00Z")]);
+  });
+
   it("still work after the transaction that first prepared them rolled back", async () => {
     const text = "SELECT count(*)::int AS n FROM prepared_probe WHERE amount >= $1";
     await expect(
@@ -68,7 +78,7 @@ describe(`prepared statements (${driverName})`, () => {
   });
 
   it("refuse a parameter they cannot pass as a literal, before anything runs", () => {
-    expect(() => sqlLiteral({ a: 1 })).toThrow(/string, number, boolean, Date or null/);
+    expect(() => sqlLiteral({ a: 1 })).toThrow(/string, number, boolean, Date, null or an array of them/);
     expect(() => sqlLiteral(Number.NaN)).toThrow(/finite number/);
     expect(() => sqlLiteral("a\0b")).toThrow(/NUL/);
     expect(sqlLiteral("it's \\ here")).toBe("E'it''s \\\\ here'");
