@@ -61,7 +61,7 @@ export type {
   EventPage,
 } from "./hub/ledger.ts";
 export { routeFor, type Route } from "./providers/routing.ts";
-export type { Customer, OverrideValue } from "./hub/customers.ts";
+export type { Customer, OverrideValue, PlanChange, PlanChangeOptions } from "./hub/customers.ts";
 export type { CustomerInput } from "./hub/customer-input.ts";
 export type { LimitAdjustmentInput } from "./hub/limit-adjustments.ts";
 export type { CheckOptions, ConsumeOptions } from "./hub/entitlements.ts";

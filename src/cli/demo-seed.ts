@@ -60,7 +60,8 @@ export async function seedDemo(hub: Hub): Promise<SeedReport> {
 
   for (const customer of DEMO_CUSTOMERS) {
     await hub.upsertCustomer({ id: customer.id, name: customer.name, referenceType: customer.referenceType, periodStart, periodEnd, metadata: { demo: true } });
-    await hub.assign(customer.id, customer.plan, { variant: customer.variant });
+    // On its plan for the whole period: a plan change is dated, and the preview prices each part on the plan held then.
+    await hub.assign(customer.id, customer.plan, { variant: customer.variant, effectiveAt: periodStart });
   }
   await hub.override("initech", { seats: 3 });
   await hub.adjustLimit("globex", { id: `demo-${month}-launch-bonus`, feature: "api", amount: 5_000, reason: "launch bonus", startsAt: periodStart });

@@ -7,9 +7,10 @@ import { storableText } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { listCustomerRecords } from "../store/customer-list.ts";
 import { customerNotFound, findCustomer, lockCustomer, setCustomerPlan, upsertCustomer, type CustomerRecord } from "../store/customer-repository.ts";
+import { earliestPlanChange, listPlanChanges, type PlanChangeSource } from "../store/plan-change-repository.ts";
 import { clearOverrides, listOverrides, setOverrides } from "../store/override-repository.ts";
 import type { HubContext } from "./context.ts";
-import { customerInputSchema, parseCustomerId, type CustomerInput } from "./customer-input.ts";
+import { customerInputSchema, dateSchema, parseCustomerId, type CustomerInput } from "./customer-input.ts";
 import type { EntitlementCache } from "./entitlement-cache.ts";
 
 /** A customer as the hub shows it. */
@@ -32,6 +33,30 @@ export interface Customer {
   readonly updatedAt: Date;
 }
 
+/** When a plan change made by hand takes effect. */
+export interface PlanChangeOptions {
+  /**
+   * Default: now. May lie in the past (a change agreed earlier), but not before the customer's
+   * latest plan change nor inside a period already invoiced; never in the future.
+   */
+  effectiveAt?: Date | string;
+}
+
+/** One dated change of a customer's plan. */
+export interface PlanChange {
+  /** The plan from `effectiveAt` on (the catalog's default when `onDefaultPlan`). */
+  readonly plan: string;
+  readonly onDefaultPlan: boolean;
+  readonly variant: string | null;
+  /** When it took effect; null = since the beginning (the plan held when plan history started). */
+  readonly effectiveAt: Date | null;
+  /** `assign`, `unassign`, `subscription` (a provider subscription changed) or `migration` (carried over). */
+  readonly source: PlanChangeSource;
+  /** For subscription changes, `<provider>:<subscription id>`. */
+  readonly reference: string | null;
+  readonly recordedAt: Date;
+}
+
 /** An override as given: `true`/`false` for flags, a limit (null = unlimited) for metered and static features. */
 export type OverrideValue = boolean | number | string | null;
 
@@ -47,9 +72,15 @@ export interface CustomersApi {
    * Puts the customer on a plan, optionally on one of its variants (UNKNOWN_PLAN / UNKNOWN_VARIANT otherwise).
    * @example await hub.assign("org_42", "pro", { variant: "starter" })
    */
-  assign(customerId: string, plan: string, options?: { variant?: string | null }): Promise<Customer>;
+  assign(customerId: string, plan: string, options?: PlanChangeOptions & { variant?: string | null }): Promise<Customer>;
   /** Returns the customer to the catalog's default plan, following later changes of the default. @example await hub.unassign("org_42") */
-  unassign(customerId: string): Promise<Customer>;
+  unassign(customerId: string, options?: PlanChangeOptions): Promise<Customer>;
+  /**
+   * The customer's plan changes, oldest first: each with the instant it took effect (null = since
+   * before history was kept) and what made it. Before the first, the customer was on the default plan.
+   * @example await hub.planHistory("org_42") // [{ plan: "pro", variant: null, onDefaultPlan: false, effectiveAt: 2026-10-10T09:00:00.000Z, source: "assign", ... }]
+   */
+  planHistory(customerId: string): Promise<PlanChange[]>;
   /**
    * Sets the customer's own grant for the named features; earlier overrides of other features stay.
    * Returns every override the customer now has.
@@ -110,6 +141,13 @@ function requirePlanVariant(catalog: Catalog, planKey: string, variant: unknown)
   return variant;
 }
 
+/** A hand-made change's instant: a Date or ISO 8601 date-time with a zone, not in the future. */
+function parseEffectiveAt(value: unknown, now: Date): Date {
+  const at = parseWith(dateSchema, value, "VALIDATION_FAILED", "effectiveAt");
+  if (at > now) throw new BillingError("VALIDATION_FAILED", `effectiveAt must not be in the future (now is ${now.toISOString()}); scheduled plan changes are not supported`, { field: "effectiveAt" });
+  return at;
+}
+
 /** Validates one override against its feature's type. */
 function parseOverride(catalog: Catalog, key: string, value: unknown): LimitOverride {
   const field = `overrides.${key}`;
@@ -141,11 +179,26 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
     return toCustomer(record, catalog);
   }
 
-  async function setPlan(customerId: string, planKey: string | null, variant: string | null): Promise<Customer> {
-    const record = await setCustomerPlan(store, customerId, planKey, variant);
-    cache.invalidate(customerId);
-    if (!record) throw customerNotFound(customerId);
-    return toCustomer(record, catalog);
+  async function setPlan(customerId: string, planKey: string | null, variant: string | null, options: PlanChangeOptions): Promise<Customer> {
+    const now = ctx.now();
+    const effectiveAt = options.effectiveAt === undefined ? now : parseEffectiveAt(options.effectiveAt, now);
+    try {
+      const record = await store.transaction(async (tx) => {
+        await lockCustomer(tx, customerId);
+        if (options.effectiveAt !== undefined) {
+          const earliest = await earliestPlanChange(tx, customerId);
+          if (earliest !== null && effectiveAt < earliest) {
+            throw new BillingError("VALIDATION_FAILED", `effectiveAt must not be before ${earliest.toISOString()}, the customer's latest plan change or the end of its latest invoiced period`, {
+              field: "effectiveAt",
+            });
+          }
+        }
+        return setCustomerPlan(tx, customerId, planKey, variant, { change: { effectiveAt, source: planKey === null ? "unassign" : "assign" } });
+      });
+      return toCustomer(record!, catalog);
+    } finally {
+      cache.invalidate(customerId);
+    }
   }
 
   return {
@@ -169,11 +222,26 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
       const id = parseCustomerId(customerId);
       const planKey = requirePlan(catalog, plan).key;
       const variant = options.variant === undefined || options.variant === null ? null : requirePlanVariant(catalog, planKey, options.variant);
-      return setPlan(id, planKey, variant);
+      return setPlan(id, planKey, variant, options);
     },
 
-    async unassign(customerId) {
-      return setPlan(parseCustomerId(customerId), null, null);
+    async unassign(customerId, options = {}) {
+      return setPlan(parseCustomerId(customerId), null, null, options);
+    },
+
+    async planHistory(customerId) {
+      const id = parseCustomerId(customerId);
+      const [record, changes] = await Promise.all([findCustomer(store, id), listPlanChanges(store, id)]);
+      if (!record) throw customerNotFound(id);
+      return changes.map((change) => ({
+        plan: change.planKey ?? catalog.defaultPlan,
+        onDefaultPlan: change.planKey === null,
+        variant: change.planVariant,
+        effectiveAt: change.effectiveAt,
+        source: change.source,
+        reference: change.reference,
+        recordedAt: change.recordedAt,
+      }));
     },
 
     async override(customerId, overrides) {

@@ -1,5 +1,6 @@
 import { BillingError } from "../core/errors.ts";
 import { sqlState } from "./identifiers.ts";
+import { recordPlanChange, type PlanChangeWrite } from "./plan-change-repository.ts";
 import type { Sql } from "./types.ts";
 
 /** A customer as stored. `planKey` null = the catalog's default plan. */
@@ -161,16 +162,28 @@ export async function findCustomerByProviderId(sql: Sql, provider: string, provi
 
 /**
  * Sets (or with null, clears) the customer's plan and variant, and with `period` its billing
- * period in the same statement; undefined when there is no such customer.
+ * period in the same statement; undefined when there is no such customer. When the plan or the
+ * variant changes, the change is recorded in the plan history with `change`'s instant (see
+ * `recordPlanChange`). Run it inside a transaction: the row is locked, then the history written.
  */
-export async function setCustomerPlan(sql: Sql, id: string, planKey: string | null, planVariant: string | null, period?: { start: Date; end: Date }): Promise<CustomerRecord | undefined> {
-  const { rows } = await sql.query<CustomerRow>(
-    period === undefined
-      ? `UPDATE customers SET plan_key = $2, plan_variant = $3, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`
-      : `UPDATE customers SET plan_key = $2, plan_variant = $3, period_start = $4, period_end = $5, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+export async function setCustomerPlan(
+  sql: Sql,
+  id: string,
+  planKey: string | null,
+  planVariant: string | null,
+  options: { period?: { start: Date; end: Date } | undefined; change: PlanChangeWrite },
+): Promise<CustomerRecord | undefined> {
+  const { period } = options;
+  const { rows } = await sql.query<CustomerRow & { old_key: string | null; old_variant: string | null }>(
+    `UPDATE customers c SET plan_key = $2, plan_variant = $3, ${period === undefined ? "" : "period_start = $4, period_end = $5, "}updated_at = now()
+       FROM (SELECT plan_key AS old_key, plan_variant AS old_variant FROM customers WHERE id = $1 FOR UPDATE) old
+      WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")}, old.old_key, old.old_variant`,
     period === undefined ? [id, planKey, planVariant] : [id, planKey, planVariant, period.start, period.end],
   );
-  return rows[0] && toCustomerRecord(rows[0]);
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  if (row.old_key !== planKey || row.old_variant !== planVariant) await recordPlanChange(sql, id, planKey, planVariant, options.change);
+  return toCustomerRecord(row);
 }
 
 /** Throws CUSTOMER_NOT_FOUND unless the customer exists; locks its row until the transaction ends. */

@@ -64,7 +64,7 @@ async function applySubscriptions(tx: Sql, deps: WebhookDeps, provider: string, 
     if (ids.has(stored.subscriptionId) || (stored.status === ENDED && stored.customerId === (customer?.id ?? null))) continue;
     await upsertSubscription(tx, { ...stored, customerId: customer?.id ?? null, status: ENDED, entitled: false, pending: false, versionAt: at });
   }
-  return applyToCustomer(tx, deps.catalog, records, customer, provider, externalId);
+  return applyToCustomer(tx, deps.catalog, records, customer, provider, externalId, at);
 }
 
 /**

@@ -65,5 +65,5 @@ async function applySubscription(tx: Sql, deps: WebhookDeps, provider: string, s
     customer?.id ?? null,
     at,
   );
-  return applyToCustomer(tx, deps.catalog, [record], customer, provider, subscription.providerCustomerId, customer);
+  return applyToCustomer(tx, deps.catalog, [record], customer, provider, subscription.providerCustomerId, at, customer);
 }

@@ -13,9 +13,10 @@ import { subscriptionsOfCustomer } from "../store/webhooks/provider-subscription
  * - an entitled subscription whose prices map to no plan, or a pending one, leaves the plan as it is;
  * - otherwise (every subscription ended) the customer returns to the catalog's default plan.
  * A customer with provider subscriptions has the plan they pay for: an `assign` made by hand is
- * replaced at the next subscription change.
+ * replaced at the next subscription change. A plan change is dated `at`, the provider's time of
+ * the change being applied (see `recordPlanChange` for when that instant is moved forward).
  */
-export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: string, locked?: CustomerRecord): Promise<void> {
+export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: string, at: Date, locked?: CustomerRecord): Promise<void> {
   // A row this transaction already locked FOR UPDATE is current: no second lock, no second read.
   if (locked === undefined) await lockCustomer(tx, customerId);
   const customer = locked ?? (await findCustomer(tx, customerId));
@@ -28,9 +29,13 @@ export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: s
       chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd
         ? { start: chosen.currentPeriodStart, end: chosen.currentPeriodEnd }
         : undefined;
-    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant || period !== undefined) await setCustomerPlan(tx, customerId, chosen.planKey, variant, period);
+    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant || period !== undefined) {
+      await setCustomerPlan(tx, customerId, chosen.planKey, variant, { period, change: { effectiveAt: at, source: "subscription", reference: `${chosen.provider}:${chosen.subscriptionId}` } });
+    }
     return;
   }
   if (subscriptions.some((subscription) => subscription.entitled || subscription.pending)) return;
-  if (customer.planKey !== null) await setCustomerPlan(tx, customerId, null, null);
+  const last = subscriptions[0];
+  const reference = last === undefined ? null : `${last.provider}:${last.subscriptionId}`;
+  if (customer.planKey !== null) await setCustomerPlan(tx, customerId, null, null, { change: { effectiveAt: at, source: "subscription", reference } });
 }

@@ -47,7 +47,8 @@ export async function recordSubscription(tx: Sql, catalog: Catalog, facts: Subsc
  * Applies recorded subscriptions to their customer's plan and says how it went: an unknown
  * customer keeps the subscriptions for later (outcome `unknown_customer`, processed again when
  * the event is resent); an entitled subscription that maps to no plan is `unmapped_plan`.
- * `locked` is the customer's row as this transaction locked it FOR UPDATE, when it did.
+ * `at` dates the plan change, if any; `locked` is the customer's row as this transaction locked
+ * it FOR UPDATE, when it did.
  */
 export async function applyToCustomer(
   tx: Sql,
@@ -56,6 +57,7 @@ export async function applyToCustomer(
   customer: { id: string } | undefined,
   provider: string,
   providerCustomerId: string,
+  at: Date,
   locked?: CustomerRecord,
 ): Promise<Applied> {
   if (customer === undefined) {
@@ -65,7 +67,7 @@ export async function applyToCustomer(
       customers: [],
     };
   }
-  await applyCustomerPlan(tx, catalog, customer.id, locked);
+  await applyCustomerPlan(tx, catalog, customer.id, at, locked);
   const unmapped = records.find((record) => record.entitled && record.planError !== null);
   if (unmapped !== undefined) return { outcome: "unmapped_plan", error: unmapped.planError, customers: [customer.id] };
   return { outcome: "applied", error: null, customers: [customer.id] };

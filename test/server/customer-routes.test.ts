@@ -95,7 +95,35 @@ describe("the customer's plan", () => {
     expect(await customerRows("org_plan")).toEqual([{ id: "org_plan", email: null, plan_key: "pro" }]);
   });
 
+  it("keeps every plan change with the instant it takes effect, readable at /plan-history and documented in /openapi.json", async () => {
+    await call("PUT", "/v1/customers/org_history", {});
+    await call("POST", "/v1/customers/org_history/plan", { plan: "pro", effectiveAt: "2026-03-01T00:00:00Z" });
+    await call("POST", "/v1/customers/org_history/plan", { plan: "pro", variant: "starter" });
+    await call("DELETE", "/v1/customers/org_history/plan?effectiveAt=2026-03-10T12:00:00Z");
+    const { status, body } = await call("GET", "/v1/customers/org_history/plan-history", undefined, { key: READ_KEY });
+    expect(status).toBe(200);
+    expect(body.changes.map((change: Record<string, unknown>) => [change.effectiveAt, change.plan, change.variant, change.onDefaultPlan, change.source])).toEqual([
+      ["2026-03-01T00:00:00.000Z", "pro", null, false, "assign"],
+      // A second change at the same instant replaces the first: an instant holds one plan.
+      ["2026-03-10T12:00:00.000Z", "free", null, true, "unassign"],
+    ]);
+    const document = (await call("GET", "/openapi.json")).body as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; requestBody?: { content: Record<string, { schema: { properties: object } }> } }>> };
+    expect(document.paths["/v1/customers/{id}/plan-history"]?.get).toBeDefined();
+    expect(document.paths["/v1/customers/{id}/plan"]?.post?.requestBody?.content["application/json"]?.schema.properties).toHaveProperty("effectiveAt");
+    expect(document.paths["/v1/customers/{id}/plan"]?.delete?.parameters?.map((parameter) => parameter.name)).toContain("effectiveAt");
+  });
+
+  it("refuses a plan change dated in the future, before the latest change, or without a zone, naming effectiveAt", async () => {
+    await call("PUT", "/v1/customers/org_dated", {});
+    await call("POST", "/v1/customers/org_dated/plan", { plan: "pro", effectiveAt: "2026-03-05T00:00:00Z" });
+    for (const effectiveAt of ["2026-03-11T00:00:00Z", "2026-03-04T00:00:00Z", "2026-03-06T00:00:00"]) {
+      expect(await call("POST", "/v1/customers/org_dated/plan", { plan: "enterprise", effectiveAt })).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED", field: "effectiveAt" } } });
+    }
+    expect(await customerRows("org_dated")).toEqual([{ id: "org_dated", email: null, plan_key: "pro" }]);
+  });
+
   it("answers 404 for a customer that does not exist", async () => {
+    expect(await call("GET", "/v1/customers/nobody/plan-history")).toMatchObject({ status: 404, body: { error: { code: "CUSTOMER_NOT_FOUND" } } });
     expect(await call("POST", "/v1/customers/nobody/plan", { plan: "pro" })).toMatchObject({ status: 404, body: { error: { code: "CUSTOMER_NOT_FOUND" } } });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCustomer, findCustomerByProviderId, setCustomerPlan, upsertCustomer } from "../../src/store/customer-repository.ts";
+import { listPlanChanges } from "../../src/store/plan-change-repository.ts";
 import { openTestStore, type TestStore } from "../support/store.ts";
 
 let store: TestStore;
@@ -48,11 +49,27 @@ describe("customer repository", () => {
     expect(await findCustomerByProviderId(store, "flowglad", "cus_find")).toBeUndefined();
   });
 
-  it("sets and clears the plan, and answers undefined for an unknown customer", async () => {
+  it("sets and clears the plan, recording each change in the plan history, and answers undefined for an unknown customer", async () => {
     await upsertCustomer(store, { id: "repo_plan" });
-    expect(await setCustomerPlan(store, "repo_plan", "pro", "starter")).toMatchObject({ planKey: "pro", planVariant: "starter" });
-    expect(await setCustomerPlan(store, "repo_plan", null, null)).toMatchObject({ planKey: null, planVariant: null });
-    expect(await setCustomerPlan(store, "repo_nobody", "pro", null)).toBeUndefined();
+    const at = (iso: string) => ({ change: { effectiveAt: new Date(iso), source: "assign" as const } });
+    expect(await setCustomerPlan(store, "repo_plan", "pro", "starter", at("2026-03-01T00:00:00Z"))).toMatchObject({ planKey: "pro", planVariant: "starter" });
+    // The same plan again is no change: nothing is recorded.
+    await setCustomerPlan(store, "repo_plan", "pro", "starter", at("2026-03-02T00:00:00Z"));
+    expect(await setCustomerPlan(store, "repo_plan", null, null, { change: { effectiveAt: new Date("2026-03-05T00:00:00Z"), source: "unassign" } })).toMatchObject({ planKey: null, planVariant: null });
+    expect((await listPlanChanges(store, "repo_plan")).map((change) => [change.effectiveAt?.toISOString(), change.planKey, change.planVariant, change.source])).toEqual([
+      ["2026-03-01T00:00:00.000Z", "pro", "starter", "assign"],
+      ["2026-03-05T00:00:00.000Z", null, null, "unassign"],
+    ]);
+    expect(await setCustomerPlan(store, "repo_nobody", "pro", null, at("2026-03-01T00:00:00Z"))).toBeUndefined();
+  });
+
+  it("moves a change dated before the customer's latest one forward to it: history only grows forward", async () => {
+    await upsertCustomer(store, { id: "repo_late" });
+    await store.transaction((tx) => setCustomerPlan(tx, "repo_late", "pro", null, { change: { effectiveAt: new Date("2026-04-10T00:00:00Z"), source: "assign" } }));
+    await store.transaction((tx) => setCustomerPlan(tx, "repo_late", "enterprise", null, { change: { effectiveAt: new Date("2026-04-01T00:00:00Z"), source: "subscription", reference: "stripe:sub_1" } }));
+    expect((await listPlanChanges(store, "repo_late")).map((change) => [change.effectiveAt?.toISOString(), change.planKey, change.source, change.reference])).toEqual([
+      ["2026-04-10T00:00:00.000Z", "enterprise", "subscription", "stripe:sub_1"],
+    ]);
   });
 
   it("keeps billing period bounds as instants", async () => {

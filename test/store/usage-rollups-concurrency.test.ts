@@ -54,7 +54,7 @@ describeOnPostgres("usage rollups under concurrent recording", () => {
     const window = { from: new Date(START), to: new Date(START + HOURS * 3_600_000) };
     const totals = await queryUsageTotals(store, { scopes: [{ customerId: "conc_a", ...window }], meters: [ledgerCatalog.meters.api_calls!] });
     const { rows } = await store.query<{ total: string }>("SELECT sum(quantity)::text AS total FROM usage_events WHERE customer_id = 'conc_a' AND meter = 'api_calls'");
-    expect(totals).toEqual([{ customerId: "conc_a", meter: "api_calls", value: rows[0]!.total }]);
+    expect(totals).toEqual([{ customerId: "conc_a", from: window.from, meter: "api_calls", value: rows[0]!.total }]);
   });
 
   it("lets batches backdated into past days run while those days are compacted, without a deadlock, and every read stays exact", async () => {
@@ -74,6 +74,6 @@ describeOnPostgres("usage rollups under concurrent recording", () => {
     const month = { from: new Date("2026-04-01T00:00:00Z"), to: new Date("2026-05-01T00:00:00Z") };
     const totals = await queryUsageTotals(store, { scopes: [{ customerId: "conc_a", ...month }], meters: [ledgerCatalog.meters.api_calls!] });
     const { rows } = await store.query<{ total: string }>("SELECT sum(quantity)::text AS total FROM usage_events WHERE customer_id = 'conc_a' AND meter = 'api_calls'");
-    expect(totals).toEqual([{ customerId: "conc_a", meter: "api_calls", value: rows[0]!.total }]);
+    expect(totals).toEqual([{ customerId: "conc_a", from: month.from, meter: "api_calls", value: rows[0]!.total }]);
   });
 });

@@ -81,7 +81,7 @@ describe(`batched usage totals (${driverName})`, () => {
          ('alive', 'tot_a', 'stripe', 'primary', 'pending', 0, NULL)`,
     );
     const refused = await queryUsageTotals(store, { scopes: [SCOPES[0]!], meters: [ledgerCatalog.meters.api_calls!], deadAt: { provider: "stripe", errorCode: "USAGE_TOO_OLD" } });
-    expect(refused).toEqual([{ customerId: "tot_a", meter: "api_calls", value: "1" }]);
+    expect(refused).toEqual([{ customerId: "tot_a", from: SCOPES[0]!.from, meter: "api_calls", value: "1" }]);
     expect(await queryUsageTotals(store, { scopes: [SCOPES[0]!], meters: [ledgerCatalog.meters.api_calls!], deadAt: { provider: "flowglad", errorCode: "USAGE_TOO_OLD" } })).toEqual([]);
   });
 

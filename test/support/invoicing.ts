@@ -48,7 +48,7 @@ export function invoicingHub(store: Store, now: () => Date, options: { config?: 
 }
 
 /**
- * Creates (or updates) a customer and sets when it was created: a run invoices a customer for a
+ * Creates (or updates) a customer, on `plan` from its creation, and sets when it was created: a run invoices a customer for a
  * period only if it existed by the period's end (or has usage in it), and `created_at` is the
  * database's own clock, not the hub's test clock.
  */
@@ -59,8 +59,10 @@ export async function customer(hub: Hub, id: string, options: { plan?: string; c
     ...(options.periodEnd ? { periodEnd: options.periodEnd } : {}),
     ...(options.stripe ? { providerIds: { stripe: options.stripe } } : {}),
   });
-  if (options.plan) await hub.assign(id, options.plan);
-  await setCreatedAt(hub.store, id, options.createdAt ?? "2026-01-01T00:00:00Z");
+  const createdAt = options.createdAt ?? "2026-01-01T00:00:00Z";
+  // On the plan since it was created: a plan change is dated, and invoices price each part of a window on the plan held then.
+  if (options.plan) await hub.assign(id, options.plan, { effectiveAt: createdAt });
+  await setCreatedAt(hub.store, id, createdAt);
   return id;
 }
 

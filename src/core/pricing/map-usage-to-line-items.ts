@@ -59,7 +59,8 @@ function money(amount: number, currency: string): string {
   return `${formatMinorUnits(amount, currency)} ${currency}`;
 }
 
-function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined {
+/** The line that brings `subtotal` up to the plan's minimum commitment, or undefined when none is due. */
+export function trueUpLine(plan: PreparedPlan, subtotal: number): LineItem | undefined {
   const commitment = plan.minimumCommitment;
   if (commitment === undefined) return undefined;
   const trueUp = minimumCommitmentToTrueUp({ commitment: commitment.amount, subtotal });

@@ -10,7 +10,7 @@ import type { Sql } from "../../store/types.ts";
 import { providerMeters } from "../../config/meter-mappings.ts";
 import type { ProviderInvoiceItemSettings } from "../../providers/define-provider.ts";
 import type { HubContext } from "../context.ts";
-import { priceInvoices } from "./price-invoices.ts";
+import { priceInvoices, type PricedWindowPart } from "./price-invoices.ts";
 import type { PriceResolvers } from "./price-resolvers.ts";
 
 /** One invoice item to add: `key` names it on the invoice (metadata `billhub_line`) and in its idempotency key. */
@@ -57,27 +57,51 @@ export async function invoiceItemLines(
   // An invoice at a provider is priced with its prices, whichever provider the customer's usage goes to.
   const outcome = (await priceInvoices(tx, ctx, [{ ...target, priceProvider: settings.provider }], resolvers)).get(target.customer.id)!;
   if (!outcome.ok) throw outcome.error;
-  const { plan, invoice, usage } = outcome;
-  const charges = itemCharges(ctx, plan, settings);
-  const lines: ItemLine[] = invoice.lineItems
-    .filter((line) => charges.has(line.chargeKey) && line.amount > 0)
-    .map((line) => ({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description }));
-  if (settings.tooOldUsage !== null) lines.push(...(await tooOldLines(tx, ctx, target, plan, charges, invoice.lineItems, usage, resolvers, settings.provider, settings.tooOldUsage)));
+  const { plan, invoice, parts } = outcome;
+  const lines: ItemLine[] = [];
+  if (parts.length === 1) {
+    const charges = itemCharges(ctx, plan, settings);
+    for (const line of invoice.lineItems) if (charges.has(line.chargeKey) && line.amount > 0) lines.push({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description });
+  } else {
+    // The invoice holds each part's usage lines in time order, then the flat fees and the true-up
+    // (see joinPlanParts): a usage line's key names its part, as one charge can appear in several.
+    let position = 0;
+    for (const part of parts) {
+      const charges = itemCharges(ctx, part.plan, settings);
+      for (const priced of part.lineItems) {
+        if (priced.meter === null) continue;
+        const line = invoice.lineItems[position++]!;
+        if (charges.has(line.chargeKey) && line.amount > 0) lines.push({ key: partKey(line.chargeKey, part.period), chargeKey: line.chargeKey, amount: line.amount, description: line.description });
+      }
+    }
+    const charges = itemCharges(ctx, plan, settings);
+    for (const line of invoice.lineItems.slice(position)) if (charges.has(line.chargeKey) && line.amount > 0) lines.push({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description });
+  }
+  if (settings.tooOldUsage !== null) {
+    for (const part of parts) {
+      const tooOld = await tooOldLines(tx, ctx, target, part, itemCharges(ctx, part.plan, settings), resolvers, settings.provider, settings.tooOldUsage);
+      lines.push(...tooOld.map((line) => (parts.length === 1 ? line : { ...line, key: partKey(line.key, part.period) })));
+    }
+  }
   return { plan, currency: invoice.currency, lines };
+}
+
+/** An item key of one part of a window cut at plan changes. */
+function partKey(key: string, period: InvoicePeriod): string {
+  return `${key}@${period.from.toISOString()}`;
 }
 
 async function tooOldLines(
   tx: Sql,
   ctx: HubContext,
   target: { customer: CustomerRecord; period: InvoicePeriod },
-  plan: Plan,
+  part: PricedWindowPart,
   itemChargeKeys: Set<string>,
-  full: readonly InvoiceLine[],
-  usage: Record<string, MeterUsageInput>,
   resolvers: PriceResolvers,
   provider: string,
   tooOld: { errorCode: string; description: string },
 ): Promise<ItemLine[]> {
+  const { plan, usage, lineItems: full } = part;
   const metered = providerMeters(ctx.config, provider);
   const meters = [...plan.pricing.meters.keys()]
     .filter((key) => Object.hasOwn(metered, key) && typeof usage[key] === "string")
@@ -85,7 +109,7 @@ async function tooOldLines(
     .filter((meter) => meter.aggregation === "sum" || meter.aggregation === "count");
   if (meters.length === 0) return [];
   const rows = await queryUsageTotals(tx, {
-    scopes: [{ customerId: target.customer.id, ...target.period }],
+    scopes: [{ customerId: target.customer.id, ...part.period }],
     meters,
     deadAt: { provider, errorCode: tooOld.errorCode },
   });

@@ -5,6 +5,9 @@ import type { InvoicePeriod, PricedInvoice } from "../../core/invoicing/invoice.
 import { netEventValues } from "../../core/invoicing/net-event-values.ts";
 import { mapUsageToLineItems } from "../../core/pricing/map-usage-to-line-items.ts";
 import type { MeterUsageInput } from "../../core/pricing/usage-input.ts";
+import type { LineItem } from "../../core/pricing/line-item.ts";
+import { joinPlanParts, type PricedPart } from "../../core/invoicing/plan-parts.ts";
+import { planSpans } from "../../store/plan-change-repository.ts";
 import type { CustomerRecord } from "../../store/customer-repository.ts";
 import { queryEventValues, queryUsageTotals, type MeterSpec } from "../../store/ledger/aggregate.ts";
 import type { Sql } from "../../store/types.ts";
@@ -19,13 +22,24 @@ export interface InvoiceTarget {
   priceProvider?: string;
 }
 
+/** A part of the window held on one plan, and what it was priced with. */
+export interface PricedWindowPart {
+  period: InvoicePeriod;
+  plan: Plan;
+  /** What was priced, per charged meter of the part's plan. */
+  usage: Record<string, MeterUsageInput>;
+  /** The part priced on its own (before its lines were joined into the invoice). */
+  lineItems: readonly LineItem[];
+}
+
 export type PricingOutcome =
   | {
       ok: true;
       invoice: PricedInvoice;
+      /** The plan held at the window's last instant (the invoice's plan). */
       plan: Plan;
-      /** What was priced, per charged meter. */
-      usage: Record<string, MeterUsageInput>;
+      /** The window cut where the customer's plan changed, in time order; one part without a change. */
+      parts: PricedWindowPart[];
       /** Whether the ledger holds any entry of a charged meter in the window. */
       hadUsage: boolean;
       /** The customer's primary provider. */
@@ -33,9 +47,9 @@ export type PricingOutcome =
     }
   | { ok: false; error: BillingError };
 
-/** The plan a customer is billed on: the assigned one, or the catalog's default. */
-function planOf(ctx: HubContext, customer: CustomerRecord): Plan {
-  const key = customer.planKey ?? ctx.catalog.defaultPlan;
+/** A plan by key (null = the catalog's default), or UNKNOWN_PLAN when the catalog no longer declares it. */
+function planOf(ctx: HubContext, customer: CustomerRecord, planKey: string | null): Plan {
+  const key = planKey ?? ctx.catalog.defaultPlan;
   const plan = Object.hasOwn(ctx.catalog.plans, key) ? ctx.catalog.plans[key] : undefined;
   if (plan === undefined) {
     throw new BillingError("UNKNOWN_PLAN", `customer ${JSON.stringify(customer.id)} is on plan "${key}", which the catalog no longer declares`, { field: "plan" });
@@ -61,8 +75,8 @@ function customerFailure(error: unknown): BillingError {
   throw error;
 }
 
-function keyed(customerId: string, meter: string): string {
-  return `${customerId}\u0000${meter}`;
+function keyed(customerId: string, from: Date, meter: string): string {
+  return `${customerId}\u0000${from.getTime()}\u0000${meter}`;
 }
 
 /** A period total below zero (more given back than used) bills as nothing. */
@@ -70,40 +84,54 @@ function nonNegative(value: string): string {
   return value.startsWith("-") ? "0" : value;
 }
 
+interface PlannedPart {
+  period: InvoicePeriod;
+  plan: Plan;
+  perEvent: Set<string>;
+}
+
 /**
- * Prices a batch of customers for their windows: the ledger's totals per customer × meter in one
- * statement (plus, for percentage charges, each event's value in a second), then
- * `mapUsageToLineItems` per customer with the prices in effect at the end of its window. A
- * customer whose pricing fails (a price not synced, a plan no longer declared) gets its error;
- * the others are unaffected. The invoice run, the preview and invoice-items billing all price
- * through here, so a preview equals the invoice the run stores for the same window.
+ * Prices a batch of customers for their windows. Each window is cut where the customer's plan
+ * changed (its plan history, read for the whole batch in one statement) and each part is priced on
+ * the plan held then: the ledger's totals per customer × part × meter in one statement (plus, for
+ * percentage charges, each event's value in a second), `mapUsageToLineItems` per part with the
+ * prices in effect at the end of the window, and the parts joined into one invoice
+ * (`joinPlanParts`). A customer whose pricing fails (a price not synced, a plan no longer
+ * declared) gets its error; the others are unaffected. The invoice run, the preview and
+ * invoice-items billing all price through here, so a preview equals the invoice the run stores
+ * for the same window.
  */
 export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly InvoiceTarget[], resolvers: PriceResolvers): Promise<Map<string, PricingOutcome>> {
   const outcomes = new Map<string, PricingOutcome>();
-  const planned: Array<InvoiceTarget & { plan: Plan; perEvent: Set<string> }> = [];
+  const spans = await planSpans(sql, targets.map((target) => ({ customerId: target.customer.id, ...target.period })));
+  const planned: Array<InvoiceTarget & { parts: PlannedPart[] }> = [];
   for (const target of targets) {
     try {
-      const plan = planOf(ctx, target.customer);
-      planned.push({ ...target, plan, perEvent: perEventMeters(ctx, plan) });
+      const parts = spans.get(target.customer.id)!.map((span) => {
+        const plan = planOf(ctx, target.customer, span.planKey);
+        return { period: { from: span.from, to: span.to }, plan, perEvent: perEventMeters(ctx, plan) };
+      });
+      planned.push({ ...target, parts });
     } catch (error) {
       outcomes.set(target.customer.id, { ok: false, error: customerFailure(error) });
     }
   }
-  const meterKeys = new Set(planned.flatMap((target) => [...target.plan.pricing.meters.keys()]));
+  const allParts = planned.flatMap((target) => target.parts.map((part) => ({ customerId: target.customer.id, part })));
+  const meterKeys = new Set(allParts.flatMap(({ part }) => [...part.plan.pricing.meters.keys()]));
   const meters: MeterSpec[] = [...meterKeys].map((key) => ctx.catalog.meters[key]!);
-  const scopes = planned.map((target) => ({ customerId: target.customer.id, from: target.period.from, to: target.period.to }));
+  const scopes = allParts.map(({ customerId, part }) => ({ customerId, from: part.period.from, to: part.period.to }));
   const totals = new Map<string, string>();
-  for (const row of await queryUsageTotals(sql, { scopes, meters })) totals.set(keyed(row.customerId, row.meter), row.value);
+  for (const row of await queryUsageTotals(sql, { scopes, meters })) totals.set(keyed(row.customerId, row.from, row.meter), row.value);
 
-  const eventScopes = planned.filter((target) => target.perEvent.size > 0);
+  const eventScopes = allParts.filter(({ part }) => part.perEvent.size > 0);
   const eventValues = new Map<string, string[]>();
   if (eventScopes.length > 0) {
     const rows = await queryEventValues(sql, {
-      scopes: eventScopes.map((target) => ({ customerId: target.customer.id, from: target.period.from, to: target.period.to })),
-      meters: [...new Set(eventScopes.flatMap((target) => [...target.perEvent]))],
+      scopes: eventScopes.map(({ customerId, part }) => ({ customerId, from: part.period.from, to: part.period.to })),
+      meters: [...new Set(eventScopes.flatMap(({ part }) => [...part.perEvent]))],
     });
     for (const row of rows) {
-      const key = keyed(row.customerId, row.meter);
+      const key = keyed(row.customerId, row.from, row.meter);
       const list = eventValues.get(key) ?? [];
       list.push(row.value);
       eventValues.set(key, list);
@@ -111,29 +139,38 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
   }
 
   for (const target of planned) {
-    const { customer, plan, period } = target;
+    const { customer, period } = target;
     try {
-      const usage: Record<string, MeterUsageInput> = {};
-      let hadUsage = false;
-      for (const meter of plan.pricing.meters.keys()) {
-        const key = keyed(customer.id, meter);
-        if (totals.has(key)) hadUsage = true;
-        usage[meter] = target.perEvent.has(meter) ? netEventValues((eventValues.get(key) ?? []).map((value) => parseDecimal(value))) : nonNegative(totals.get(key) ?? "0");
-      }
       const primary = ctx.providers.routeFor(customer.id).primary;
-      const needsPrices = plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
       const priceProvider = target.priceProvider ?? (primary.remote ? primary.id : undefined);
-      const resolvePrice = needsPrices ? await resolvers.forPeriod(sql, period, priceProvider) : undefined;
-      const priced = mapUsageToLineItems(plan.pricing, usage, resolvePrice === undefined ? {} : { resolvePrice });
+      let hadUsage = false;
+      const parts: PricedWindowPart[] = [];
+      const priced: PricedPart[] = [];
+      for (const part of target.parts) {
+        const usage: Record<string, MeterUsageInput> = {};
+        for (const meter of part.plan.pricing.meters.keys()) {
+          const key = keyed(customer.id, part.period.from, meter);
+          if (totals.has(key)) hadUsage = true;
+          usage[meter] = part.perEvent.has(meter) ? netEventValues((eventValues.get(key) ?? []).map((value) => parseDecimal(value))) : nonNegative(totals.get(key) ?? "0");
+        }
+        const needsPrices = part.plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
+        // Synced prices are those in effect at the end of the whole window, for every part.
+        const resolvePrice = needsPrices ? await resolvers.forPeriod(sql, period, priceProvider) : undefined;
+        const result = mapUsageToLineItems(part.plan.pricing, usage, resolvePrice === undefined ? {} : { resolvePrice });
+        parts.push({ period: part.period, plan: part.plan, usage, lineItems: result.lineItems });
+        priced.push({ period: part.period, plan: part.plan.pricing, priced: result });
+      }
+      const joined = joinPlanParts(priced);
+      const plan = parts[parts.length - 1]!.plan;
       const invoice: PricedInvoice = {
         customerId: customer.id,
         plan: plan.key,
         period: { from: period.from, to: period.to },
-        currency: priced.currency,
-        lineItems: priced.lineItems.map((line, index) => ({ ...line, lineNumber: index + 1 })),
-        subtotal: priced.subtotal,
+        currency: joined.currency,
+        lineItems: joined.lineItems.map((line, index) => ({ ...line, lineNumber: index + 1 })),
+        subtotal: joined.subtotal,
       };
-      outcomes.set(customer.id, { ok: true, invoice, plan, usage, hadUsage, provider: primary.id });
+      outcomes.set(customer.id, { ok: true, invoice, plan, parts, hadUsage, provider: primary.id });
     } catch (error) {
       outcomes.set(customer.id, { ok: false, error: customerFailure(error) });
     }

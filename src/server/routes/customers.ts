@@ -4,7 +4,7 @@ import { customerFieldsSchema } from "../../hub/customer-input.ts";
 import { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema } from "../../hub/hosted-pages.ts";
 import { adjustmentInputSchema } from "../../hub/limit-adjustments.ts";
 import { route, type RouteSpec } from "../route.ts";
-import { flag, keyList, wholeNumber } from "./query.ts";
+import { flag, instant, keyList, wholeNumber } from "./query.ts";
 
 const TAG = "customers";
 
@@ -12,6 +12,8 @@ export const assignSchema = z.strictObject({
   plan: z.string().min(1).max(128),
   /** One of the plan's variants ("starter"); null or omitted for none. */
   variant: z.string().min(1).max(128).nullable().optional(),
+  /** When the change takes effect (default now): not in the future, not before the latest change or inside an invoiced period. */
+  effectiveAt: instant.optional(),
 });
 
 /** Feature key → `true`/`false` for a flag, a limit (number or decimal string) or null for unlimited. */
@@ -95,17 +97,26 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       path: "/v1/customers/:id/plan",
       access: "write",
       tag: TAG,
-      summary: "Put the customer on a plan, optionally on one of its variants",
+      summary: "Put the customer on a plan, optionally on one of its variants, from now or from `effectiveAt`",
       body: assignSchema,
-      handler: ({ body, params }) => hub.assign(params.id!, body.plan, { variant: body.variant ?? null }),
+      handler: ({ body, params }) => hub.assign(params.id!, body.plan, { variant: body.variant ?? null, ...(body.effectiveAt === undefined ? {} : { effectiveAt: body.effectiveAt }) }),
     }),
     route({
       method: "delete",
       path: "/v1/customers/:id/plan",
       access: "write",
       tag: TAG,
-      summary: "Return the customer to the catalog's default plan",
-      handler: ({ params }) => hub.unassign(params.id!),
+      summary: "Return the customer to the catalog's default plan, from now or from `effectiveAt`",
+      query: z.strictObject({ effectiveAt: instant.optional() }),
+      handler: ({ params, query }) => hub.unassign(params.id!, query.effectiveAt === undefined ? {} : { effectiveAt: query.effectiveAt }),
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id/plan-history",
+      access: "read",
+      tag: TAG,
+      summary: "The customer's plan changes, oldest first, each with the instant it took effect (null: since before history was kept) and its source",
+      handler: async ({ params }) => ({ changes: await hub.planHistory(params.id!) }),
     }),
     route({
       method: "patch",

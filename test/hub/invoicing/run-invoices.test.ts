@@ -92,9 +92,11 @@ describe(`the invoice run of a month (${driverName})`, () => {
     expect(await invoiceCount()).toBe(4);
   });
 
-  it("keeps stored invoices and their lines immutable: updates and deletes are refused by the database", async () => {
+  it("keeps stored invoices and their lines immutable: updates, deletes and TRUNCATE are refused by the database", async () => {
     await expect(store.query("UPDATE invoices SET subtotal = 1 WHERE number = 1")).rejects.toThrow(/immutable/);
     await expect(store.query("DELETE FROM invoice_lines")).rejects.toThrow(/immutable/);
+    await expect(store.query("TRUNCATE invoices")).rejects.toThrow(/immutable/);
+    await expect(store.query("TRUNCATE invoice_lines")).rejects.toThrow(/immutable/);
     expect((await hub.listInvoices({ period: "2026-10" })).invoices[0]!.subtotal).toBe(10_000);
   });
 
@@ -106,7 +108,8 @@ describe(`the invoice run of a month (${driverName})`, () => {
     expect(september).toMatchObject({ invoiced: 4, numbers: { first: 5, last: 8 } });
     await expect(use(hub, "metered_co", "api_calls", 1, "2026-09-11T00:00:00Z")).resolves.toMatchObject({ status: "created" });
 
-    await hub.assign("metered_co", "pro");
+    // The fix: the customer was on pro all of September, as the plan history now says.
+    await hub.assign("metered_co", "pro", { effectiveAt: "2026-09-01T00:00:00Z" });
     const rerun = await hub.runInvoices({ period: "2026-09" });
     expect(rerun).toMatchObject({ invoiced: 1, failed: [], numbers: { first: 9, last: 9 } });
     const invoice = (await hub.listInvoices({ customerId: "metered_co" })).invoices[0]!;
