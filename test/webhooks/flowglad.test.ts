@@ -56,6 +56,17 @@ describe("Flowglad subscription events", () => {
     expect(await env.hub.providerSubscriptions("order_fg")).toEqual([expect.objectContaining({ subscriptionId: "sub_order", status: "ended", entitled: false })]);
   });
 
+  it("grants the plan while a cancellation is scheduled and during a credit trial, as Flowglad keeps the subscription current", async () => {
+    for (const status of ["cancellation_scheduled", "credit_trial"]) {
+      const id = `${status}_fg`;
+      await env.hub.upsertCustomer({ id });
+      flowglad.addCustomer({ externalId: id, subscriptions: [{ id: `sub_${status}`, status }] });
+      expect((await deliver(event("subscription", id, `sub_${status}`), `msg_${status}`)).body.outcome).toBe("applied");
+      expect(await planOf(id)).toBe("pro");
+      expect(await env.hub.providerSubscriptions(id)).toEqual([expect.objectContaining({ status, entitled: true, pending: false })]);
+    }
+  });
+
   it("answers a redelivered message (same svix-id) 200 duplicate without fetching again", async () => {
     await env.hub.upsertCustomer({ id: "dup_fg" });
     flowglad.addCustomer({ externalId: "dup_fg", subscriptions: [{ id: "sub_dup" }] });

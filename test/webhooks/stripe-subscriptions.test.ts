@@ -148,6 +148,48 @@ describe("Stripe subscriptions set the customer's plan", () => {
   });
 });
 
+describe("what each Stripe subscription status means for the plan", () => {
+  it("grants the plan while trialing, and takes it away when the subscription becomes unpaid", async () => {
+    await hub.upsertCustomer({ id: "org_trial", providerIds: { stripe: "cus_trial" } });
+    await deliver("customer.subscription.created", subscription("sub_trial", "cus_trial", [PRO], "trialing"), { id: "evt_trial_1", created: at(0) });
+    expect(await planOf("org_trial")).toEqual({ plan: "pro", onDefaultPlan: false });
+    await deliver("customer.subscription.updated", subscription("sub_trial", "cus_trial", [PRO], "unpaid"), { id: "evt_trial_2", created: at(10) });
+    expect(await planOf("org_trial")).toEqual({ plan: "free", onDefaultPlan: true });
+    expect((await hub.providerSubscriptions("org_trial"))[0]).toMatchObject({ status: "unpaid", entitled: false, pending: false });
+  });
+
+  it("never grants the plan of a first payment that expired (incomplete → incomplete_expired), and keeps the plan another subscription pays for", async () => {
+    await hub.upsertCustomer({ id: "org_expired", providerIds: { stripe: "cus_expired" } });
+    await deliver("customer.subscription.created", subscription("sub_expired_pro", "cus_expired", [PRO]), { id: "evt_exp_0", created: at(0) });
+    await deliver("customer.subscription.created", subscription("sub_expired", "cus_expired", [TEAM], "incomplete"), { id: "evt_exp_1", created: at(10) });
+    expect((await planOf("org_expired")).plan).toBe("pro");
+    await deliver("customer.subscription.updated", subscription("sub_expired", "cus_expired", [TEAM], "incomplete_expired"), { id: "evt_exp_2", created: at(20) });
+    expect((await planOf("org_expired")).plan).toBe("pro");
+    expect((await hub.providerSubscriptions("org_expired")).find((sub) => sub.subscriptionId === "sub_expired")).toMatchObject({ status: "incomplete_expired", entitled: false, pending: false });
+    await deliver("customer.subscription.deleted", subscription("sub_expired_pro", "cus_expired", [PRO], "canceled"), { id: "evt_exp_3", created: at(30) });
+    expect(await planOf("org_expired")).toEqual({ plan: "free", onDefaultPlan: true });
+  });
+});
+
+describe("plans made by hand and by subscriptions", () => {
+  it("replaces an assign made by hand at the next subscription change, and keeps both in the plan history, dated", async () => {
+    await hub.upsertCustomer({ id: "org_hand", providerIds: { stripe: "cus_hand" } });
+    await deliver("customer.subscription.created", subscription("sub_hand", "cus_hand", [PRO]), { id: "evt_hand_1", created: at(0) });
+    clock = at(30);
+    await hub.assign("org_hand", "team");
+    expect((await planOf("org_hand")).plan).toBe("team");
+    // The subscription changes (its period renews, say): the customer has the plan they pay for again.
+    await deliver("customer.subscription.updated", { ...subscription("sub_hand", "cus_hand", [PRO]), cancel_at_period_end: true }, { id: "evt_hand_2", created: at(60) });
+    clock = T0;
+    expect((await planOf("org_hand")).plan).toBe("pro");
+    expect((await hub.planHistory("org_hand")).map((change) => [change.effectiveAt, change.plan, change.source, change.reference])).toEqual([
+      [at(0), "pro", "subscription", "stripe:sub_hand"],
+      [at(30), "team", "assign", null],
+      [at(60), "pro", "subscription", "stripe:sub_hand"],
+    ]);
+  });
+});
+
 describe("subscriptions billhub cannot place", () => {
   it("answers 200 unknown_customer for a Stripe customer no billhub customer carries, keeps the subscription, and applies it when the event is resent after linking", async () => {
     const event = () => deliver("customer.subscription.created", subscription("sub_unknown", "cus_unknown", [PRO]), { id: "evt_unknown", created: at(0) });
