@@ -106,12 +106,15 @@ describe("billhub serve, end to end", () => {
     const { status, body } = await api("GET", "/v1/customers/acme/invoice-preview");
     expect(status).toBe(200);
     expect(body).toMatchObject({ customerId: "acme", plan: "pro", currency: "USD", period: { from: "2026-03-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" } });
+    // The period is cut where the subscription made acme pro (free before it, which charges
+    // nothing): pro's usage lines, each naming its part, then pro's platform fee once.
     expect(body.lineItems.map((line: { chargeKey: string; quantity: string; amount: number }) => [line.chargeKey, line.quantity, line.amount])).toEqual([
-      ["platform", "1", 4900],
       ["api", "1000.5", 0],
       ["tokens", "20000", 20],
       ["storage", "0", 0],
+      ["platform", "1", 4900],
     ]);
+    expect(body.lineItems[0].description).toContain("(plan pro, ");
     expect(body.subtotal).toBe(4920);
   });
 

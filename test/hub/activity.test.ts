@@ -39,7 +39,7 @@ describe(`hub.activity (${driverName})`, () => {
 
   it("names the last invoice run: its month, how many invoices and their numbers", async () => {
     await hub.recordBatch([{ customerId: "ac_b", meter: "api_calls", quantity: 1, transactionId: "ac_feb", timestamp: "2026-02-10T00:00:00Z" }]);
-    await hub.assign("ac_b", "pro");
+    await hub.assign("ac_b", "pro", { effectiveAt: "2026-02-01T00:00:00Z" });
     const run = await hub.runInvoices({ period: "2026-02" });
     expect(run.invoiced).toBeGreaterThan(0);
     const { lastInvoiceRun } = await hub.activity();

@@ -59,7 +59,8 @@ export async function seedDashboard(hub: Hub, options: { fillers?: number } = {}
   const last = previousMonth(now);
   const fillers = options.fillers ?? 55;
   await hub.upsertCustomer({ id: "acme", name: "Acme Corp", email: "billing@acme.test", providerIds: { stripe: "cus_acme" } });
-  await hub.assign("acme", "pro");
+  // On pro since before last month: plan changes are dated, and last month is invoiced on the plan held then.
+  await hub.assign("acme", "pro", { effectiveAt: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)) });
   await hub.upsertCustomer({ id: "globex", name: "Globex", email: "ap@globex.test" });
   for (let i = 0; i < fillers; i++) await hub.upsertCustomer({ id: `cust_${String(i).padStart(3, "0")}`, name: `Filler ${i}` });
 
