@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isDecimalLike } from "../decimal.ts";
 import { chargeSchema, minimumCommitmentSchema } from "../pricing/charge-schema.ts";
+import { strictFields } from "../strict-fields.ts";
 
 /** Keys of meters, features, plans and variants: what a typo would break, so kept plain. */
 export const keySchema = z
@@ -19,8 +20,7 @@ export type Aggregation = (typeof AGGREGATIONS)[number];
 export const RESETS = ["billing_period", "month", "week", "day", "hour", "never"] as const;
 export type ResetStrategy = (typeof RESETS)[number];
 
-export const meterSchema = z
-  .strictObject({
+export const meterSchema = strictFields({
     aggregation: z.enum(AGGREGATIONS),
     /** Display unit ("call", "token", "GB-hour"). */
     unit: z.string().min(1).max(64).optional(),
@@ -44,9 +44,9 @@ const featureBase = {
 
 export const featureSchema = z.discriminatedUnion("type", [
   /** A flag: on or off per plan. */
-  z.strictObject({ type: z.literal("boolean"), ...featureBase }),
+  strictFields({ type: z.literal("boolean"), ...featureBase }),
   /** Bound to a meter; usage in the current reset window counts against the limit. */
-  z.strictObject({
+  strictFields({
     type: z.literal("metered"),
     ...featureBase,
     meter: keySchema,
@@ -55,7 +55,7 @@ export const featureSchema = z.discriminatedUnion("type", [
     minimumLimit: quantitySchema.optional(),
   }),
   /** A numeric ceiling with no usage window, such as seats or projects. */
-  z.strictObject({
+  strictFields({
     type: z.literal("static"),
     ...featureBase,
     unit: z.string().min(1).max(64).optional(),
@@ -73,7 +73,7 @@ export const limitSchema = z.union([quantitySchema, z.null()]);
 export const grantSchema = z.union([
   z.boolean(),
   limitSchema,
-  z.strictObject({
+  strictFields({
     limit: limitSchema,
     /** Named variants of this limit ("starter"), chosen per call or per customer. */
     variants: z.record(keySchema, limitSchema).optional(),
@@ -93,7 +93,7 @@ export const providerIdSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must
  */
 export const providerPricesSchema = z.record(providerIdSchema, z.array(providerPriceKey));
 
-export const planSchema = z.strictObject({
+export const planSchema = strictFields({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -106,7 +106,7 @@ export const planSchema = z.strictObject({
   providerPrices: providerPricesSchema.optional(),
 });
 
-export const catalogSchema = z.strictObject({
+export const catalogSchema = strictFields({
   /** ISO 4217 code every plan of this catalog is priced in. */
   currency: z.string().regex(/^[A-Za-z]{3}$/, "must be a three-letter ISO 4217 code such as \"USD\""),
   meters: z.record(keySchema, meterSchema).default({}),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { cmp, parseDecimal } from "../decimal.ts";
 import { keyField, minorAmountField, minorDecimalField, positiveWholeField, quantityField, unitAmountField, percentField } from "./schema-fields.ts";
 import { percentTiersSchema, priceTiersSchema } from "./tier-schema.ts";
+import { strictFields } from "../strict-fields.ts";
 
 /** The charge models billhub prices usage with. */
 export const CHARGE_MODELS = ["flat", "per_unit", "graduated", "volume", "package", "percentage", "graduated_percentage"] as const;
@@ -11,7 +12,7 @@ export type ChargeModel = (typeof CHARGE_MODELS)[number];
  * A charge may take its numbers from a provider price instead of inline fields: Stripe by
  * `lookup_key`, Flowglad by price slug. The price synced from the provider then supplies them.
  */
-export const priceRefSchema = z.strictObject({
+export const priceRefSchema = strictFields({
   lookupKey: keyField,
   /** Which provider's price, when two hold the lookup key (checked against the provider list by `defineCatalog`). */
   provider: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a provider id (lower-case letters, digits and underscores)").optional(),
@@ -29,11 +30,11 @@ const usage = { ...common, meter: keyField };
 const includedUnits = quantityField.optional();
 const price = priceRefSchema.optional();
 
-const flatCharge = z.strictObject({ ...common, model: z.literal("flat"), amount: minorAmountField.optional(), price });
-const perUnitCharge = z.strictObject({ ...usage, model: z.literal("per_unit"), unitAmount: unitAmountField.optional(), includedUnits, price });
-const graduatedCharge = z.strictObject({ ...usage, model: z.literal("graduated"), tiers: priceTiersSchema.optional(), includedUnits, price });
-const volumeCharge = z.strictObject({ ...usage, model: z.literal("volume"), tiers: priceTiersSchema.optional(), includedUnits, price });
-const packageCharge = z.strictObject({
+const flatCharge = strictFields({ ...common, model: z.literal("flat"), amount: minorAmountField.optional(), price });
+const perUnitCharge = strictFields({ ...usage, model: z.literal("per_unit"), unitAmount: unitAmountField.optional(), includedUnits, price });
+const graduatedCharge = strictFields({ ...usage, model: z.literal("graduated"), tiers: priceTiersSchema.optional(), includedUnits, price });
+const volumeCharge = strictFields({ ...usage, model: z.literal("volume"), tiers: priceTiersSchema.optional(), includedUnits, price });
+const packageCharge = strictFields({
   ...usage,
   model: z.literal("package"),
   /** Units per package (Stripe `transform_quantity.divide_by`, Lago `package_size`). */
@@ -45,7 +46,7 @@ const packageCharge = z.strictObject({
   includedUnits,
   price,
 });
-const percentageCharge = z.strictObject({
+const percentageCharge = strictFields({
   ...usage,
   model: z.literal("percentage"),
   percent: percentField,
@@ -58,7 +59,7 @@ const percentageCharge = z.strictObject({
   minFeePerEvent: minorDecimalField.optional(),
   maxFeePerEvent: minorDecimalField.optional(),
 });
-const graduatedPercentageCharge = z.strictObject({ ...usage, model: z.literal("graduated_percentage"), tiers: percentTiersSchema });
+const graduatedPercentageCharge = strictFields({ ...usage, model: z.literal("graduated_percentage"), tiers: percentTiersSchema });
 
 /** The inline fields each provider-priceable model needs when it has no `price`. */
 const INLINE_FIELDS = {
@@ -125,7 +126,7 @@ export type ChargeInput = z.input<typeof chargeSchema>;
  * line brings the invoice to `amount`. Counts every line of the plan, flat fees included (as
  * Lago's plan commitment does).
  */
-export const minimumCommitmentSchema = z.strictObject({
+export const minimumCommitmentSchema = strictFields({
   amount: minorAmountField,
   description: z.string().min(1).max(500).optional(),
 });

@@ -1,6 +1,9 @@
 import { coefAtScale, parseDecimal, toDecimalString, ZERO, type Decimal } from "../decimal.ts";
 import type { PercentTier, PriceTier } from "./tier-schema.ts";
 
+/** A validated tier bound as given to the prepare functions: whole numbers may be numbers. */
+type Bound = number | string | null;
+
 /**
  * A bounded tier that a whole-number quantity passes through is billed the same every time: its
  * width and exact amount, as numbers (to recognize it) and as texts (to print it).
@@ -14,9 +17,9 @@ export interface FullTier {
 
 /** One tier, parsed once. `unit` and `flat` are at the scale shared by all tiers of a price. */
 export interface PreparedTier {
-  /** Inclusive upper bound (whole units); null for the open-ended last tier. */
+  /** Inclusive upper bound, as a coefficient at the tiers' `boundScale`; null for the open-ended last tier. */
   readonly upTo: bigint | null;
-  /** The same bound as a Number, to place a quantity that is a safe integer without BigInt work. */
+  /** The same bound as a Number when the bounds are whole, to place a whole quantity without BigInt work; null otherwise and for the last tier. */
   readonly bound: number | null;
   readonly unit: bigint;
   readonly flat: bigint;
@@ -47,23 +50,29 @@ export interface PreparedTier {
 export interface PreparedTiers {
   /** Scale of every tier's `unit` and `flat`. */
   readonly scale: number;
+  /** Scale of every tier's `upTo`: 0 when all bounds are whole (the common case), else the most decimal places of a bound. */
+  readonly boundScale: number;
   readonly rows: readonly PreparedTier[];
   /** The first tier, where a walk up the tiers starts; null without tiers. */
   readonly first: PreparedTier | null;
 }
 
-function fullTier(upTo: number | null, lower: number, unit: bigint, flat: bigint, scale: number): FullTier | null {
-  if (upTo === null) return null;
-  const width = BigInt(upTo - lower);
+function fullTier(upTo: bigint | null, lower: bigint, unit: bigint, flat: bigint, scale: number, boundScale: number): FullTier | null {
+  // Whole tiers serve the whole-quantity fast path; with fractional bounds every quantity takes the general one.
+  if (upTo === null || boundScale > 0) return null;
+  const width = upTo - lower;
   const amount = width * unit + flat;
   return Object.freeze({ width, amount, quantityText: width.toString(), amountText: toDecimalString({ coef: amount, scale }) });
 }
 
-function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Decimal; rate: string }[]): PreparedTiers {
+function prepare(tiers: readonly { upTo: Bound; unit: Decimal; flat: Decimal; rate: string }[]): PreparedTiers {
   const scale = Math.max(0, ...tiers.map((tier) => Math.max(tier.unit.scale, tier.flat.scale)));
+  const bounds = tiers.map((tier) => (tier.upTo === null ? null : parseDecimal(tier.upTo)));
+  const boundScale = Math.max(0, ...bounds.map((bound) => bound?.scale ?? 0));
+  const upTo = bounds.map((bound) => (bound === null ? null : coefAtScale(bound, boundScale)));
   const unit = tiers.map((tier) => coefAtScale(tier.unit, scale));
   const flat = tiers.map((tier) => coefAtScale(tier.flat, scale));
-  const full = tiers.map((tier, i) => fullTier(tier.upTo, i === 0 ? 0 : (tiers[i - 1]!.upTo ?? 0), unit[i]!, flat[i]!, scale));
+  const full = tiers.map((_, i) => fullTier(upTo[i]!, i === 0 ? 0n : (upTo[i - 1] ?? 0n), unit[i]!, flat[i]!, scale, boundScale));
   const below = [0n];
   for (const tier of full) below.push(below.at(-1)! + (tier?.amount ?? 0n));
   // Built from the last tier down, each frozen record pointing at the one above.
@@ -71,14 +80,15 @@ function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Dec
   let above: PreparedTier | null = null;
   for (let i = tiers.length - 1; i >= 0; i--) {
     const tier = tiers[i]!;
+    const bound = bounds[i]!;
     const row: PreparedTier = Object.freeze({
-      upTo: tier.upTo === null ? null : BigInt(tier.upTo),
-      bound: tier.upTo,
+      upTo: upTo[i]!,
+      bound: bound === null || boundScale > 0 ? null : Number(bound.coef),
       unit: unit[i]!,
       flat: flat[i]!,
       unitAmount: tier.unit,
       flatAmount: tier.flat,
-      upToText: tier.upTo === null ? null : String(tier.upTo),
+      upToText: bound === null ? null : toDecimalString(bound),
       rateText: tier.rate,
       flatText: toDecimalString(tier.flat),
       full: full[i] ?? null,
@@ -89,7 +99,7 @@ function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Dec
     rows.unshift(row);
     above = row;
   }
-  return Object.freeze({ scale, rows: Object.freeze(rows), first: above });
+  return Object.freeze({ scale, boundScale, rows: Object.freeze(rows), first: above });
 }
 
 /**
@@ -98,7 +108,7 @@ function prepare(tiers: readonly { upTo: number | null; unit: Decimal; flat: Dec
  * @example
  * prepareTiers([{ upTo: 5, unitAmount: "700" }, { upTo: null, unitAmount: "600" }]).rows.map((row) => row.unit) // [700n, 600n]
  */
-export function prepareTiers(tiers: readonly PriceTier[]): PreparedTiers {
+export function prepareTiers(tiers: ReadonlyArray<Omit<PriceTier, "upTo"> & { upTo: Bound }>): PreparedTiers {
   return prepare(
     tiers.map((tier) => {
       const unit = tier.unitAmount === undefined ? ZERO : parseDecimal(tier.unitAmount);
@@ -114,7 +124,7 @@ export function prepareTiers(tiers: readonly PriceTier[]): PreparedTiers {
  * @example
  * preparePercentTiers([{ upTo: null, percent: "1.5" }]).rows[0].unitAmount // 0.015
  */
-export function preparePercentTiers(tiers: readonly PercentTier[]): PreparedTiers {
+export function preparePercentTiers(tiers: ReadonlyArray<Omit<PercentTier, "upTo"> & { upTo: Bound }>): PreparedTiers {
   return prepare(
     tiers.map((tier) => {
       const percent = parseDecimal(tier.percent);
@@ -132,6 +142,7 @@ export function preparePercentTiers(tiers: readonly PercentTier[]): PreparedTier
 export interface TierCharge {
   /** 1-based position of the tier. */
   readonly tier: number;
+  /** The tier's bound as a coefficient at its tiers' `boundScale`; null for the open-ended tier. */
   readonly upTo: bigint | null;
   /** Units priced in this tier (volume: all units). */
   readonly quantity: Decimal;

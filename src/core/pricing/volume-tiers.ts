@@ -2,6 +2,12 @@ import { BillingError } from "../errors.ts";
 import { pow10, type Decimal } from "../decimal.ts";
 import type { PreparedTier, PreparedTiers, TieredAmount } from "./prepared-tiers.ts";
 
+/** Whether q (at scale qs) is above the bound (at scale bs), compared exactly. */
+function exceeds(q: bigint, qs: number, bound: bigint, bs: number): boolean {
+  if (qs === bs) return q > bound;
+  return qs > bs ? q > bound * pow10(qs - bs) : q * pow10(bs - qs) > bound;
+}
+
 /**
  * Volume tiers (Stripe `tiers_mode: "volume"`): the tier the whole quantity falls in prices every
  * unit, plus that tier's flat amount. `upTo` is inclusive; 5.5 over `upTo: 5` falls in the next
@@ -19,7 +25,7 @@ export function volumeTiersToAmount({ quantity, tiers }: { quantity: Decimal; ti
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as PreparedTier;
     const bound = row.upTo;
-    if (bound !== null && q > (qs === 0 ? bound : bound * shift)) continue;
+    if (bound !== null && exceeds(q, qs, bound, tiers.boundScale)) continue;
     const amount: Decimal = { coef: q * row.unit + row.flat * shift, scale: qs + tiers.scale };
     const tier = { tier: i + 1, upTo: bound, quantity, unitAmount: row.unitAmount, flatAmount: row.flatAmount, amount };
     return { amount, tiers: [tier] };

@@ -28,14 +28,15 @@ function tierLine(row: PreparedTier, quantity: string, exactAmount: string): Lin
  * `graduatedTiersToAmount` and its tier lines for a whole-number quantity, the common case on
  * the invoice hot path. Every tier below the last one reached is passed through whole, so its
  * amount and texts were computed when the tiers were prepared; only the last tier is priced here.
- * Undefined when the quantity is past the last bound (tiers without an open-ended last tier),
- * which the general path handles.
+ * Undefined when the quantity is past the last bound (tiers without an open-ended last tier) or
+ * the tiers have fractional bounds, which the general path handles.
  *
  * @example Stripe docs, "Set up tiered pricing" (flat rate example): 12 units → 111 USD
  * const tiers = prepareTiers([{ upTo: 5, unitAmount: "500", flatAmount: 1000 }, { upTo: 10, unitAmount: "400", flatAmount: 2000 }, { upTo: null, unitAmount: "300", flatAmount: 3000 }]);
  * wholeGraduatedTiers({ quantity: 12n, units: 12, text: "12" }, tiers).amountText // "11100": 5 × 500 + 1000, 5 × 400 + 2000, 2 × 300 + 3000
  */
 export function wholeGraduatedTiers(whole: WholeQuantity, tiers: PreparedTiers): TieredLine | undefined {
+  if (tiers.boundScale > 0) return undefined;
   const { units } = whole;
   const lines: LineItemTier[] = [];
   let lower = 0;
@@ -71,13 +72,14 @@ export function wholeGraduatedTiers(whole: WholeQuantity, tiers: PreparedTiers):
 /**
  * `volumeTiersToAmount` and its tier line for a whole-number quantity: every unit at the unit
  * amount of the tier the quantity falls in, plus its flat amount; the amount is printed once for
- * the tier and the line. Undefined when the quantity is past the last bound.
+ * the tier and the line. Undefined when the quantity is past the last bound or a bound is fractional.
  *
  * @example Stripe docs, "Set up tiered pricing" (volume): 6 fonts → 39 USD
  * const tiers = prepareTiers([{ upTo: 5, unitAmount: "700" }, { upTo: 10, unitAmount: "650" }, { upTo: null, unitAmount: "600" }]);
  * wholeVolumeTiers({ quantity: 6n, units: 6, text: "6" }, tiers).amountText // "3900"
  */
 export function wholeVolumeTiers(whole: WholeQuantity, tiers: PreparedTiers): TieredLine | undefined {
+  if (tiers.boundScale > 0) return undefined;
   let row = tiers.first;
   while (row !== null && row.bound !== null && whole.units > row.bound) row = row.next;
   if (row === null) return undefined;

@@ -28,6 +28,24 @@ describe("chargeSchema", () => {
     expect(charge).toMatchObject({ tiers: [{ upTo: 5, unitAmount: "700" }, { upTo: null, unitAmount: "600" }] });
   });
 
+  it("reads fractional tier bounds as exact decimal strings, and whole ones as numbers", () => {
+    const charge = parse(graduated([{ upTo: "0.10", unitAmount: 700 }, { upTo: "2", unitAmount: 650 }, { upTo: null, unitAmount: "600" }]));
+    expect(charge).toMatchObject({ tiers: [{ upTo: "0.1" }, { upTo: 2 }, { upTo: null }] });
+  });
+
+  it("says what a tier bound may be, naming the field, instead of \"Invalid input\"", () => {
+    for (const upTo of ["abc", 0.1, true, 0, "-1"]) {
+      const error = billingErrorOf(() => parse(graduated([{ upTo, unitAmount: 1 }, { upTo: null, unitAmount: 1 }])), "CATALOG_INVALID", "charge.tiers.0.upTo");
+      expect(error.message).toContain('a number above 0 (a decimal string such as "0.5" when not whole), or null (or "inf") for the open-ended last tier');
+      expect(error.message).not.toContain("Invalid input");
+    }
+  });
+
+  it("names an unknown field and lists the fields allowed there", () => {
+    const error = billingErrorOf(() => parse({ key: "api", meter: "api_calls", model: "per_unit", unitAmout: "1" }), "CATALOG_INVALID", "charge.unitAmout");
+    expect(error.message).toContain('charge.unitAmout: unknown field "unitAmout"; the fields allowed here: key, description, meter, model, unitAmount, includedUnits, price');
+  });
+
   it("refuses unsorted tiers with CATALOG_INVALID naming the tier", () => {
     const error = billingErrorOf(() => parse(graduated([{ upTo: 10, unitAmount: 1 }, { upTo: 5, unitAmount: 1 }, { upTo: null, unitAmount: 1 }])), "CATALOG_INVALID", "charge.tiers.1.upTo");
     expect(error.message).toMatch(/sorted/);

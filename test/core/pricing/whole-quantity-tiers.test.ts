@@ -6,6 +6,9 @@ import type { LineItemTier } from "../../../src/core/pricing/line-item.ts";
 import { preparePlan } from "../../../src/core/pricing/prepare-plan.ts";
 import { prepareTiers } from "../../../src/core/pricing/prepared-tiers.ts";
 import type { PriceTier } from "../../../src/core/pricing/tier-schema.ts";
+
+/** Tiers with whole bounds, as the whole-quantity fast path serves them. */
+type WholeTier = Omit<PriceTier, "upTo"> & { upTo: number | null };
 import { wholeGraduatedTiers, wholeVolumeTiers } from "../../../src/core/pricing/whole-quantity-tiers.ts";
 import { flatRateTiers as withFlatRates, typographicTiers as typographic } from "./helpers.ts";
 
@@ -17,7 +20,7 @@ const decimalText = (maxWhole: number, places: number) =>
 const unitAmount = fc.oneof(decimalText(5000, 0), decimalText(50, 3), decimalText(0, 6), fc.constantFrom("0", "0.5", "2.5", "12.50"));
 
 /** 1–6 tiers with increasing bounds, the last open-ended, some free, some flat only. */
-const priceTiers: fc.Arbitrary<PriceTier[]> = fc
+const priceTiers: fc.Arbitrary<WholeTier[]> = fc
   .uniqueArray(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 2_000_000 })), { maxLength: 5 })
   .chain((bounds) => {
     const upTos: (number | null)[] = [...[...bounds].sort((a, b) => a - b), null];
@@ -31,13 +34,13 @@ const priceTiers: fc.Arbitrary<PriceTier[]> = fc
   });
 
 /** Quantities anywhere, and right on, just below and just above the bounds. */
-const quantityFor = (tiers: readonly PriceTier[]) =>
+const quantityFor = (tiers: readonly WholeTier[]) =>
   fc.oneof(fc.nat(100), fc.nat(3_000_000), fc.constantFrom(...tiers.flatMap((tier) => (tier.upTo === null ? [0] : [tier.upTo - 1, tier.upTo, tier.upTo + 1]))));
 const tiersWithQuantity = priceTiers.chain((tiers) => fc.tuple(fc.constant(tiers), quantityFor(tiers)));
 
-const amountsOf = (tier: PriceTier) => ({ unit: parseDecimal(tier.unitAmount ?? 0), flat: parseDecimal(tier.flatAmount ?? 0) });
+const amountsOf = (tier: WholeTier) => ({ unit: parseDecimal(tier.unitAmount ?? 0), flat: parseDecimal(tier.flatAmount ?? 0) });
 
-function tierLine(index: number, tier: PriceTier, quantity: Decimal, amount: Decimal): LineItemTier {
+function tierLine(index: number, tier: WholeTier, quantity: Decimal, amount: Decimal): LineItemTier {
   const { unit, flat } = amountsOf(tier);
   return {
     tier: index + 1,
@@ -50,7 +53,7 @@ function tierLine(index: number, tier: PriceTier, quantity: Decimal, amount: Dec
 }
 
 /** Graduated tiers straight from their definition, in decimal arithmetic: the reference. */
-function graduatedReference(tiers: readonly PriceTier[], units: number) {
+function graduatedReference(tiers: readonly WholeTier[], units: number) {
   const q = parseDecimal(units);
   const lines: LineItemTier[] = [];
   let total = ZERO;
@@ -69,7 +72,7 @@ function graduatedReference(tiers: readonly PriceTier[], units: number) {
 }
 
 /** Volume tiers straight from their definition: every unit at the tier the quantity falls in. */
-function volumeReference(tiers: readonly PriceTier[], units: number) {
+function volumeReference(tiers: readonly WholeTier[], units: number) {
   const index = tiers.findIndex((tier) => tier.upTo === null || units <= tier.upTo);
   const tier = tiers[index]!;
   const { unit, flat } = amountsOf(tier);
