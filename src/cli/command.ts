@@ -4,6 +4,7 @@ import { createHub, type Hub, type HubOptions } from "../hub.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { BillingError } from "../core/errors.ts";
 import type { Io } from "./io.ts";
+import { SAMPLE_CATALOG } from "./sample-catalog.ts";
 import { serviceHub, type Service, type ServiceHub } from "./service.ts";
 
 /** What every command receives: its own arguments (after the command name), the config file and output. */
@@ -40,6 +41,33 @@ export function commandConfig(context: Pick<CommandContext, "configFile" | "env"
 }
 
 /**
+ * The config of a command whose answers come from the catalog's plans (`billhub serve`, `demo`,
+ * `invoice run | preview | export`): with no catalog configured, the sample catalog, so they all
+ * see the same plans. Commands that price nothing (outbox, rollups, ledger, migrate, sync,
+ * reconcile) keep the configured catalog: the sample's meters would otherwise have to be mapped
+ * for a Stripe or Flowglad setup that never chose it.
+ */
+export function withSampleCatalog(config: HubConfig): HubConfig {
+  return config.catalog === undefined ? { ...config, catalog: SAMPLE_CATALOG } : config;
+}
+
+/** Which catalog a command runs with, for its first line of output: a file, the sample, or one given in code. */
+export function catalogInUse(config: HubConfig): string {
+  if (config.catalog === SAMPLE_CATALOG) return `the sample catalog (${SAMPLE_CATALOG}; set BILLHUB_CATALOG or "catalog" in --config for yours)`;
+  return typeof config.catalog === "string" ? config.catalog : "the catalog given in the config";
+}
+
+/** Says on stderr that the sample catalog is in use, for commands whose answers come from the catalog's plans. */
+export function announceSampleCatalog(io: Io, config: HubConfig): void {
+  if (config.catalog === SAMPLE_CATALOG) io.err(`Catalog: ${catalogInUse(config)}`);
+}
+
+/** A command that takes no options of its own: anything after its name is refused, naming it. */
+export function noOptions(args: string[], usage: string): void {
+  commandOptions(args, {}, usage);
+}
+
+/**
  * Opens a hub from the command's config, runs `fn`, and always closes the hub. An action that
  * comes here has no HTTP equivalent: an explicit `--url` is refused rather than ignored.
  */
@@ -61,8 +89,12 @@ export async function withHub<T>(
 }
 
 /** Runs `fn` on the running service given by `--url` (or BILLHUB_URL), otherwise on a hub opened as `withHub` does. */
-export async function withHubOrService<T>(context: Pick<CommandContext, "configFile" | "env" | "service">, fn: (hub: ServiceHub) => Promise<T>): Promise<T> {
-  return context.service === undefined ? withHub(context, fn) : fn(serviceHub(context.service));
+export async function withHubOrService<T>(
+  context: Pick<CommandContext, "configFile" | "env" | "service">,
+  fn: (hub: ServiceHub) => Promise<T>,
+  adjust: (config: HubConfig) => HubConfigInput = (config) => config,
+): Promise<T> {
+  return context.service === undefined ? withHub(context, fn, adjust) : fn(serviceHub(context.service));
 }
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;

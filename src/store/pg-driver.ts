@@ -76,6 +76,14 @@ function wrap(client: pg.Pool | pg.PoolClient): Sql {
 }
 
 /** A real PostgreSQL server through a `pg` pool; every connection's search_path is the schema. */
+/** The server's refusals of a connection that only a different DATABASE_URL fixes, with what to change (SQLSTATE → advice). */
+const CONNECTION_REFUSALS: Record<string, string> = {
+  "3D000": "create that database, or name an existing one in DATABASE_URL",
+  "28P01": "check the user and password in DATABASE_URL",
+  "28000": "check the user in DATABASE_URL and the server's pg_hba.conf",
+  "42501": "give DATABASE_URL's user the right to connect, or use another user",
+};
+
 export async function openPgStore(options: PgStoreOptions): Promise<Store> {
   const schema = checkSchemaName(options.schema);
   const pool = new pg.Pool({
@@ -102,6 +110,10 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
     await pool.end();
     if (isStoreUnavailable(error)) {
       throw new BillingError("STORE_UNAVAILABLE", `Cannot reach PostgreSQL at DATABASE_URL: ${(error as Error).message}`, { cause: error });
+    }
+    const refusal = CONNECTION_REFUSALS[(error as { code?: string }).code ?? ""];
+    if (refusal !== undefined) {
+      throw new BillingError("CONFIG_INVALID", `PostgreSQL at DATABASE_URL refused the connection: ${(error as Error).message}; ${refusal} (store.url).`, { field: "store.url", cause: error });
     }
     throw error;
   }

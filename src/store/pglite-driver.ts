@@ -1,4 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
+import { BillingError } from "../core/errors.ts";
 import type { QueryOptions, QueryResult, Row, Sql, Store } from "./types.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { checkSchemaName } from "./identifiers.ts";
@@ -61,7 +62,9 @@ export async function openPgliteStore(options: PgliteStoreOptions): Promise<Stor
   if (dataDir === undefined || isPgliteUrl(dataDir)) {
     return pgliteStore(await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(loadDataDir === undefined ? {} : { loadDataDir }) }), schema);
   }
-  const tightenFiles = await makeDataDirPrivate(dataDir);
+  const tightenFiles = await makeDataDirPrivate(dataDir).catch((error: unknown) => {
+    throw unusableDataDir(dataDir, error);
+  });
   const lock = await lockDataDir(dataDir);
   let db: PGlite | undefined;
   try {
@@ -83,6 +86,20 @@ export async function openPgliteStore(options: PgliteStoreOptions): Promise<Stor
     lock.release();
     throw error;
   }
+}
+
+/** Errors of the file system that a different data directory fixes (permissions, a file in the way, a full or read-only disk). */
+const DIRECTORY_PROBLEMS = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST", "ENOSPC", "ELOOP", "ENAMETOOLONG"]);
+
+/** A data directory that cannot be created or used, as one line naming the setting to change; other errors as they are. */
+function unusableDataDir(dataDir: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || !DIRECTORY_PROBLEMS.has(code)) return error;
+  return new BillingError(
+    "CONFIG_INVALID",
+    `Cannot use ${dataDir} for the embedded store (${(error as Error).message}); set BILLHUB_DATA_DIR (store.dataDir) to a directory this user may create and write, or DATABASE_URL to use PostgreSQL.`,
+    { field: "store.dataDir", cause: error },
+  );
 }
 
 /** `memory://`, `idb://...`: PGlite's own stores, not a directory of this machine's to lock. */

@@ -6,7 +6,7 @@ import { PROVIDERS } from "../../providers/index.ts";
 import { commandConfig, commandOptions, type Command } from "../command.ts";
 import { DEMO_CUSTOMERS, seedDemo } from "../demo-seed.ts";
 import { formatTable } from "../table.ts";
-import { SAMPLE_CATALOG } from "./serve.ts";
+import { SAMPLE_CATALOG } from "../sample-catalog.ts";
 
 const HELP = `Usage: billhub demo [--persist] [--config <file>]
 

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { BillingError } from "../../core/errors.ts";
-import { commandOptions, requireOption, withHub } from "../command.ts";
+import { commandOptions, requireOption, withHub, withSampleCatalog } from "../command.ts";
 import type { Subcommand } from "./invoice.ts";
 
 const HELP = `Usage: billhub invoice export --period <YYYY-MM> --format <csv|json> [--out <file>] [--config <file>]
@@ -19,7 +19,7 @@ export const invoiceExport: Subcommand = {
     const period = requireOption(options.period, "period", HELP);
     const format = requireOption(options.format, "format", HELP);
     if (format !== "csv" && format !== "json") throw new BillingError("VALIDATION_FAILED", `--format must be csv or json, got ${JSON.stringify(format)}`, { field: "format" });
-    const text = await withHub(context, (hub) => hub.exportInvoices({ period, format }));
+    const text = await withHub(context, (hub) => hub.exportInvoices({ period, format }), withSampleCatalog);
     if (options.out === undefined) {
       context.io.out(text.replace(/\r?\n$/, ""));
     } else {

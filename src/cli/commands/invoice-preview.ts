@@ -1,6 +1,6 @@
 import { formatMinorUnits } from "../../core/money.ts";
 import type { PricedInvoice } from "../../core/invoicing/invoice.ts";
-import { commandOptions, requireOption, withHub } from "../command.ts";
+import { announceSampleCatalog, commandOptions, requireOption, withHub, withSampleCatalog } from "../command.ts";
 import type { Subcommand } from "./invoice.ts";
 
 const HELP = `Usage: billhub invoice preview --customer <id> [--period <YYYY-MM> | --from <iso> --to <iso>] [--json] [--config <file>]
@@ -42,7 +42,10 @@ export const invoicePreview: Subcommand = {
     );
     const customerId = requireOption(options.customer, "customer", HELP);
     const period = options.from !== undefined || options.to !== undefined ? { from: options.from ?? "", to: options.to ?? "" } : options.period;
-    const preview = await withHub(context, (hub) => hub.previewInvoice(customerId, period === undefined ? {} : { period }));
+    const preview = await withHub(context, (hub) => {
+      announceSampleCatalog(context.io, hub.config);
+      return hub.previewInvoice(customerId, period === undefined ? {} : { period });
+    }, withSampleCatalog);
     context.io.out(options.json ? JSON.stringify(preview, null, 2) : previewTable(preview));
     return 0;
   },

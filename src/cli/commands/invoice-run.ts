@@ -1,5 +1,6 @@
 import { parseBillingMonth } from "../../core/invoicing/billing-month.ts";
-import { commandOptions, requireOption, withHubOrService } from "../command.ts";
+import type { HubConfig } from "../../config/schema.ts";
+import { announceSampleCatalog, commandOptions, requireOption, withHubOrService, withSampleCatalog } from "../command.ts";
 import { createProgress, type Progress } from "../io.ts";
 import type { Subcommand } from "./invoice.ts";
 
@@ -28,6 +29,9 @@ export const invoiceRun: Subcommand = {
     const period = parseBillingMonth(requireOption(options.period, "period", HELP)).key;
     const batchSize = options["batch-size"] === undefined ? undefined : Number(options["batch-size"]);
     const result = await withHubOrService(context, async (hub) => {
+      // A hub opened here (not the service's, whose catalog is its own) says when it runs on the sample catalog.
+      const config = (hub as { config?: HubConfig }).config;
+      if (config !== undefined) announceSampleCatalog(context.io, config);
       let progress: Progress | undefined;
       let shown = 0;
       const outcome = await hub.runInvoices({
@@ -41,7 +45,7 @@ export const invoiceRun: Subcommand = {
       });
       progress?.done();
       return outcome;
-    });
+    }, withSampleCatalog);
     const { skipped, numbers } = result;
     const passedBy = skipped.notEnded + skipped.notYetCustomer + skipped.noPeriod + skipped.covered;
     context.io.out(

@@ -1,4 +1,4 @@
-import { withHub, type Command } from "../command.ts";
+import { noOptions, withHub, type Command } from "../command.ts";
 
 export const migrateCommand: Command = {
   name: "migrate",
@@ -8,6 +8,7 @@ export const migrateCommand: Command = {
 Applies every migration not yet recorded in the schema's billhub_migrations table. Safe to run
 twice and from several processes at once (they take turns on an advisory lock).`,
   async run(context) {
+    noOptions(context.args, migrateCommand.help);
     await withHub(
       context,
       async (hub) => {

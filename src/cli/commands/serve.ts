@@ -1,11 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { createHub } from "../../hub.ts";
 import { startServer } from "../../server/serve.ts";
-import { commandConfig, type Command } from "../command.ts";
-
-/** The catalog `billhub serve` runs with when none is configured, so a fresh clone has plans to show. */
-export const SAMPLE_CATALOG = fileURLToPath(new URL("../../../fixtures/catalog.json", import.meta.url));
+import { catalogInUse, commandConfig, noOptions, withSampleCatalog, type Command } from "../command.ts";
 
 export const serveCommand: Command = {
   name: "serve",
@@ -18,12 +14,12 @@ With no configuration: the embedded store in ./.billhub, the sample catalog (fix
 the manual provider, port 8787 (PORT), and a fresh API key printed for this run.`,
   async run(context) {
     const { io } = context;
-    const config = commandConfig(context);
+    noOptions(context.args, serveCommand.help);
+    const config = withSampleCatalog(commandConfig(context));
     // With no keys configured, a fresh local key is made for this run so the API is never open.
     const generatedKey = config.server.apiKeys.length === 0 ? randomBytes(24).toString("base64url") : undefined;
     const hub = await createHub({
       ...config,
-      catalog: config.catalog ?? SAMPLE_CATALOG,
       server: generatedKey ? { ...config.server, apiKeys: [{ key: generatedKey, access: "write", name: "local" }] } : config.server,
     });
     let server;
@@ -35,6 +31,7 @@ the manual provider, port 8787 (PORT), and a fresh API key printed for this run.
     }
     const where = config.store.url ? "PostgreSQL" : `embedded PGlite (${config.store.dataDir})`;
     io.out(`billhub listening on ${server.url} — store: ${where}, provider: ${config.provider.default}, forwarder: ${config.forwarder.enabled ? "on" : "off (run billhub outbox drain --follow)"}`);
+    io.out(`Catalog: ${catalogInUse(config)}`);
     if (generatedKey) io.out(`Local API key for this run (set BILLHUB_API_KEYS to choose your own): ${generatedKey}`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import type { CatalogProvider } from "../../hub/webhooks.ts";
 import { providerDefinition, providerIdsWith } from "../../providers/index.ts";
-import { withHub, type Command } from "../command.ts";
+import { noOptions, withHub, type Command } from "../command.ts";
 
 /** The providers whose catalogs billhub pulls (their definitions declare `pullCatalog`). */
 const TARGETS = providerIdsWith("pullCatalog") as CatalogProvider[];
@@ -19,6 +19,7 @@ export const syncCommand: Command = {
       return 1;
     }
     const provider = target as CatalogProvider;
+    noOptions(context.args.slice(1), HELP);
     await withHub(context, async (hub) => {
       const report = await hub.syncCatalog(provider);
       const list = (names: string[]) => (names.length === 0 ? "" : ` (${names.join(", ")})`);

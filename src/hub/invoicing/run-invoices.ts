@@ -11,6 +11,7 @@ import { monthWindows } from "./month-windows.ts";
 import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
 import { createPriceResolvers, type PriceResolvers } from "./price-resolvers.ts";
 import { ensureLedgerPartitions } from "../../store/ledger/partitions.ts";
+import { queryUsageTotals } from "../../store/ledger/aggregate.ts";
 
 export interface RunInvoicesInput {
   /** The billing month, `YYYY-MM`. */
@@ -131,12 +132,16 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
     }
   }
   const outcomes = await priceInvoices(tx, ctx, targets, resolvers);
+  const usedAnyMeter = await usageOfAnyMeter(tx, ctx, targets.filter(({ customer, period }) => {
+    const outcome = outcomes.get(customer.id)!;
+    return outcome.ok && customer.createdAt >= period.to && !outcome.hadUsage;
+  }));
   const priced = [];
   const failed: RunInvoicesResult["failed"] = [];
   for (const { customer, period } of targets) {
     const outcome = outcomes.get(customer.id)!;
     if (!outcome.ok) failed.push({ customerId: customer.id, code: outcome.error.code, message: outcome.error.message });
-    else if (customer.createdAt >= period.to && !outcome.hadUsage) skipped.notYetCustomer += 1;
+    else if (customer.createdAt >= period.to && !outcome.hadUsage && !usedAnyMeter.has(customer.id)) skipped.notYetCustomer += 1;
     else priced.push(outcome);
   }
   const invoices = await writeInvoices(
@@ -144,4 +149,17 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
     priced.map(({ invoice, provider }) => ({ ...invoice, id: invoiceId(invoice.customerId, month.key), periodKey: month.key, provider, status: "issued" as const, createdAt: now })),
   );
   return { invoices, alreadyInvoiced: already.size, skipped, failed };
+}
+
+/**
+ * The customers among `targets` with usage of any meter in their period. `hadUsage` counts only
+ * the meters their plan prices, so a customer on a plan that prices nothing (a free plan) would
+ * otherwise look like one that was not a customer yet; asked only about customers created after
+ * their period ended, which are few.
+ */
+async function usageOfAnyMeter(tx: Sql, ctx: HubContext, targets: readonly InvoiceTarget[]): Promise<Set<string>> {
+  const meters = Object.values(ctx.catalog.meters);
+  if (targets.length === 0 || meters.length === 0) return new Set();
+  const rows = await queryUsageTotals(tx, { scopes: targets.map(({ customer, period }) => ({ customerId: customer.id, from: period.from, to: period.to })), meters });
+  return new Set(rows.map((row) => row.customerId));
 }
