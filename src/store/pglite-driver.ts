@@ -20,23 +20,38 @@ export interface PgliteStoreOptions {
 
 type PgliteLike = Pick<PGlite, "query" | "exec">;
 
+/** Prepared statements of one PGlite session: ready to EXECUTE, or being prepared by a call in flight. */
+interface PreparedStatements {
+  ready: Set<string>;
+  preparing: Set<string>;
+}
+
 /**
- * `prepared` holds the names of the statements prepared on this instance's one session. PGlite's
- * query() always uses the unnamed statement, parsed and planned afresh each time, so a prepared
- * one goes through PREPARE and EXECUTE, with its parameters as literals. A PREPARE is not undone
- * by a rollback (prepared statements belong to the session), and is recorded only once it succeeded.
+ * PGlite's query() always uses the unnamed statement, parsed and planned afresh each time, so a
+ * prepared one goes through PREPARE and EXECUTE, with its parameters as literals. A PREPARE is not
+ * undone by a rollback (prepared statements belong to the session). While one call prepares a
+ * statement, others with the same text run it unprepared rather than wait for it: that PREPARE may
+ * itself be waiting for the transaction they run in (PGlite runs one transaction at a time), and
+ * preparing it twice would fail.
  */
-function wrap(db: PgliteLike, prepared: Set<string>): Sql {
+function wrap(db: PgliteLike, prepared: PreparedStatements): Sql {
   return {
     async query<T extends Row = Row>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {
       if (options?.prepare === true) {
         const name = preparedName(text);
-        if (!prepared.has(name)) {
-          await db.query(`PREPARE ${name} AS ${text}`);
-          prepared.add(name);
+        if (!prepared.ready.has(name) && !prepared.preparing.has(name)) {
+          prepared.preparing.add(name);
+          try {
+            await db.query(`PREPARE ${name} AS ${text}`);
+            prepared.ready.add(name);
+          } finally {
+            prepared.preparing.delete(name);
+          }
         }
-        const result = await db.query<T>(params.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${params.map(sqlLiteral).join(", ")})`);
-        return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+        if (prepared.ready.has(name)) {
+          const result = await db.query<T>(params.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${params.map(sqlLiteral).join(", ")})`);
+          return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+        }
       }
       const result = await db.query<T>(text, params as unknown[]);
       return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
@@ -108,7 +123,7 @@ function isPgliteUrl(dataDir: string): boolean {
 }
 
 /** Statements prepared per instance: several stores (schemas) may share one instance's session. */
-const preparedOn = new WeakMap<PGlite, Set<string>>();
+const preparedOn = new WeakMap<PGlite, PreparedStatements>();
 
 /** The store on an open PGlite instance (closing the store closes the instance). */
 export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
@@ -119,7 +134,7 @@ export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
   // only reserve disk space ahead (PostgreSQL's documentation suggests turning them off on
   // copy-on-write file systems); nothing depends on them: off, only the last byte is written.
   await db.exec(`SET search_path TO ${schema}, public; SET wal_init_zero = off`);
-  const prepared = preparedOn.get(db) ?? new Set<string>();
+  const prepared = preparedOn.get(db) ?? { ready: new Set<string>(), preparing: new Set<string>() };
   preparedOn.set(db, prepared);
   const sql = wrap(db, prepared);
   return {

@@ -70,6 +70,22 @@ describe(`prepared statements (${driverName})`, () => {
     expect(inside.rows).toEqual(outside.rows);
   });
 
+  it("answer every one of many concurrent first uses of the same statement", async () => {
+    const text = "SELECT $1::int * 2 AS doubled";
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => store.query<{ doubled: number }>(text, [i], { prepare: true })));
+    expect(answers.map(({ rows }) => rows[0]!.doubled)).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+  });
+
+  it("answer a first use inside a transaction while another waits outside it, without waiting on each other", async () => {
+    const text = "SELECT $1::int + 1 AS next";
+    const inside = store.transaction(async (tx) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return (await tx.query<{ next: number }>(text, [1], { prepare: true })).rows[0]!.next;
+    });
+    const outside = store.query<{ next: number }>(text, [10], { prepare: true }).then(({ rows }) => rows[0]!.next);
+    expect(await Promise.all([inside, outside])).toEqual([2, 11]);
+  });
+
   it("see rows written after they were prepared", async () => {
     const text = "SELECT count(*)::int AS n FROM prepared_probe WHERE id LIKE $1";
     expect((await store.query<{ n: number }>(text, ["late%"], { prepare: true })).rows[0]!.n).toBe(0);
