@@ -97,3 +97,20 @@ export function Pager(props: { first: string; next: string | null; label: string
 export function Empty(props: { children?: Child }) {
   return <p class="muted">{props.children}</p>;
 }
+
+/** A labelled select of a filter form; `any` puts first an empty option, which filters nothing. */
+export function Select(props: { label: string; name: string; options: readonly string[]; selected: string | undefined; any?: boolean; labels?: Readonly<Record<string, string>> }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        {props.any === true ? <option value="">Any</option> : null}
+        {props.options.map((value) => (
+          <option value={value} selected={value === props.selected}>
+            {props.labels?.[value] ?? value}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

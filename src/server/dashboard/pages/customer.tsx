@@ -2,7 +2,7 @@ import { z } from "zod";
 import { BillingError } from "../../../core/errors.ts";
 import type { Hub } from "../../../hub.ts";
 import type { StatsGroupBy, WindowInput } from "../../../hub/ledger/types.ts";
-import { Chart, Empty, Problem } from "../components.tsx";
+import { Chart, Empty, Problem, Select } from "../components.tsx";
 import { formatCount, formatMoney, formatTime } from "../format.ts";
 import { href, Page, type Frame } from "../layout.tsx";
 import { choice, parseQuery } from "../query.ts";
@@ -101,16 +101,7 @@ export async function customerPage(hub: Hub, frame: Frame, customerId: string, r
       <section class="panel" aria-labelledby="usage-heading">
         <h2 id="usage-heading">Usage per meter</h2>
         <form class="filters" method="get" action={href(base)}>
-          <label>
-            Window
-            <select name="window">
-              {WINDOWS.map((w) => (
-                <option value={w} selected={w === selected}>
-                  {WINDOW_LABELS[w]}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Select label="Window" name="window" options={WINDOWS} selected={selected} labels={WINDOW_LABELS} />
           <button class="primary" type="submit">
             Show
           </button>

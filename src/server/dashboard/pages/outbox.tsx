@@ -3,7 +3,7 @@ import type { Hub } from "../../../hub.ts";
 import type { ReplayResult } from "../../../hub/outbox.ts";
 import { providerIdsWith } from "../../../providers/index.ts";
 import { OUTBOX_STATUSES } from "../../../store/outbox/read.ts";
-import { Empty, Notice, Pager } from "../components.tsx";
+import { Empty, Notice, Pager, Select } from "../components.tsx";
 import { formatTime } from "../format.ts";
 import { href, Page, type Frame } from "../layout.tsx";
 import { choice, parseQuery, required, text } from "../query.ts";
@@ -61,28 +61,8 @@ export async function outboxPage(hub: Hub, frame: Frame, rawQuery: Record<string
         <OutboxSummary providers={status.providers} />
       </section>
       <form class="filters" method="get" action={href("/outbox")}>
-        <label>
-          Status
-          <select name="status">
-            <option value="">Any</option>
-            {OUTBOX_STATUSES.map((s) => (
-              <option value={s} selected={s === query.status}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Provider
-          <select name="provider">
-            <option value="">Any</option>
-            {PROVIDERS.map((p) => (
-              <option value={p} selected={p === query.provider}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select label="Status" name="status" options={OUTBOX_STATUSES} selected={query.status} any />
+        <Select label="Provider" name="provider" options={PROVIDERS} selected={query.provider} any />
         <label>
           Transaction id
           <input type="text" name="transactionId" value={query.transactionId ?? ""} maxlength={100} />

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Hub } from "../../../hub.ts";
 import { WEBHOOK_OUTCOMES } from "../../../store/webhooks/webhook-log.ts";
-import { Empty } from "../components.tsx";
+import { Empty, Select } from "../components.tsx";
 import { formatTime } from "../format.ts";
 import { href, Page, type Frame } from "../layout.tsx";
 import { choice, parseQuery, text } from "../query.ts";
@@ -33,38 +33,9 @@ export async function webhooksPage(hub: Hub, frame: Frame, rawQuery: Record<stri
   return (
     <Page title="Webhooks" section="webhooks" frame={frame}>
       <form class="filters" method="get" action={href("/webhooks")}>
-        <label>
-          Provider
-          <select name="provider">
-            <option value="">Any</option>
-            {providers.map((p) => (
-              <option value={p} selected={p === query.provider}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Outcome
-          <select name="outcome">
-            <option value="">Any</option>
-            {WEBHOOK_OUTCOMES.map((o) => (
-              <option value={o} selected={o === query.outcome}>
-                {o}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Rows
-          <select name="limit">
-            {LIMITS.map((l) => (
-              <option value={l} selected={l === (query.limit ?? "50")}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select label="Provider" name="provider" options={providers} selected={query.provider} any />
+        <Select label="Outcome" name="outcome" options={WEBHOOK_OUTCOMES} selected={query.outcome} any />
+        <Select label="Rows" name="limit" options={LIMITS} selected={query.limit ?? "50"} />
         <button class="primary" type="submit">
           Filter
         </button>
