@@ -243,6 +243,15 @@ describe(`the dashboard's pages (${driverName})`, () => {
     expect(page).toContain('data-transaction-id="acme_api_2"');
   });
 
+  it("shows a customer's plan history, each plan with the instant it took effect, oldest first", async () => {
+    const page = (await (await signedIn(READ_KEY)).request("/dashboard/customers/acme")).body;
+    const history = await hub.planHistory("acme");
+    expect(history.at(-1)).toMatchObject({ plan: "pro", source: "assign", effectiveAt: new Date("2026-02-01T00:00:00.000Z") });
+    const table = /<table aria-label="Plan history"[^]*?<\/table>/.exec(page)![0];
+    expect([...table.matchAll(/<tr data-plan="([^"]+)">/g)].map((match) => match[1])).toEqual(history.map((change) => change.plan));
+    expect(table).toContain("2026-02-01 00:00 UTC");
+  });
+
   it("lists invoices, shows one with its lines, and exports a month as CSV and JSON", async () => {
     const visitor = await signedIn(READ_KEY);
     const list = (await visitor.request(`/dashboard/invoices?period=${seeded.period}`)).body;

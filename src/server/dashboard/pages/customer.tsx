@@ -7,6 +7,7 @@ import { formatCount, formatMoney, formatTime } from "../format.ts";
 import { href, Page, type Frame } from "../layout.tsx";
 import { choice, parseQuery } from "../query.ts";
 import { EntitlementBars, type FeatureUsage } from "./entitlement-bars.tsx";
+import { PlanHistory } from "./plan-history.tsx";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -41,7 +42,7 @@ async function orProblem<T>(read: Promise<T>): Promise<T | BillingError> {
 }
 
 /**
- * One customer: plan, entitlements with usage against limits, usage charts per meter, limit
+ * One customer: plan and plan history, entitlements with usage against limits, usage charts per meter, limit
  * adjustments, the invoice the current period would bring, and recent events. Every number comes
  * from the hub's own reads (usage and stats from the rollups).
  */
@@ -51,13 +52,14 @@ export async function customerPage(hub: Hub, frame: Frame, customerId: string, r
   const customer = await hub.getCustomer(customerId);
   const { window, groupBy } = chartWindow(selected, hub.now());
   const meters = Object.values(hub.catalog.meters);
-  const [entitlements, adjustments, subscriptions, events, preview, stats] = await Promise.all([
+  const [entitlements, adjustments, subscriptions, events, preview, stats, planChanges] = await Promise.all([
     hub.entitlements(customer.id),
     hub.listAdjustments(customer.id),
     hub.providerSubscriptions(customer.id),
     hub.listEvents({ customerId: customer.id, limit: RECENT_EVENTS }),
     orProblem(hub.previewInvoice(customer.id)),
     Promise.all(meters.map((meter) => hub.stats({ customerId: customer.id, meter: meter.key, groupBy, window }))),
+    hub.planHistory(customer.id),
   ]);
   // One feature after another: each is one rollup read, and a page asks for a handful.
   const usage: FeatureUsage[] = [];
@@ -91,6 +93,8 @@ export async function customerPage(hub: Hub, frame: Frame, customerId: string, r
               : subscriptions.map((s) => `${s.provider} ${s.subscriptionId}: ${s.status}${s.planKey === null ? "" : ` → ${s.planKey}`}`).join("; ")}
           </dd>
         </dl>
+        <h3>Plan history</h3>
+        <PlanHistory changes={planChanges} />
       </section>
 
       <section class="panel" aria-labelledby="entitlements-heading">
