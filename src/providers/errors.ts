@@ -24,6 +24,19 @@ export function retryAfterSeconds(header: string | null | undefined, now: Date):
   return seconds > 0 ? seconds : undefined;
 }
 
+/**
+ * Seconds to wait from an SDK error's response headers: `retry-after-ms` (sent by SDKs generated
+ * the same way, such as Flowglad's and Metronome's) when present, else `Retry-After`.
+ */
+export function retryAfterFromHeaders(headers: Headers | undefined, now: Date): number | undefined {
+  const millis = headers?.get("retry-after-ms");
+  if (millis !== null && millis !== undefined && /^\d+$/.test(millis.trim())) {
+    const seconds = Math.ceil(Number.parseInt(millis, 10) / 1000);
+    if (seconds > 0) return seconds;
+  }
+  return retryAfterSeconds(headers?.get("retry-after"), now);
+}
+
 /** The outcome for an event that failed with `error`: retryable or permanent as the error says. */
 export function failedOutcome(event: Pick<ProviderUsageEvent, "transactionId">, error: BillingError): PushOutcome {
   return { transactionId: event.transactionId, status: error.retryable ? "retryable" : "permanent", error };

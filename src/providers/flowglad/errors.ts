@@ -1,5 +1,5 @@
 import { BillingError, type BillingErrorCode } from "../../core/errors.ts";
-import { pausedByProviderError, retryAfterSeconds } from "../errors.ts";
+import { pausedByProviderError, retryAfterFromHeaders } from "../errors.ts";
 import { PausedByProvider } from "../request-limiter.ts";
 
 /**
@@ -43,7 +43,7 @@ export function flowgladErrorToBillingError(error: unknown, now: Date): BillingE
   const reason = `${said}${requestId ? ` (request ${requestId})` : ""}`;
   const shouldRetry = headers?.get("x-should-retry");
   const make = (billingCode: BillingErrorCode, message: string) => {
-    const wait = retryAfterFrom(headers, now);
+    const wait = retryAfterFromHeaders(headers, now);
     return new BillingError(billingCode, message, {
       provider: "flowglad",
       cause: error,
@@ -60,13 +60,4 @@ export function flowgladErrorToBillingError(error: unknown, now: Date): BillingE
   if (code === "NOT_FOUND" || status === 404) return make("PROVIDER_NOT_FOUND", `Flowglad could not find it: ${reason}`);
   if (code === "CONFLICT" || status === 409) return make("PROVIDER_CONFLICT", `Flowglad reported a conflict: ${reason}`);
   return make("PROVIDER_REJECTED", `Flowglad rejected the request (HTTP ${status}): ${reason}`);
-}
-
-function retryAfterFrom(headers: Headers | undefined, now: Date): number | undefined {
-  const millis = headers?.get("retry-after-ms");
-  if (millis !== null && millis !== undefined && /^\d+$/.test(millis.trim())) {
-    const seconds = Math.ceil(Number.parseInt(millis, 10) / 1000);
-    if (seconds > 0) return seconds;
-  }
-  return retryAfterSeconds(headers?.get("retry-after"), now);
 }

@@ -1,5 +1,5 @@
 import { BillingError, type BillingErrorCode } from "../../core/errors.ts";
-import { pausedByProviderError, retryAfterSeconds } from "../errors.ts";
+import { pausedByProviderError, retryAfterFromHeaders } from "../errors.ts";
 import { PausedByProvider } from "../request-limiter.ts";
 
 /**
@@ -37,7 +37,7 @@ export function metronomeErrorToBillingError(error: unknown, now: Date): Billing
   const reason = typeof body.message === "string" ? body.message : error.message;
   const shouldRetry = headers?.get("x-should-retry");
   const make = (code: BillingErrorCode, message: string) => {
-    const wait = retryAfterFrom(headers, now);
+    const wait = retryAfterFromHeaders(headers, now);
     return new BillingError(code, message, {
       provider: "metronome",
       cause: error,
@@ -54,13 +54,4 @@ export function metronomeErrorToBillingError(error: unknown, now: Date): Billing
   if (status === 404) return make("PROVIDER_NOT_FOUND", `Metronome could not find it: ${reason}`);
   if (status === 409) return make("PROVIDER_CONFLICT", `Metronome reported a conflict: ${reason}`);
   return make("PROVIDER_REJECTED", `Metronome rejected the request (HTTP ${status}): ${reason}`);
-}
-
-function retryAfterFrom(headers: Headers | undefined, now: Date): number | undefined {
-  const millis = headers?.get("retry-after-ms");
-  if (millis !== null && millis !== undefined && /^\d+$/.test(millis.trim())) {
-    const seconds = Math.ceil(Number.parseInt(millis, 10) / 1000);
-    if (seconds > 0) return seconds;
-  }
-  return retryAfterSeconds(headers?.get("retry-after"), now);
 }
