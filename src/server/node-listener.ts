@@ -1,15 +1,44 @@
 import { getRequestListener } from "@hono/node-server";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { BillingError } from "../core/errors.ts";
+
+/** What a host app's body parser may have left on the request (Express's `express.json()`, `express.raw()`, ...). */
+type ParsedRequest = IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: unknown };
+
+const BODY_READ_BEFORE = new BillingError(
+  "CONFIG_INVALID",
+  "A body parser of the host app (e.g. express.json()) read this request's body before billhub could: mount billhub before it, " +
+    "or keep the raw bytes with express.json({ verify: (req, _res, buf) => { req.rawBody = buf } }). " +
+    "billhub needs the raw body (webhook signatures are computed over it).",
+);
 
 /**
  * Adapts a Web-standard handler (`createApp(hub)`, or its `fetch`) to Node's `(req, res)`, for
  * Express, Fastify's raw mode or node:http. The request's path is taken as Node has it: mounted
  * with `expressApp.use("/billing", ...)`, Express has already stripped `/billing`.
  *
+ * A body the host already read is taken from `req.rawBody` (a Buffer, as Firebase and the
+ * `verify` hook of Express's parsers leave it) or from `req.body` when that is still the raw
+ * bytes (`express.raw()`, `express.text()`); a body only a parsed object remains of is refused
+ * with CONFIG_INVALID rather than waited for (the stream is spent) or rebuilt (which would break
+ * webhook signatures).
+ *
  * @example
  * expressApp.use("/billing", toNodeListener(createApp(hub)));
  */
 export function toNodeListener(app: { fetch: (request: Request) => Response | Promise<Response> } | ((request: Request) => Response | Promise<Response>)): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const fetch = typeof app === "function" ? app : (request: Request) => app.fetch(request);
-  return getRequestListener(fetch);
+  const listener = getRequestListener(fetch);
+  return async (req, res) => {
+    const parsed = req as ParsedRequest;
+    if (parsed._body === true && !(parsed.rawBody instanceof Buffer)) {
+      if (Buffer.isBuffer(parsed.body)) parsed.rawBody = parsed.body;
+      else if (typeof parsed.body === "string") parsed.rawBody = Buffer.from(parsed.body, "utf8");
+      else {
+        res.writeHead(BODY_READ_BEFORE.status, { "content-type": "application/json" }).end(JSON.stringify(BODY_READ_BEFORE.toJSON()));
+        return;
+      }
+    }
+    await listener(req, res);
+  };
 }
