@@ -17,6 +17,7 @@ import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
 import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
+import { traceHub } from "./hub/traced-hub.ts";
 import { createHostedPagesApi, type HostedPagesApi } from "./hub/hosted-pages.ts";
 import { createWebhooksApi, type CatalogSyncMethods, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
@@ -106,7 +107,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const onInvoiceCreated = bothHandlers(invoiceItems && createInvoiceItemsBilling(ctx, invoiceItems), options.onInvoiceCreated);
   const outbox = createOutboxApi(ctx, options.forwarder);
   let closed = false;
-  return {
+  return traceHub({
     ...createLedger(ctx),
     ...createCustomersApi(ctx, cache),
     ...createLimitAdjustmentsApi(ctx, cache),
@@ -145,5 +146,5 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
       await outbox.stop();
       if (ownsStore) await store.close();
     },
-  };
+  });
 }

@@ -20,6 +20,7 @@ import {
 import { providerIdsWith, type ProviderIdWith } from "../providers/index.ts";
 import type { HubContext } from "./context.ts";
 import { parseCustomerId } from "./customer-input.ts";
+import { traced } from "./tracing.ts";
 
 export interface WebhooksApi {
   /**
@@ -86,7 +87,7 @@ export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): We
   };
   return {
     webhooks: {
-      ...(Object.fromEntries(WEBHOOK_PROVIDERS.map((provider) => [provider, createWebhookHandler(deps, provider)])) as { [P in WebhookProvider]: WebhookHandler }),
+      ...(Object.fromEntries(WEBHOOK_PROVIDERS.map((provider) => [provider, tracedWebhookHandler(provider, createWebhookHandler(deps, provider))])) as { [P in WebhookProvider]: WebhookHandler }),
       events: async (filter) => listWebhookEvents(ctx.store, parseWith(eventsFilterSchema, filter, "VALIDATION_FAILED", "filter")),
     },
     syncCatalog: (provider) => syncCatalog(deps, provider),
@@ -96,4 +97,9 @@ export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): We
     priceHistory: (filter) => listPriceVersions(ctx.store, filter),
     providerSubscriptions: async (customerId) => subscriptionsOfCustomer(ctx.store, parseCustomerId(customerId)),
   };
+}
+
+/** A provider's webhook handler inside a `billhub.webhook` span carrying the provider and the status answered. */
+function tracedWebhookHandler(provider: string, handler: WebhookHandler): WebhookHandler {
+  return (request) => traced("billhub.webhook", { "billhub.provider": provider }, () => handler(request), (response) => ({ "http.response.status_code": response.status }));
 }

@@ -2,6 +2,7 @@ import pRetry from "p-retry";
 import { BillingError } from "../../core/errors.ts";
 import type { BillingProvider, ProviderUsageEvent, PushOutcome } from "../../providers/types.ts";
 import { retryDelay, type BackoffPolicy } from "./backoff.ts";
+import { traced } from "../tracing.ts";
 
 export interface QuickRetryPolicy {
   /** Extra pushes of the still-retryable events after the first one. */
@@ -51,7 +52,8 @@ export async function pushWithRetries(provider: BillingProvider, events: readonl
           if (options.signal?.aborted) return;
         }
         const started = performance.now();
-        const outcomes = await provider.pushUsage(remaining);
+        const batch = remaining;
+        const outcomes = await traced("billhub.provider.push_usage", { "billhub.provider": provider.id, "billhub.batch.size": batch.length, "billhub.attempt": attempt }, () => provider.pushUsage(batch), countOutcomes);
         options.observe?.((performance.now() - started) / 1000);
         if (outcomes.length !== remaining.length) {
           throw new Error(`${provider.id}.pushUsage returned ${outcomes.length} outcomes for ${remaining.length} events`);
@@ -82,4 +84,11 @@ export async function pushWithRetries(provider: BillingProvider, events: readonl
     }
   }
   return events.map((event) => latest.get(event.transactionId)!);
+}
+
+/** A push span's outcome counts: delivered, retryable and failed events. */
+function countOutcomes(outcomes: readonly PushOutcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const outcome of outcomes) counts[`billhub.events.${outcome.status}`] = (counts[`billhub.events.${outcome.status}`] ?? 0) + 1;
+  return counts;
 }
