@@ -1,5 +1,5 @@
 import type { BetterAuthPlugin } from "better-auth";
-import { APIError, createAuthEndpoint, sessionMiddleware } from "better-auth/api";
+import { APIError, createAuthEndpoint, createAuthMiddleware, sessionMiddleware } from "better-auth/api";
 import { z } from "zod";
 import { BillingError, isBillingError } from "../core/errors.ts";
 import type { Hub } from "../hub.ts";
@@ -14,12 +14,17 @@ export interface BillhubPluginOptions {
   /** The hub the endpoints answer from (the same one your server records usage through). */
   hub: Hub;
   /**
-   * Who pays for a signed-in user: the user itself (the default) or, say, the active organization
-   * (`({ session }) => session.activeOrganizationId ?? undefined`). Undefined refuses the request
-   * with 403 `NO_BILLING_CUSTOMER`: a session with nobody to bill sees nothing.
+   * Who is billed: each user (the default: a customer per user, created at sign-up) or each
+   * organization of better-auth's organization plugin (a customer per organization, created with
+   * it; a session bills its active organization).
+   */
+  billTo?: "user" | "organization";
+  /**
+   * Who pays for a signed-in session, when neither of the above fits. Undefined refuses the
+   * request with 403 `NO_BILLING_CUSTOMER`: a session with nobody to bill sees nothing.
    */
   customerId?: (session: BillhubSession) => string | undefined | Promise<string | undefined>;
-  /** Creates the hub customer (id = user id, with email and name) when a user signs up. Default true. */
+  /** Creates the hub customer (id = user id, with email and name) when a user signs up. Default: true when billing users. */
   createCustomerOnSignUp?: boolean;
 }
 
@@ -49,6 +54,7 @@ const urlField = z.url({ protocol: /^https?$/ }).max(2048);
 const checkQuery = z.object({ feature: z.string().min(1).max(128) });
 const checkoutBody = z.object({ plan: z.string().min(1).max(128), price: z.string().min(1).max(200).optional(), successUrl: urlField, cancelUrl: urlField });
 const portalBody = z.object({ returnUrl: urlField });
+const usageQuery = z.object({ meter: z.string().min(1).max(128).optional(), feature: z.string().min(1).max(128).optional(), window: z.enum(["hour", "day", "week", "month", "billing_period"]).optional() });
 
 /**
  * billhub as a better-auth plugin: the signed-in user's customer, checks, checkout and portal at
@@ -63,7 +69,9 @@ const portalBody = z.object({ returnUrl: urlField });
  */
 export function billhub(options: BillhubPluginOptions) {
   const { hub } = options;
-  const customerOf = options.customerId ?? ((session: BillhubSession) => session.user.id);
+  const billTo = options.billTo ?? "user";
+  const customerOf = options.customerId ?? ((session: BillhubSession) => (billTo === "user" ? session.user.id : (session.session.activeOrganizationId ?? undefined)));
+  const createOnSignUp = options.createCustomerOnSignUp ?? billTo === "user";
 
   /** The session's customer, created on first use when the session maps to one that does not exist yet. */
   async function sessionCustomer(session: BillhubSession): Promise<string> {
@@ -76,7 +84,8 @@ export function billhub(options: BillhubPluginOptions) {
     } catch (error) {
       if (!(error instanceof BillingError && error.code === "CUSTOMER_NOT_FOUND")) throw error;
       const own = customerId === session.user.id;
-      await hub.upsertCustomer({ id: customerId, ...(own ? { referenceType: "user", email: session.user.email ?? null, name: session.user.name ?? null } : {}) });
+      const organization = customerId === session.session.activeOrganizationId;
+      await hub.upsertCustomer({ id: customerId, ...(own ? { referenceType: "user", email: session.user.email ?? null, name: session.user.name ?? null } : organization ? { referenceType: "organization" } : {}) });
     }
     return customerId;
   }
@@ -108,6 +117,14 @@ export function billhub(options: BillhubPluginOptions) {
           return c.json(await hub.check(customerId, c.query.feature));
         }),
       ),
+      /** GET /billhub/usage?feature=…|meter=…[&window=…]: the session's customer's usage total (read only: usage is recorded by your server). */
+      billhubUsage: createAuthEndpoint("/billhub/usage", { method: "GET", use: [sessionMiddleware], query: usageQuery }, async (c) =>
+        answer(async () => {
+          const customerId = await sessionCustomer(c.context.session as BillhubSession);
+          const { meter, feature, window } = c.query;
+          return c.json(await hub.usage({ customerId, ...(meter === undefined ? {} : { meter }), ...(feature === undefined ? {} : { feature }), ...(window === undefined ? {} : { window }) }));
+        }),
+      ),
       /** POST /billhub/checkout: a hosted checkout for one of the catalog's plans, at the customer's provider. */
       billhubCheckout: createAuthEndpoint("/billhub/checkout", { method: "POST", use: [sessionMiddleware], body: checkoutBody }, async (c) =>
         answer(async () => {
@@ -123,8 +140,25 @@ export function billhub(options: BillhubPluginOptions) {
         }),
       ),
     },
+    hooks: {
+      after: [
+        {
+          // better-auth's organization plugin answers its create endpoint with the organization.
+          matcher: (context) => billTo === "organization" && context.path === "/organization/create",
+          handler: createAuthMiddleware(async (ctx) => {
+            const organization = ctx.context.returned as { id?: unknown; name?: unknown } | undefined;
+            if (typeof organization?.id !== "string") return;
+            try {
+              await hub.upsertCustomer({ id: organization.id, referenceType: "organization", name: typeof organization.name === "string" ? organization.name.slice(0, 200) : null });
+            } catch (error) {
+              ctx.context.logger.error("billhub: the customer of a new organization could not be created; it will be on its first billing request", error);
+            }
+          }),
+        },
+      ],
+    },
     init() {
-      if (options.createCustomerOnSignUp === false) return;
+      if (!createOnSignUp) return;
       return {
         options: {
           databaseHooks: {

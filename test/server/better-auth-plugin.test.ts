@@ -1,5 +1,6 @@
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
+import { organization } from "better-auth/plugins";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../src/hub.ts";
@@ -28,13 +29,13 @@ const catalog = {
 
 /** A better-auth instance of its own (in-memory users and sessions) with the plugin. */
 function authWith(options: Partial<BillhubPluginOptions> = {}) {
-  const db = { user: [], session: [], account: [], verification: [] };
+  const db = { user: [], session: [], account: [], verification: [], organization: [], member: [], invitation: [] };
   return betterAuth({
     baseURL: BASE,
     secret: "a-test-secret-that-is-long-enough-0123456789",
     database: memoryAdapter(db),
     emailAndPassword: { enabled: true },
-    plugins: [billhub({ hub, ...options })],
+    plugins: [organization(), billhub({ hub, ...options })],
     logger: { disabled: true },
   });
 }
@@ -119,6 +120,30 @@ describe("billhub as a better-auth plugin", () => {
     const check = await get(auth, "/billhub/check?feature=api", cookie);
     expect(check).toMatchObject({ status: 200, body: { limit: 100, used: 0 } });
     expect(await hub.getCustomer("org_shared")).toMatchObject({ id: "org_shared", email: null });
+  });
+
+  it("bills organizations: one customer per organization, created with it, and a session bills its active organization", async () => {
+    const auth = authWith({ billTo: "organization" });
+    const { userId, cookie } = await signUp(auth, "founder@example.test");
+    await expect(hub.getCustomer(userId)).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
+    expect(await get(auth, "/billhub/check?feature=api", cookie)).toMatchObject({ status: 403, body: { code: "NO_BILLING_CUSTOMER" } });
+
+    const created = await post(auth, "/organization/create", { name: "Acme Rockets", slug: "acme-rockets" }, cookie);
+    expect(created.status).toBe(200);
+    const orgId = created.body.id as string;
+    expect(await hub.getCustomer(orgId)).toMatchObject({ id: orgId, referenceType: "organization", name: "Acme Rockets", plan: "free" });
+    await hub.record({ customerId: orgId, meter: "api_calls", quantity: 7, transactionId: `${orgId}-1` });
+    expect(await get(auth, "/billhub/check?feature=api", cookie)).toMatchObject({ status: 200, body: { used: 7, limit: 100 } });
+  });
+
+  it("answers the session's usage total for a feature or a meter, and refuses naming neither", async () => {
+    const auth = authWith();
+    const { userId, cookie } = await signUp(auth, "metered@example.test");
+    await hub.record({ customerId: userId, meter: "api_calls", quantity: 12, transactionId: `${userId}-u1` });
+    expect(await get(auth, "/billhub/usage?feature=api", cookie)).toMatchObject({ status: 200, body: { customerId: userId, meter: "api_calls", value: "12" } });
+    expect(await get(auth, "/billhub/usage?meter=api_calls&window=day", cookie)).toMatchObject({ status: 200, body: { value: "12" } });
+    expect(await get(auth, "/billhub/usage", cookie)).toMatchObject({ status: 400, body: { code: expect.any(String) } });
+    expect((await get(auth, "/billhub/usage?meter=api_calls&window=fortnight", cookie)).status).toBe(400);
   });
 
   it("refuses with 403 NO_BILLING_CUSTOMER when customerId finds nobody to bill", async () => {
