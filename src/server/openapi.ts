@@ -36,7 +36,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
       tags: [spec.tag],
       ...(spec.access === "public" ? { security: [] } : {}),
       ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),
-      ...(spec.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(spec.body) } } } } : {}),
+      ...(spec.body ?? spec.bodyCheckedByHub ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema((spec.body ?? spec.bodyCheckedByHub)!) } } } } : {}),
       responses: {
         [String(spec.status ?? 200)]: { description: "Success" },
         default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },

@@ -12,6 +12,8 @@ type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface RouteInput<B, Q> {
   body: B;
+  /** The JSON object sent, unvalidated: what a `bodyCheckedByHub` route hands to the hub call that validates it. */
+  json: Record<string, unknown> | undefined;
   query: Q;
   params: Record<string, string>;
   c: Context<AppEnv>;
@@ -31,11 +33,12 @@ export interface RouteSpec<B extends z.ZodType | undefined = z.ZodType | undefin
   /** Status for a successful answer (default 200); a handler may also return its own Response. */
   status?: 200 | 201 | 202;
   /**
-   * How a body that breaks `body` is reported; by default VALIDATION_FAILED naming the field.
-   * Routes in front of a hub call that has its own error codes for bad input (the ledger's
-   * INVALID_USAGE / INVALID_AMOUNT) pass that area's mapping, so HTTP and library answer alike.
+   * For a body the hub call validates itself (the ledger's, with its own codes INVALID_USAGE and
+   * INVALID_AMOUNT): the schema that documents it (/openapi.json, the typed client). The route
+   * parses the JSON only and the handler passes `json` on, so the body is validated once and HTTP
+   * and library answer alike.
    */
-  invalid?: (error: z.ZodError, input: unknown) => BillingError;
+  bodyCheckedByHub?: z.ZodType;
   handler(input: RouteInput<Out<B>, Out<Q>>): Promise<unknown>;
 }
 
@@ -67,10 +70,11 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], aut
       refuseUnstorable(params, "params");
       refuseUnstorable(c.req.query(), "query");
       let body: unknown;
+      let json: Record<string, unknown> | undefined;
+      if (spec.body || spec.bodyCheckedByHub) json = parseJsonBody(await c.req.text());
       if (spec.body) {
-        const input = parseJsonBody(await c.req.text());
-        const parsed = spec.body.safeParse(input);
-        if (!parsed.success) throw spec.invalid ? spec.invalid(parsed.error, input) : zodToBillingError(parsed.error, "VALIDATION_FAILED");
+        const parsed = spec.body.safeParse(json);
+        if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED");
         body = parsed.data;
       }
       let query: unknown;
@@ -79,7 +83,7 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], aut
         if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED", "query");
         query = parsed.data;
       }
-      const result = await spec.handler({ body, query, params, c } as RouteInput<never, never>);
+      const result = await spec.handler({ body, json, query, params, c } as RouteInput<never, never>);
       if (result instanceof Response) return result;
       return c.json(result as object, spec.status ?? 200);
     });

@@ -242,30 +242,17 @@ export function itemErrors(errors: ItemError[], total: number): BillingError {
   return new BillingError(first.code, message, { field: first.field, details: { items: errors } });
 }
 
-/** What a raw input is meant to be: one event (`record`), one refund or bonus (`adjust`), or `{ events }` (`recordBatch`). */
-export type UsageInputShape = "event" | "adjustment" | "batch";
-
 /**
- * The error `record`, `adjust` or `recordBatch` throws for a raw input, for callers that checked
- * its shape with `usageEventSchema` first and found it wrong (the REST routes): every item is
- * checked the ledger's way, against the catalog too, so the caller gets the same code, fields and
- * `details.items` as from the hub call. `schemaError` is the first check's own failure, used when
- * only the envelope around the events is wrong.
+ * The events of a batch body `{ "events": [...] }` (`POST /v1/usage/batch`), unvalidated:
+ * `recordBatch` checks them. Only the envelope is checked here: another key beside the list is refused by name.
  *
- * @example
- * const parsed = usageEventSchema.safeParse(body);
- * if (!parsed.success) throw usageInputError(hub.catalog, hub.now(), body, "event", parsed.error);
+ * @example batchEvents({ events: [{ customerId: "org_42", ... }] }) // [{ customerId: "org_42", ... }]
  */
-export function usageInputError(catalog: Catalog, now: Date, input: unknown, shape: UsageInputShape, schemaError: z.ZodError): BillingError {
-  try {
-    if (shape === "batch") normalizeUsageInputs(catalog, now, checkBatch((input as { events?: unknown }).events), (index) => `events.${index}`);
-    else if (shape === "adjustment") normalizeAdjustment(catalog, now, input);
-    else normalizeUsageInputs(catalog, now, [input], () => "");
-  } catch (error) {
-    if (isBillingError(error)) return error;
-    throw error;
-  }
-  return zodToBillingError(schemaError, "INVALID_USAGE");
+export function batchEvents(body: Record<string, unknown> | undefined): unknown {
+  const stray = Object.keys(body ?? {}).find((key) => key !== "events");
+  // A missing list is the problem to name first (`recordBatch` does: "events must be an array").
+  if (stray !== undefined && body?.events !== undefined) throw new BillingError("INVALID_USAGE", `${stray} is not a field of a batch; send { "events": [...] }`, { field: stray });
+  return body?.events;
 }
 
 /** Checks the size of a batch before anything else. */

@@ -2,12 +2,18 @@ import { z } from "zod";
 import { BUCKET_UNITS } from "../../core/buckets.ts";
 import type { Hub } from "../../hub.ts";
 import { MAX_BATCH } from "../../hub/ledger.ts";
-import { adjustmentEventSchema, usageEventSchema, usageInputError } from "../../hub/ledger/input.ts";
+import { adjustmentEventSchema, batchEvents, usageEventSchema } from "../../hub/ledger/input.ts";
+import type { AdjustmentInput, UsageEventInput } from "../../hub/ledger/types.ts";
 import { batchStatsSchema } from "../../hub/ledger/stats.ts";
 import { route, type RouteSpec } from "../route.ts";
 import { instant, wholeNumber, windowFrom, windowParams, withPropertyFilter } from "./query.ts";
 
 const TAG = "usage";
+
+/** A body handed on as sent: the ledger call it goes to validates it (once), against the catalog too. */
+function asSent<T>(json: unknown): T {
+  return json as T;
+}
 
 export const batchSchema = z.strictObject({
   events: z.array(usageEventSchema).max(MAX_BATCH, { error: `holds more than ${MAX_BATCH} events; split the batch` }),
@@ -33,11 +39,10 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Record one metered event exactly once: 201 created, 200 duplicate (a retry with the same transactionId and content)",
-      body: usageEventSchema,
-      invalid: (error, input) => usageInputError(hub.catalog, hub.now(), input, "event", error),
+      bodyCheckedByHub: usageEventSchema,
       status: 201,
-      handler: async ({ body, c }) => {
-        const result = await hub.record(body);
+      handler: async ({ json, c }) => {
+        const result = await hub.record(asSent<UsageEventInput>(json));
         return c.json(result, result.status === "created" ? 201 : 200);
       },
     }),
@@ -47,9 +52,8 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: `Record up to ${MAX_BATCH} events in one transaction: 200 with one result per event, in order; any invalid item refuses the whole batch with every problem in error.details.items, and nothing is written`,
-      body: batchSchema,
-      invalid: (error, input) => usageInputError(hub.catalog, hub.now(), input, "batch", error),
-      handler: async ({ body }) => ({ results: await hub.recordBatch(body.events) }),
+      bodyCheckedByHub: batchSchema,
+      handler: async ({ json }) => ({ results: await hub.recordBatch(asSent<UsageEventInput[]>(batchEvents(json))) }),
     }),
     route({
       method: "post",
@@ -57,11 +61,10 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Give usage back (refund or bonus) with a reason, exactly once by transactionId: 201 created, 200 duplicate",
-      body: adjustmentEventSchema,
-      invalid: (error, input) => usageInputError(hub.catalog, hub.now(), input, "adjustment", error),
+      bodyCheckedByHub: adjustmentEventSchema,
       status: 201,
-      handler: async ({ body, c }) => {
-        const result = await hub.adjust(body);
+      handler: async ({ json, c }) => {
+        const result = await hub.adjust(asSent<AdjustmentInput>(json));
         return c.json(result, result.status === "created" ? 201 : 200);
       },
     }),
