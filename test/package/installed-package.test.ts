@@ -11,7 +11,7 @@ describe.skipIf(process.env.DATABASE_URL !== undefined)("the packed package, ins
   let project: PackedProject;
 
   beforeAll(async () => {
-    project = await packedProject(["typescript", "@types/node", "esbuild"]);
+    project = await packedProject(["typescript", "@types/node", "esbuild", "express", "better-auth"]);
   }, 300_000);
 
   afterAll(async () => {
@@ -25,20 +25,23 @@ describe.skipIf(process.env.DATABASE_URL !== undefined)("the packed package, ins
     expect(project.files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
   });
 
-  it("runs under plain Node: a hub prices recorded usage, and its REST API mounted Next.js-style and on a Node listener answers the typed client", async () => {
+  it("runs under plain Node: a hub prices recorded usage, its REST API mounted Next.js-style and in an Express app answers the typed client, and the better-auth plugin loads", async () => {
     await project.write(
       "app.mjs",
-      `import { createServer } from "node:http";
+      `import express from "express";
+import { once } from "node:events";
 import { createHub, isBillingError } from "billhub";
 import { createApp, toNodeListener } from "billhub/server";
 import { createClient } from "billhub/client";
+import { billhub } from "billhub/better-auth";
 const apiKey = "consumer_key_0123456789";
 const hub = await createHub({
   store: { dataDir: "memory://" },
   catalog: new URL("./node_modules/billhub/fixtures/catalog.json", import.meta.url).pathname,
   server: { apiKeys: [{ key: apiKey, access: "write" }] },
 });
-const server = createServer();
+const host = express();
+let server;
 try {
   await hub.upsertCustomer({ id: "org_42" });
   await hub.assign("org_42", "pro");
@@ -50,14 +53,10 @@ try {
   const next = createApp(hub, { basePath: "/api/billing" });
   const GET = (request) => next.fetch(request);
   const viaNext = createClient({ baseUrl: "https://app.example/api/billing", apiKey, fetch: GET });
-  // Express's app.use("/billing", listener) strips the mount path before the listener runs.
-  const listener = toNodeListener(createApp(hub));
-  server.on("request", (req, res) => {
-    if (!req.url.startsWith("/billing/")) return void res.writeHead(404).end();
-    req.url = req.url.slice("/billing".length);
-    void listener(req, res);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // An Express app of the user's, with the API mounted under /billing.
+  host.use("/billing", toNodeListener(createApp(hub)));
+  server = host.listen(0, "127.0.0.1");
+  await once(server, "listening");
   const viaNodeBase = \`http://127.0.0.1:\${server.address().port}/billing\`;
   const viaNode = createClient({ baseUrl: viaNodeBase, apiKey });
 
@@ -73,19 +72,22 @@ try {
   const uplot = await fetch(viaNodeBase + "/dashboard/assets/uplot.js");
   const signIn = await fetch(viaNodeBase + "/dashboard/sign-in");
   const dashboard = { uplot: [uplot.status, (await uplot.text()).includes("uPlot")], signIn: [signIn.status, (await signIn.text()).includes('name="key"')] };
+  const plugin = billhub({ hub });
   console.log(JSON.stringify({
+    betterAuth: [plugin.id, Object.keys(plugin.endpoints).sort()],
     dashboard,
     library: { ready: (await hub.ready()).ok, plan: invoice.plan, currency: invoice.currency, subtotal: invoice.subtotal, refused },
     api: { created: created.created, recorded: recorded.status, again: again.status, allowed: check.allowed, used: check.used, subtotal: preview.subtotal, unknown, keyless },
   }));
 } finally {
-  server.close();
+  server?.close();
   await hub.close();
 }
 `,
     );
     const { stdout } = await project.node(["app.mjs"]);
     expect(JSON.parse(stdout)).toEqual({
+      betterAuth: ["billhub", ["billhubCheck", "billhubCheckout", "billhubCustomer", "billhubPortal", "billhubUsage"]],
       dashboard: { uplot: [200, true], signIn: [200, true] },
       library: { ready: true, plan: "pro", currency: "USD", subtotal: 4900 + 200, refused: "UNKNOWN_METER" },
       api: { created: true, recorded: "created", again: "duplicate", allowed: true, used: 10500, subtotal: 4900 + 50, unknown: ["UNKNOWN_METER", 400], keyless: "UNAUTHORIZED" },
