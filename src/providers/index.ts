@@ -3,6 +3,7 @@ import type { AnyProviderDefinition, ProviderCapabilities } from "./define-provi
 import { flowglad } from "./flowglad/index.ts";
 import { manual } from "./manual/index.ts";
 import { metronome } from "./metronome/index.ts";
+import { orb } from "./orb/index.ts";
 import { stripe } from "./stripe/index.ts";
 
 /**
@@ -10,7 +11,7 @@ import { stripe } from "./stripe/index.ts";
  * one entry here: config sections, environment variables, webhook routes, outbox provider ids
  * and CLI targets are all built from this list. The first is the default provider.
  */
-export const PROVIDERS = [manual, stripe, flowglad, metronome] as const;
+export const PROVIDERS = [manual, stripe, flowglad, metronome, orb] as const;
 
 export type ProviderDefinitions = typeof PROVIDERS;
 /** A shipped provider's id. */
@@ -20,7 +21,7 @@ export type { AnyProviderDefinition, ProviderCapabilities, ProviderDefinition } 
 /**
  * The ids of the shipped providers that can do something, in list order.
  *
- * @example providerIdsWith("webhooks") // ["stripe", "flowglad", "metronome"]
+ * @example providerIdsWith("webhooks") // ["stripe", "flowglad", "metronome", "orb"]
  */
 export function providerIdsWith(capability: keyof ProviderCapabilities): ProviderId[] {
   return PROVIDERS.filter((definition) => definition.capabilities[capability]).map((definition) => definition.id);

@@ -282,8 +282,11 @@ export interface ProviderSubscription {
 export interface ProviderCurrentSubscription {
   id: string;
   status: string;
-  /** Its prices, each with the key the catalog's `providerPrices` lists (a lookup key or slug), if it has one. */
-  prices: { priceId: string; lookupKey: string | null }[];
+  /**
+   * Its prices, each with the key the catalog's `providerPrices` lists (a lookup key or slug), if
+   * it has one, and metadata that may name the plan (`billhub_plan`), where the provider keeps any.
+   */
+  prices: { priceId: string; lookupKey: string | null; priceMetadata?: Record<string, string> }[];
   currentPeriodStart: Date | null;
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;

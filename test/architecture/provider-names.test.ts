@@ -52,8 +52,14 @@ function sourceFiles(dir: string): string[] {
 describe("provider knowledge stays in the provider's folder", () => {
   const ids = PROVIDERS.map((definition) => definition.id);
   const providerFolders = ids.map((id) => `providers/${id}/`);
-  // A provider's id as an identifier part or a string (`stripe`, `config.flowglad`, `"manual"`), or its SDK's package name.
-  const pattern = new RegExp(ids.map((id) => (id === "manual" ? `["'\`]${id}["'\`]` : id)).join("|"), "i");
+  // A provider's id as an identifier part or a string (`stripe`, `config.flowglad`, `createStripeProvider`,
+  // `ORB_API_KEY`, `"manual"`), or its SDK's package name. A part is a whole camelCase or snake_case
+  // segment, so a short id is not found inside another word (`orb` in `FORBIDDEN`).
+  const segment = (id: string) => {
+    const capitalized = id[0]!.toUpperCase() + id.slice(1);
+    return `(?<![A-Za-z])${id}(?![a-z])|(?<![A-Z])${capitalized}(?![a-z])|(?<![A-Z])${id.toUpperCase()}(?![A-Z])`;
+  };
+  const pattern = new RegExp(ids.map((id) => (id === "manual" ? `["'\`]${id}["'\`]` : segment(id))).join("|"));
 
   it("names no provider in code outside src/providers/<id>/ (ids, config sections, SDK imports)", () => {
     const offenders: string[] = [];
@@ -73,6 +79,8 @@ describe("provider knowledge stays in the provider's folder", () => {
     expect(pattern.test(withoutComments(`const url = "http://x"; // as Stripe does\n/* flowglad */ const a = 1;`))).toBe(false);
     expect(pattern.test(withoutComments(`const section = config.stripe; // ok`))).toBe(true);
     expect(pattern.test(withoutComments(`if (id !== "manual") return;`))).toBe(true);
+    expect(pattern.test(withoutComments(`const client = createStripeClient(); const key = env.FLOWGLAD_SECRET_KEY;`))).toBe(true);
+    expect(pattern.test(withoutComments(`throw new BillingError("FORBIDDEN", "forbidden");`))).toBe(false);
   });
 });
 

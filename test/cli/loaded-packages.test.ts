@@ -40,6 +40,7 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
     expect(loaded).toContain("stripe");
     expect(loaded).not.toContain("@flowglad/server");
     expect(loaded).not.toContain("@metronome/sdk");
+    expect(loaded).not.toContain("orb-billing");
     if (DATABASE_URL) {
       expect(loaded).toContain("pg");
       expect(loaded).not.toContain("@electric-sql/pglite");

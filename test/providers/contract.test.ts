@@ -4,10 +4,13 @@ import { createFlowgladProvider } from "../../src/providers/flowglad/provider.ts
 import { createManualProvider } from "../../src/providers/manual/provider.ts";
 import { createMetronomeClient } from "../../src/providers/metronome/client.ts";
 import { createMetronomeProvider } from "../../src/providers/metronome/provider.ts";
+import { createOrbClient } from "../../src/providers/orb/client.ts";
+import { createOrbProvider } from "../../src/providers/orb/provider.ts";
 import { createStripeClient } from "../../src/providers/stripe/client.ts";
 import { createStripeProvider } from "../../src/providers/stripe/provider.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createMetronomeStandIn } from "../support/msw/metronome.ts";
+import { createOrbStandIn } from "../support/msw/orb.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { describeProviderContract } from "./contract.ts";
@@ -16,7 +19,8 @@ import { useStandIns } from "../support/msw/use-stand-ins.ts";
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
 const metronome = createMetronomeStandIn({ baseUrl: "https://metronome.test", now: () => NOW });
-useStandIns(stripe, flowglad, metronome);
+const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW, gracePeriodHours: 12 });
+useStandIns(stripe, flowglad, metronome, orb);
 
 describeProviderContract("manual", () => ({
   provider: createManualProvider(),
@@ -61,5 +65,18 @@ describeProviderContract("metronome", () => {
     refusedEvent: () => usageEvent({ timestamp: new Date(NOW.getTime() - 40 * 86_400_000) }),
     injectRateLimit: (seconds) => metronome.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
     injectConnectionReset: () => metronome.inject("ingest", { kind: "reset" }),
+  };
+});
+
+describeProviderContract("orb", () => {
+  const config = parseConfig({ provider: { default: "orb" }, orb: { secretKey: "orb_test_contract", baseUrl: "https://orb.test/v1", meters: { api_calls: { eventName: "api_call" } } } }).orb!;
+  return {
+    provider: createOrbProvider({ client: createOrbClient(config), config, now: () => NOW }),
+    event: (overrides) => usageEvent(overrides),
+    heldAtProvider: () => orb.events().map((event) => event.idempotency_key),
+    // Older than the account's grace period: Orb refuses it, and it ends as USAGE_TOO_OLD.
+    refusedEvent: () => usageEvent({ timestamp: new Date(NOW.getTime() - 13 * 3_600_000) }),
+    injectRateLimit: (seconds) => orb.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
+    injectConnectionReset: () => orb.inject("ingest", { kind: "reset" }),
   };
 });

@@ -4,13 +4,15 @@ import type { HubConfigInput, ProviderId } from "../../src/config/schema.ts";
 import { createProviderRegistry, type ProviderRegistry } from "../../src/providers/registry.ts";
 import type { CustomerRef, ProviderUsageEvent, PushOutcome } from "../../src/providers/types.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
+import { createOrbStandIn } from "../support/msw/orb.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { useStandIns } from "../support/msw/use-stand-ins.ts";
 
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
-useStandIns(stripe, flowglad);
+const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW });
+useStandIns(stripe, flowglad, orb);
 
 /** Config the way an operator writes it: both providers set up, `provider` says where usage goes. */
 function config(provider: HubConfigInput["provider"]): HubConfigInput {
@@ -18,12 +20,13 @@ function config(provider: HubConfigInput["provider"]): HubConfigInput {
     provider,
     stripe: { secretKey: "sk_test_switch", meters: { api_calls: { eventName: "api_call" } } },
     flowglad: { secretKey: "sk_test_switch", baseUrl: "https://flowglad.test", meters: { api_calls: { usageMeterSlug: "api_calls" } } },
+    orb: { secretKey: "orb_test_switch", baseUrl: "https://orb.test/v1", meters: { api_calls: { eventName: "api_call" } } },
   };
 }
 
 const customers: Record<string, CustomerRef> = {
   acme: { id: "acme", providerIds: { stripe: "cus_acme" } },
-  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co" } },
+  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co", orb: "legacy-co-ext" } },
 };
 
 /** What the hub does for one recorded event: route it, name the customer per provider, push. */
@@ -48,19 +51,24 @@ describe("switching provider by config alone", () => {
       statuses: outcomes.map((o) => o.get(provider)?.status),
       atStripe: stripe.events().map((e) => `${e.payload.stripe_customer_id}:${e.payload.value}`),
       atFlowglad: flowglad.usageEvents().map((e) => `${e.subscriptionId}:${e.amount}`),
+      atOrb: orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`),
     };
   };
 
   it("sends the usage to Stripe when provider is stripe", async () => {
-    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [] });
+    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [] });
   });
 
   it("sends the same usage to Flowglad when provider is flowglad", async () => {
-    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"] });
+    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [] });
+  });
+
+  it("sends the same usage to Orb when provider is orb, naming the customer by external_customer_id", async () => {
+    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"] });
   });
 
   it("keeps the same usage in billhub when provider is manual", async () => {
-    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [] });
+    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [] });
   });
 });
 
@@ -94,6 +102,22 @@ describe("routing and mirrors during a migration", () => {
     expect(outcomes.get("stripe")?.status).toBe("delivered");
     expect(outcomes.get("flowglad")?.status).toBe("retryable");
     expect(stripe.events()).toHaveLength(1);
+  });
+
+  it("mirrors to Orb during a move from Stripe, each customer named by their own Orb external id", async () => {
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", mirror: ["orb"] })), { now: () => NOW });
+    await deliver(registry, "acme", "2");
+    await deliver(registry, "legacy_co", "5");
+    expect(stripe.events().map((e) => `${e.payload.stripe_customer_id}:${e.payload.value}`)).toEqual(["cus_acme:2", "cus_legacy:5"]);
+    expect(orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`)).toEqual(["acme:2", "legacy-co-ext:5"]);
+  });
+
+  it("routes a customer to Orb while the default stays Stripe", async () => {
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", routes: { legacy_co: "orb" } })), { now: () => NOW });
+    await deliver(registry, "acme", "1");
+    await deliver(registry, "legacy_co", "7");
+    expect(stripe.events().map((e) => e.payload.stripe_customer_id)).toEqual(["cus_acme"]);
+    expect(orb.events().map((e) => e.external_customer_id)).toEqual(["legacy-co-ext"]);
   });
 
   it("never mirrors a customer's usage to their own primary twice", async () => {

@@ -8,6 +8,7 @@ import { NOW } from "./usage-events.ts";
 /** Where the Flowglad stand-in answers in forwarder tests. */
 export const FLOWGLAD_URL = "https://flowglad.test";
 export const METRONOME_URL = "https://metronome.test";
+export const ORB_URL = "https://orb.test/v1";
 
 /**
  * Config the way an operator writes it: both providers set up, `provider` says where usage goes,
@@ -20,6 +21,7 @@ export function forwarderConfig(provider: HubConfigInput["provider"], overrides:
     stripe: { secretKey: "sk_test_forwarder", meters: { api_calls: { eventName: "api_call" }, llm_tokens: { eventName: "llm_tokens" } }, ...overrides.stripe },
     flowglad: { secretKey: "sk_test_forwarder", baseUrl: FLOWGLAD_URL, meters: { api_calls: { usageMeterSlug: "api_calls" } } },
     metronome: { secretKey: "mt_test_forwarder", baseUrl: METRONOME_URL, meters: { api_calls: { eventType: "api_call" } } },
+    orb: { secretKey: "orb_test_forwarder", baseUrl: ORB_URL, meters: { api_calls: { eventName: "api_call" } } },
     forwarder: { backoffBaseMs: 1000, backoffCapMs: 60_000, ...overrides.forwarder },
   };
 }

@@ -2,9 +2,10 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HubConfigInput, ProviderId } from "../../../src/config/schema.ts";
 import type { Hub } from "../../../src/hub.ts";
-import { clearUsage, FLOWGLAD_URL, METRONOME_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
+import { clearUsage, FLOWGLAD_URL, METRONOME_URL, ORB_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
 import { createFlowgladStandIn } from "../../support/msw/flowglad.ts";
 import { createMetronomeStandIn } from "../../support/msw/metronome.ts";
+import { createOrbStandIn } from "../../support/msw/orb.ts";
 import { createStripeStandIn } from "../../support/msw/stripe.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
 import { NOW } from "../../support/usage-events.ts";
@@ -12,7 +13,8 @@ import { NOW } from "../../support/usage-events.ts";
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: FLOWGLAD_URL, now: () => NOW });
 const metronome = createMetronomeStandIn({ baseUrl: METRONOME_URL, now: () => NOW });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers);
+const orb = createOrbStandIn({ baseUrl: ORB_URL, now: () => NOW });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers, ...orb.handlers);
 
 let store: TestStore;
 const hubs: Hub[] = [];
@@ -36,6 +38,7 @@ afterEach(async () => {
   stripe.reset();
   flowglad.reset();
   metronome.reset();
+  orb.reset();
 });
 afterAll(async () => {
   server.close();
@@ -65,19 +68,22 @@ async function scenario(hub: Hub) {
     atStripe: stripe.events().map((e) => `${e.identifier}:${e.payload.stripe_customer_id}:${e.payload.value}`).sort(),
     atFlowglad: flowglad.usageEvents().map((e) => `${e.transactionId}:${e.subscriptionId}:${e.amount}`).sort(),
     atMetronome: metronome.events().map((e) => `${e.transaction_id}:${e.customer_id}:${String(e.properties.quantity)}`).sort(),
+    atOrb: orb.events().map((e) => `${e.idempotency_key}:${e.external_customer_id}:${String(e.properties.quantity)}`).sort(),
     ledger: (await hub.usage({ customerId: "acme", meter: "api_calls", window: { from: new Date(NOW.getTime() - 3_600_000), to: new Date(NOW.getTime() + 3_600_000) } })).value,
   };
 }
 
 describe(`switching provider by config alone: record → outbox → forwarder → provider (${driverName})`, () => {
-  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[] }> = {
-    stripe: { outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"], atFlowglad: [], atMetronome: [] },
-    flowglad: { outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atStripe: [], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"], atMetronome: [] },
-    metronome: { outbox: ["sw_1→metronome:delivered", "sw_2→metronome:delivered"], atStripe: [], atFlowglad: [], atMetronome: ["sw_1:acme:3", "sw_2:acme:4"] },
-    manual: { outbox: [], atStripe: [], atFlowglad: [], atMetronome: [] },
+  const nowhere = { atStripe: [], atFlowglad: [], atMetronome: [], atOrb: [] };
+  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[]; atOrb: string[] }> = {
+    stripe: { ...nowhere, outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"] },
+    flowglad: { ...nowhere, outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
+    metronome: { ...nowhere, outbox: ["sw_1→metronome:delivered", "sw_2→metronome:delivered"], atMetronome: ["sw_1:acme:3", "sw_2:acme:4"] },
+    orb: { ...nowhere, outbox: ["sw_1→orb:delivered", "sw_2→orb:delivered"], atOrb: ["sw_1:acme:3", "sw_2:acme:4"] },
+    manual: { ...nowhere, outbox: [] },
   };
 
-  for (const provider of ["stripe", "flowglad", "metronome", "manual"] as const) {
+  for (const provider of ["stripe", "flowglad", "metronome", "orb", "manual"] as const) {
     it(`${provider}: the same scenario sends each event once ${provider === "manual" ? "nowhere (it stays in the ledger for the invoice run)" : `to ${provider}`}`, async () => {
       const result = await scenario(await hubFor({ default: provider }));
       expect(result).toMatchObject({ ...expected[provider], ledger: "7" });
@@ -129,6 +135,16 @@ describe(`routing and mirrors end to end (${driverName})`, () => {
     expect(await hub.outbox.drain()).toMatchObject({ claimed: 2, delivered: 2 });
     expect(stripe.events().map((e) => e.identifier)).toEqual(["mr_metronome"]);
     expect(metronome.events().map((e) => [e.transaction_id, e.customer_id, e.properties.quantity])).toEqual([["mr_metronome", "legacy_co", "5"]]);
+  });
+
+  it("mirrors to Orb while Metronome stays the primary, each delivery once, and a resend after a reply lost in transit counts once at Orb", async () => {
+    const hub = await hubFor({ default: "metronome", mirror: ["orb"] });
+    orb.inject("ingest", { kind: "reset_after_processing" });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "mr_orb" });
+    expect(await hub.outbox.drain()).toMatchObject({ claimed: 2, delivered: 2 });
+    expect(orb.calls("ingest")).toHaveLength(2);
+    expect(metronome.events().map((e) => e.transaction_id)).toEqual(["mr_orb"]);
+    expect(orb.events().map((e) => [e.idempotency_key, e.external_customer_id, e.properties.quantity])).toEqual([["mr_orb", "legacy_co", 5]]);
   });
 
   it("delivers to the primary when the mirror refuses an event for good (a negative adjustment Flowglad cannot take)", async () => {
