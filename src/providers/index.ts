@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AnyProviderDefinition, ProviderCapabilities } from "./define-provider.ts";
 import { flowglad } from "./flowglad/index.ts";
+import { lago } from "./lago/index.ts";
 import { manual } from "./manual/index.ts";
 import { metronome } from "./metronome/index.ts";
 import { orb } from "./orb/index.ts";
@@ -11,7 +12,7 @@ import { stripe } from "./stripe/index.ts";
  * one entry here: config sections, environment variables, webhook routes, outbox provider ids
  * and CLI targets are all built from this list. The first is the default provider.
  */
-export const PROVIDERS = [manual, stripe, flowglad, metronome, orb] as const;
+export const PROVIDERS = [manual, stripe, flowglad, metronome, orb, lago] as const;
 
 export type ProviderDefinitions = typeof PROVIDERS;
 /** A shipped provider's id. */
@@ -21,7 +22,7 @@ export type { AnyProviderDefinition, ProviderCapabilities, ProviderDefinition } 
 /**
  * The ids of the shipped providers that can do something, in list order.
  *
- * @example providerIdsWith("webhooks") // ["stripe", "flowglad", "metronome", "orb"]
+ * @example providerIdsWith("webhooks") // ["stripe", "flowglad", "metronome", "orb", "lago"]
  */
 export function providerIdsWith(capability: keyof ProviderCapabilities): ProviderId[] {
   return PROVIDERS.filter((definition) => definition.capabilities[capability]).map((definition) => definition.id);

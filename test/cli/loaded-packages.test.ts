@@ -41,6 +41,7 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
     expect(loaded).not.toContain("@flowglad/server");
     expect(loaded).not.toContain("@metronome/sdk");
     expect(loaded).not.toContain("orb-billing");
+    expect(loaded).not.toContain("lago-javascript-client");
     if (DATABASE_URL) {
       expect(loaded).toContain("pg");
       expect(loaded).not.toContain("@electric-sql/pglite");

@@ -1,6 +1,8 @@
 import { parseConfig } from "../../src/config/load.ts";
 import { createFlowgladClient } from "../../src/providers/flowglad/client.ts";
 import { createFlowgladProvider } from "../../src/providers/flowglad/provider.ts";
+import { createLagoClient } from "../../src/providers/lago/client.ts";
+import { createLagoProvider } from "../../src/providers/lago/provider.ts";
 import { createManualProvider } from "../../src/providers/manual/provider.ts";
 import { createMetronomeClient } from "../../src/providers/metronome/client.ts";
 import { createMetronomeProvider } from "../../src/providers/metronome/provider.ts";
@@ -9,6 +11,7 @@ import { createOrbProvider } from "../../src/providers/orb/provider.ts";
 import { createStripeClient } from "../../src/providers/stripe/client.ts";
 import { createStripeProvider } from "../../src/providers/stripe/provider.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
+import { createLagoStandIn } from "../support/msw/lago.ts";
 import { createMetronomeStandIn } from "../support/msw/metronome.ts";
 import { createOrbStandIn } from "../support/msw/orb.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
@@ -20,7 +23,8 @@ const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
 const metronome = createMetronomeStandIn({ baseUrl: "https://metronome.test", now: () => NOW });
 const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW, gracePeriodHours: 12 });
-useStandIns(stripe, flowglad, metronome, orb);
+const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
+useStandIns(stripe, flowglad, metronome, orb, lago);
 
 describeProviderContract("manual", () => ({
   provider: createManualProvider(),
@@ -78,5 +82,18 @@ describeProviderContract("orb", () => {
     refusedEvent: () => usageEvent({ timestamp: new Date(NOW.getTime() - 13 * 3_600_000) }),
     injectRateLimit: (seconds) => orb.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
     injectConnectionReset: () => orb.inject("ingest", { kind: "reset" }),
+  };
+});
+
+describeProviderContract("lago", () => {
+  lago.putSubscription({ externalId: "sub_acme", externalCustomerId: "cus_acme", planCode: "pro" });
+  const config = parseConfig({ provider: { default: "lago" }, lago: { secretKey: "lago_test_contract", baseUrl: "https://lago.test/api/v1", meters: { api_calls: { code: "api_calls" } } } }).lago!;
+  return {
+    provider: createLagoProvider({ client: createLagoClient(config), config, now: () => NOW }),
+    event: (overrides) => usageEvent(overrides),
+    heldAtProvider: () => lago.events().map((event) => event.transaction_id),
+    refusedEvent: () => usageEvent({ quantity: "-1" }),
+    injectRateLimit: (seconds) => lago.inject("batch", { kind: "rate_limit", retryAfter: String(seconds) }),
+    injectConnectionReset: () => lago.inject("batch", { kind: "reset" }),
   };
 });

@@ -4,6 +4,7 @@ import type { HubConfigInput, ProviderId } from "../../src/config/schema.ts";
 import { createProviderRegistry, type ProviderRegistry } from "../../src/providers/registry.ts";
 import type { CustomerRef, ProviderUsageEvent, PushOutcome } from "../../src/providers/types.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
+import { createLagoStandIn } from "../support/msw/lago.ts";
 import { createOrbStandIn } from "../support/msw/orb.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
@@ -12,7 +13,8 @@ import { useStandIns } from "../support/msw/use-stand-ins.ts";
 const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
 const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW });
-useStandIns(stripe, flowglad, orb);
+const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
+useStandIns(stripe, flowglad, orb, lago);
 
 /** Config the way an operator writes it: both providers set up, `provider` says where usage goes. */
 function config(provider: HubConfigInput["provider"]): HubConfigInput {
@@ -21,12 +23,13 @@ function config(provider: HubConfigInput["provider"]): HubConfigInput {
     stripe: { secretKey: "sk_test_switch", meters: { api_calls: { eventName: "api_call" } } },
     flowglad: { secretKey: "sk_test_switch", baseUrl: "https://flowglad.test", meters: { api_calls: { usageMeterSlug: "api_calls" } } },
     orb: { secretKey: "orb_test_switch", baseUrl: "https://orb.test/v1", meters: { api_calls: { eventName: "api_call" } } },
+    lago: { secretKey: "lago_test_switch", baseUrl: "https://lago.test/api/v1", meters: { api_calls: { code: "api_calls" } } },
   };
 }
 
 const customers: Record<string, CustomerRef> = {
   acme: { id: "acme", providerIds: { stripe: "cus_acme" } },
-  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co", orb: "legacy-co-ext" } },
+  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co", orb: "legacy-co-ext", lago: "legacy-co-lago" } },
 };
 
 /** What the hub does for one recorded event: route it, name the customer per provider, push. */
@@ -45,6 +48,7 @@ async function deliver(registry: ProviderRegistry, customerId: string, quantity:
 describe("switching provider by config alone", () => {
   const scenario = async (provider: ProviderId) => {
     flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
+    lago.putSubscription({ externalId: "sub_acme_lago", externalCustomerId: "acme", planCode: "pro" });
     const registry = createProviderRegistry(parseConfig(config({ default: provider })), { now: () => NOW });
     const outcomes = [await deliver(registry, "acme", "3"), await deliver(registry, "acme", "4")];
     return {
@@ -52,23 +56,28 @@ describe("switching provider by config alone", () => {
       atStripe: stripe.events().map((e) => `${e.payload.stripe_customer_id}:${e.payload.value}`),
       atFlowglad: flowglad.usageEvents().map((e) => `${e.subscriptionId}:${e.amount}`),
       atOrb: orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`),
+      atLago: lago.events().map((e) => `${e.external_subscription_id}:${String(e.properties.quantity)}`),
     };
   };
 
   it("sends the usage to Stripe when provider is stripe", async () => {
-    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [] });
+    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [], atLago: [] });
   });
 
   it("sends the same usage to Flowglad when provider is flowglad", async () => {
-    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [] });
+    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [], atLago: [] });
   });
 
   it("sends the same usage to Orb when provider is orb, naming the customer by external_customer_id", async () => {
-    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"] });
+    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"], atLago: [] });
+  });
+
+  it("sends the same usage to Lago when provider is lago, attached to the customer's active subscription", async () => {
+    expect(await scenario("lago")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: ["sub_acme_lago:3", "sub_acme_lago:4"] });
   });
 
   it("keeps the same usage in billhub when provider is manual", async () => {
-    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [] });
+    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [] });
   });
 });
 
@@ -118,6 +127,16 @@ describe("routing and mirrors during a migration", () => {
     await deliver(registry, "legacy_co", "7");
     expect(stripe.events().map((e) => e.payload.stripe_customer_id)).toEqual(["cus_acme"]);
     expect(orb.events().map((e) => e.external_customer_id)).toEqual(["legacy-co-ext"]);
+  });
+
+  it("mirrors to Lago during a move from Orb, each customer's usage on their own Lago subscription", async () => {
+    lago.putSubscription({ externalId: "sub_acme_lago", externalCustomerId: "acme", planCode: "pro" });
+    lago.putSubscription({ externalId: "sub_legacy_lago", externalCustomerId: "legacy-co-lago", planCode: "pro" });
+    const registry = createProviderRegistry(parseConfig(config({ default: "orb", mirror: ["lago"] })), { now: () => NOW });
+    await deliver(registry, "acme", "2");
+    await deliver(registry, "legacy_co", "5");
+    expect(orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`)).toEqual(["acme:2", "legacy-co-ext:5"]);
+    expect(lago.events().map((e) => `${e.external_subscription_id}:${String(e.properties.quantity)}`)).toEqual(["sub_acme_lago:2", "sub_legacy_lago:5"]);
   });
 
   it("never mirrors a customer's usage to their own primary twice", async () => {

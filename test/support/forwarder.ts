@@ -9,6 +9,7 @@ import { NOW } from "./usage-events.ts";
 export const FLOWGLAD_URL = "https://flowglad.test";
 export const METRONOME_URL = "https://metronome.test";
 export const ORB_URL = "https://orb.test/v1";
+export const LAGO_URL = "https://lago.test/api/v1";
 
 /**
  * Config the way an operator writes it: both providers set up, `provider` says where usage goes,
@@ -22,6 +23,7 @@ export function forwarderConfig(provider: HubConfigInput["provider"], overrides:
     flowglad: { secretKey: "sk_test_forwarder", baseUrl: FLOWGLAD_URL, meters: { api_calls: { usageMeterSlug: "api_calls" } } },
     metronome: { secretKey: "mt_test_forwarder", baseUrl: METRONOME_URL, meters: { api_calls: { eventType: "api_call" } } },
     orb: { secretKey: "orb_test_forwarder", baseUrl: ORB_URL, meters: { api_calls: { eventName: "api_call" } } },
+    lago: { secretKey: "lago_test_forwarder", baseUrl: LAGO_URL, meters: { api_calls: { code: "api_calls" } } },
     forwarder: { backoffBaseMs: 1000, backoffCapMs: 60_000, ...overrides.forwarder },
   };
 }

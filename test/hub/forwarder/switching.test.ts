@@ -2,8 +2,9 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HubConfigInput, ProviderId } from "../../../src/config/schema.ts";
 import type { Hub } from "../../../src/hub.ts";
-import { clearUsage, FLOWGLAD_URL, METRONOME_URL, ORB_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
+import { clearUsage, FLOWGLAD_URL, LAGO_URL, METRONOME_URL, ORB_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
 import { createFlowgladStandIn } from "../../support/msw/flowglad.ts";
+import { createLagoStandIn } from "../../support/msw/lago.ts";
 import { createMetronomeStandIn } from "../../support/msw/metronome.ts";
 import { createOrbStandIn } from "../../support/msw/orb.ts";
 import { createStripeStandIn } from "../../support/msw/stripe.ts";
@@ -14,7 +15,8 @@ const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: FLOWGLAD_URL, now: () => NOW });
 const metronome = createMetronomeStandIn({ baseUrl: METRONOME_URL, now: () => NOW });
 const orb = createOrbStandIn({ baseUrl: ORB_URL, now: () => NOW });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers, ...orb.handlers);
+const lago = createLagoStandIn({ baseUrl: LAGO_URL });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers, ...orb.handlers, ...lago.handlers);
 
 let store: TestStore;
 const hubs: Hub[] = [];
@@ -31,6 +33,8 @@ beforeEach(async () => {
   await clearUsage(store);
   flowglad.addCustomer({ externalId: "acme", subscriptions: [{ id: "sub_acme" }] });
   flowglad.addCustomer({ externalId: "legacy-co", subscriptions: [{ id: "sub_legacy" }] });
+  lago.putSubscription({ externalId: "sub_acme", externalCustomerId: "acme", planCode: "pro" });
+  lago.putSubscription({ externalId: "sub_legacy", externalCustomerId: "legacy_co", planCode: "pro" });
 });
 afterEach(async () => {
   for (const hub of hubs.splice(0)) await hub.close();
@@ -39,6 +43,7 @@ afterEach(async () => {
   flowglad.reset();
   metronome.reset();
   orb.reset();
+  lago.reset();
 });
 afterAll(async () => {
   server.close();
@@ -69,21 +74,23 @@ async function scenario(hub: Hub) {
     atFlowglad: flowglad.usageEvents().map((e) => `${e.transactionId}:${e.subscriptionId}:${e.amount}`).sort(),
     atMetronome: metronome.events().map((e) => `${e.transaction_id}:${e.customer_id}:${String(e.properties.quantity)}`).sort(),
     atOrb: orb.events().map((e) => `${e.idempotency_key}:${e.external_customer_id}:${String(e.properties.quantity)}`).sort(),
+    atLago: lago.events().map((e) => `${e.transaction_id}:${e.external_subscription_id}:${String(e.properties.quantity)}`).sort(),
     ledger: (await hub.usage({ customerId: "acme", meter: "api_calls", window: { from: new Date(NOW.getTime() - 3_600_000), to: new Date(NOW.getTime() + 3_600_000) } })).value,
   };
 }
 
 describe(`switching provider by config alone: record → outbox → forwarder → provider (${driverName})`, () => {
-  const nowhere = { atStripe: [], atFlowglad: [], atMetronome: [], atOrb: [] };
-  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[]; atOrb: string[] }> = {
+  const nowhere = { atStripe: [], atFlowglad: [], atMetronome: [], atOrb: [], atLago: [] };
+  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[]; atOrb: string[]; atLago: string[] }> = {
     stripe: { ...nowhere, outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"] },
     flowglad: { ...nowhere, outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
     metronome: { ...nowhere, outbox: ["sw_1→metronome:delivered", "sw_2→metronome:delivered"], atMetronome: ["sw_1:acme:3", "sw_2:acme:4"] },
     orb: { ...nowhere, outbox: ["sw_1→orb:delivered", "sw_2→orb:delivered"], atOrb: ["sw_1:acme:3", "sw_2:acme:4"] },
+    lago: { ...nowhere, outbox: ["sw_1→lago:delivered", "sw_2→lago:delivered"], atLago: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
     manual: { ...nowhere, outbox: [] },
   };
 
-  for (const provider of ["stripe", "flowglad", "metronome", "orb", "manual"] as const) {
+  for (const provider of ["stripe", "flowglad", "metronome", "orb", "lago", "manual"] as const) {
     it(`${provider}: the same scenario sends each event once ${provider === "manual" ? "nowhere (it stays in the ledger for the invoice run)" : `to ${provider}`}`, async () => {
       const result = await scenario(await hubFor({ default: provider }));
       expect(result).toMatchObject({ ...expected[provider], ledger: "7" });
@@ -145,6 +152,19 @@ describe(`routing and mirrors end to end (${driverName})`, () => {
     expect(orb.calls("ingest")).toHaveLength(2);
     expect(metronome.events().map((e) => e.transaction_id)).toEqual(["mr_orb"]);
     expect(orb.events().map((e) => [e.idempotency_key, e.external_customer_id, e.properties.quantity])).toEqual([["mr_orb", "legacy_co", 5]]);
+  });
+
+  it("mirrors to Lago while Orb stays the primary, and a resend after a reply lost in transit is already delivered at Lago", async () => {
+    const hub = await hubFor({ default: "orb", mirror: ["lago"] });
+    lago.inject("batch", { kind: "reset_after_processing" });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "mr_lago" });
+    expect(await hub.outbox.drain()).toMatchObject({ claimed: 2 });
+    expect((await outboxState(store)).map((r) => [r.provider, r.status])).toEqual([
+      ["lago", "delivered"],
+      ["orb", "delivered"],
+    ]);
+    expect(orb.events().map((e) => e.idempotency_key)).toEqual(["mr_lago"]);
+    expect(lago.events().map((e) => [e.transaction_id, e.external_subscription_id, e.properties.quantity])).toEqual([["mr_lago", "sub_legacy", "5"]]);
   });
 
   it("delivers to the primary when the mirror refuses an event for good (a negative adjustment Flowglad cannot take)", async () => {

@@ -1,0 +1,62 @@
+import type { Api } from "lago-javascript-client";
+
+export interface LagoClientOptions {
+  secretKey: string;
+  /** Lago's API base including `/api/v1`; the SDK's default is https://api.getlago.com/api/v1. */
+  baseUrl?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+type Lago = Api<unknown>;
+/** One event as `POST /api/v1/events` and `/events/batch` take it (`EventInputObject`, `esm/openapi/client.d.ts` of lago-javascript-client 1.53). */
+export type LagoEventInput = Parameters<Lago["events"]["createBatchEvents"]>[0]["events"][number];
+/** A subscription as Lago returns it (`SubscriptionObject`). */
+export type LagoSubscription = Awaited<ReturnType<Lago["subscriptions"]["findAllSubscriptions"]>>["data"]["subscriptions"][number];
+/** A plan as Lago returns it (`PlanObject`). */
+export type LagoPlan = Awaited<ReturnType<Lago["plans"]["findPlan"]>>["data"]["plan"];
+/** The statuses the subscription list filters on (`status[]`). */
+export type LagoSubscriptionStatus = NonNullable<NonNullable<Parameters<Lago["subscriptions"]["findAllSubscriptions"]>[0]>["status[]"]>[number];
+
+/** The calls billhub makes through the Lago SDK (tests may hand in any object that has them). */
+export interface LagoClient {
+  /** `lago.events.createBatchEvents({ events })`: POST /api/v1/events/batch, at most 100 events. */
+  createBatch(events: LagoEventInput[]): Promise<void>;
+  /** `lago.events.createEvent({ event })`: POST /api/v1/events. */
+  createOne(event: LagoEventInput): Promise<void>;
+  /** `lago.subscriptions.findAllSubscriptions(...)` (GET /api/v1/subscriptions) of one external customer, with those statuses, every page. */
+  subscriptionsOf(externalCustomerId: string, statuses: LagoSubscriptionStatus[]): Promise<LagoSubscription[]>;
+  /** `lago.plans.findPlan(code)` (GET /api/v1/plans/{code}). */
+  plan(code: string): Promise<LagoPlan>;
+}
+
+/**
+ * Builds the Lago client billhub uses. Who retries: the forwarder. The SDK retries only when built
+ * with `rateLimitRetry` (429 only, sleeping up to 20 s inside the call, `esm/rate_limit_fetch.js`);
+ * billhub leaves it unset, so a 429 comes back at once as the thrown `Response` with its
+ * `X-RateLimit-*` headers and the forwarder's limiter and backoff decide. The SDK has no timeout
+ * of its own: each call carries an `AbortSignal.timeout`. The SDK is loaded at the first call.
+ *
+ * @example
+ * const client = createLagoClient({ secretKey: process.env.LAGO_API_KEY! });
+ * await client.createBatch([{ transaction_id: "tx_1", external_subscription_id: "sub_acme", code: "api_calls", timestamp: "1773144000", properties: { quantity: "3" } }]);
+ */
+export function createLagoClient(options: LagoClientOptions): LagoClient {
+  let client: Promise<Lago> | undefined;
+  const sdk = () => (client ??= import("lago-javascript-client").then(({ Client }) => Client(options.secretKey, options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })));
+  const params = () => ({ signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+  return {
+    createBatch: async (events) => void (await (await sdk()).events.createBatchEvents({ events }, params())),
+    createOne: async (event) => void (await (await sdk()).events.createEvent({ event }, params())),
+    subscriptionsOf: async (externalCustomerId, statuses) => {
+      const lago = await sdk();
+      const subscriptions: LagoSubscription[] = [];
+      for (let page: number | null | undefined = 1; page !== null && page !== undefined; ) {
+        const answer = await lago.subscriptions.findAllSubscriptions({ external_customer_id: externalCustomerId, "status[]": statuses, page, per_page: 100 }, params());
+        subscriptions.push(...answer.data.subscriptions);
+        page = answer.data.meta.next_page;
+      }
+      return subscriptions;
+    },
+    plan: async (code) => (await (await sdk()).plans.findPlan(code, params())).data.plan,
+  };
+}

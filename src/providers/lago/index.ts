@@ -1,0 +1,26 @@
+import { defineProvider, type ProviderDeps } from "../define-provider.ts";
+import { createLagoClient, type LagoClient } from "./client.ts";
+import { lagoConfigSchema } from "./config.ts";
+import { createLagoProvider } from "./provider.ts";
+
+/** Lago: usage through its batch events endpoint, subscription and plan webhooks into the catalog. */
+export const lago = defineProvider({
+  id: "lago",
+  displayName: "Lago",
+  configSchema: lagoConfigSchema,
+  env: {
+    LAGO_API_KEY: { option: "secretKey", type: "string" },
+    LAGO_API_URL: { option: "baseUrl", type: "string" },
+    LAGO_WEBHOOK_HMAC_KEY: { option: "webhookHmacKey", type: "string" },
+    LAGO_WEBHOOK_PUBLIC_KEY: { option: "webhookPublicKey", type: "string" },
+    LAGO_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
+    LAGO_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
+  },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: false, createCustomers: false, checkout: false, portal: false },
+  meterMapping: (config) => ({
+    meters: config.meters,
+    mappingExample: `{ "code": "<Lago billable metric code>" }`,
+    billedUnmapped: () => ({ billed: false, hint: "(Lago bills usage only through its billable metrics)" }),
+  }),
+  create: (config, deps: ProviderDeps<LagoClient>) => createLagoProvider({ client: deps.client ?? createLagoClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
+});
