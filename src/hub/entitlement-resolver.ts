@@ -1,6 +1,6 @@
 import { requireFeature, requireVariant, type Catalog, type Feature, type Plan } from "../core/catalog/index.ts";
 import { parseDecimal, sign, toDecimalString, ONE, type Decimal } from "../core/decimal.ts";
-import { displayNumber, effectiveLimit, resetsAt, resetWindow, type EffectiveLimit, type EntitlementState, type LimitSource } from "../core/entitlements/index.ts";
+import { displayNumber, effectiveLimit, meterSpend, resetsAt, resetWindow, type EffectiveLimit, type EntitlementState, type LimitSource } from "../core/entitlements/index.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
 import type { Window } from "../core/periods.ts";
 import { customerNotFound } from "../store/customer-repository.ts";
@@ -92,17 +92,30 @@ export function createEntitlementResolver(ctx: HubContext, cache: EntitlementCac
     return requireVariant(catalog, options.variant);
   }
 
+  // One pricer per plan and feature with a spend cap, built on first use.
+  const spendPricers = new Map<string, (usage: Decimal) => number>();
+  function spendPricer(plan: Plan, feature: Feature): ((usage: Decimal) => number) | undefined {
+    if (feature.type !== "metered" || plan.grants[feature.key]!.overage.kind !== "max_spend") return undefined;
+    const key = `${plan.key}\u0000${feature.key}`;
+    let pricer = spendPricers.get(key);
+    if (pricer === undefined) spendPricers.set(key, (pricer = meterSpend(plan.pricing, feature.meter)));
+    return pricer;
+  }
+
   function resolveFeature(feature: Feature, entry: CustomerEntitlements, variant: string | null, at: Date): Resolved {
     const { state } = entry;
     const window = resetWindow(feature, at, state.cycle);
+    const plan = planOf(catalog, state);
+    const spendAt = spendPricer(plan, feature);
     const limit = effectiveLimit({
       feature,
-      grant: planOf(catalog, state).grants[feature.key]!,
+      grant: plan.grants[feature.key]!,
       variant,
       override: state.overrides[feature.key],
       adjustments: state.adjustments,
       at,
       window,
+      ...(spendAt === undefined ? {} : { spendAt }),
     });
     return { feature, entry, variant, at, window, limit };
   }

@@ -41,6 +41,7 @@ describe("check on metered features", () => {
       resetsAt: new Date("2026-04-01T00:00:00Z"),
       exact: { limit: "100", used: "30", remaining: "70", amount: "1" },
       refusal: null,
+      overage: { policy: "block", inOverage: false, units: "0", spend: null, maxUnits: null, maxSpend: null },
     });
   });
 

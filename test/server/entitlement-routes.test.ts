@@ -59,6 +59,7 @@ describe("POST /v1/entitlements/check", () => {
       resetsAt: "2026-04-01T00:00:00.000Z",
       exact: { limit: "1000", used: "990", remaining: "10", amount: "10" },
       refusal: null,
+      overage: { policy: "block", inOverage: false, units: "0", spend: null, maxUnits: null, maxSpend: null },
     });
   });
 

@@ -4,6 +4,7 @@ import { normalizeCurrency } from "../money.ts";
 import { zodToBillingError } from "../validation.ts";
 import type { Charge } from "../pricing/charge-schema.ts";
 import { preparePlan, type PreparedPlan } from "../pricing/prepare-plan.ts";
+import { BLOCK_OVERAGE, overagePolicy, type OveragePolicy } from "./overage-policy.ts";
 import {
   catalogSchema,
   type CatalogInput,
@@ -21,6 +22,8 @@ export interface Grant {
   limit: string | null;
   /** Named variants of the limit, e.g. { starter: "500" }. */
   variants: Readonly<Record<string, string | null>>;
+  /** What consume does with usage past the limit; `block` unless the plan says otherwise. */
+  overage: OveragePolicy;
 }
 
 export type Meter = MeterDefinition & { readonly key: string };
@@ -60,7 +63,7 @@ export interface Catalog {
   readonly variants: ReadonlySet<string>;
 }
 
-const UNGRANTED: Grant = Object.freeze({ granted: false, limit: "0", variants: Object.freeze({}) });
+const UNGRANTED: Grant = Object.freeze({ granted: false, limit: "0", variants: Object.freeze({}), overage: BLOCK_OVERAGE });
 
 function invalid(field: string, message: string, valid?: Iterable<string>): BillingError {
   return new BillingError("CATALOG_INVALID", `catalog.${field}: ${message}`, {
@@ -78,16 +81,19 @@ function resolveGrant(feature: Feature, input: GrantInput, path: string): Grant 
     if (typeof input !== "boolean") {
       throw invalid(path, `feature "${feature.key}" is a boolean flag: grant it with true or false`);
     }
-    return input ? { granted: true, limit: null, variants: {} } : UNGRANTED;
+    return input ? { granted: true, limit: null, variants: {}, overage: BLOCK_OVERAGE } : UNGRANTED;
   }
   if (typeof input === "boolean") {
     throw invalid(path, `feature "${feature.key}" is ${feature.type}: grant it a limit (a number, or null for unlimited), not ${input}`);
   }
   if (input !== null && typeof input === "object") {
+    if (input.overage !== undefined && input.overage !== "block" && feature.type !== "metered") {
+      throw invalid(`${path}.overage`, `feature "${feature.key}" is static: it has no usage to go past its limit, so only "block" applies`);
+    }
     const variants = Object.fromEntries(Object.entries(input.variants ?? {}).map(([name, limit]) => [name, limitOf(limit)]));
-    return { granted: true, limit: limitOf(input.limit), variants };
+    return { granted: true, limit: limitOf(input.limit), variants, overage: overagePolicy(input.overage) };
   }
-  return { granted: true, limit: limitOf(input), variants: {} };
+  return { granted: true, limit: limitOf(input), variants: {}, overage: BLOCK_OVERAGE };
 }
 
 function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>, meters: Record<string, Meter>, currency: string, providers: readonly string[]): Plan {
@@ -110,9 +116,24 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
     { key, currency, charges: plan.charges, ...(plan.minimumCommitment ? { minimumCommitment: plan.minimumCommitment } : {}) },
     { path: `catalog.plans.${key}` },
   );
+  for (const feature of Object.values(features)) checkSpendCap(key, feature, grants[feature.key]!, pricing);
   const providerPrices: Record<string, readonly string[]> = Object.fromEntries(providers.map((provider) => [provider, []]));
   for (const [provider, keys] of Object.entries(plan.providerPrices ?? {})) providerPrices[provider] = keys;
   return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices };
+}
+
+/**
+ * A spend cap is priced with the plan's own charges on the feature's meter, so the plan must
+ * charge for that meter with numbers of its own: without a charge the cap could never bind (and
+ * usage would be let through unpriced), and a provider price is only known once synced.
+ */
+function checkSpendCap(planKey: string, feature: Feature, grant: Grant, pricing: PreparedPlan): void {
+  if (grant.overage.kind !== "max_spend" || feature.type !== "metered") return;
+  const field = `plans.${planKey}.features.${feature.key}.overage.maxSpend`;
+  const charges = pricing.charges.filter((charge) => charge.meter === feature.meter);
+  if (charges.length === 0) throw invalid(field, `plan "${planKey}" has no charge on meter "${feature.meter}" to price overage of feature "${feature.key}" with; add one or cap overage with maxUnits`);
+  const external = charges.find((charge) => charge.pricing === undefined);
+  if (external !== undefined) throw invalid(field, `charge "${external.key}" takes its numbers from a provider price, so a spend cap cannot be priced when the catalog loads; give it inline numbers or cap overage with maxUnits`);
 }
 
 /** A provider price may put subscribers on one plan only, or a subscription's plan would be a guess. */
@@ -145,7 +166,7 @@ function checkProviderPrices(plans: Record<string, Plan>): void {
  *   plans: { free: { name: "Free", features: { api: 1000 } }, pro: { name: "Pro", features: { api: null, sso: true } } },
  *   defaultPlan: "free",
  * });
- * catalog.plans.free.grants.sso // { granted: false, limit: "0", variants: {} }
+ * catalog.plans.free.grants.sso // { granted: false, limit: "0", variants: {}, overage: { kind: "block" } }
  */
 export function defineCatalog(input: CatalogInput | Catalog, options: DefineCatalogOptions = {}): Catalog {
   if (isCatalog(input)) {

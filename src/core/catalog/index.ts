@@ -2,3 +2,4 @@ export { defineCatalog, isCatalog, type Catalog, type DefineCatalogOptions, type
 export { planForSubscription, PLAN_METADATA_KEY, type PlanResolution, type SubscribedPrice } from "./plan-for-subscription.ts";
 export { requireFeature, requireMeter, requirePlan, requireVariant } from "./lookup.ts";
 export { AGGREGATIONS, RESETS, catalogSchema, type Aggregation, type CatalogInput, type ResetStrategy } from "./schema.ts";
+export { BLOCK_OVERAGE, overagePolicy, type OveragePolicy } from "./overage-policy.ts";

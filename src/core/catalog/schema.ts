@@ -66,9 +66,25 @@ export const featureSchema = z.discriminatedUnion("type", [
 /** `null` = unlimited; a number or decimal string = the limit. */
 export const limitSchema = z.union([quantitySchema, z.null()]);
 
+/** Whole minor units of the catalog's currency: a non-negative safe integer. */
+export const minorUnitsSchema = z.number().int("must be whole minor units (an integer)").min(0, "must not be negative").max(Number.MAX_SAFE_INTEGER, "is too large");
+
+/**
+ * What consume does with usage past the limit of a metered feature: refuse it (`"block"`, the
+ * default), let it through (`"allow"`), or let it through up to a cap in units past the limit
+ * (`{ maxUnits }`) or in what those units cost under the plan's charges (`{ maxSpend }`, minor units).
+ */
+export const overageSchema = z.union([
+  z.literal("block"),
+  z.literal("allow"),
+  strictFields({ maxUnits: quantitySchema }),
+  strictFields({ maxSpend: minorUnitsSchema }),
+]);
+
 /**
  * What a plan grants for one feature: `true`/`false` for flags; a limit (or null for unlimited)
- * for metered and static features; or the object form with named variants of the limit.
+ * for metered and static features; or the object form with named variants of the limit and the
+ * overage policy.
  */
 export const grantSchema = z.union([
   z.boolean(),
@@ -77,6 +93,8 @@ export const grantSchema = z.union([
     limit: limitSchema,
     /** Named variants of this limit ("starter"), chosen per call or per customer. */
     variants: z.record(keySchema, limitSchema).optional(),
+    /** Usage past the limit (metered features): "block" (default), "allow", { maxUnits } or { maxSpend }. */
+    overage: overageSchema.optional(),
   }),
 ]);
 
@@ -120,4 +138,5 @@ export type CatalogInput = z.input<typeof catalogSchema>;
 export type MeterDefinition = z.output<typeof meterSchema>;
 export type FeatureDefinition = z.output<typeof featureSchema>;
 export type GrantInput = z.output<typeof grantSchema>;
+export type OverageInput = z.output<typeof overageSchema>;
 export type PlanDefinition = z.output<typeof planSchema>;

@@ -1,5 +1,7 @@
 import { add, cmp, max, sub, toDecimalString, ZERO, type Decimal } from "../decimal.ts";
 import type { EffectiveLimit } from "./effective-limit.ts";
+import { BLOCK_OVERAGE } from "../catalog/index.ts";
+import { overageBarrier, overageState, type OverageRule, type OverageState } from "./overage.ts";
 
 /** Why a check or consume said no; the codes are BillingError codes, so a service answers with them as they are. */
 export type RefusalCode = "FEATURE_NOT_GRANTED" | "LIMIT_EXCEEDED" | "FORBIDDEN" | "HOOK_REFUSED";
@@ -37,6 +39,11 @@ export interface CheckResult {
   };
   /** Set exactly when `allowed` is false. */
   readonly refusal: Refusal | null;
+  /**
+   * Usage against the limit of a metered feature with a limit: whether it is past the limit, by
+   * how much, and the plan's overage policy; null for flags, static features and unlimited limits.
+   */
+  readonly overage: OverageState | null;
 }
 
 export interface DecideInput {
@@ -66,18 +73,23 @@ export function decideCheck(input: DecideInput): CheckResult {
   const used = effective.type === "metered" ? input.used : ZERO;
   const unlimited = effective.limit === null;
   const remaining = effective.limit === null ? null : max(sub(effective.limit, used), ZERO);
+  // Static features take no overage (the catalog refuses one), so only metered usage reads the rule.
+  const rule: OverageRule = effective.type === "metered" ? (effective.overage ?? BLOCKED) : BLOCKED;
   let refusal: Refusal | null = null;
   if (effective.type === "boolean") {
     if (!effective.granted) refusal = { code: "FEATURE_NOT_GRANTED", reason: `Feature "${effective.feature}" is not included in this customer's plan` };
   } else if (effective.limit !== null && cmp(add(used, amount), effective.limit) > 0) {
     const limitText = toDecimalString(effective.limit);
-    refusal = {
-      code: "LIMIT_EXCEEDED",
-      reason:
-        effective.type === "static"
-          ? `Feature "${effective.feature}" is limited to ${limitText}; ${toDecimalString(amount)} is over the limit`
-          : `Feature "${effective.feature}" has ${toDecimalString(used)} of ${limitText} used; ${toDecimalString(amount)} more would exceed the limit`,
-    };
+    const barrier = overageBarrier(rule, effective.limit, add(used, amount));
+    if (barrier !== null) {
+      refusal = {
+        code: "LIMIT_EXCEEDED",
+        reason:
+          effective.type === "static"
+            ? `Feature "${effective.feature}" is limited to ${limitText}; ${toDecimalString(amount)} is over the limit`
+            : `Feature "${effective.feature}" has ${toDecimalString(used)} of ${limitText} used; ${toDecimalString(amount)} more would exceed ${barrier}`,
+      };
+    }
   }
   return {
     feature: effective.feature,
@@ -94,8 +106,11 @@ export function decideCheck(input: DecideInput): CheckResult {
       amount: toDecimalString(amount),
     },
     refusal,
+    overage: effective.type === "metered" && effective.limit !== null ? overageState(rule, effective.limit, used) : null,
   };
 }
+
+const BLOCKED: OverageRule = Object.freeze({ policy: BLOCK_OVERAGE });
 
 /** The same result, refused for another reason (an authorize rule, a before-consume hook). */
 export function refuse(result: CheckResult, refusal: Refusal): CheckResult {

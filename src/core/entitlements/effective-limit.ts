@@ -3,6 +3,7 @@ import { add, max, parseDecimal, ZERO, type Decimal } from "../decimal.ts";
 import type { Window } from "../periods.ts";
 import { activeAdjustments } from "./active-adjustments.ts";
 import type { LimitAdjustment, LimitOverride } from "./types.ts";
+import type { OverageRule } from "./overage.ts";
 
 /** Where a limit's base value came from, before adjustments. */
 export type LimitSource = "plan" | "variant" | "override";
@@ -17,6 +18,8 @@ export interface EffectiveLimit {
   readonly source: LimitSource;
   /** Ids of the adjustments counted in `limit`. */
   readonly adjustments: readonly string[];
+  /** What consume does past the limit (metered features): the plan's policy; absent = block. */
+  readonly overage?: OverageRule;
 }
 
 export interface EffectiveLimitInput {
@@ -30,6 +33,11 @@ export interface EffectiveLimitInput {
   at: Date;
   /** The feature's reset window at `at` (null for flags and static features). */
   window: Window | null;
+  /**
+   * Prices the feature's meter under the plan's charges, for a `max_spend` overage cap (see
+   * `meterSpend`). The plan's overage policy applies whatever set the limit (plan, variant or override).
+   */
+  spendAt?: (usage: Decimal) => number;
 }
 
 /**
@@ -58,5 +66,6 @@ export function effectiveLimit(input: EffectiveLimitInput): EffectiveLimit {
   const active = activeAdjustments(input.adjustments, feature.key, input.at, input.window);
   let limit = max(active.reduce((total, adjustment) => add(total, parseDecimal(adjustment.amount)), parseDecimal(base)), ZERO);
   if (feature.minimumLimit !== undefined) limit = max(limit, parseDecimal(feature.minimumLimit));
-  return { feature: feature.key, type: feature.type, granted, limit, source, adjustments: active.map((adjustment) => adjustment.id) };
+  const overage: OverageRule = input.spendAt === undefined ? { policy: grant.overage } : { policy: grant.overage, spendAt: input.spendAt };
+  return { feature: feature.key, type: feature.type, granted, limit, source, adjustments: active.map((adjustment) => adjustment.id), overage };
 }

@@ -3,3 +3,4 @@ export { decideCheck, displayNumber, grantedResult, refuse, type CheckResult, ty
 export { effectiveLimit, type EffectiveLimit, type EffectiveLimitInput, type LimitSource } from "./effective-limit.ts";
 export { resetsAt, resetWindow } from "./reset-window.ts";
 export { RECURRENCES, type EntitlementState, type LimitAdjustment, type LimitOverride, type Recurrence } from "./types.ts";
+export { meterSpend, overageBarrier, overageState, type OverageRule, type OverageState } from "./overage.ts";

@@ -34,15 +34,15 @@ describe("defineCatalog", () => {
     const catalog = defineCatalog(base);
     expect(catalog.currency).toBe("USD");
     expect(catalog.plans.pro!.grants).toEqual({
-      api: { granted: true, limit: "100000", variants: { starter: "25000" } },
-      seats: { granted: true, limit: "20", variants: {} },
-      sso: { granted: true, limit: null, variants: {} },
+      api: { granted: true, limit: "100000", variants: { starter: "25000" }, overage: { kind: "block" } },
+      seats: { granted: true, limit: "20", variants: {}, overage: { kind: "block" } },
+      sso: { granted: true, limit: null, variants: {}, overage: { kind: "block" } },
     });
   });
 
   it("resolves a limit the plan does not grant to 0, never to unlimited", () => {
     const free = defineCatalog(base).plans.free!;
-    expect(free.grants.seats).toEqual({ granted: false, limit: "0", variants: {} });
+    expect(free.grants.seats).toEqual({ granted: false, limit: "0", variants: {}, overage: { kind: "block" } });
     expect(free.grants.sso!.granted).toBe(false);
   });
 
