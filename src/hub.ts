@@ -2,6 +2,8 @@ import { parseConfig } from "./config/load.ts";
 import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
 import { createActivityApi, type ActivityApi } from "./hub/activity.ts";
+import { createAlertFirer } from "./hub/alerts/fire-alerts.ts";
+import { createAlertsApi, type AlertsApi } from "./hub/alerts/index.ts";
 import { createCustomersApi, type CustomersApi } from "./hub/customers.ts";
 import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
@@ -13,6 +15,7 @@ import { createLedger, type LedgerApi } from "./hub/ledger.ts";
 import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
 import { checkMeterMappings } from "./config/meter-mappings.ts";
+import { checkAlertEndpoints } from "./config/alert-endpoints.ts";
 import type { Catalog } from "./core/catalog/index.ts";
 import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
@@ -48,7 +51,7 @@ export interface HubOptions {
   limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi, ActivityApi, HostedPagesApi {
+export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi, ActivityApi, HostedPagesApi, AlertsApi {
   readonly config: HubConfig;
   readonly store: Store;
   readonly catalog: Catalog;
@@ -89,6 +92,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const now = options.now ?? (() => new Date());
   const invoiceItems = invoiceItemSettings(config, catalog);
   checkMeterMappings(config, catalog, { ownInvoiceHandler: options.onInvoiceCreated !== undefined });
+  checkAlertEndpoints(config, catalog);
   const providers = createProviderRegistry(config, { now, ...(options.clients === undefined ? {} : { clients: options.clients }), ...(options.limiterClock === undefined ? {} : { limiterClock: options.limiterClock }) });
   const store = options.store ?? (await openStore(config.store));
   const ownsStore = options.store === undefined;
@@ -106,15 +110,17 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const resolver = createEntitlementResolver(ctx, cache);
   const onInvoiceCreated = bothHandlers(invoiceItems && createInvoiceItemsBilling(ctx, invoiceItems), options.onInvoiceCreated);
   const outbox = createOutboxApi(ctx, options.forwarder);
+  const alertFirer = createAlertFirer(ctx, resolver);
   let closed = false;
   return traceHub({
     ...createLedger(ctx),
     ...createCustomersApi(ctx, cache),
     ...createLimitAdjustmentsApi(ctx, cache),
-    ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}),
+    ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}, alertFirer),
     ...createInvoicesApi(ctx),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
     outbox: outbox.outbox,
+    ...createAlertsApi(ctx),
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),
     ...createHostedPagesApi(ctx),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ProviderConfigOf } from "../providers/define-provider.ts";
 import { PROVIDERS, type ProviderDefinitions, type ProviderId } from "../providers/index.ts";
+import { alertsConfigSchema } from "./alerts-config.ts";
 
 /** Provider ids billhub ships, from the list of provider definitions; the first is the default. */
 export const PROVIDER_IDS = PROVIDERS.map((definition) => definition.id) as unknown as readonly [ProviderId, ...ProviderId[]];
@@ -137,6 +138,8 @@ export const configSchema = z
     server: serverSchema.default(() => serverSchema.parse({})),
     cache: cacheSchema.default(() => cacheSchema.parse({})),
     forwarder: forwarderSchema.default(() => forwarderSchema.parse({})),
+    /** Threshold alerts' webhook endpoints and their delivery. */
+    alerts: alertsConfigSchema.default(() => alertsConfigSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const used = providersReceivingUsage(config.provider);

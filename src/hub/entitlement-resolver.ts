@@ -73,6 +73,8 @@ export interface EntitlementResolver {
   resolve(customerId: unknown, feature: unknown, options?: QueryOptions): Promise<Resolved>;
   /** The same feature and customer state, resolved again at another instant (no I/O). */
   at(resolved: Resolved, at: Date): Resolved;
+  /** Another feature of the same customer state and variant, at an instant (no I/O). */
+  sibling(resolved: Pick<Resolved, "entry" | "variant">, feature: Feature, at: Date): Resolved;
   /** Every feature's limit now. */
   entitlements(customerId: unknown, options?: QueryOptions): Promise<CustomerEntitlementsView>;
 }
@@ -132,6 +134,8 @@ export function createEntitlementResolver(ctx: HubContext, cache: EntitlementCac
     },
 
     at: (resolved, at) => resolveFeature(resolved.feature, resolved.entry, resolved.variant, at),
+
+    sibling: (resolved, feature, at) => resolveFeature(feature, resolved.entry, resolved.variant, at),
 
     async entitlements(customerId, options) {
       const id = parseCustomerId(customerId);

@@ -3,6 +3,7 @@ import { add, cmp, parseDecimal, toDecimalString, ONE, ZERO, type Decimal } from
 import { decideCheck, displayNumber, grantedResult, refuse, resetsAt, type CheckResult, type Refusal } from "../core/entitlements/index.ts";
 import { BillingError } from "../core/errors.ts";
 import type { Sql } from "../store/types.ts";
+import type { AlertFirer } from "./alerts/fire-alerts.ts";
 import type { HubContext } from "./context.ts";
 import { toCustomer } from "./customers.ts";
 import { refusalOf, type ConsumeResult, type EntitlementHooks } from "./entitlement-hooks.ts";
@@ -81,8 +82,11 @@ function consumableMeter(catalog: HubContext["catalog"], feature: Feature, amoun
   return meter;
 }
 
-/** Request-time entitlements: limits now; checks and consumes against live usage. */
-export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementResolver, hooks: EntitlementHooks): EntitlementsApi {
+/**
+ * Request-time entitlements: limits now; checks and consumes against live usage. A granted
+ * consume fires the threshold alerts it reaches (`alerts`) in its own transaction.
+ */
+export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementResolver, hooks: EntitlementHooks, alerts?: AlertFirer): EntitlementsApi {
   const { catalog, store } = ctx;
 
   async function usedNow(resolved: Resolved, sql: Sql = store): Promise<Decimal> {
@@ -147,6 +151,7 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
           const reason = refusalOf(verdict, "beforeConsume", `Refused by the beforeConsume hook for feature "${feature.key}"`);
           if (reason !== undefined) throw new Refused(refuse(decision, { code: "HOOK_REFUSED", reason }));
         }
+        await alerts?.afterUsage(tx, { resolved, meters: new Set([meter.key]), at: resolved.at, known: new Map([[feature.key, add(used, amount)]]) });
         return { ...grantedResult({ limit: resolved.limit, used: add(used, amount), amount, resetsAt: resetAt }), transactionId, status: "created" as const };
       });
     } catch (error) {

@@ -14,6 +14,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { invoiceRoutes } from "./routes/invoices.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { outboxRoutes } from "./routes/outbox.ts";
+import { alertRoutes } from "./routes/alerts.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 /** What a 503 asks the caller to wait before trying again. */
@@ -32,6 +33,7 @@ export function allRoutes(hub: Hub): RouteSpec[] {
     ...catalogRoutes(hub),
     ...webhookRoutes(hub),
     ...outboxRoutes(hub),
+    ...alertRoutes(hub),
   ];
 }
 

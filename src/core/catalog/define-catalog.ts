@@ -10,6 +10,7 @@ import {
   type CatalogInput,
   type FeatureDefinition,
   type GrantInput,
+  type AlertInput,
   type MeterDefinition,
   type PlanDefinition,
 } from "./schema.ts";
@@ -27,6 +28,8 @@ export interface Grant {
 }
 
 export type Meter = MeterDefinition & { readonly key: string };
+/** A threshold alert of the catalog (decimals canonical), with its key. */
+export type Alert = AlertInput & { readonly key: string };
 export type Feature = FeatureDefinition & { readonly key: string };
 
 export interface Plan {
@@ -61,6 +64,8 @@ export interface Catalog {
   readonly defaultPlan: string;
   /** Every variant name any plan declares. */
   readonly variants: ReadonlySet<string>;
+  /** Threshold alerts by key (usage, spend, credit balance). */
+  readonly alerts: Readonly<Record<string, Alert>>;
 }
 
 const UNGRANTED: Grant = Object.freeze({ granted: false, limit: "0", variants: Object.freeze({}), overage: BLOCK_OVERAGE });
@@ -200,10 +205,23 @@ export function defineCatalog(input: CatalogInput | Catalog, options: DefineCata
   const variants = new Set<string>();
   for (const plan of Object.values(plans)) for (const grant of Object.values(plan.grants)) for (const name of Object.keys(grant.variants)) variants.add(name);
 
-  const catalog: Catalog = { currency, meters, features, plans, defaultPlan: raw.defaultPlan, variants };
+  const alerts: Record<string, Alert> = {};
+  for (const [key, alert] of Object.entries(raw.alerts)) alerts[key] = resolveAlert(key, alert, features);
+
+  const catalog: Catalog = { currency, meters, features, plans, defaultPlan: raw.defaultPlan, variants, alerts };
   if (options.providers !== undefined) checkProviderIds(catalog, options.providers);
   CATALOGS.add(catalog);
   return deepFreeze(catalog);
+}
+
+/** A usage alert watches a metered feature: one that exists and has usage. */
+function resolveAlert(key: string, alert: AlertInput, features: Record<string, Feature>): Alert {
+  if (alert.kind !== "usage") return { ...alert, key };
+  const metered = Object.values(features).filter((feature) => feature.type === "metered").map((feature) => feature.key);
+  const feature = Object.hasOwn(features, alert.feature) ? features[alert.feature] : undefined;
+  if (feature === undefined) throw invalid(`alerts.${key}.feature`, `unknown feature "${alert.feature}"; valid metered features: ${listKeys(metered)}`, metered);
+  if (feature.type !== "metered") throw invalid(`alerts.${key}.feature`, `feature "${alert.feature}" is ${feature.type}: it has no usage to watch; valid metered features: ${listKeys(metered)}`, metered);
+  return { ...alert, ...(alert.units === undefined ? {} : { units: canonicalDecimal(alert.units) }), key };
 }
 
 /** Every provider a catalog names (price lists, charges' prices) is one of `providers`. */

@@ -124,6 +124,44 @@ export const planSchema = strictFields({
   providerPrices: providerPricesSchema.optional(),
 });
 
+const alertDescription = z.string().max(1000).optional();
+
+/** Alert kinds fed by credit balances (the credit ledger reports them). */
+export const CREDIT_ALERT_KINDS = ["credit_balance_low", "credit_balance_depleted", "credits_expiring"] as const;
+export type CreditAlertKind = (typeof CREDIT_ALERT_KINDS)[number];
+
+export const ALERT_KINDS = ["usage", "spend", ...CREDIT_ALERT_KINDS] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/**
+ * One threshold alert of the catalog. Each fires at most once per customer and window:
+ * - `usage`: a metered feature's usage in its reset window reaches `percent` of the customer's
+ *   limit (0–100) or `units`;
+ * - `spend`: what the period's usage costs under the customer's plan reaches `amount` minor units;
+ * - `credit_balance_low` (the balance falls to `below` or less), `credit_balance_depleted` (to 0
+ *   or less) and `credits_expiring` (credits expire within `withinDays`): fed by credit balances.
+ */
+export const alertSchema = z.discriminatedUnion("kind", [
+  strictFields({
+    kind: z.literal("usage"),
+    feature: keySchema,
+    percent: z.number().min(0, "must be between 0 and 100 (percent of the limit)").max(100, "must be between 0 and 100 (percent of the limit)").optional(),
+    units: quantitySchema.optional(),
+    description: alertDescription,
+  }).superRefine((alert, ctx) => {
+    if ((alert.percent === undefined) === (alert.units === undefined)) {
+      ctx.addIssue({ code: "custom", path: [alert.percent === undefined ? "percent" : "units"], message: "give exactly one of percent (of the limit, 0–100) or units" });
+    }
+  }),
+  strictFields({ kind: z.literal("spend"), amount: minorUnitsSchema, description: alertDescription }),
+  strictFields({ kind: z.literal("credit_balance_low"), below: quantitySchema, description: alertDescription }),
+  strictFields({ kind: z.literal("credit_balance_depleted"), description: alertDescription }),
+  strictFields({ kind: z.literal("credits_expiring"), withinDays: z.number().int().min(1).max(366), description: alertDescription }),
+]);
+
+export const alertsSchema = z.record(keySchema, alertSchema);
+export type AlertInput = z.output<typeof alertSchema>;
+
 export const catalogSchema = strictFields({
   /** ISO 4217 code every plan of this catalog is priced in. */
   currency: z.string().regex(/^[A-Za-z]{3}$/, "must be a three-letter ISO 4217 code such as \"USD\""),
@@ -132,6 +170,8 @@ export const catalogSchema = strictFields({
   plans: z.record(keySchema, planSchema).refine((plans) => Object.keys(plans).length > 0, "must declare at least one plan"),
   /** The plan of every customer who has not been assigned one. */
   defaultPlan: keySchema,
+  /** Threshold alerts, by key: usage, spend and credit balance (see alert-schema.ts). */
+  alerts: alertsSchema.default({}),
 });
 
 export type CatalogInput = z.input<typeof catalogSchema>;

@@ -1,0 +1,178 @@
+import { createHash } from "node:crypto";
+import { reached, usageThreshold, type UsageAlert } from "../../core/alerts/thresholds.ts";
+import type { Alert, Feature } from "../../core/catalog/index.ts";
+import { parseDecimal, toDecimalString, type Decimal } from "../../core/decimal.ts";
+import { billingPeriodAt, type Window } from "../../core/periods.ts";
+import { insertFiring } from "../../store/alerts/firings.ts";
+import type { Sql } from "../../store/types.ts";
+import type { HubContext } from "../context.ts";
+import type { EntitlementResolver, Resolved } from "../entitlement-resolver.ts";
+import { priceInvoices } from "../invoicing/price-invoices.ts";
+import { createPriceResolvers } from "../invoicing/price-resolvers.ts";
+import { featureUsage } from "../ledger.ts";
+
+/** The window start of a lifetime window, which has none: one firing for the customer's whole life. */
+const LIFETIME_START = new Date(0);
+
+/**
+ * The event id of a firing, derived from what makes it unique, so every writer that crosses the
+ * threshold derives the same id and every delivery, retry and replay carries it.
+ *
+ * @example
+ * alertEventId("org_42", "api_80", new Date("2026-03-01T00:00:00Z")) // "evt_5c1f..." (32 hex digits)
+ */
+export function alertEventId(customerId: string, alert: string, windowStart: Date): string {
+  return `evt_${createHash("sha256").update(`${customerId}\u0000${alert}\u0000${windowStart.toISOString()}`).digest("hex").slice(0, 32)}`;
+}
+
+/** What a firing says, beyond who and which alert. */
+export interface FiringFacts {
+  customerId: string;
+  alert: Alert;
+  window: { start: Date; end: Date | null };
+  feature: string | null;
+  /** The threshold crossed and the value that crossed it, exact (spend: minor units). */
+  threshold: string;
+  value: string;
+  /** Further fields of the event's data (the limit, the currency). */
+  extra: Record<string, unknown>;
+  firedAt: Date;
+}
+
+export interface AfterUsage {
+  /** The customer's state and variant, as the write resolved them. */
+  resolved: Pick<Resolved, "entry" | "variant">;
+  /** The meters the write added usage to. */
+  meters: ReadonlySet<string>;
+  at: Date;
+  /** Usage the writer already knows, by feature (a consume's usage after it), so it is not read again. */
+  known?: ReadonlyMap<string, Decimal>;
+}
+
+export interface AlertFirer {
+  /** True when some usage or spend alert watches this meter: writers of other meters skip alerts entirely. */
+  watches(meter: string): boolean;
+  /**
+   * Fires the usage and spend alerts that usage just written on `meters` has reached, inside the
+   * transaction that wrote it: a firing exists exactly when that usage does.
+   */
+  afterUsage(tx: Sql, input: AfterUsage): Promise<void>;
+  /** Stores a firing and queues its deliveries, once per (customer, alert, window); whether this call fired it. */
+  fire(tx: Sql, facts: FiringFacts): Promise<boolean>;
+}
+
+/**
+ * Threshold alerts from the catalog, fired into `alert_firings` with one delivery per configured
+ * endpoint (see alert-sender.ts for the delivery).
+ */
+export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver): AlertFirer {
+  const alerts = Object.values(ctx.catalog.alerts);
+  const usageAlerts = alerts.filter((alert): alert is UsageAlert => alert.kind === "usage");
+  const spendAlerts = alerts.filter((alert) => alert.kind === "spend");
+  const endpoints = Object.entries(ctx.config.alerts.endpoints);
+  const fired = ctx.metrics.counter("billhub_alerts_fired_total", "Threshold alerts fired (once per customer, alert and window)");
+
+  const featureMeter = (alert: UsageAlert) => (ctx.catalog.features[alert.feature] as Feature & { type: "metered" }).meter;
+  const pricedMeters = new Set(Object.values(ctx.catalog.plans).flatMap((plan) => [...plan.pricing.meters.keys()]));
+  const watched = new Set([...usageAlerts.map(featureMeter), ...(spendAlerts.length > 0 ? pricedMeters : [])]);
+
+  function endpointsFor(alert: string): string[] {
+    return endpoints.filter(([, endpoint]) => endpoint.alerts === undefined || endpoint.alerts.includes(alert)).map(([id]) => id);
+  }
+
+  async function fire(tx: Sql, facts: FiringFacts): Promise<boolean> {
+    const { alert } = facts;
+    const id = alertEventId(facts.customerId, alert.key, facts.window.start);
+    const body = JSON.stringify({
+      type: `alert.${alert.kind}`,
+      timestamp: facts.firedAt.toISOString(),
+      data: {
+        id,
+        alert: alert.key,
+        kind: alert.kind,
+        customerId: facts.customerId,
+        feature: facts.feature,
+        threshold: facts.threshold,
+        value: facts.value,
+        ...facts.extra,
+        window: { start: facts.window.start.toISOString(), end: facts.window.end?.toISOString() ?? null },
+        firedAt: facts.firedAt.toISOString(),
+      },
+    });
+    const firedNow = await insertFiring(
+      tx,
+      { id, customerId: facts.customerId, alert: alert.key, kind: alert.kind, windowStart: facts.window.start, windowEnd: facts.window.end, feature: facts.feature, threshold: facts.threshold, value: facts.value, body, firedAt: facts.firedAt },
+      endpointsFor(alert.key),
+    );
+    if (firedNow) fired.inc({ kind: alert.kind });
+    return firedNow;
+  }
+
+  async function usageAlertsOn(tx: Sql, { resolved, meters, at, known }: AfterUsage): Promise<void> {
+    const usedByFeature = new Map<string, Decimal>(known);
+    for (const alert of usageAlerts) {
+      if (!meters.has(featureMeter(alert))) continue;
+      const feature = resolver.sibling(resolved, ctx.catalog.features[alert.feature]!, at);
+      const threshold = usageThreshold(alert, feature.limit.limit);
+      if (threshold === null || feature.window === null) continue;
+      let used = usedByFeature.get(alert.feature);
+      if (used === undefined) {
+        used = parseDecimal(await featureUsage(tx, ctx, { customerId: resolved.entry.customer.id, feature: alert.feature, window: feature.window }));
+        usedByFeature.set(alert.feature, used);
+      }
+      if (!reached(used, threshold)) continue;
+      await fire(tx, {
+        customerId: resolved.entry.customer.id,
+        alert,
+        window: windowOf(feature.window),
+        feature: alert.feature,
+        threshold: toDecimalString(threshold),
+        value: toDecimalString(used),
+        extra: { percent: alert.percent ?? null, limit: feature.limit.limit === null ? null : toDecimalString(feature.limit.limit) },
+        firedAt: at,
+      });
+    }
+  }
+
+  /** What the billing period's usage costs so far on the customer's plan(s): the metered lines of the invoice it would get. */
+  async function spendAlertsOn(tx: Sql, { resolved, meters, at }: AfterUsage): Promise<void> {
+    if (spendAlerts.length === 0) return;
+    const { customer, state } = resolved.entry;
+    // Usage of a meter the customer's plan does not price adds no spend: no need to price the period.
+    const plan = ctx.catalog.plans[state.assignedPlan ?? ctx.catalog.defaultPlan];
+    if (plan === undefined || ![...meters].some((meter) => plan.pricing.meters.has(meter))) return;
+    const period = billingPeriodAt(at, state.cycle);
+    const outcome = (await priceInvoices(tx, ctx, [{ customer, period }], createPriceResolvers())).get(customer.id)!;
+    // A period that cannot be priced (a provider price not synced yet) has no spend to compare;
+    // the usage itself must not be refused for it.
+    if (!outcome.ok) return;
+    const spend = outcome.invoice.lineItems.reduce((total, line) => (line.meter === null ? total : total + line.amount), 0);
+    for (const alert of spendAlerts) {
+      if (alert.kind !== "spend" || spend < alert.amount) continue;
+      await fire(tx, {
+        customerId: customer.id,
+        alert,
+        window: { start: period.from, end: period.to },
+        feature: null,
+        threshold: String(alert.amount),
+        value: String(spend),
+        extra: { currency: ctx.catalog.currency },
+        firedAt: at,
+      });
+    }
+  }
+
+  return {
+    watches: (meter) => watched.has(meter),
+    async afterUsage(tx, input) {
+      if (![...input.meters].some((meter) => watched.has(meter))) return;
+      await usageAlertsOn(tx, input);
+      await spendAlertsOn(tx, input);
+    },
+    fire,
+  };
+}
+
+function windowOf(window: Window): { start: Date; end: Date | null } {
+  return { start: window.from ?? LIFETIME_START, end: window.to };
+}
