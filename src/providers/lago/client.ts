@@ -8,14 +8,44 @@ export interface LagoClientOptions {
 }
 
 type Lago = Api<unknown>;
+
+// billhub's own shapes of the SDK's objects, the fields it uses: the SDK's declarations name DOM
+// types (`Body` in `esm/openapi/client.d.ts`), which a consumer compiling billhub's declarations
+// without the DOM library (skipLibCheck off) could not resolve, so they stay out of billhub's.
+
 /** One event as `POST /api/v1/events` and `/events/batch` take it (`EventInputObject`, `esm/openapi/client.d.ts` of lago-javascript-client 1.53). */
-export type LagoEventInput = Parameters<Lago["events"]["createBatchEvents"]>[0]["events"][number];
-/** A subscription as Lago returns it (`SubscriptionObject`). */
-export type LagoSubscription = Awaited<ReturnType<Lago["subscriptions"]["findAllSubscriptions"]>>["data"]["subscriptions"][number];
-/** A plan as Lago returns it (`PlanObject`). */
-export type LagoPlan = Awaited<ReturnType<Lago["plans"]["findPlan"]>>["data"]["plan"];
-/** The statuses the subscription list filters on (`status[]`). */
-export type LagoSubscriptionStatus = NonNullable<NonNullable<Parameters<Lago["subscriptions"]["findAllSubscriptions"]>[0]>["status[]"]>[number];
+export interface LagoEventInput {
+  transaction_id: string;
+  external_subscription_id: string;
+  /** The billable metric's code. */
+  code: string;
+  /** Unix seconds; decimals are milliseconds. */
+  timestamp?: number | string;
+  properties?: Record<string, unknown>;
+}
+
+/** A subscription as Lago returns it (the fields billhub reads of `SubscriptionObject`). */
+export interface LagoSubscription {
+  external_id: string;
+  external_customer_id: string;
+  plan_code: string;
+  status: "active" | "canceled" | "incomplete" | "pending" | "terminated";
+  ending_at: string | null;
+  current_billing_period_started_at: string | null;
+  current_billing_period_ending_at: string | null;
+}
+
+/** A plan as Lago returns it (the fields billhub reads of `PlanObject`). */
+export interface LagoPlan {
+  lago_id: string;
+  code: string;
+  name: string;
+  interval: string;
+  created_at: string;
+}
+
+/** The statuses the subscription list filters on (`status[]` of GET /api/v1/subscriptions). */
+export type LagoSubscriptionStatus = "active" | "canceled" | "pending" | "terminated";
 
 /** The calls billhub makes through the Lago SDK (tests may hand in any object that has them). */
 export interface LagoClient {
