@@ -3,7 +3,7 @@ import type { HubConfig, HubConfigInput } from "./config/schema.ts";
 import type { HubContext } from "./hub/context.ts";
 import { createActivityApi, type ActivityApi } from "./hub/activity.ts";
 import { createAlertFirer } from "./hub/alerts/fire-alerts.ts";
-import { createAlertsApi, type AlertsApi } from "./hub/alerts/index.ts";
+import { createAlertsApi, type AlertSenderOptions, type AlertsApi } from "./hub/alerts/index.ts";
 import { createCustomersApi, type CustomersApi } from "./hub/customers.ts";
 import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
@@ -47,6 +47,8 @@ export interface HubOptions {
   onInvoiceCreated?: InvoiceCreatedHandler;
   /** How this hub's forwarder names itself in the outbox (`claimed_by`), waits and reports problems. */
   forwarder?: ForwarderOptions;
+  /** How this hub's alert sender names itself, signs (its wall clock) and sends (its fetch). */
+  alertSender?: AlertSenderOptions;
   /** The clock the providers' request limiters pace by (rate and Retry-After waits); tests pass one that skips them. */
   limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
@@ -111,6 +113,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const onInvoiceCreated = bothHandlers(invoiceItems && createInvoiceItemsBilling(ctx, invoiceItems), options.onInvoiceCreated);
   const outbox = createOutboxApi(ctx, options.forwarder);
   const alertFirer = createAlertFirer(ctx, resolver);
+  const alerts = createAlertsApi(ctx, options.alertSender);
   let closed = false;
   return traceHub({
     ...createLedger(ctx),
@@ -120,7 +123,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createInvoicesApi(ctx),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
     outbox: outbox.outbox,
-    ...createAlertsApi(ctx),
+    alerts: alerts.alerts,
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),
     ...createHostedPagesApi(ctx),
@@ -150,6 +153,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
       closed = true;
       // Running drains finish and settle their current claim before the store goes away.
       await outbox.stop();
+      await alerts.stop();
       if (ownsStore) await store.close();
     },
   });

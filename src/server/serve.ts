@@ -68,6 +68,14 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
         (error: unknown) => log(`billhub: the forwarder stopped: ${(error as Error).message}`),
       )
     : undefined;
+  // Alert webhooks go out from the same process unless turned off (senders elsewhere) or nowhere to send.
+  const alerting =
+    hub.config.alerts.delivery.enabled && Object.keys(hub.config.alerts.endpoints).length > 0
+      ? hub.alerts.deliver({ follow: true, signal: stopForwarding.signal, log }).then(
+          () => undefined,
+          (error: unknown) => log(`billhub: the alert sender stopped: ${(error as Error).message}`),
+        )
+      : undefined;
   return {
     url: `http://${host}:${port}`,
     port,
@@ -81,6 +89,7 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
         // The forwarder finishes and settles its current claim; the rest stays queued for the next start.
         stopForwarding.abort();
         await forwarding;
+        await alerting;
         await Promise.all(syncs.map((sync) => sync.stop()));
         await stopped;
         await hub.close();

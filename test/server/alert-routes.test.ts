@@ -56,3 +56,17 @@ describe("GET /v1/alerts", () => {
     expect(await call("GET", "/v1/alerts?cursor=zzz")).toMatchObject({ status: 400, body: { error: { field: "cursor" } } });
   });
 });
+
+describe("POST /v1/alerts/replay", () => {
+  it("answers how many dead deliveries it made pending again, to a write key only", async () => {
+    expect(await call("POST", "/v1/alerts/replay", { dead: true }, { key: READ_KEY })).toMatchObject({ status: 403 });
+    expect(await call("POST", "/v1/alerts/replay", { dead: true })).toMatchObject({ status: 200, body: { replayed: 0, notDead: [] } });
+  });
+
+  it("names a firing's deliveries that were not dead, and refuses a body naming both or neither target", async () => {
+    const [fired] = (await hub.alerts.list({ customerId: "acme", alert: "api_80" })).alerts;
+    expect(await call("POST", "/v1/alerts/replay", { eventId: fired!.id })).toMatchObject({ status: 200, body: { replayed: 0, notDead: [{ eventId: fired!.id, endpoint: "ops", status: "pending" }] } });
+    expect(await call("POST", "/v1/alerts/replay", {})).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED" } } });
+    expect(await call("POST", "/v1/alerts/replay", { dead: true, eventId: fired!.id })).toMatchObject({ status: 400 });
+  });
+});

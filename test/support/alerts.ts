@@ -40,3 +40,4 @@ export const alertsCatalogInput = {
 } satisfies CatalogInput;
 
 export const alertsCatalog = defineCatalog(alertsCatalogInput);
+

@@ -24,4 +24,5 @@ export const ROUTE_BODIES: Record<string, (n: number) => Record<string, unknown>
   "post /v1/entitlements/consume": (i) => ({ customerId: CUSTOMER, feature: "api", amount: "1", transactionId: `ctx_${i}`, properties: { model: "m" } }),
   "post /v1/invoices/run": () => ({ period: "2026-02" }),
   "post /v1/outbox/replay": () => ({ transactionId: "tx_x" }),
+  "post /v1/alerts/replay": () => ({ dead: true }),
 };

@@ -16,7 +16,19 @@ const filters = {
 const alertsQuery = z.strictObject({ customerId: z.string().min(1).max(255).optional(), ...filters });
 const customerAlertsQuery = z.strictObject(filters);
 
-/** Fired threshold alerts and their deliveries (read keys). */
+// One object (not a union) so that /openapi.json documents it as an object with its fields.
+const replayBody = z
+  .strictObject({
+    eventId: z.string().min(1).max(100).optional(),
+    dead: z.literal(true).optional(),
+    endpoint: z.string().min(1).max(64).optional(),
+  })
+  .refine((body) => (body.eventId === undefined) !== (body.dead === undefined), {
+    message: "give either eventId (one alert's deliveries) or dead: true (every dead delivery)",
+    path: ["eventId"],
+  });
+
+/** Fired threshold alerts and their deliveries (read keys); replaying dead deliveries (write keys). */
 export function alertRoutes(hub: Hub): RouteSpec[] {
   return [
     route({
@@ -36,6 +48,16 @@ export function alertRoutes(hub: Hub): RouteSpec[] {
       summary: "One customer's fired threshold alerts, newest first (404 for an unknown customer)",
       query: customerAlertsQuery,
       handler: async ({ params, query }) => hub.alerts.list({ ...query, customerId: (await hub.getCustomer(params.id!)).id }),
+    }),
+    route({
+      method: "post",
+      path: "/v1/alerts/replay",
+      access: "write",
+      tag: TAG,
+      summary: "Make dead alert deliveries pending again, with the same event id: one alert's ({ eventId, endpoint? }) or all ({ dead: true, endpoint? })",
+      body: replayBody,
+      handler: ({ body }) =>
+        hub.alerts.replay(body.eventId !== undefined ? { eventId: body.eventId, ...(body.endpoint ? { endpoint: body.endpoint } : {}) } : { dead: true, ...(body.endpoint ? { endpoint: body.endpoint } : {}) }),
     }),
   ];
 }

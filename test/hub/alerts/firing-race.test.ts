@@ -3,6 +3,7 @@ import { createHub, type Hub } from "../../../src/hub.ts";
 import { insertFiring } from "../../../src/store/alerts/firings.ts";
 import { openPgStore } from "../../../src/store/pg-driver.ts";
 import type { Store } from "../../../src/store/types.ts";
+import { startReceiver } from "../../support/alert-receiver.ts";
 import { alertsCatalog, webhookSecret } from "../../support/alerts.ts";
 import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
@@ -65,6 +66,28 @@ describeOnPostgres("an alert crossed by concurrent consumes on PostgreSQL", () =
 
   it("fires once with one delivery when the racing consumes come from two processes' pools", async () => {
     expect(await race([hub, secondHub], "race_two_pools")).toEqual({ firings: 1, deliveries: 1 });
+  });
+
+  it("sends the raced alert once when two senders on two pools deliver at the same time", async () => {
+    const secret = webhookSecret();
+    const receiver = await startReceiver(secret);
+    const endpoints = { ops: { url: receiver.url, secret, alerts: ["api_80"] } };
+    const senders = await Promise.all([store, second].map((s) => createHub({ ...config, alerts: { endpoints } }, { store: s, now: clock.now })));
+    try {
+      expect(await race([hub, secondHub], "race_delivered")).toEqual({ firings: 1, deliveries: 1 });
+      // Rows of the earlier races point at an endpoint "ops" of another URL: settle them out of the way.
+      await store.query("UPDATE alert_deliveries d SET status = 'delivered', delivered_at = now() FROM alert_firings f WHERE f.id = d.event_id AND f.customer_id <> 'race_delivered'");
+      // The race reached three alerts of the customer (80 %, 150 calls, 30 a day): one delivery each.
+      const fired = (await hub.alerts.list({ customerId: "race_delivered" })).alerts.map((alert) => alert.id);
+      expect(fired).toHaveLength(3);
+      const reports = await Promise.all(senders.map((sender) => sender.alerts.deliver()));
+      expect(reports.reduce((total, report) => total + report.delivered, 0)).toBe(3);
+      expect(receiver.received.map((r) => r.headers["webhook-id"]).sort()).toEqual([...fired].sort());
+      expect(receiver.received.every((r) => r.verified)).toBe(true);
+    } finally {
+      for (const sender of senders) await sender.close();
+      await receiver.close();
+    }
   });
 
   it("stores one firing when 40 transactions on two pools insert the same one at once, without any lock of their own", async () => {
