@@ -64,7 +64,8 @@ export async function postDelivery(
       method: "POST",
       headers: signedHeaders({ eventId: delivery.eventId, body: delivery.body, secret: endpoint.secret, at: options.at }),
       body: delivery.body,
-      redirect: "manual",
+      // A redirect is not followed (the signed event goes only where it was configured to): it fails the attempt.
+      redirect: "error",
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     // Read (and drop) the answer so the connection is free for the next delivery.
