@@ -4,6 +4,7 @@ import type { HubContext } from "./hub/context.ts";
 import { createActivityApi, type ActivityApi } from "./hub/activity.ts";
 import { createAlertFirer } from "./hub/alerts/fire-alerts.ts";
 import { createAlertsApi, type AlertSenderOptions, type AlertsApi } from "./hub/alerts/index.ts";
+import { createCreditsApi, type CreditsApi } from "./hub/credits/credits-api.ts";
 import { createCustomersApi, type CustomersApi } from "./hub/customers.ts";
 import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
@@ -59,6 +60,8 @@ export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, Entit
   readonly catalog: Catalog;
   readonly now: () => Date;
   readonly metrics: Metrics;
+  /** Prepaid credit: grants of money or feature units, balances, history and upcoming expiries. */
+  readonly credits: CreditsApi;
   /** The configured providers (manual always; stripe and flowglad when configured). */
   readonly providers: ProviderRegistry;
   /** Applies pending migrations (start-up does this unless `store.migrate` is false). */
@@ -127,6 +130,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),
     ...createHostedPagesApi(ctx),
+    credits: createCreditsApi(ctx, resolver),
     config: ctx.config,
     store: ctx.store,
     catalog: ctx.catalog,

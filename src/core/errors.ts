@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   UNKNOWN_METER: { status: 400, retryable: false },
   UNKNOWN_VARIANT: { status: 400, retryable: false },
   UNKNOWN_PROVIDER: { status: 400, retryable: false },
+  /** Money in another currency than the catalog's (a credit grant, a credit purchase). */
+  CURRENCY_MISMATCH: { status: 400, retryable: false },
   CUSTOMER_NOT_FOUND: { status: 404, retryable: false },
   PROVIDER_ID_IN_USE: { status: 409, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },

@@ -1,6 +1,6 @@
 import { requireFeature, type Feature, type Meter } from "../core/catalog/index.ts";
-import { add, cmp, parseDecimal, toDecimalString, ONE, ZERO, type Decimal } from "../core/decimal.ts";
-import { decideCheck, displayNumber, grantedResult, refuse, resetsAt, type CheckResult, type Refusal } from "../core/entitlements/index.ts";
+import { add, cmp, min, parseDecimal, toDecimalString, ONE, ZERO, type Decimal } from "../core/decimal.ts";
+import { creditsNeeded, decideCheck, displayNumber, grantedResult, refuse, resetsAt, type CheckResult, type Refusal } from "../core/entitlements/index.ts";
 import { BillingError } from "../core/errors.ts";
 import type { Sql } from "../store/types.ts";
 import type { AlertFirer } from "./alerts/fire-alerts.ts";
@@ -10,6 +10,8 @@ import { refusalOf, type ConsumeResult, type EntitlementHooks } from "./entitlem
 import { parseAmount, type CustomerEntitlementsView, type EntitlementResolver, type QueryOptions, type Resolved } from "./entitlement-resolver.ts";
 import { featureUsage } from "./ledger.ts";
 import { countRecorded, recordOne } from "./ledger/record.ts";
+import { periodEndsOf } from "./credits/period-ends.ts";
+import { drawUnitCredits, unitCredits, type UnitCredits } from "./credits/unit-credits.ts";
 
 export interface CheckOptions extends QueryOptions {
   /**
@@ -94,6 +96,19 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
     return parseDecimal(await featureUsage(sql, ctx, { customerId: resolved.entry.customer.id, feature: resolved.feature.key, window: resolved.window }));
   }
 
+  /**
+   * The feature's unit credits at the resolved instant, for a metered feature with a limit (an
+   * unlimited one never draws on them); locked for a consume, read for a check; undefined when
+   * there are none.
+   */
+  async function creditsFor(resolved: Resolved, sql: Sql, lock: boolean): Promise<UnitCredits | undefined> {
+    if (resolved.feature.type !== "metered" || resolved.limit.limit === null) return undefined;
+    const { customer, state } = resolved.entry;
+    const credits = await unitCredits(sql, { customerId: customer.id, feature: resolved.feature.key, periodEnds: periodEndsOf(state.cycle), at: resolved.at, lock });
+    // Results carry `exact.credits` only for customers holding unit credits of the feature.
+    return credits.grants.length === 0 ? undefined : credits;
+  }
+
   async function authorizeRefusal(resolved: Resolved, amount: Decimal): Promise<Refusal | null> {
     if (hooks.authorize === undefined) return null;
     const verdict = await hooks.authorize({ customer: toCustomer(resolved.entry.customer, catalog), feature: resolved.feature, amount: toDecimalString(amount) });
@@ -105,7 +120,8 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
     requireFeature(catalog, featureKey);
     const amount = parseAmount(options.amount);
     const resolved = await resolver.resolve(customerId, featureKey, options);
-    const result = decideCheck({ limit: resolved.limit, used: await usedNow(resolved), amount, resetsAt: resetsAt(resolved.window) });
+    const credits = await creditsFor(resolved, store, false);
+    const result = decideCheck({ limit: resolved.limit, used: await usedNow(resolved), amount, resetsAt: resetsAt(resolved.window), ...(credits && { credits: credits.available }) });
     const refusal = await authorizeRefusal(resolved, amount);
     return refusal === null ? result : refuse(result, refusal);
   }
@@ -130,6 +146,8 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
         const resolved = resolver.at(requested, ctx.now());
         const resetAt = resetsAt(resolved.window);
         const used = await usedNow(resolved, tx);
+        // Held from here to commit, so no other writer draws or settles these credits meanwhile.
+        const credits = await creditsFor(resolved, tx, true);
         // Recording first lets the ledger tell a retry (duplicate) from new usage with its own
         // idempotency rules; a refusal below rolls the insert back, so nothing stays written.
         const recorded = await recordOne(tx, ctx, {
@@ -140,9 +158,9 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
           ...(options.properties === undefined ? {} : { properties: options.properties }),
         });
         if (recorded.status === "duplicate") {
-          return { ...grantedResult({ limit: resolved.limit, used, amount: parseDecimal(recorded.event.quantity), resetsAt: resetAt }), transactionId, status: "duplicate" as const };
+          return { ...grantedResult({ limit: resolved.limit, used, amount: parseDecimal(recorded.event.quantity), resetsAt: resetAt, ...(credits && { credits: credits.available }) }), transactionId, status: "duplicate" as const };
         }
-        const decision = decideCheck({ limit: resolved.limit, used, amount, resetsAt: resetAt });
+        const decision = decideCheck({ limit: resolved.limit, used, amount, resetsAt: resetAt, ...(credits && { credits: credits.available }) });
         const refusal = await authorizeRefusal(resolved, amount);
         if (refusal !== null) throw new Refused(refuse(decision, refusal));
         if (!decision.allowed) throw new Refused(decision);
@@ -151,8 +169,10 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
           const reason = refusalOf(verdict, "beforeConsume", `Refused by the beforeConsume hook for feature "${feature.key}"`);
           if (reason !== undefined) throw new Refused(refuse(decision, { code: "HOOK_REFUSED", reason }));
         }
+        // Usage past the limit is paid from unit credits, drawn in the same transaction as the usage.
+        const creditsLeft = credits && (await drawUnitCredits(tx, credits, min(creditsNeeded(resolved.limit.limit, used, amount), credits.available), transactionId));
         await alerts?.afterUsage(tx, { resolved, meters: new Set([meter.key]), at: resolved.at, known: new Map([[feature.key, add(used, amount)]]) });
-        return { ...grantedResult({ limit: resolved.limit, used: add(used, amount), amount, resetsAt: resetAt }), transactionId, status: "created" as const };
+        return { ...grantedResult({ limit: resolved.limit, used: add(used, amount), amount, resetsAt: resetAt, ...(creditsLeft && { credits: creditsLeft }) }), transactionId, status: "created" as const };
       });
     } catch (error) {
       if (!(error instanceof Refused)) throw error;

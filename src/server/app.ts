@@ -8,6 +8,7 @@ import { createDashboard } from "./dashboard/dashboard.tsx";
 import { openApiDocument } from "./openapi.ts";
 import { mountRoutes, route, type AppEnv, type RouteSpec } from "./route.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
+import { creditRoutes } from "./routes/credits.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { entitlementRoutes } from "./routes/entitlements.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -27,6 +28,7 @@ export function allRoutes(hub: Hub): RouteSpec[] {
   return [
     ...healthRoutes(hub),
     ...customerRoutes(hub),
+    ...creditRoutes(hub),
     ...usageRoutes(hub),
     ...entitlementRoutes(hub),
     ...invoiceRoutes(hub),

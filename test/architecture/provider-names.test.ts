@@ -11,6 +11,7 @@ const SRC = new URL("../../src/", import.meta.url).pathname;
  */
 const ALLOWED: Readonly<Record<string, string>> = {
   "providers/index.ts": "the list of provider definitions: one import and one entry per provider",
+  "core/credits/types.ts": "a credit grant's source \"manual\" (granted by hand) is a word of the credit ledger, not the manual provider",
   "index.ts": "the package's public exports re-export each provider's own API (createStripeProvider, stripePriceToResolvedPrice, ...)",
 };
 

@@ -1,4 +1,4 @@
-import { add, cmp, max, sub, toDecimalString, ZERO, type Decimal } from "../decimal.ts";
+import { add, cmp, max, sign, sub, toDecimalString, ZERO, type Decimal } from "../decimal.ts";
 import type { EffectiveLimit } from "./effective-limit.ts";
 import { BLOCK_OVERAGE } from "../catalog/index.ts";
 import { overageBarrier, overageState, type OverageRule, type OverageState } from "./overage.ts";
@@ -27,7 +27,7 @@ export interface CheckResult {
   readonly unlimited: boolean;
   readonly limit: number | null;
   readonly used: number;
-  /** limit − used, never below 0; null when unlimited. */
+  /** limit − used, never below 0, plus the unit credits left; null when unlimited. */
   readonly remaining: number | null;
   /** End of the current reset window; null for lifetime windows, static features and flags. */
   readonly resetsAt: Date | null;
@@ -36,6 +36,8 @@ export interface CheckResult {
     readonly used: string;
     readonly remaining: string | null;
     readonly amount: string;
+    /** Unit credits of the feature left (after this consume, for a consume), when the check counted credits. */
+    readonly credits?: string;
   };
   /** Set exactly when `allowed` is false. */
   readonly refusal: Refusal | null;
@@ -53,6 +55,8 @@ export interface DecideInput {
   /** What the caller wants to use on top of `used`. */
   amount: Decimal;
   resetsAt: Date | null;
+  /** Unit credits of a metered feature: usage past the limit draws on them. */
+  credits?: Decimal;
 }
 
 /** A decimal as a JS number, for display only: decisions never read these numbers back. */
@@ -71,15 +75,18 @@ export function displayNumber(value: Decimal): number {
 export function decideCheck(input: DecideInput): CheckResult {
   const { limit: effective, amount, resetsAt } = input;
   const used = effective.type === "metered" ? input.used : ZERO;
+  const credits = effective.type === "metered" && input.credits !== undefined ? input.credits : ZERO;
   const unlimited = effective.limit === null;
-  const remaining = effective.limit === null ? null : max(sub(effective.limit, used), ZERO);
+  const planLeft = effective.limit === null ? null : max(sub(effective.limit, used), ZERO);
+  const remaining = planLeft === null ? null : add(planLeft, credits);
   // Static features take no overage (the catalog refuses one), so only metered usage reads the rule.
   const rule: OverageRule = effective.type === "metered" ? (effective.overage ?? BLOCKED) : BLOCKED;
   let refusal: Refusal | null = null;
   if (effective.type === "boolean") {
     if (!effective.granted) refusal = { code: "FEATURE_NOT_GRANTED", reason: `Feature "${effective.feature}" is not included in this customer's plan` };
-  } else if (effective.limit !== null && cmp(add(used, amount), effective.limit) > 0) {
+  } else if (effective.limit !== null && cmp(add(used, amount), effective.limit) > 0 && !(sign(credits) > 0 && cmp(amount, remaining!) <= 0)) {
     const limitText = toDecimalString(effective.limit);
+    const creditText = sign(credits) > 0 ? ` and ${toDecimalString(credits)} credits left` : "";
     const barrier = overageBarrier(rule, effective.limit, add(used, amount));
     if (barrier !== null) {
       refusal = {
@@ -87,7 +94,7 @@ export function decideCheck(input: DecideInput): CheckResult {
         reason:
           effective.type === "static"
             ? `Feature "${effective.feature}" is limited to ${limitText}; ${toDecimalString(amount)} is over the limit`
-            : `Feature "${effective.feature}" has ${toDecimalString(used)} of ${limitText} used; ${toDecimalString(amount)} more would exceed ${barrier}`,
+            : `Feature "${effective.feature}" has ${toDecimalString(used)} of ${limitText} used${creditText}; ${toDecimalString(amount)} more would exceed ${barrier}`,
       };
     }
   }
@@ -104,6 +111,7 @@ export function decideCheck(input: DecideInput): CheckResult {
       used: toDecimalString(used),
       remaining: remaining === null ? null : toDecimalString(remaining),
       amount: toDecimalString(amount),
+      ...(input.credits === undefined || effective.type !== "metered" ? {} : { credits: toDecimalString(input.credits) }),
     },
     refusal,
     overage: effective.type === "metered" && effective.limit !== null ? overageState(rule, effective.limit, used) : null,
@@ -111,6 +119,18 @@ export function decideCheck(input: DecideInput): CheckResult {
 }
 
 const BLOCKED: OverageRule = Object.freeze({ policy: BLOCK_OVERAGE });
+
+/**
+ * How much of `amount` a granted consume takes from unit credits: what the limit left does not
+ * cover (all of it when usage is already past the limit); nothing when unlimited.
+ *
+ * @example
+ * creditsNeeded({ limit: 100, used: 98, amount: 5 }) // 3
+ */
+export function creditsNeeded(limit: Decimal | null, used: Decimal, amount: Decimal): Decimal {
+  if (limit === null) return ZERO;
+  return max(sub(amount, max(sub(limit, used), ZERO)), ZERO);
+}
 
 /** The same result, refused for another reason (an authorize rule, a before-consume hook). */
 export function refuse(result: CheckResult, refusal: Refusal): CheckResult {

@@ -22,8 +22,8 @@ export interface LineItemTier {
  */
 export interface LineItem {
   readonly chargeKey: string;
-  /** The charge model, or "minimum_commitment" for a commitment true-up. */
-  readonly model: ChargeModel | "minimum_commitment";
+  /** The charge model, "minimum_commitment" for a commitment true-up, or "credit" for prepaid credit drawn (a negative amount). */
+  readonly model: ChargeModel | "minimum_commitment" | "credit";
   /** The meter the usage came from; null for flat fees and true-ups. */
   readonly meter: string | null;
   readonly description: string;

@@ -1,0 +1,210 @@
+import { z } from "zod";
+import { settle } from "../../core/credits/settle.ts";
+import type { CreditEntry, CreditGrant } from "../../core/credits/types.ts";
+import { add, parseDecimal, sign, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
+import { BillingError } from "../../core/errors.ts";
+import { parseWith } from "../../core/validation.ts";
+import { lockCustomer } from "../../store/customer-repository.ts";
+import { entryTotals, insertGrant, listEntries, listGrants, lockCustomerGrants, writeMovements, type CreditGrantWrite } from "../../store/credits/credit-repository.ts";
+import type { HubContext } from "../context.ts";
+import { dateSchema, parseCustomerId } from "../customer-input.ts";
+import type { EntitlementResolver } from "../entitlement-resolver.ts";
+import { differingGrantField, parseGrant, type CreditGrantInput } from "./input.ts";
+import { periodEndsOf } from "./period-ends.ts";
+import { settleAll } from "./unit-credits.ts";
+
+/** Granted, drawn and expired (rollovers included) of a kind of credit; available + scheduled = granted − drawn − expired. */
+export interface CreditTotals {
+  /** Usable now. */
+  readonly available: string;
+  /** Granted with a later effectiveAt: usable from then. */
+  readonly scheduled: string;
+  readonly granted: string;
+  readonly drawn: string;
+  readonly expired: string;
+}
+
+export interface CreditBalance {
+  readonly customer: string;
+  readonly at: Date;
+  /** Money credits, whole minor units of `currency`: drawn by invoices. */
+  readonly money: CreditTotals & { readonly currency: string };
+  /** Unit credits per feature: drawn by consumes past the limit. */
+  readonly units: Readonly<Record<string, CreditTotals>>;
+  /** The grants with something left, in draw order of their kind. */
+  readonly grants: readonly CreditGrant[];
+}
+
+/** An amount that leaves a grant on a date if nothing draws it first. */
+export interface UpcomingExpiry {
+  readonly grantId: string;
+  readonly kind: CreditGrant["kind"];
+  readonly feature: string | null;
+  readonly currency: string | null;
+  readonly amount: string;
+  readonly at: Date;
+  readonly reason: "expiry" | "rollover";
+}
+
+export const historyQuerySchema = z.strictObject({
+  grantId: z.string().min(1).max(255).optional(),
+  /** Up to 500 (default 100). */
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  /** `nextCursor` of the previous page. */
+  cursor: z.string().regex(/^\d{1,15}$/, "must be the nextCursor of a previous page").optional(),
+});
+
+export const expiringQuerySchema = z.strictObject({
+  /** Until when to look (default 31 days from now). */
+  until: dateSchema.optional(),
+});
+
+export interface CreditsApi {
+  /**
+   * Grants credit to a customer: money (whole minor units of the catalog's currency), drawn by
+   * invoices, or units of a metered feature, drawn by consumes past the limit. Idempotent by id:
+   * the same id and content is the stored grant with status "duplicate"; other content is
+   * IDEMPOTENCY_CONFLICT naming the field.
+   *
+   * @example
+   * await hub.credits.grant("org_42", { id: "welcome", feature: "api", amount: 500 });
+   * await hub.credits.grant("org_42", { id: "topup-7", currency: "USD", amount: 5000, source: "purchase" });
+   */
+  grant(customerId: string, input: CreditGrantInput): Promise<{ grant: CreditGrant; status: "created" | "duplicate" }>;
+  /** What the customer holds now, with expiries and rollovers due applied. @example (await hub.credits.balance("org_42")).units.api.available // "500" */
+  balance(customerId: string): Promise<CreditBalance>;
+  /** The credit ledger, oldest entry first, a page at a time. @example await hub.credits.history("org_42", { limit: 50 }) */
+  history(customerId: string, options?: z.input<typeof historyQuerySchema>): Promise<{ entries: CreditEntry[]; nextCursor: string | null }>;
+  /** What will expire or not roll over by `until` (default 31 days), if nothing draws it first. @example await hub.credits.expiring("org_42") */
+  expiring(customerId: string, options?: z.input<typeof expiringQuerySchema>): Promise<{ expiries: UpcomingExpiry[] }>;
+}
+
+const EXPIRING_HORIZON_MS = 31 * 24 * 3_600_000;
+
+function emptyTotals(): { available: Decimal; scheduled: Decimal; granted: Decimal; drawn: Decimal; expired: Decimal } {
+  return { available: ZERO, scheduled: ZERO, granted: ZERO, drawn: ZERO, expired: ZERO };
+}
+
+function totalsText(totals: ReturnType<typeof emptyTotals>): CreditTotals {
+  return {
+    available: toDecimalString(totals.available),
+    scheduled: toDecimalString(totals.scheduled),
+    granted: toDecimalString(totals.granted),
+    drawn: toDecimalString(totals.drawn),
+    expired: toDecimalString(totals.expired),
+  };
+}
+
+/**
+ * Writes a validated grant on its own transaction; a duplicate is compared with what is stored.
+ * Shared by the API and purchases from provider events.
+ */
+export async function writeGrant(ctx: HubContext, write: CreditGrantWrite, given: { effectiveAt: boolean }): Promise<{ grant: CreditGrant; status: "created" | "duplicate" }> {
+  const { grant, created } = await ctx.store.transaction(async (tx) => {
+    await lockCustomer(tx, write.customerId);
+    return insertGrant(tx, write, ctx.now());
+  });
+  if (!created && write.providerEvent === null) {
+    const field = differingGrantField(grant, write, given);
+    if (field !== undefined) {
+      throw new BillingError("IDEMPOTENCY_CONFLICT", `Credit grant "${write.id}" already exists for this customer with a different ${field}; use a new id for a new grant`, { field });
+    }
+  }
+  return { grant, status: created ? "created" : "duplicate" };
+}
+
+/** Credit grants, balances, history and upcoming expiries. */
+export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver): CreditsApi {
+  const { catalog, store } = ctx;
+
+  /** Applies the unit credits' expiries and rollovers due by now, under the grants' row locks. */
+  async function settleUnits(customerId: string, at: Date): Promise<void> {
+    const { state } = await resolver.load(customerId);
+    await store.transaction(async (tx) => {
+      const live = (await lockCustomerGrants(tx, customerId)).filter((grant) => grant.kind === "units");
+      const { grants, forfeits } = settleAll(live, periodEndsOf(state.cycle), at);
+      const touched = new Set(forfeits.map((forfeit) => forfeit.grantId));
+      const balances = grants.filter((grant) => touched.has(grant.id)).map((grant) => ({ grantId: grant.id, remaining: grant.remaining, settledThrough: grant.settledThrough }));
+      await writeMovements(tx, customerId, forfeits, balances);
+    });
+  }
+
+  return {
+    async grant(customerId, input) {
+      const id = parseCustomerId(customerId);
+      const write = parseGrant(catalog, id, input, ctx.now());
+      return writeGrant(ctx, write, { effectiveAt: (input as { effectiveAt?: unknown } | null)?.effectiveAt !== undefined });
+    },
+
+    async balance(customerId) {
+      const id = parseCustomerId(customerId);
+      const at = ctx.now();
+      await settleUnits(id, at);
+      const [grants, totals] = await Promise.all([listGrants(store, id), entryTotals(store, id)]);
+      const money = emptyTotals();
+      const units: Record<string, ReturnType<typeof emptyTotals>> = {};
+      for (const grant of grants) {
+        const into = grant.kind === "money" ? money : (units[grant.feature!] ??= emptyTotals());
+        const moved = totals.get(grant.id)!;
+        into.granted = add(into.granted, parseDecimal(moved.granted));
+        into.drawn = add(into.drawn, parseDecimal(moved.drawn));
+        into.expired = add(into.expired, parseDecimal(moved.expired));
+        const remaining = parseDecimal(grant.remaining);
+        if (grant.effectiveAt > at) into.scheduled = add(into.scheduled, remaining);
+        else into.available = add(into.available, remaining);
+      }
+      const live = grants.filter((grant) => sign(parseDecimal(grant.remaining)) > 0);
+      return {
+        customer: id,
+        at,
+        money: { currency: catalog.currency, ...totalsText(money) },
+        units: Object.fromEntries(Object.entries(units).map(([feature, value]) => [feature, totalsText(value)])),
+        grants: live,
+      };
+    },
+
+    async history(customerId, options = {}) {
+      const id = parseCustomerId(customerId);
+      const query = parseWith(historyQuerySchema, options, "VALIDATION_FAILED");
+      await resolver.load(id);
+      await settleUnits(id, ctx.now());
+      const limit = query.limit ?? 100;
+      const rows = await listEntries(store, id, { limit: limit + 1, ...(query.grantId === undefined ? {} : { grantId: query.grantId }), ...(query.cursor === undefined ? {} : { afterSeq: Number(query.cursor) }) });
+      const page = rows.slice(0, limit);
+      return {
+        entries: page.map(({ seq: _seq, ...entry }) => entry),
+        nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
+      };
+    },
+
+    async expiring(customerId, options = {}) {
+      const id = parseCustomerId(customerId);
+      const query = parseWith(expiringQuerySchema, options, "VALIDATION_FAILED");
+      const { state } = await resolver.load(id);
+      const now = ctx.now();
+      const until = query.until ?? new Date(now.getTime() + EXPIRING_HORIZON_MS);
+      const periodEnds = periodEndsOf(state.cycle);
+      const expiries: UpcomingExpiry[] = [];
+      for (const grant of await listGrants(store, id)) {
+        if (sign(parseDecimal(grant.remaining)) <= 0) continue;
+        // Unit grants up to now first, so what is already due is not shown as upcoming.
+        const settledNow = grant.kind === "units" ? settle(grant, periodEnds, now) : undefined;
+        const current = settledNow === undefined ? grant : { ...grant, remaining: settledNow.remaining, settledThrough: settledNow.settledThrough };
+        for (const forfeit of settle(current, periodEnds, until).forfeits) {
+          if (forfeit.at <= now && grant.kind === "units") continue;
+          expiries.push({
+            grantId: grant.id,
+            kind: grant.kind,
+            feature: grant.feature,
+            currency: grant.currency,
+            amount: forfeit.amount,
+            at: forfeit.at,
+            reason: forfeit.reference === "expiry" ? "expiry" : "rollover",
+          });
+        }
+      }
+      expiries.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.grantId < b.grantId ? -1 : 1));
+      return { expiries };
+    },
+  };
+}

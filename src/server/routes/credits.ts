@@ -1,0 +1,57 @@
+import { z } from "zod";
+import type { Hub } from "../../hub.ts";
+import { expiringQuerySchema } from "../../hub/credits/credits-api.ts";
+import { grantInputSchema } from "../../hub/credits/input.ts";
+import { route, type RouteSpec } from "../route.ts";
+import { instant, wholeNumber } from "./query.ts";
+
+const TAG = "credits";
+
+/** Prepaid credit of a customer: grants (top-ups), the balance, the ledger and what expires soon. */
+export function creditRoutes(hub: Hub): RouteSpec[] {
+  return [
+    route({
+      method: "post",
+      path: "/v1/customers/:id/credits",
+      access: "write",
+      tag: TAG,
+      summary: "Grant credit: money (`currency`, whole minor units) drawn by invoices, or units of a metered `feature` drawn by consumes past the limit; 201 when created, 200 for a retry with the same id and content",
+      body: grantInputSchema,
+      status: 201,
+      handler: async ({ body, params, c }) => {
+        const result = await hub.credits.grant(params.id!, body);
+        return c.json(result, result.status === "created" ? 201 : 200);
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id/credits",
+      access: "read",
+      tag: TAG,
+      summary: "The customer's credit balance: money and units per feature (available, scheduled, granted, drawn, expired) and the grants with something left",
+      handler: ({ params }) => hub.credits.balance(params.id!),
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id/credits/history",
+      access: "read",
+      tag: TAG,
+      summary: "The credit ledger (grants, draws, expiries), oldest first, 100 a page (limit up to 500); page with cursor=nextCursor",
+      query: z.strictObject({
+        grantId: z.string().min(1).max(255).optional(),
+        limit: wholeNumber(500).optional(),
+        cursor: z.string().regex(/^\d{1,15}$/, "must be the nextCursor of a previous page").optional(),
+      }),
+      handler: ({ params, query }) => hub.credits.history(params.id!, query),
+    }),
+    route({
+      method: "get",
+      path: "/v1/customers/:id/credits/expiring",
+      access: "read",
+      tag: TAG,
+      summary: "What expires or does not roll over by `until` (default 31 days from now) if nothing draws it first",
+      query: z.strictObject({ until: instant.optional() }),
+      handler: ({ params, query }) => hub.credits.expiring(params.id!, query satisfies z.input<typeof expiringQuerySchema>),
+    }),
+  ];
+}
