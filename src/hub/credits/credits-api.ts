@@ -5,7 +5,7 @@ import { add, parseDecimal, sign, toDecimalString, ZERO, type Decimal } from "..
 import { BillingError } from "../../core/errors.ts";
 import { parseWith } from "../../core/validation.ts";
 import { lockCustomer } from "../../store/customer-repository.ts";
-import { entryTotals, insertGrant, listEntries, listGrants, lockCustomerGrants, writeMovements, type CreditGrantWrite } from "../../store/credits/credit-repository.ts";
+import { entryTotals, insertGrant, listEntries, listGrants, lockUnitGrants, writeMovements, type CreditGrantWrite } from "../../store/credits/credit-repository.ts";
 import type { HubContext } from "../context.ts";
 import { dateSchema, parseCustomerId } from "../customer-input.ts";
 import type { EntitlementResolver } from "../entitlement-resolver.ts";
@@ -121,7 +121,7 @@ export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver)
   async function settleUnits(customerId: string, at: Date): Promise<void> {
     const { state } = await resolver.load(customerId);
     await store.transaction(async (tx) => {
-      const live = (await lockCustomerGrants(tx, customerId)).filter((grant) => grant.kind === "units");
+      const live = await lockUnitGrants(tx, customerId);
       const { grants, forfeits } = settleAll(live, periodEndsOf(state.cycle), at);
       const touched = new Set(forfeits.map((forfeit) => forfeit.grantId));
       const balances = grants.filter((grant) => touched.has(grant.id)).map((grant) => ({ grantId: grant.id, remaining: grant.remaining, settledThrough: grant.settledThrough }));

@@ -6,6 +6,7 @@ import { parseWith } from "../../core/validation.ts";
 import { customerNotFound, findCustomer } from "../../store/customer-repository.ts";
 import type { HubContext } from "../context.ts";
 import { parseCustomerId } from "../customer-input.ts";
+import { previewMoneyCredits } from "../credits/money-credits.ts";
 import { previewOptionsSchema } from "./input.ts";
 import { monthWindows } from "./month-windows.ts";
 import { priceInvoices } from "./price-invoices.ts";
@@ -22,7 +23,8 @@ export interface PreviewOptions {
 /**
  * What the customer would be invoiced for a period, priced from the ledger as it is now; nothing
  * is stored or closed. For a billing month it prices the same window with the same code as the
- * run, so the preview equals the invoice the run then writes (unless usage arrives in between).
+ * run, so the preview equals the invoice the run then writes (unless usage arrives in between),
+ * money credits included: the lines the run would draw them as, drawn from nothing.
  */
 export async function previewInvoice(ctx: HubContext, customerId: unknown, options: unknown): Promise<PricedInvoice> {
   const id = parseCustomerId(customerId);
@@ -45,5 +47,5 @@ export async function previewInvoice(ctx: HubContext, customerId: unknown, optio
   }
   const outcome = (await priceInvoices(ctx.store, ctx, [{ customer, period: window }], createPriceResolvers())).get(customer.id)!;
   if (!outcome.ok) throw outcome.error;
-  return outcome.invoice;
+  return previewMoneyCredits(ctx.store, outcome.invoice);
 }

@@ -12,6 +12,7 @@ import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
 import { createPriceResolvers, type PriceResolvers } from "./price-resolvers.ts";
 import { ensureLedgerPartitions } from "../../store/ledger/partitions.ts";
 import { queryUsageTotals } from "../../store/ledger/aggregate.ts";
+import { applyMoneyCredits } from "../credits/money-credits.ts";
 
 export interface RunInvoicesInput {
   /** The billing month, `YYYY-MM`. */
@@ -144,9 +145,11 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
     else if (customer.createdAt >= period.to && !outcome.hadUsage && !usedAnyMeter.has(customer.id)) skipped.notYetCustomer += 1;
     else priced.push(outcome);
   }
+  // Money credits are drawn in this transaction, so they move exactly when the invoices are written.
+  const credited = await applyMoneyCredits(tx, priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, month.key), invoice })));
   const invoices = await writeInvoices(
     tx,
-    priced.map(({ invoice, provider }) => ({ ...invoice, id: invoiceId(invoice.customerId, month.key), periodKey: month.key, provider, status: "issued" as const, createdAt: now })),
+    priced.map(({ provider }, index) => ({ ...credited[index]!, id: invoiceId(credited[index]!.customerId, month.key), periodKey: month.key, provider, status: "issued" as const, createdAt: now })),
   );
   return { invoices, alreadyInvoiced: already.size, skipped, failed };
 }

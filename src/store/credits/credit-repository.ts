@@ -136,21 +136,24 @@ export async function liveUnitGrants(sql: Sql, customerId: string, feature: stri
   return rows.map(toGrant);
 }
 
-/** The money grants with something left of the given customers, held until the transaction ends, in (customer, id) order. */
-export async function lockLiveMoneyGrants(sql: Sql, customerIds: readonly string[]): Promise<CreditGrant[]> {
+/**
+ * The money grants with something left of the given customers, in (customer, id) order; with
+ * `lock`, held until the transaction ends (what an invoice run draws from).
+ */
+export async function liveMoneyGrants(sql: Sql, customerIds: readonly string[], options: { lock?: boolean } = {}): Promise<CreditGrant[]> {
   if (customerIds.length === 0) return [];
   const { rows } = await sql.query<GrantRow>(
     `SELECT ${COLUMNS} FROM credit_grants
      WHERE customer_id = ANY($1::text[]) AND kind = 'money' AND remaining > 0
-     ORDER BY customer_id, id FOR UPDATE`,
+     ORDER BY customer_id, id${options.lock ? " FOR UPDATE" : ""}`,
     [arrayLiteral(customerIds)],
   );
   return rows.map(toGrant);
 }
 
-/** Every grant of the customer with something left (or all with `all`), held until the transaction ends, in id order. */
-export async function lockCustomerGrants(sql: Sql, customerId: string): Promise<CreditGrant[]> {
-  const { rows } = await sql.query<GrantRow>(`SELECT ${COLUMNS} FROM credit_grants WHERE customer_id = $1 AND remaining > 0 ORDER BY id FOR UPDATE`, [customerId]);
+/** The customer's unit grants with something left, of every feature, held until the transaction ends, in id order. */
+export async function lockUnitGrants(sql: Sql, customerId: string): Promise<CreditGrant[]> {
+  const { rows } = await sql.query<GrantRow>(`SELECT ${COLUMNS} FROM credit_grants WHERE customer_id = $1 AND kind = 'units' AND remaining > 0 ORDER BY id FOR UPDATE`, [customerId]);
   return rows.map(toGrant);
 }
 
