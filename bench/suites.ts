@@ -1,4 +1,5 @@
 import { check } from "./check.ts";
+import { consumeCredits } from "./consume-credits.ts";
 import { forwarderDrain } from "./forwarder-drain.ts";
 import { forwarderMemoryBenchmark } from "./forwarder-memory.ts";
 import { httpIngest } from "./http-ingest.ts";
@@ -9,4 +10,4 @@ import { webhook } from "./webhook.ts";
 import type { Benchmark } from "./types.ts";
 
 /** Every benchmark, in the order the table prints them. */
-export const benchmarks: Benchmark[] = [record, httpIngest, forwarderDrain, forwarderMemoryBenchmark, pricing, check, webhook, invoiceRun];
+export const benchmarks: Benchmark[] = [record, httpIngest, forwarderDrain, forwarderMemoryBenchmark, pricing, check, consumeCredits, webhook, invoiceRun];

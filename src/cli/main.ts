@@ -1,5 +1,6 @@
 import { BillingError } from "../core/errors.ts";
 import type { Command } from "./command.ts";
+import { creditsCommand } from "./commands/credits.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { invoiceCommand } from "./commands/invoice.ts";
 import { migrateCommand } from "./commands/migrate.ts";
@@ -14,7 +15,7 @@ import type { Service } from "./service.ts";
 import { packageVersion } from "./version.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, ledgerCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, ledgerCommand, creditsCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { billhubInProcess } from "../support/cli.ts";
+import { openCliStore, type CliStore } from "../support/cli-store.ts";
+import { createCustomer } from "../support/ledger.ts";
+import { DATABASE_URL } from "../support/store.ts";
+
+describe(`billhub credits (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, { timeout: 120_000 }, () => {
+  let cli: CliStore;
+  const credits = (...args: string[]) => billhubInProcess(["credits", ...args], cli.env);
+
+  beforeAll(async () => {
+    cli = await openCliStore("credits");
+    await cli.onStore((store) => createCustomer(store, "acme"));
+  });
+  afterAll(() => cli.cleanup());
+
+  it("grants units and money once, and shows the balance, the ledger and what expires", async () => {
+    const units = await credits("grant", "acme", "--id", "welcome", "--feature", "api", "--amount", "500", "--expires-at", "2999-01-01T00:00:00Z", "--source", "promotion");
+    expect(units).toMatchObject({ code: 0, stdout: "Granted: welcome, 500 units of api to acme, expires 2999-01-01T00:00:00.000Z.\n" });
+    expect((await credits("grant", "acme", "--id", "welcome", "--feature", "api", "--amount", "500", "--expires-at", "2999-01-01T00:00:00Z", "--source", "promotion")).stdout).toContain("Already granted (unchanged): welcome");
+    expect((await credits("grant", "acme", "--id", "topup", "--currency", "usd", "--amount", "2500", "--rollover", "cap:1000", "--priority", "2")).stdout).toBe("Granted: topup, 2500 USD minor units to acme.\n");
+
+    const balance = await credits("balance", "acme");
+    expect(balance.code).toBe(0);
+    expect(balance.stdout).toMatch(/^credit\s+available\s+scheduled\s+granted\s+drawn\s+expired\nmoney \(USD\)\s+2500\s+0\s+2500\s+0\s+0\nunits of api\s+500\s+0\s+500\s+0\s+0\n/);
+    expect(balance.stdout).toMatch(/\ntopup\s+USD\s+2500\s+2\s/);
+
+    const history = await credits("history", "acme", "--limit", "1");
+    expect(history.stdout).toMatch(/^at\s+grant\s+entry\s+amount\s+reference\n\S+\s+welcome\s+grant\s+500\s+welcome\nMore: --cursor \d+\n$/);
+    expect((await credits("expiring", "acme")).stdout).toMatch(/^at\s+grant\s+of\s+amount\s+reason\n\S+\s+topup\s+USD\s+1500\s+rollover\n$/);
+  });
+
+  it("refuses bad input with the error code and the usage, and grants nothing", async () => {
+    const negative = await credits("grant", "acme", "--id", "bad", "--feature", "api", "--amount=-5");
+    expect(negative.code).toBe(1);
+    expect(negative.stderr).toContain("INVALID_AMOUNT: amount must be positive, got -5");
+    const mismatch = await credits("grant", "acme", "--id", "bad", "--currency", "EUR", "--amount", "5");
+    expect(mismatch.stderr).toContain("CURRENCY_MISMATCH");
+    expect((await credits("grant", "acme", "--feature", "api", "--amount", "5")).stderr).toContain("billhub credits grant needs --id");
+    expect((await credits("balance", "acme", "--until", "2027-01-01T00:00:00Z")).stderr).toContain("--until does not belong to billhub credits balance");
+    expect((await credits("refund", "acme")).stderr).toContain('Unknown credits action "refund"');
+    expect((await credits("balance", "nobody")).stderr).toContain("CUSTOMER_NOT_FOUND");
+    expect((await credits("history", "acme", "--grant", "bad")).stdout).toBe("at  grant  entry  amount  reference\n");
+  });
+});
