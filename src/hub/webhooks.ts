@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { grantPurchase } from "./credits/purchases.ts";
 import type { ResolvePrice } from "../core/pricing/charge-pricing.ts";
 import { parseWith } from "../core/validation.ts";
 import { listPriceVersions, type PriceVersion } from "../store/webhooks/price-versions.ts";
@@ -84,6 +85,7 @@ export function createWebhooksApi(ctx: HubContext, options: WebhooksOptions): We
     onCustomerChanged: options.onCustomerChanged,
     countOutcome: (provider, outcome) => outcomes.inc({ provider, outcome }),
     onInvoiceCreated: options.onInvoiceCreated,
+    onCreditPurchase: (event) => grantPurchase(ctx, event),
   };
   return {
     webhooks: {

@@ -307,6 +307,18 @@ export interface ProviderInvoice {
   periodEnd: Date;
 }
 
+/** Credit one line of a purchase bought: money (whole minor units of `currency`) or units of a feature. */
+export type PurchasedCredit = { readonly productId: string; readonly quantity: number } & ({ readonly currency: string; readonly amount: string } | { readonly feature: string; readonly units: string });
+
+/** A paid purchase of prepaid credit, in provider-neutral terms. */
+export interface ProviderCreditPurchase {
+  /** What was paid (a checkout, an invoice): the grants' ids derive from it, so it is credited once. */
+  objectId: string;
+  /** The provider's customer id. */
+  providerCustomerId: string;
+  credits: PurchasedCredit[];
+}
+
 /**
  * billhub's own view of a provider event. The webhook routes apply these to the catalog; every
  * member names the object it is about so that stale or tied deliveries can be detected.
@@ -318,6 +330,7 @@ export type ProviderChange =
   | (ChangeMeta & { kind: "product_deleted"; productId: string })
   | (ChangeMeta & { kind: "subscription_changed"; subscription: ProviderSubscription; deleted: boolean })
   | (ChangeMeta & { kind: "invoice_created"; invoice: ProviderInvoice })
+  | (ChangeMeta & { kind: "credit_purchase"; purchase: ProviderCreditPurchase })
   | (ChangeMeta & {
       kind: "customer_billing_stale";
       /** The event is a thin reference: re-fetch the customer's billing before applying anything. */

@@ -186,6 +186,8 @@ export function objectOf(change: ProviderChange): ObjectKey | null {
       return at("subscription", change.subscription.id);
     case "invoice_created":
       return at("invoice", change.invoice.id);
+    case "credit_purchase":
+      return at("credit_purchase", change.purchase.objectId);
     case "customer_billing_stale":
       return at("customer", change.customer.externalId);
     case "ignored":

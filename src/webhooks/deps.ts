@@ -1,6 +1,6 @@
 import type { Catalog } from "../core/catalog/index.ts";
 import type { ProviderRegistry } from "../providers/registry.ts";
-import type { ProviderInvoice } from "../providers/types.ts";
+import type { ProviderCreditPurchase, ProviderInvoice } from "../providers/types.ts";
 import type { Store } from "../store/types.ts";
 import type { WebhookOutcome } from "../store/webhooks/webhook-log.ts";
 
@@ -21,6 +21,23 @@ export interface InvoiceCreated {
  */
 export type InvoiceCreatedHandler = (event: InvoiceCreated) => Promise<void>;
 
+/** A paid purchase of credit, for a customer billhub knows. */
+export interface CreditPurchased {
+  provider: string;
+  eventId: string;
+  /** When the provider says the purchase event happened: the grants take effect then. */
+  created: Date;
+  customerId: string;
+  purchase: ProviderCreditPurchase;
+}
+
+/**
+ * Grants a purchase's credit. Called again for the same event after a crash or a failure, so it
+ * must be idempotent by the purchase (and the event); throwing makes the route answer with the
+ * error and the provider redeliver.
+ */
+export type CreditPurchaseHandler = (event: CreditPurchased) => Promise<void>;
+
 /** What the webhook routes need from the hub. */
 export interface WebhookDeps {
   readonly store: Store;
@@ -32,4 +49,5 @@ export interface WebhookDeps {
   /** Counts each processed or refused delivery (`rejected` for 4xx). */
   readonly countOutcome: (provider: string, outcome: WebhookOutcome | "duplicate" | "rejected") => void;
   readonly onInvoiceCreated: InvoiceCreatedHandler | undefined;
+  readonly onCreditPurchase: CreditPurchaseHandler;
 }

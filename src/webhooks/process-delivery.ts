@@ -5,6 +5,7 @@ import { applyObjectChange, assertNever, logEvent, logFailure, type DeliveryResu
 import { priceChange, productChange } from "./apply-catalog-change.ts";
 import { customerBillingChange } from "./apply-customer-billing.ts";
 import { handOverInvoice } from "./apply-invoice.ts";
+import { applyCreditPurchase } from "./apply-credit-purchase.ts";
 import { subscriptionChange } from "./apply-subscription.ts";
 import type { WebhookDeps } from "./deps.ts";
 import type { WebhookProvider } from "./handler.ts";
@@ -52,6 +53,9 @@ export async function processChange(deps: WebhookDeps, change: ProviderChange, r
       case "invoice_created":
         if (await alreadyLogged(deps, change)) return duplicate(change);
         return await handOverInvoice(deps, change, receivedAt);
+      case "credit_purchase":
+        if (await alreadyLogged(deps, change)) return duplicate(change);
+        return await applyCreditPurchase(deps, change, receivedAt);
       case "ignored":
         return await logEvent(deps, change, receivedAt, "ignored", change.reason, null);
       default: {
@@ -76,7 +80,7 @@ function duplicate(change: ProviderChange): DeliveryResult {
 }
 
 /** The change to one stored object that a change carries, ordered and applied by `applyObjectChange`. */
-function objectChange(deps: WebhookDeps, change: Exclude<ProviderChange, { kind: "invoice_created" | "ignored" }>): ObjectChange<unknown> {
+function objectChange(deps: WebhookDeps, change: Exclude<ProviderChange, { kind: "invoice_created" | "credit_purchase" | "ignored" }>): ObjectChange<unknown> {
   switch (change.kind) {
     case "price_upserted":
     case "price_deleted":

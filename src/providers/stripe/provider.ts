@@ -11,7 +11,8 @@ import { sendMeterEvents, type ReadyMeterEvent } from "./send-meter-events.ts";
 import { stripeSendLimits } from "./send-limits.ts";
 import { createStripeHostedPages } from "./hosted-pages.ts";
 import { createStripeUsageTotals } from "./usage-totals.ts";
-import { parseStripeWebhook, stripeKeyLivemode } from "./webhooks.ts";
+import { stripeKeyLivemode, toChange, verifyStripeEvent } from "./webhooks.ts";
+import { PURCHASE_EVENTS, stripeCreditPurchase } from "./credit-purchases.ts";
 import { stripePriceState } from "./price-state.ts";
 import type { StripeSettings } from "./config.ts";
 
@@ -91,7 +92,10 @@ export function createStripeProvider(options: StripeProviderOptions) {
     },
 
     async parseWebhook(delivery) {
-      return parseStripeWebhook(delivery, { secret: config.webhookSecret, tolerance: config.webhookTolerance, now });
+      const { type, object, meta } = verifyStripeEvent(delivery, { secret: config.webhookSecret, tolerance: config.webhookTolerance, now });
+      // Purchases of credit products need their line items, which a Checkout Session's event does not carry.
+      if (PURCHASE_EVENTS.has(type) && Object.keys(config.creditProducts).length > 0) return stripeCreditPurchase(client, config.creditProducts, type, object, meta, now);
+      return toChange(type, object, meta);
     },
 
     readObject,

@@ -55,6 +55,15 @@ export function stripeKeyLivemode(secretKey: string): boolean | undefined {
  * if (change.kind === "price_upserted") console.log(change.price.lookupKey);
  */
 export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWebhookOptions): ProviderChange {
+  const { type, object, meta } = verifyStripeEvent(delivery, options);
+  return toChange(type, object, meta);
+}
+
+/**
+ * Verifies a Stripe webhook and reads its envelope: the event type, the object it carries and
+ * the change metadata, for events mapped with help from the API (credit purchases).
+ */
+export function verifyStripeEvent(delivery: WebhookDelivery, options: StripeWebhookOptions): { type: string; object: Record<string, unknown>; meta: ChangeMeta } {
   if (options.secret === undefined || options.secret === "") {
     throw new BillingError("CONFIG_INVALID", "Invalid configuration: stripe.webhookSecret (STRIPE_WEBHOOK_SECRET) is required to verify Stripe webhooks; copy the endpoint's signing secret (whsec_...)", {
       field: "stripe.webhookSecret",
@@ -87,7 +96,7 @@ export function parseStripeWebhook(delivery: WebhookDelivery, options: StripeWeb
   assertStorableJson(event, "stripe");
   const envelope = parseOrThrow(envelopeSchema, event, "event");
   const meta: ChangeMeta = { provider: "stripe", eventId: envelope.id, eventType: envelope.type, created: new Date(envelope.created * 1000), livemode: envelope.livemode };
-  return toChange(envelope.type, envelope.data.object, meta);
+  return { type: envelope.type, object: envelope.data.object, meta };
 }
 
 /**
@@ -129,7 +138,8 @@ function refuseThinEvent(event: unknown): void {
   );
 }
 
-function toChange(type: string, object: Record<string, unknown>, meta: ChangeMeta): ProviderChange {
+/** The change a verified Stripe event carries (events billhub does not act on are `ignored`). */
+export function toChange(type: string, object: Record<string, unknown>, meta: ChangeMeta): ProviderChange {
   switch (type) {
     case "price.created":
     case "price.updated":
