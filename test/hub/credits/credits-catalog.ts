@@ -19,6 +19,7 @@ export const creditsCatalog = defineCatalog({
         { key: "calls", model: "per_unit", meter: "api_calls", unitAmount: "10" },
       ],
     },
+    open: { name: "Open", features: { api: { limit: 10, overage: "allow" }, storage: 10, seats: 5 } },
   },
   defaultPlan: "free",
 });

@@ -120,6 +120,14 @@ describe("unit credits at consume and check", () => {
     await timed.close();
   });
 
+  it("draws credits before overage on a plan that allows usage past the limit, and never more than there is", async () => {
+    const id = await customer("open");
+    await hub.credits.grant(id, { id: "some", feature: "api", amount: 5 });
+    const result = await hub.consume(id, "api", 20, "o-1");
+    expect(result).toMatchObject({ status: "created", used: 20, exact: { credits: "0" }, overage: { inOverage: true, units: "10" } });
+    expect((await hub.credits.balance(id)).units.api).toMatchObject({ available: "0", drawn: "5" });
+  });
+
   it("does not count a grant before its effectiveAt", async () => {
     const id = await customer();
     await hub.credits.grant(id, { id: "future", feature: "api", amount: 10, effectiveAt: "2026-04-01T00:00:00Z" });
