@@ -59,9 +59,9 @@ export const stripeConfigSchema = z.strictObject({
   meters: z.record(meterKeySchema, stripeMeterSchema).default({}),
   invoiceItems: stripeInvoiceItemsSchema.optional(),
   /** Products (`prod_...`) sold as prepaid credit, granted once per paid Checkout Session or invoice.paid. */
-  creditProducts: z.record(z.string().min(1).max(255), creditProductSchema).default({}),
+  creditProducts: z.record(z.string().min(1).max(255), creditProductSchema).optional(),
 });
 
 export type StripeSettings = z.output<typeof stripeConfigSchema>;
 export type StripeMeters = StripeSettings["meters"];
-export type StripeCreditProducts = StripeSettings["creditProducts"];
+export type StripeCreditProducts = NonNullable<StripeSettings["creditProducts"]>;

@@ -94,7 +94,8 @@ export function createStripeProvider(options: StripeProviderOptions) {
     async parseWebhook(delivery) {
       const { type, object, meta } = verifyStripeEvent(delivery, { secret: config.webhookSecret, tolerance: config.webhookTolerance, now });
       // Purchases of credit products need their line items, which a Checkout Session's event does not carry.
-      if (PURCHASE_EVENTS.has(type) && Object.keys(config.creditProducts).length > 0) return stripeCreditPurchase(client, config.creditProducts, type, object, meta, now);
+      const products = config.creditProducts;
+      if (PURCHASE_EVENTS.has(type) && products !== undefined && Object.keys(products).length > 0) return stripeCreditPurchase(client, products, type, object, meta, now);
       return toChange(type, object, meta);
     },
 
