@@ -20,6 +20,8 @@ export { createFlowgladClient, type FlowgladAdminClient } from "./providers/flow
 export { createManualProvider } from "./providers/manual/provider.ts";
 export { createMetronomeProvider, type MetronomeProvider, type MetronomeProviderOptions } from "./providers/metronome/provider.ts";
 export { createMetronomeClient, type MetronomeClient } from "./providers/metronome/client.ts";
+export { createOpenMeterProvider, type OpenMeterProvider, type OpenMeterProviderOptions } from "./providers/openmeter/provider.ts";
+export { createOpenMeterClient, type OpenMeterClient } from "./providers/openmeter/client.ts";
 export type {
   BillingProvider,
   ProviderUsageEvent,

@@ -4,6 +4,7 @@ import { flowglad } from "./flowglad/index.ts";
 import { lago } from "./lago/index.ts";
 import { manual } from "./manual/index.ts";
 import { metronome } from "./metronome/index.ts";
+import { openmeter } from "./openmeter/index.ts";
 import { orb } from "./orb/index.ts";
 import { stripe } from "./stripe/index.ts";
 
@@ -12,7 +13,7 @@ import { stripe } from "./stripe/index.ts";
  * one entry here: config sections, environment variables, webhook routes, outbox provider ids
  * and CLI targets are all built from this list. The first is the default provider.
  */
-export const PROVIDERS = [manual, stripe, flowglad, metronome, orb, lago] as const;
+export const PROVIDERS = [manual, stripe, flowglad, metronome, orb, lago, openmeter] as const;
 
 export type ProviderDefinitions = typeof PROVIDERS;
 /** A shipped provider's id. */

@@ -28,6 +28,7 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
       BILLHUB_PROVIDER: "stripe",
       STRIPE_SECRET_KEY: "sk_test_loaded_packages",
       METRONOME_BEARER_TOKEN: "mt_test_loaded_packages",
+      OPENMETER_API_KEY: "om_test_loaded_packages",
       NODE_OPTIONS: `--import ${HOOK}`,
       LOADED_PACKAGES_FILE: file,
     });
@@ -35,13 +36,14 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
     return new Set((await readFile(file, "utf8")).split("\n").filter(Boolean));
   }
 
-  it("loads Stripe's SDK but not Flowglad's, nor Metronome's while configured but unused, when Stripe is the provider, and only the driver of its store", async () => {
+  it("loads Stripe's SDK but not Flowglad's, nor Metronome's or OpenMeter's while configured but unused, when Stripe is the provider, and only the driver of its store", async () => {
     const loaded = await packagesLoadedWithStripe();
     expect(loaded).toContain("stripe");
     expect(loaded).not.toContain("@flowglad/server");
     expect(loaded).not.toContain("@metronome/sdk");
     expect(loaded).not.toContain("orb-billing");
     expect(loaded).not.toContain("lago-javascript-client");
+    expect(loaded).not.toContain("@openmeter/sdk");
     if (DATABASE_URL) {
       expect(loaded).toContain("pg");
       expect(loaded).not.toContain("@electric-sql/pglite");

@@ -8,12 +8,15 @@ import { createMetronomeClient } from "../../src/providers/metronome/client.ts";
 import { createMetronomeProvider } from "../../src/providers/metronome/provider.ts";
 import { createOrbClient } from "../../src/providers/orb/client.ts";
 import { createOrbProvider } from "../../src/providers/orb/provider.ts";
+import { createOpenMeterClient } from "../../src/providers/openmeter/client.ts";
+import { createOpenMeterProvider } from "../../src/providers/openmeter/provider.ts";
 import { createStripeClient } from "../../src/providers/stripe/client.ts";
 import { createStripeProvider } from "../../src/providers/stripe/provider.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createLagoStandIn } from "../support/msw/lago.ts";
 import { createMetronomeStandIn } from "../support/msw/metronome.ts";
 import { createOrbStandIn } from "../support/msw/orb.ts";
+import { createOpenMeterStandIn } from "../support/msw/openmeter.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { describeProviderContract } from "./contract.ts";
@@ -24,7 +27,8 @@ const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: 
 const metronome = createMetronomeStandIn({ baseUrl: "https://metronome.test", now: () => NOW });
 const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW, gracePeriodHours: 12 });
 const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
-useStandIns(stripe, flowglad, metronome, orb, lago);
+const openmeter = createOpenMeterStandIn({ baseUrl: "https://openmeter.test" });
+useStandIns(stripe, flowglad, metronome, orb, lago, openmeter);
 
 describeProviderContract("manual", () => ({
   provider: createManualProvider(),
@@ -95,5 +99,17 @@ describeProviderContract("lago", () => {
     refusedEvent: () => usageEvent({ quantity: "-1" }),
     injectRateLimit: (seconds) => lago.inject("batch", { kind: "rate_limit", retryAfter: String(seconds) }),
     injectConnectionReset: () => lago.inject("batch", { kind: "reset" }),
+  };
+});
+
+describeProviderContract("openmeter", () => {
+  const config = parseConfig({ provider: { default: "openmeter" }, openmeter: { secretKey: "om_test_contract", baseUrl: "https://openmeter.test", meters: { api_calls: { eventType: "api_call" } } } }).openmeter!;
+  return {
+    provider: createOpenMeterProvider({ client: createOpenMeterClient(config), config, now: () => NOW }),
+    event: (overrides) => usageEvent(overrides),
+    heldAtProvider: () => openmeter.events().map((event) => event.id),
+    refusedEvent: () => usageEvent({ quantity: "-1" }),
+    injectRateLimit: (seconds) => openmeter.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
+    injectConnectionReset: () => openmeter.inject("ingest", { kind: "reset" }),
   };
 });

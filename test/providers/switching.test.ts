@@ -6,6 +6,7 @@ import type { CustomerRef, ProviderUsageEvent, PushOutcome } from "../../src/pro
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createLagoStandIn } from "../support/msw/lago.ts";
 import { createOrbStandIn } from "../support/msw/orb.ts";
+import { createOpenMeterStandIn } from "../support/msw/openmeter.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { useStandIns } from "../support/msw/use-stand-ins.ts";
@@ -14,7 +15,8 @@ const stripe = createStripeStandIn({ now: () => NOW });
 const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: () => NOW });
 const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW });
 const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
-useStandIns(stripe, flowglad, orb, lago);
+const openmeter = createOpenMeterStandIn({ baseUrl: "https://openmeter.test" });
+useStandIns(stripe, flowglad, orb, lago, openmeter);
 
 /** Config the way an operator writes it: both providers set up, `provider` says where usage goes. */
 function config(provider: HubConfigInput["provider"]): HubConfigInput {
@@ -24,12 +26,13 @@ function config(provider: HubConfigInput["provider"]): HubConfigInput {
     flowglad: { secretKey: "sk_test_switch", baseUrl: "https://flowglad.test", meters: { api_calls: { usageMeterSlug: "api_calls" } } },
     orb: { secretKey: "orb_test_switch", baseUrl: "https://orb.test/v1", meters: { api_calls: { eventName: "api_call" } } },
     lago: { secretKey: "lago_test_switch", baseUrl: "https://lago.test/api/v1", meters: { api_calls: { code: "api_calls" } } },
+    openmeter: { secretKey: "om_test_switch", baseUrl: "https://openmeter.test", meters: { api_calls: { eventType: "api_call" } } },
   };
 }
 
 const customers: Record<string, CustomerRef> = {
   acme: { id: "acme", providerIds: { stripe: "cus_acme" } },
-  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co", orb: "legacy-co-ext", lago: "legacy-co-lago" } },
+  legacy_co: { id: "legacy_co", providerIds: { stripe: "cus_legacy", flowglad: "legacy-co", orb: "legacy-co-ext", lago: "legacy-co-lago", openmeter: "subject-legacy" } },
 };
 
 /** What the hub does for one recorded event: route it, name the customer per provider, push. */
@@ -57,27 +60,32 @@ describe("switching provider by config alone", () => {
       atFlowglad: flowglad.usageEvents().map((e) => `${e.subscriptionId}:${e.amount}`),
       atOrb: orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`),
       atLago: lago.events().map((e) => `${e.external_subscription_id}:${String(e.properties.quantity)}`),
+      atOpenMeter: openmeter.events().map((e) => `${e.subject}:${String(e.data?.value)}`),
     };
   };
 
   it("sends the usage to Stripe when provider is stripe", async () => {
-    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [], atLago: [] });
+    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [] });
   });
 
   it("sends the same usage to Flowglad when provider is flowglad", async () => {
-    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [], atLago: [] });
+    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [], atLago: [], atOpenMeter: [] });
   });
 
   it("sends the same usage to Orb when provider is orb, naming the customer by external_customer_id", async () => {
-    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"], atLago: [] });
+    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"], atLago: [], atOpenMeter: [] });
   });
 
   it("sends the same usage to Lago when provider is lago, attached to the customer's active subscription", async () => {
-    expect(await scenario("lago")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: ["sub_acme_lago:3", "sub_acme_lago:4"] });
+    expect(await scenario("lago")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: ["sub_acme_lago:3", "sub_acme_lago:4"], atOpenMeter: [] });
+  });
+
+  it("sends the same usage to OpenMeter when provider is openmeter", async () => {
+    expect(await scenario("openmeter")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: ["acme:3", "acme:4"] });
   });
 
   it("keeps the same usage in billhub when provider is manual", async () => {
-    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [] });
+    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [] });
   });
 });
 
@@ -137,6 +145,15 @@ describe("routing and mirrors during a migration", () => {
     await deliver(registry, "legacy_co", "5");
     expect(orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`)).toEqual(["acme:2", "legacy-co-ext:5"]);
     expect(lago.events().map((e) => `${e.external_subscription_id}:${String(e.properties.quantity)}`)).toEqual(["sub_acme_lago:2", "sub_legacy_lago:5"]);
+  });
+
+  it("routes a customer to OpenMeter under their subject and mirrors everyone else's usage there", async () => {
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", routes: { legacy_co: "openmeter" }, mirror: ["openmeter"] })), { now: () => NOW });
+    const acme = await deliver(registry, "acme", "2");
+    const legacy = await deliver(registry, "legacy_co", "5");
+    expect([[...acme.keys()], [...legacy.keys()]]).toEqual([["stripe", "openmeter"], ["openmeter"]]);
+    expect(stripe.events().map((e) => e.payload.stripe_customer_id)).toEqual(["cus_acme"]);
+    expect(openmeter.events().map((e) => `${e.subject}:${String(e.data?.value)}`)).toEqual(["acme:2", "subject-legacy:5"]);
   });
 
   it("never mirrors a customer's usage to their own primary twice", async () => {
