@@ -22,6 +22,8 @@ export { createMetronomeProvider, type MetronomeProvider, type MetronomeProvider
 export { createMetronomeClient, type MetronomeClient } from "./providers/metronome/client.ts";
 export { createOpenMeterProvider, type OpenMeterProvider, type OpenMeterProviderOptions } from "./providers/openmeter/provider.ts";
 export { createOpenMeterClient, type OpenMeterClient } from "./providers/openmeter/client.ts";
+export { createPolarProvider, type PolarProvider, type PolarProviderOptions } from "./providers/polar/provider.ts";
+export { createPolarClient, type PolarClient } from "./providers/polar/client.ts";
 export type {
   BillingProvider,
   ProviderUsageEvent,

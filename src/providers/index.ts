@@ -6,6 +6,7 @@ import { manual } from "./manual/index.ts";
 import { metronome } from "./metronome/index.ts";
 import { openmeter } from "./openmeter/index.ts";
 import { orb } from "./orb/index.ts";
+import { polar } from "./polar/index.ts";
 import { stripe } from "./stripe/index.ts";
 
 /**
@@ -13,7 +14,7 @@ import { stripe } from "./stripe/index.ts";
  * one entry here: config sections, environment variables, webhook routes, outbox provider ids
  * and CLI targets are all built from this list. The first is the default provider.
  */
-export const PROVIDERS = [manual, stripe, flowglad, metronome, orb, lago, openmeter] as const;
+export const PROVIDERS = [manual, stripe, flowglad, metronome, orb, lago, openmeter, polar] as const;
 
 export type ProviderDefinitions = typeof PROVIDERS;
 /** A shipped provider's id. */
@@ -23,7 +24,7 @@ export type { AnyProviderDefinition, ProviderCapabilities, ProviderDefinition } 
 /**
  * The ids of the shipped providers that can do something, in list order.
  *
- * @example providerIdsWith("webhooks") // ["stripe", "flowglad", "metronome", "orb", "lago"]
+ * @example providerIdsWith("webhooks") // ["stripe", "flowglad", "metronome", "orb", "lago", "polar"]
  */
 export function providerIdsWith(capability: keyof ProviderCapabilities): ProviderId[] {
   return PROVIDERS.filter((definition) => definition.capabilities[capability]).map((definition) => definition.id);

@@ -29,6 +29,7 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
       STRIPE_SECRET_KEY: "sk_test_loaded_packages",
       METRONOME_BEARER_TOKEN: "mt_test_loaded_packages",
       OPENMETER_API_KEY: "om_test_loaded_packages",
+      POLAR_ACCESS_TOKEN: "polar_oat_loaded_packages",
       NODE_OPTIONS: `--import ${HOOK}`,
       LOADED_PACKAGES_FILE: file,
     });
@@ -36,7 +37,7 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
     return new Set((await readFile(file, "utf8")).split("\n").filter(Boolean));
   }
 
-  it("loads Stripe's SDK but not Flowglad's, nor Metronome's or OpenMeter's while configured but unused, when Stripe is the provider, and only the driver of its store", async () => {
+  it("loads Stripe's SDK but not Flowglad's, nor Metronome's, OpenMeter's or Polar's while configured but unused, when Stripe is the provider, and only the driver of its store", async () => {
     const loaded = await packagesLoadedWithStripe();
     expect(loaded).toContain("stripe");
     expect(loaded).not.toContain("@flowglad/server");
@@ -44,6 +45,7 @@ describe("a billhub process loads the store driver and provider SDKs it uses, no
     expect(loaded).not.toContain("orb-billing");
     expect(loaded).not.toContain("lago-javascript-client");
     expect(loaded).not.toContain("@openmeter/sdk");
+    expect(loaded).not.toContain("@polar-sh/sdk");
     if (DATABASE_URL) {
       expect(loaded).toContain("pg");
       expect(loaded).not.toContain("@electric-sql/pglite");

@@ -10,6 +10,8 @@ import { createOrbClient } from "../../src/providers/orb/client.ts";
 import { createOrbProvider } from "../../src/providers/orb/provider.ts";
 import { createOpenMeterClient } from "../../src/providers/openmeter/client.ts";
 import { createOpenMeterProvider } from "../../src/providers/openmeter/provider.ts";
+import { createPolarClient } from "../../src/providers/polar/client.ts";
+import { createPolarProvider } from "../../src/providers/polar/provider.ts";
 import { createStripeClient } from "../../src/providers/stripe/client.ts";
 import { createStripeProvider } from "../../src/providers/stripe/provider.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
@@ -17,6 +19,7 @@ import { createLagoStandIn } from "../support/msw/lago.ts";
 import { createMetronomeStandIn } from "../support/msw/metronome.ts";
 import { createOrbStandIn } from "../support/msw/orb.ts";
 import { createOpenMeterStandIn } from "../support/msw/openmeter.ts";
+import { createPolarStandIn } from "../support/msw/polar.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { describeProviderContract } from "./contract.ts";
@@ -28,7 +31,8 @@ const metronome = createMetronomeStandIn({ baseUrl: "https://metronome.test", no
 const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW, gracePeriodHours: 12 });
 const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
 const openmeter = createOpenMeterStandIn({ baseUrl: "https://openmeter.test" });
-useStandIns(stripe, flowglad, metronome, orb, lago, openmeter);
+const polar = createPolarStandIn({ baseUrl: "https://polar.test" });
+useStandIns(stripe, flowglad, metronome, orb, lago, openmeter, polar);
 
 describeProviderContract("manual", () => ({
   provider: createManualProvider(),
@@ -111,5 +115,17 @@ describeProviderContract("openmeter", () => {
     refusedEvent: () => usageEvent({ quantity: "-1" }),
     injectRateLimit: (seconds) => openmeter.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
     injectConnectionReset: () => openmeter.inject("ingest", { kind: "reset" }),
+  };
+});
+
+describeProviderContract("polar", () => {
+  const config = parseConfig({ provider: { default: "polar" }, polar: { secretKey: "polar_oat_contract", baseUrl: "https://polar.test", meters: { api_calls: { eventName: "api_call" } } } }).polar!;
+  return {
+    provider: createPolarProvider({ client: createPolarClient(config), config, now: () => NOW }),
+    event: (overrides) => usageEvent(overrides),
+    heldAtProvider: () => polar.events().map((event) => event.external_id!),
+    refusedEvent: () => usageEvent({ quantity: "-1" }),
+    injectRateLimit: (seconds) => polar.inject("ingest", { kind: "rate_limit", retryAfter: String(seconds) }),
+    injectConnectionReset: () => polar.inject("ingest", { kind: "reset" }),
   };
 });

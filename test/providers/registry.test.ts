@@ -55,7 +55,7 @@ describe("provider registry", () => {
     const paypal = { ...manual, id: "paypal" } as unknown as BillingProvider;
     const error = thrownBillingError(() => createProviderRegistry(parseConfig({}), { providers: [paypal] }));
     expect(error.code).toBe("CONFIG_INVALID");
-    expect(error.message).toContain("valid: flowglad, lago, manual, metronome, openmeter, orb, stripe");
+    expect(error.message).toContain("valid: flowglad, lago, manual, metronome, openmeter, orb, polar, stripe");
   });
 
   it("fails at start-up when config routes to an unknown provider or one without its section", () => {

@@ -7,6 +7,7 @@ import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createLagoStandIn } from "../support/msw/lago.ts";
 import { createOrbStandIn } from "../support/msw/orb.ts";
 import { createOpenMeterStandIn } from "../support/msw/openmeter.ts";
+import { createPolarStandIn } from "../support/msw/polar.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { NOW, usageEvent } from "../support/usage-events.ts";
 import { useStandIns } from "../support/msw/use-stand-ins.ts";
@@ -16,7 +17,8 @@ const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test", now: 
 const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", now: () => NOW });
 const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
 const openmeter = createOpenMeterStandIn({ baseUrl: "https://openmeter.test" });
-useStandIns(stripe, flowglad, orb, lago, openmeter);
+const polar = createPolarStandIn({ baseUrl: "https://polar.test" });
+useStandIns(stripe, flowglad, orb, lago, openmeter, polar);
 
 /** Config the way an operator writes it: both providers set up, `provider` says where usage goes. */
 function config(provider: HubConfigInput["provider"]): HubConfigInput {
@@ -27,6 +29,7 @@ function config(provider: HubConfigInput["provider"]): HubConfigInput {
     orb: { secretKey: "orb_test_switch", baseUrl: "https://orb.test/v1", meters: { api_calls: { eventName: "api_call" } } },
     lago: { secretKey: "lago_test_switch", baseUrl: "https://lago.test/api/v1", meters: { api_calls: { code: "api_calls" } } },
     openmeter: { secretKey: "om_test_switch", baseUrl: "https://openmeter.test", meters: { api_calls: { eventType: "api_call" } } },
+    polar: { secretKey: "polar_oat_switch", baseUrl: "https://polar.test", meters: { api_calls: { eventName: "api_call" } } },
   };
 }
 
@@ -61,31 +64,36 @@ describe("switching provider by config alone", () => {
       atOrb: orb.events().map((e) => `${e.external_customer_id}:${String(e.properties.quantity)}`),
       atLago: lago.events().map((e) => `${e.external_subscription_id}:${String(e.properties.quantity)}`),
       atOpenMeter: openmeter.events().map((e) => `${e.subject}:${String(e.data?.value)}`),
+      atPolar: polar.events().map((e) => `${e.external_customer_id}:${String(e.metadata?.quantity)}`),
     };
   };
 
   it("sends the usage to Stripe when provider is stripe", async () => {
-    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [] });
+    expect(await scenario("stripe")).toEqual({ statuses: ["delivered", "delivered"], atStripe: ["cus_acme:3", "cus_acme:4"], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [], atPolar: [] });
   });
 
   it("sends the same usage to Flowglad when provider is flowglad", async () => {
-    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [], atLago: [], atOpenMeter: [] });
+    expect(await scenario("flowglad")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: ["sub_acme:3", "sub_acme:4"], atOrb: [], atLago: [], atOpenMeter: [], atPolar: [] });
   });
 
   it("sends the same usage to Orb when provider is orb, naming the customer by external_customer_id", async () => {
-    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"], atLago: [], atOpenMeter: [] });
+    expect(await scenario("orb")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: ["acme:3", "acme:4"], atLago: [], atOpenMeter: [], atPolar: [] });
   });
 
   it("sends the same usage to Lago when provider is lago, attached to the customer's active subscription", async () => {
-    expect(await scenario("lago")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: ["sub_acme_lago:3", "sub_acme_lago:4"], atOpenMeter: [] });
+    expect(await scenario("lago")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: ["sub_acme_lago:3", "sub_acme_lago:4"], atOpenMeter: [], atPolar: [] });
   });
 
   it("sends the same usage to OpenMeter when provider is openmeter", async () => {
-    expect(await scenario("openmeter")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: ["acme:3", "acme:4"] });
+    expect(await scenario("openmeter")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: ["acme:3", "acme:4"], atPolar: [] });
+  });
+
+  it("sends the same usage to Polar when provider is polar", async () => {
+    expect(await scenario("polar")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [], atPolar: ["acme:3", "acme:4"] });
   });
 
   it("keeps the same usage in billhub when provider is manual", async () => {
-    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [] });
+    expect(await scenario("manual")).toEqual({ statuses: ["delivered", "delivered"], atStripe: [], atFlowglad: [], atOrb: [], atLago: [], atOpenMeter: [], atPolar: [] });
   });
 });
 
@@ -154,6 +162,16 @@ describe("routing and mirrors during a migration", () => {
     expect([[...acme.keys()], [...legacy.keys()]]).toEqual([["stripe", "openmeter"], ["openmeter"]]);
     expect(stripe.events().map((e) => e.payload.stripe_customer_id)).toEqual(["cus_acme"]);
     expect(openmeter.events().map((e) => `${e.subject}:${String(e.data?.value)}`)).toEqual(["acme:2", "subject-legacy:5"]);
+  });
+
+  it("mirrors every event to Polar during a migration from Stripe, each delivery once", async () => {
+    const registry = createProviderRegistry(parseConfig(config({ default: "stripe", mirror: ["polar"] })), { now: () => NOW });
+    const outcomes = await deliver(registry, "acme", "6");
+    expect([...outcomes.entries()].map(([id, o]) => [id, o.status])).toEqual([
+      ["stripe", "delivered"],
+      ["polar", "delivered"],
+    ]);
+    expect(polar.events().map((e) => [e.external_customer_id, e.metadata?.quantity])).toEqual([["acme", 6]]);
   });
 
   it("never mirrors a customer's usage to their own primary twice", async () => {

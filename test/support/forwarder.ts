@@ -11,6 +11,7 @@ export const METRONOME_URL = "https://metronome.test";
 export const ORB_URL = "https://orb.test/v1";
 export const LAGO_URL = "https://lago.test/api/v1";
 export const OPENMETER_URL = "https://openmeter.test";
+export const POLAR_URL = "https://polar.test";
 
 /**
  * Config the way an operator writes it: both providers set up, `provider` says where usage goes,
@@ -26,6 +27,7 @@ export function forwarderConfig(provider: HubConfigInput["provider"], overrides:
     orb: { secretKey: "orb_test_forwarder", baseUrl: ORB_URL, meters: { api_calls: { eventName: "api_call" } } },
     lago: { secretKey: "lago_test_forwarder", baseUrl: LAGO_URL, meters: { api_calls: { code: "api_calls" } } },
     openmeter: { secretKey: "om_test_forwarder", baseUrl: OPENMETER_URL, meters: { api_calls: { eventType: "api_call" } } },
+    polar: { secretKey: "polar_oat_forwarder", baseUrl: POLAR_URL, meters: { api_calls: { eventName: "api_call" } } },
     forwarder: { backoffBaseMs: 1000, backoffCapMs: 60_000, ...overrides.forwarder },
   };
 }

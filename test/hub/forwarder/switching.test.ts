@@ -2,12 +2,13 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HubConfigInput, ProviderId } from "../../../src/config/schema.ts";
 import type { Hub } from "../../../src/hub.ts";
-import { clearUsage, FLOWGLAD_URL, LAGO_URL, METRONOME_URL, ORB_URL, OPENMETER_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
+import { clearUsage, FLOWGLAD_URL, LAGO_URL, METRONOME_URL, ORB_URL, OPENMETER_URL, POLAR_URL, forwarderConfig, forwarderHub, makeDue, outboxState } from "../../support/forwarder.ts";
 import { createFlowgladStandIn } from "../../support/msw/flowglad.ts";
 import { createLagoStandIn } from "../../support/msw/lago.ts";
 import { createMetronomeStandIn } from "../../support/msw/metronome.ts";
 import { createOrbStandIn } from "../../support/msw/orb.ts";
 import { createOpenMeterStandIn } from "../../support/msw/openmeter.ts";
+import { createPolarStandIn } from "../../support/msw/polar.ts";
 import { createStripeStandIn } from "../../support/msw/stripe.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
 import { NOW } from "../../support/usage-events.ts";
@@ -18,7 +19,8 @@ const metronome = createMetronomeStandIn({ baseUrl: METRONOME_URL, now: () => NO
 const orb = createOrbStandIn({ baseUrl: ORB_URL, now: () => NOW });
 const lago = createLagoStandIn({ baseUrl: LAGO_URL });
 const openmeter = createOpenMeterStandIn({ baseUrl: OPENMETER_URL });
-const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers, ...orb.handlers, ...lago.handlers, ...openmeter.handlers);
+const polar = createPolarStandIn({ baseUrl: POLAR_URL });
+const server = setupServer(...stripe.handlers, ...flowglad.handlers, ...metronome.handlers, ...orb.handlers, ...lago.handlers, ...openmeter.handlers, ...polar.handlers);
 
 let store: TestStore;
 const hubs: Hub[] = [];
@@ -47,6 +49,7 @@ afterEach(async () => {
   orb.reset();
   lago.reset();
   openmeter.reset();
+  polar.reset();
 });
 afterAll(async () => {
   server.close();
@@ -79,23 +82,25 @@ async function scenario(hub: Hub) {
     atOrb: orb.events().map((e) => `${e.idempotency_key}:${e.external_customer_id}:${String(e.properties.quantity)}`).sort(),
     atLago: lago.events().map((e) => `${e.transaction_id}:${e.external_subscription_id}:${String(e.properties.quantity)}`).sort(),
     atOpenMeter: openmeter.events().map((e) => `${e.id}:${e.subject}:${String(e.data?.value)}`).sort(),
+    atPolar: polar.events().map((e) => `${e.external_id}:${e.external_customer_id}:${String(e.metadata?.quantity)}`).sort(),
     ledger: (await hub.usage({ customerId: "acme", meter: "api_calls", window: { from: new Date(NOW.getTime() - 3_600_000), to: new Date(NOW.getTime() + 3_600_000) } })).value,
   };
 }
 
 describe(`switching provider by config alone: record → outbox → forwarder → provider (${driverName})`, () => {
-  const nowhere = { atStripe: [], atFlowglad: [], atMetronome: [], atOrb: [], atLago: [], atOpenMeter: [] };
-  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[]; atOrb: string[]; atLago: string[]; atOpenMeter: string[] }> = {
+  const nowhere = { atStripe: [], atFlowglad: [], atMetronome: [], atOrb: [], atLago: [], atOpenMeter: [], atPolar: [] };
+  const expected: Record<ProviderId, { outbox: string[]; atStripe: string[]; atFlowglad: string[]; atMetronome: string[]; atOrb: string[]; atLago: string[]; atOpenMeter: string[]; atPolar: string[] }> = {
     stripe: { ...nowhere, outbox: ["sw_1→stripe:delivered", "sw_2→stripe:delivered"], atStripe: ["sw_1:cus_acme:3", "sw_2:cus_acme:4"] },
     flowglad: { ...nowhere, outbox: ["sw_1→flowglad:delivered", "sw_2→flowglad:delivered"], atFlowglad: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
     metronome: { ...nowhere, outbox: ["sw_1→metronome:delivered", "sw_2→metronome:delivered"], atMetronome: ["sw_1:acme:3", "sw_2:acme:4"] },
     orb: { ...nowhere, outbox: ["sw_1→orb:delivered", "sw_2→orb:delivered"], atOrb: ["sw_1:acme:3", "sw_2:acme:4"] },
     lago: { ...nowhere, outbox: ["sw_1→lago:delivered", "sw_2→lago:delivered"], atLago: ["sw_1:sub_acme:3", "sw_2:sub_acme:4"] },
     openmeter: { ...nowhere, outbox: ["sw_1→openmeter:delivered", "sw_2→openmeter:delivered"], atOpenMeter: ["sw_1:acme:3", "sw_2:acme:4"] },
+    polar: { ...nowhere, outbox: ["sw_1→polar:delivered", "sw_2→polar:delivered"], atPolar: ["sw_1:acme:3", "sw_2:acme:4"] },
     manual: { ...nowhere, outbox: [] },
   };
 
-  for (const provider of ["stripe", "flowglad", "metronome", "orb", "lago", "openmeter", "manual"] as const) {
+  for (const provider of ["stripe", "flowglad", "metronome", "orb", "lago", "openmeter", "polar", "manual"] as const) {
     it(`${provider}: the same scenario sends each event once ${provider === "manual" ? "nowhere (it stays in the ledger for the invoice run)" : `to ${provider}`}`, async () => {
       const result = await scenario(await hubFor({ default: provider }));
       expect(result).toMatchObject({ ...expected[provider], ledger: "7" });
@@ -179,6 +184,15 @@ describe(`routing and mirrors end to end (${driverName})`, () => {
     expect(await hub.outbox.drain()).toMatchObject({ claimed: 2, delivered: 2 });
     expect(stripe.events().map((e) => e.identifier)).toEqual(["mr_openmeter"]);
     expect(openmeter.events().map((e) => [e.id, e.source, e.subject, e.data?.value])).toEqual([["mr_openmeter", "billhub", "legacy_co", "5"]]);
+  });
+
+  it("mirrors to Polar while Stripe stays the primary, each delivery once", async () => {
+    const hub = await hubFor({ default: "stripe", mirror: ["polar"] });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "mr_polar" });
+    await hub.record({ customerId: "legacy_co", meter: "api_calls", quantity: 5, transactionId: "mr_polar" });
+    expect(await hub.outbox.drain()).toMatchObject({ claimed: 2, delivered: 2 });
+    expect(stripe.events().map((e) => e.identifier)).toEqual(["mr_polar"]);
+    expect(polar.events().map((e) => [e.external_id, e.external_customer_id, e.metadata?.quantity])).toEqual([["mr_polar", "legacy_co", 5]]);
   });
 
   it("delivers to the primary when the mirror refuses an event for good (a negative adjustment Flowglad cannot take)", async () => {

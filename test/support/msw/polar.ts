@@ -1,0 +1,204 @@
+import { http, HttpResponse, type HttpHandler } from "msw";
+import { connectionReset, createFaultQueue, unanswered, type Fault } from "./faults.ts";
+
+/**
+ * A stateful stand-in for the Polar API (version 2026-10) billhub uses, reproducing what Polar
+ * documents:
+ * - `POST /v1/events/ingest` takes `{ events: [{ name, external_customer_id | customer_id,
+ *   external_id?, timestamp?, metadata? }] }` and answers 200 `{ inserted, duplicates }`: an event
+ *   whose `external_id` Polar already holds is skipped and counted in `duplicates`, not an error
+ *   (`EventsIngestResponse` in the SDK's models). A malformed event refuses the request with 422,
+ *   FastAPI's `{ detail: [{ loc, msg, type }] }` (`HTTPValidationError`).
+ * - 401 for a bad token; 429 with `Retry-After` (docs.polar.sh/api-reference/rate-limits); 5xx.
+ *   The error bodies' wording is the stand-in's: the SDK reads only their status (and, for 422 and
+ *   404, the JSON body).
+ * - `GET /v1/meters/{id}` answers the meter (`aggregation: { func, property }`); `GET
+ *   /v1/meters/{id}/quantities?start_timestamp&end_timestamp&interval&external_customer_id` answers
+ *   `{ quantities: [{ timestamp, quantity }], total }` (`MeterQuantities`), summing the numeric
+ *   metadata property of the meter's events; here over [start, end).
+ * - `GET /v1/subscriptions/{id}` and `GET /v1/products/{id}` answer what the test put there, 404
+ *   `ResourceNotFound` otherwise.
+ *
+ * @example
+ * const polar = createPolarStandIn({ meters: { "meter-api": { eventName: "api_call" } } });
+ * const server = setupServer(...polar.handlers);
+ */
+export interface PolarStandInOptions {
+  baseUrl?: string;
+  /** The only accepted bearer token; by default any `Bearer ...` is accepted. */
+  token?: string;
+  /** Meters by id: the event name they filter on and the metadata property they sum (default "quantity"). */
+  meters?: Record<string, { eventName: string; property?: string; func?: "sum" | "count" | "max" }>;
+}
+
+export type PolarRoute = "ingest" | "meter" | "quantities" | "subscription" | "product";
+
+export interface HeldPolarEvent {
+  name: string;
+  external_customer_id?: string;
+  customer_id?: string;
+  external_id?: string;
+  timestamp?: string;
+  metadata?: Record<string, unknown>;
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function createPolarStandIn(options: PolarStandInOptions = {}) {
+  const baseUrl = (options.baseUrl ?? "https://api.polar.sh").replace(/\/$/, "");
+  const meters = options.meters ?? {};
+  const faults = createFaultQueue<PolarRoute>();
+  const held = new Map<string, HeldPolarEvent>();
+  const withoutId: HeldPolarEvent[] = [];
+  const subscriptions = new Map<string, unknown>();
+  const products = new Map<string, unknown>();
+  const calls: { route: PolarRoute; body: unknown; url: string; headers: Headers }[] = [];
+
+  const error = (status: number, name: string, detail: string, headers: Record<string, string> = {}) => HttpResponse.json({ error: name, detail }, { status, headers });
+
+  function faultResponse(fault: Fault): Response | Promise<Response> {
+    switch (fault.kind) {
+      case "reset":
+        return connectionReset();
+      case "rate_limit":
+        return error(429, "TooManyRequests", "Rate limit exceeded", fault.retryAfter === undefined ? {} : { "retry-after": fault.retryAfter });
+      case "server_error":
+        return new HttpResponse("Internal Server Error", { status: fault.status ?? 500, headers: { "content-type": "text/plain" } });
+      case "timeout":
+        return unanswered(fault.holdMs);
+      case "response":
+        return HttpResponse.json(fault.body as Record<string, unknown>, { status: fault.status, headers: fault.headers ?? {} });
+      default:
+        throw new Error(`the Polar stand-in does not play ${fault.kind} before processing`);
+    }
+  }
+
+  function enter(route: PolarRoute, request: Request, body: unknown): Response | Promise<Response> | "after" | undefined {
+    calls.push({ route, body, url: request.url, headers: request.headers });
+    const fault = faults.take(route);
+    if (fault?.kind === "reset_after_processing" || fault?.kind === "timeout_after_processing") return "after";
+    if (fault) return faultResponse(fault);
+    const auth = request.headers.get("authorization") ?? "";
+    const ok = options.token === undefined ? /^Bearer \S+/.test(auth) : auth === `Bearer ${options.token}`;
+    return ok ? undefined : error(401, "Unauthorized", "Unauthorized");
+  }
+
+  /** FastAPI-style issues for one event, if it is malformed. */
+  function issues(event: unknown, index: number): { loc: (string | number)[]; msg: string; type: string }[] {
+    const at = (field: string) => ["body", "events", index, field];
+    if (typeof event !== "object" || event === null || Array.isArray(event)) return [{ loc: ["body", "events", index], msg: "Input should be a valid dictionary", type: "dict_type" }];
+    const fields = event as Record<string, unknown>;
+    const found = [];
+    if (typeof fields.name !== "string" || fields.name === "") found.push({ loc: at("name"), msg: "Field required", type: "missing" });
+    const customers = ["customer_id", "external_customer_id"].filter((key) => fields[key] !== undefined && fields[key] !== null);
+    if (customers.length !== 1 || typeof fields[customers[0]!] !== "string" || fields[customers[0]!] === "") found.push({ loc: at("external_customer_id"), msg: "Field required", type: "missing" });
+    if (fields.timestamp !== undefined && (typeof fields.timestamp !== "string" || !ISO.test(fields.timestamp))) found.push({ loc: at("timestamp"), msg: "Input should be a valid datetime", type: "datetime_parsing" });
+    if (fields.metadata !== undefined && (typeof fields.metadata !== "object" || fields.metadata === null || Array.isArray(fields.metadata))) found.push({ loc: at("metadata"), msg: "Input should be a valid dictionary", type: "dict_type" });
+    return found;
+  }
+
+  const allEvents = () => [...held.values(), ...withoutId];
+
+  const handlers: HttpHandler[] = [
+    http.post(`${baseUrl}/v1/events/ingest`, async ({ request }) => {
+      const body: unknown = await request.json().catch(() => undefined);
+      const refused = enter("ingest", request, body);
+      if (refused !== undefined && refused !== "after") return refused;
+      const events = (body as { events?: unknown } | undefined)?.events;
+      if (!Array.isArray(events)) return HttpResponse.json({ detail: [{ loc: ["body", "events"], msg: "Field required", type: "missing" }] }, { status: 422 });
+      const detail = events.flatMap((event, index) => issues(event, index));
+      if (detail.length > 0) return HttpResponse.json({ detail }, { status: 422 });
+      let inserted = 0;
+      let duplicates = 0;
+      for (const event of events as HeldPolarEvent[]) {
+        if (event.external_id === undefined || event.external_id === null) {
+          withoutId.push(event);
+          inserted += 1;
+        } else if (held.has(event.external_id)) {
+          duplicates += 1;
+        } else {
+          held.set(event.external_id, event);
+          inserted += 1;
+        }
+      }
+      if (refused === "after") return connectionReset();
+      return HttpResponse.json({ inserted, duplicates });
+    }),
+    http.get(`${baseUrl}/v1/meters/:id`, ({ request, params }) => {
+      const refused = enter("meter", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const id = String(params.id);
+      const meter = meters[id];
+      if (meter === undefined) return error(404, "ResourceNotFound", "Not found");
+      const func = meter.func ?? "sum";
+      return HttpResponse.json({
+        id,
+        name: id,
+        filter: { conjunction: "and", clauses: [{ property: "name", operator: "eq", value: meter.eventName }] },
+        aggregation: func === "count" ? { func } : { func, property: meter.property ?? "quantity" },
+        created_at: "2026-01-01T00:00:00Z",
+        modified_at: null,
+        metadata: {},
+      });
+    }),
+    http.get(`${baseUrl}/v1/meters/:id/quantities`, ({ request, params }) => {
+      const refused = enter("quantities", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const meter = meters[String(params.id)];
+      if (meter === undefined) return error(404, "ResourceNotFound", "Not found");
+      const url = new URL(request.url);
+      const start = Date.parse(url.searchParams.get("start_timestamp") ?? "");
+      const end = Date.parse(url.searchParams.get("end_timestamp") ?? "");
+      if (Number.isNaN(start) || Number.isNaN(end) || !url.searchParams.has("interval")) return HttpResponse.json({ detail: [{ loc: ["query", "start_timestamp"], msg: "Field required", type: "missing" }] }, { status: 422 });
+      const customers = url.searchParams.getAll("external_customer_id");
+      const values = allEvents()
+        .filter((event) => event.name === meter.eventName && (customers.length === 0 || customers.includes(event.external_customer_id ?? "")))
+        .filter((event) => Date.parse(event.timestamp ?? "") >= start && Date.parse(event.timestamp ?? "") < end)
+        .map((event) => event.metadata?.[meter.property ?? "quantity"])
+        .filter((value): value is number => typeof value === "number");
+      const total = meter.func === "count" ? values.length : values.reduce((a, b) => a + b, 0);
+      return HttpResponse.json({ quantities: [{ timestamp: new Date(start).toISOString(), quantity: total }], total });
+    }),
+    http.get(`${baseUrl}/v1/subscriptions/:id`, ({ request, params }) => {
+      const refused = enter("subscription", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const found = subscriptions.get(String(params.id));
+      return found === undefined ? error(404, "ResourceNotFound", "Not found") : HttpResponse.json(found as Record<string, unknown>);
+    }),
+    http.get(`${baseUrl}/v1/products/:id`, ({ request, params }) => {
+      const refused = enter("product", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const found = products.get(String(params.id));
+      return found === undefined ? error(404, "ResourceNotFound", "Not found") : HttpResponse.json(found as Record<string, unknown>);
+    }),
+  ];
+
+  return {
+    handlers,
+    inject: faults.inject,
+    injectRandom: faults.injectRandom,
+    faultsServed: faults.served,
+    /** Events Polar holds (a repeated external_id counted once), in arrival order. */
+    events: (): HeldPolarEvent[] => allEvents(),
+    /** Requests received, with their parsed bodies, URLs and headers. */
+    calls: (route?: PolarRoute) => (route ? calls.filter((call) => call.route === route) : [...calls]),
+    /** What GET /v1/subscriptions/{id} answers from now on. */
+    setSubscription(subscription: { id: string } & Record<string, unknown>): void {
+      subscriptions.set(subscription.id, subscription);
+    },
+    /** What GET /v1/products/{id} answers from now on. */
+    setProduct(product: { id: string } & Record<string, unknown>): void {
+      products.set(product.id, product);
+    },
+    reset(): void {
+      held.clear();
+      withoutId.length = 0;
+      subscriptions.clear();
+      products.clear();
+      calls.length = 0;
+      faults.clear();
+    },
+  };
+}
+
+export type PolarStandIn = ReturnType<typeof createPolarStandIn>;
