@@ -215,13 +215,15 @@ export function defineCatalog(input: CatalogInput | Catalog, options: DefineCata
 }
 
 /** A usage alert watches a metered feature: one that exists and has usage. */
+/** A usage alert (and a credit alert with a feature) watches a metered feature: one that exists and has usage. */
 function resolveAlert(key: string, alert: AlertInput, features: Record<string, Feature>): Alert {
-  if (alert.kind !== "usage") return { ...alert, key };
+  if (alert.kind === "spend" || alert.feature === undefined) return alert.kind === "credit_balance_low" ? { ...alert, below: canonicalDecimal(alert.below), key } : { ...alert, key };
   const metered = Object.values(features).filter((feature) => feature.type === "metered").map((feature) => feature.key);
   const feature = Object.hasOwn(features, alert.feature) ? features[alert.feature] : undefined;
   if (feature === undefined) throw invalid(`alerts.${key}.feature`, `unknown feature "${alert.feature}"; valid metered features: ${listKeys(metered)}`, metered);
   if (feature.type !== "metered") throw invalid(`alerts.${key}.feature`, `feature "${alert.feature}" is ${feature.type}: it has no usage to watch; valid metered features: ${listKeys(metered)}`, metered);
-  return { ...alert, ...(alert.units === undefined ? {} : { units: canonicalDecimal(alert.units) }), key };
+  if (alert.kind === "usage") return { ...alert, ...(alert.units === undefined ? {} : { units: canonicalDecimal(alert.units) }), key };
+  return alert.kind === "credit_balance_low" ? { ...alert, below: canonicalDecimal(alert.below), key } : { ...alert, key };
 }
 
 /** Every provider a catalog names (price lists, charges' prices) is one of `providers`. */

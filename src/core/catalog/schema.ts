@@ -139,7 +139,8 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
  *   limit (0–100) or `units`;
  * - `spend`: what the period's usage costs under the customer's plan reaches `amount` minor units;
  * - `credit_balance_low` (the balance falls to `below` or less), `credit_balance_depleted` (to 0
- *   or less) and `credits_expiring` (credits expire within `withinDays`): fed by credit balances.
+ *   or less) and `credits_expiring` (credits expire within `withinDays`): fed by credit balances,
+ *   of money (minor units) or, with `feature`, of that feature's unit credits.
  */
 export const alertSchema = z.discriminatedUnion("kind", [
   strictFields({
@@ -154,9 +155,10 @@ export const alertSchema = z.discriminatedUnion("kind", [
     }
   }),
   strictFields({ kind: z.literal("spend"), amount: minorUnitsSchema, description: alertDescription }),
-  strictFields({ kind: z.literal("credit_balance_low"), below: quantitySchema, description: alertDescription }),
-  strictFields({ kind: z.literal("credit_balance_depleted"), description: alertDescription }),
-  strictFields({ kind: z.literal("credits_expiring"), withinDays: z.number().int().min(1).max(366), description: alertDescription }),
+  /** Credit alerts watch the money balance (minor units), or with `feature` that feature's unit credits. */
+  strictFields({ kind: z.literal("credit_balance_low"), feature: keySchema.optional(), below: quantitySchema, description: alertDescription }),
+  strictFields({ kind: z.literal("credit_balance_depleted"), feature: keySchema.optional(), description: alertDescription }),
+  strictFields({ kind: z.literal("credits_expiring"), feature: keySchema.optional(), withinDays: z.number().int().min(1).max(366), description: alertDescription }),
 ]);
 
 export const alertsSchema = z.record(keySchema, alertSchema);

@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
+import { creditBalanceReached, creditsExpiringReached } from "../../core/alerts/credit-thresholds.ts";
 import { reached, usageThreshold, type UsageAlert } from "../../core/alerts/thresholds.ts";
 import type { Alert, Feature } from "../../core/catalog/index.ts";
 import { parseDecimal, toDecimalString, type Decimal } from "../../core/decimal.ts";
 import { billingPeriodAt, type Window } from "../../core/periods.ts";
 import { insertFiring } from "../../store/alerts/firings.ts";
+import { customerNotFound } from "../../store/customer-repository.ts";
+import { loadCustomerEntitlements } from "../../store/entitlement-state-repository.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import type { EntitlementResolver, Resolved } from "../entitlement-resolver.ts";
@@ -59,6 +62,18 @@ export interface AlertFirer {
   afterUsage(tx: Sql, input: AfterUsage): Promise<void>;
   /** Stores a firing and queues its deliveries, once per (customer, alert, window); whether this call fired it. */
   fire(tx: Sql, facts: FiringFacts): Promise<boolean>;
+  /**
+   * Fires the `credit_balance_low` and `credit_balance_depleted` alerts a credit balance has
+   * reached, once per customer and billing period. For the credit ledger to call in the
+   * transaction that changed the balance (a draw, an expiry), with what is left: money in minor
+   * units (`feature` null) or one feature's unit credits. Returns the keys fired now.
+   */
+  creditBalance(tx: Sql, input: { customerId: string; feature: string | null; balance: string; at: Date }): Promise<string[]>;
+  /**
+   * Fires the `credits_expiring` alerts that credits of `amount` expiring at `expiresAt` have
+   * reached at `at`, once per customer and expiry instant. Returns the keys fired now.
+   */
+  creditsExpiring(tx: Sql, input: { customerId: string; feature: string | null; amount: string; expiresAt: Date; at: Date }): Promise<string[]>;
 }
 
 /**
@@ -162,8 +177,32 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     }
   }
 
+  const fireAll = async (tx: Sql, reached: Array<{ alert: Alert; threshold: string }>, facts: Omit<FiringFacts, "alert" | "threshold">): Promise<string[]> => {
+    const keys: string[] = [];
+    for (const { alert, threshold } of reached) if (await fire(tx, { ...facts, alert, threshold })) keys.push(alert.key);
+    return keys;
+  };
+
   return {
     watches: (meter) => watched.has(meter),
+
+    async creditBalance(tx, { customerId, feature, balance, at }) {
+      const reached = creditBalanceReached(alerts, feature, parseDecimal(balance));
+      if (reached.length === 0) return [];
+      // Read in the caller's transaction: on the embedded store a read beside it would wait for it.
+      const entry = await loadCustomerEntitlements(tx, customerId, at);
+      if (entry === undefined) throw customerNotFound(customerId);
+      const period = billingPeriodAt(at, entry.state.cycle);
+      const value = toDecimalString(parseDecimal(balance));
+      return fireAll(tx, reached, { customerId, window: { start: period.from, end: period.to }, feature, value, extra: creditExtra(ctx, feature), firedAt: at });
+    },
+
+    async creditsExpiring(tx, { customerId, feature, amount, expiresAt, at }) {
+      const reached = creditsExpiringReached(alerts, feature, expiresAt, at);
+      const value = toDecimalString(parseDecimal(amount));
+      return fireAll(tx, reached, { customerId, window: { start: expiresAt, end: null }, feature, value, extra: { ...creditExtra(ctx, feature), expiresAt: expiresAt.toISOString() }, firedAt: at });
+    },
+
     async afterUsage(tx, input) {
       if (![...input.meters].some((meter) => watched.has(meter))) return;
       await usageAlertsOn(tx, input);
@@ -171,6 +210,11 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     },
     fire,
   };
+}
+
+/** What a credit alert's value is counted in: the catalog's currency (minor units), or a feature's units. */
+function creditExtra(ctx: HubContext, feature: string | null): Record<string, unknown> {
+  return feature === null ? { currency: ctx.catalog.currency } : {};
 }
 
 function windowOf(window: Window): { start: Date; end: Date | null } {
