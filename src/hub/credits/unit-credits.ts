@@ -1,4 +1,4 @@
-import { drawDown } from "../../core/credits/draw-order.ts";
+import { drawDown, usableAt } from "../../core/credits/draw-order.ts";
 import { settle, type PeriodEnds } from "../../core/credits/settle.ts";
 import type { CreditGrant } from "../../core/credits/types.ts";
 import { add, parseDecimal, sign, sub, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
@@ -28,10 +28,6 @@ export function settleAll(grants: readonly CreditGrant[], periodEnds: PeriodEnds
   return { grants: settled, forfeits };
 }
 
-function usable(grant: CreditGrant, at: Date): boolean {
-  return grant.effectiveAt <= at && (grant.expiresAt === null || at < grant.expiresAt) && sign(parseDecimal(grant.remaining)) > 0;
-}
-
 /**
  * The customer's unit credits of a feature at `at`. With `lock`, the grants' rows are held until
  * the transaction ends (what a consume draws from); without, it is a read (what a check reports).
@@ -41,7 +37,7 @@ export async function unitCredits(sql: Sql, input: { customerId: string; feature
   if (stored.length === 0) return { customerId: input.customerId, grants: [], available: ZERO, at: input.at, forfeits: [] };
   const { grants, forfeits } = settleAll(stored, input.periodEnds, input.at);
   let available = ZERO;
-  for (const grant of grants) if (usable(grant, input.at)) available = add(available, parseDecimal(grant.remaining));
+  for (const grant of grants) if (usableAt(grant, input.at)) available = add(available, parseDecimal(grant.remaining));
   return { customerId: input.customerId, grants, available, at: input.at, forfeits };
 }
 
@@ -51,7 +47,7 @@ export async function unitCredits(sql: Sql, input: { customerId: string; feature
  * checked `need` ≤ `available`. Returns the credits left.
  */
 export async function drawUnitCredits(tx: Sql, credits: UnitCredits, need: Decimal, reference: string): Promise<Decimal> {
-  const usableGrants = credits.grants.filter((grant) => usable(grant, credits.at));
+  const usableGrants = credits.grants.filter((grant) => usableAt(grant, credits.at));
   const { draws } = sign(need) > 0 ? drawDown(usableGrants, need) : { draws: [] };
   if (draws.length === 0 && credits.forfeits.length === 0) return credits.available;
   const drawn = new Map(draws.map((draw) => [draw.grantId, draw.amount]));
