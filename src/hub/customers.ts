@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { requireFeature, requirePlan, type Catalog } from "../core/catalog/index.ts";
+import { planInForce, requireFeature, requirePlan, trialEnd, type Catalog } from "../core/catalog/index.ts";
 import { parseDecimal, sign, toDecimalString } from "../core/decimal.ts";
 import type { LimitOverride } from "../core/entitlements/index.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
@@ -7,7 +7,7 @@ import { storableText } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { listCustomerRecords } from "../store/customer-list.ts";
 import { customerNotFound, findCustomer, lockCustomer, setCustomerPlan, upsertCustomer, type CustomerRecord } from "../store/customer-repository.ts";
-import { earliestPlanChange, listPlanChanges, type PlanChangeSource } from "../store/plan-change-repository.ts";
+import { earliestPlanChange, listPlanChanges, type PlanChangeSource, type TrialWrite } from "../store/plan-change-repository.ts";
 import { clearOverrides, listOverrides, setOverrides } from "../store/override-repository.ts";
 import type { HubContext } from "./context.ts";
 import { customerInputSchema, dateSchema, parseCustomerId, type CustomerInput } from "./customer-input.ts";
@@ -25,6 +25,10 @@ export interface Customer {
   readonly onDefaultPlan: boolean;
   /** The customer's plan variant ("starter"), applied to every feature whose grant declares it. */
   readonly variant: string | null;
+  /** When the plan's trial ends (or ended: the plan in force says what followed); null without a trial. */
+  readonly trialEndsAt: Date | null;
+  /** True while the plan is held on trial: its flat fees are not billed. */
+  readonly trialing: boolean;
   readonly providerIds: Readonly<Record<string, string>>;
   readonly periodStart: Date | null;
   readonly periodEnd: Date | null;
@@ -50,7 +54,12 @@ export interface PlanChange {
   readonly variant: string | null;
   /** When it took effect; null = since the beginning (the plan held when plan history started). */
   readonly effectiveAt: Date | null;
-  /** `assign`, `unassign`, `subscription` (a provider subscription changed) or `migration` (carried over). */
+  /** Set when the change started a trial: when the trial ends (the `trial_end` change that follows). */
+  readonly trialEndsAt: Date | null;
+  /**
+   * `assign`, `unassign`, `subscription` (a provider subscription changed), `migration` (carried
+   * over) or `trial_end` (a trial ended; written when it starts, so it may lie ahead).
+   */
   readonly source: PlanChangeSource;
   /** For subscription changes, `<provider>:<subscription id>`. */
   readonly reference: string | null;
@@ -70,9 +79,12 @@ export interface CustomersApi {
   getCustomer(customerId: string): Promise<Customer>;
   /**
    * Puts the customer on a plan, optionally on one of its variants (UNKNOWN_PLAN / UNKNOWN_VARIANT otherwise).
+   * With `trial: true`, on the plan's trial (`plans.<plan>.trial`): its limits from now, no flat fee
+   * until the trial ends, then the plan or the default plan as the trial says.
    * @example await hub.assign("org_42", "pro", { variant: "starter" })
+   * @example await hub.assign("org_42", "pro", { trial: true }) // { plan: "pro", trialing: true, trialEndsAt: now + 14 days }
    */
-  assign(customerId: string, plan: string, options?: PlanChangeOptions & { variant?: string | null }): Promise<Customer>;
+  assign(customerId: string, plan: string, options?: PlanChangeOptions & { variant?: string | null; trial?: boolean }): Promise<Customer>;
   /** Returns the customer to the catalog's default plan, following later changes of the default. @example await hub.unassign("org_42") */
   unassign(customerId: string, options?: PlanChangeOptions): Promise<Customer>;
   /**
@@ -109,16 +121,19 @@ const listFilterSchema = z
   })
   .default({ limit: 50 });
 
-/** The public view of a stored customer. */
-export function toCustomer(record: CustomerRecord, catalog: Catalog): Customer {
+/** The public view of a stored customer at `now` (a trial that has ended shows the plan it ended on). */
+export function toCustomer(record: CustomerRecord, catalog: Catalog, now: Date): Customer {
+  const held = planInForce(record, now);
   return {
     id: record.id,
     referenceType: record.referenceType,
     email: record.email,
     name: record.name,
-    plan: record.planKey ?? catalog.defaultPlan,
-    onDefaultPlan: record.planKey === null,
-    variant: record.planVariant,
+    plan: held.planKey ?? catalog.defaultPlan,
+    onDefaultPlan: held.planKey === null,
+    variant: held.planVariant,
+    trialEndsAt: record.trialEndsAt,
+    trialing: held.trialing,
     providerIds: record.providerIds,
     periodStart: record.periodStart,
     periodEnd: record.periodEnd,
@@ -176,26 +191,38 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
     const id = parseCustomerId(customerId);
     const record = await findCustomer(store, id);
     if (!record) throw customerNotFound(id);
-    return toCustomer(record, catalog);
+    return toCustomer(record, catalog, ctx.now());
   }
 
-  async function setPlan(customerId: string, planKey: string | null, variant: string | null, options: PlanChangeOptions): Promise<Customer> {
+  /** The trial an assignment asks for: the plan's, from the change's instant; none unless asked. */
+  function trialOf(planKey: string | null, requested: unknown, start: Date): TrialWrite | undefined {
+    if (requested === undefined || requested === false) return undefined;
+    if (requested !== true) throw new BillingError("VALIDATION_FAILED", `trial must be true or false, got ${JSON.stringify(requested)}`, { field: "trial" });
+    const plan = planKey === null ? undefined : catalog.plans[planKey];
+    if (plan?.trial == null) {
+      throw new BillingError("VALIDATION_FAILED", `plan "${planKey ?? catalog.defaultPlan}" offers no trial; declare plans.${planKey ?? catalog.defaultPlan}.trial ({ days, onEnd }) in the catalog, or assign it without one`, { field: "trial" });
+    }
+    return { endsAt: trialEnd(start, plan.trial.days), onEnd: plan.trial.onEnd };
+  }
+
+  async function setPlan(customerId: string, planKey: string | null, variant: string | null, options: PlanChangeOptions & { trial?: boolean }): Promise<Customer> {
     const now = ctx.now();
     const effectiveAt = options.effectiveAt === undefined ? now : parseEffectiveAt(options.effectiveAt, now);
+    const trial = trialOf(planKey, options.trial, effectiveAt);
     try {
       const record = await store.transaction(async (tx) => {
         await lockCustomer(tx, customerId);
         if (options.effectiveAt !== undefined) {
-          const earliest = await earliestPlanChange(tx, customerId);
+          const earliest = await earliestPlanChange(tx, customerId, now);
           if (earliest !== null && effectiveAt < earliest) {
             throw new BillingError("VALIDATION_FAILED", `effectiveAt must not be before ${earliest.toISOString()}, the customer's latest plan change or the end of its latest invoiced period`, {
               field: "effectiveAt",
             });
           }
         }
-        return setCustomerPlan(tx, customerId, planKey, variant, { change: { effectiveAt, source: planKey === null ? "unassign" : "assign" } });
+        return setCustomerPlan(tx, customerId, planKey, variant, { change: { effectiveAt, source: planKey === null ? "unassign" : "assign" }, trial });
       });
-      return toCustomer(record!, catalog);
+      return toCustomer(record!, catalog, now);
     } finally {
       cache.invalidate(customerId);
     }
@@ -206,14 +233,14 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
       const parsed = parseWith(listFilterSchema, filter, "VALIDATION_FAILED", "filter");
       const records = await listCustomerRecords(store, { search: parsed.search, afterId: parsed.cursor, limit: parsed.limit + 1 });
       const page = records.slice(0, parsed.limit);
-      return { customers: page.map((record) => toCustomer(record, catalog)), nextCursor: records.length > parsed.limit ? page.at(-1)!.id : null };
+      return { customers: page.map((record) => toCustomer(record, catalog, ctx.now())), nextCursor: records.length > parsed.limit ? page.at(-1)!.id : null };
     },
 
     async upsertCustomer(input) {
       const parsed = parseWith(customerInputSchema, input, "VALIDATION_FAILED");
       const { customer, created } = await upsertCustomer(store, parsed);
       cache.invalidate(customer.id);
-      return { customer: toCustomer(customer, catalog), created };
+      return { customer: toCustomer(customer, catalog, ctx.now()), created };
     },
 
     getCustomer,
@@ -238,6 +265,7 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
         onDefaultPlan: change.planKey === null,
         variant: change.planVariant,
         effectiveAt: change.effectiveAt,
+        trialEndsAt: change.trialEndsAt,
         source: change.source,
         reference: change.reference,
         recordedAt: change.recordedAt,

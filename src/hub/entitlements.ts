@@ -111,7 +111,7 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
 
   async function authorizeRefusal(resolved: Resolved, amount: Decimal): Promise<Refusal | null> {
     if (hooks.authorize === undefined) return null;
-    const verdict = await hooks.authorize({ customer: toCustomer(resolved.entry.customer, catalog), feature: resolved.feature, amount: toDecimalString(amount) });
+    const verdict = await hooks.authorize({ customer: toCustomer(resolved.entry.customer, catalog, ctx.now()), feature: resolved.feature, amount: toDecimalString(amount) });
     const reason = refusalOf(verdict, "authorize", `Refused by the authorize rule for feature "${resolved.feature.key}"`);
     return reason === undefined ? null : { code: "FORBIDDEN", reason };
   }
@@ -132,7 +132,7 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
     const amount = parseAmount(amountInput);
     const meter = consumableMeter(catalog, feature, amount);
     const requested = await resolver.resolve(customerId, featureKey, options);
-    const customer = toCustomer(requested.entry.customer, catalog);
+    const customer = toCustomer(requested.entry.customer, catalog, ctx.now());
     const base = { customer, feature, amount: toDecimalString(amount), transactionId };
 
     let result: ConsumeResult;

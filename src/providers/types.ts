@@ -275,6 +275,8 @@ export interface ProviderSubscription {
   providerCustomerId: string;
   status: string;
   cancelAtPeriodEnd: boolean;
+  /** While the subscription is in a trial: when the trial ends (the provider's own reading of its status). */
+  trialEndsAt?: Date | null;
   items: ProviderSubscriptionItem[];
 }
 
@@ -290,6 +292,8 @@ export interface ProviderCurrentSubscription {
   currentPeriodStart: Date | null;
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
+  /** While the subscription is in a trial: when the trial ends. */
+  trialEndsAt?: Date | null;
 }
 
 /** A customer's current subscriptions at the provider; one that is not among them has ended. */

@@ -1,6 +1,7 @@
+import { planInForce, type TrialOnEnd } from "../core/catalog/index.ts";
 import { BillingError } from "../core/errors.ts";
 import { sqlState } from "./identifiers.ts";
-import { recordPlanChange, type PlanChangeWrite } from "./plan-change-repository.ts";
+import { recordPlanChange, type PlanChangeWrite, type TrialWrite } from "./plan-change-repository.ts";
 import type { Sql } from "./types.ts";
 
 /** A customer as stored. `planKey` null = the catalog's default plan. */
@@ -11,6 +12,10 @@ export interface CustomerRecord {
   name: string | null;
   planKey: string | null;
   planVariant: string | null;
+  /** When the trial of the assigned plan ends (or ended); null without one. */
+  trialEndsAt: Date | null;
+  /** What the customer is on once the trial has ended; null without a trial. */
+  trialOnEnd: TrialOnEnd | null;
   providerIds: Record<string, string>;
   periodStart: Date | null;
   periodEnd: Date | null;
@@ -42,6 +47,8 @@ export interface CustomerRow {
   name: string | null;
   plan_key: string | null;
   plan_variant: string | null;
+  trial_ends_at: Date | null;
+  trial_on_end: TrialOnEnd | null;
   provider_ids: Record<string, string>;
   period_start: Date | null;
   period_end: Date | null;
@@ -50,7 +57,7 @@ export interface CustomerRow {
   updated_at: Date;
 }
 
-export const CUSTOMER_COLUMNS = "id, reference_type, email, name, plan_key, plan_variant, provider_ids, period_start, period_end, metadata, created_at, updated_at";
+export const CUSTOMER_COLUMNS = "id, reference_type, email, name, plan_key, plan_variant, trial_ends_at, trial_on_end, provider_ids, period_start, period_end, metadata, created_at, updated_at";
 
 export function toCustomerRecord(row: CustomerRow): CustomerRecord {
   return {
@@ -60,6 +67,8 @@ export function toCustomerRecord(row: CustomerRow): CustomerRecord {
     name: row.name,
     planKey: row.plan_key,
     planVariant: row.plan_variant,
+    trialEndsAt: row.trial_ends_at,
+    trialOnEnd: row.trial_on_end,
     providerIds: row.provider_ids,
     periodStart: row.period_start,
     periodEnd: row.period_end,
@@ -161,28 +170,39 @@ export async function findCustomerByProviderId(sql: Sql, provider: string, provi
 }
 
 /**
- * Sets (or with null, clears) the customer's plan and variant, and with `period` its billing
- * period in the same statement; undefined when there is no such customer. When the plan or the
- * variant changes, the change is recorded in the plan history with `change`'s instant (see
- * `recordPlanChange`). Run it inside a transaction: the row is locked, then the history written.
+ * Sets (or with null, clears) the customer's plan and variant, with `trial` the trial it starts
+ * (without, any trial of the previous plan is over), and with `period` its billing period, in the
+ * same statement; undefined when there is no such customer. When the plan in force at the change's
+ * instant, its variant or its pending trial changes, the change is recorded in the plan history
+ * with `change`'s instant (see `recordPlanChange`). Run it inside a transaction: the row is
+ * locked, then the history written.
  */
 export async function setCustomerPlan(
   sql: Sql,
   id: string,
   planKey: string | null,
   planVariant: string | null,
-  options: { period?: { start: Date; end: Date } | undefined; change: PlanChangeWrite },
+  options: { period?: { start: Date; end: Date } | undefined; change: PlanChangeWrite; trial?: TrialWrite | undefined },
 ): Promise<CustomerRecord | undefined> {
-  const { period } = options;
-  const { rows } = await sql.query<CustomerRow & { old_key: string | null; old_variant: string | null }>(
-    `UPDATE customers c SET plan_key = $2, plan_variant = $3, ${period === undefined ? "" : "period_start = $4, period_end = $5, "}updated_at = now()
-       FROM (SELECT plan_key AS old_key, plan_variant AS old_variant FROM customers WHERE id = $1 FOR UPDATE) old
-      WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")}, old.old_key, old.old_variant`,
-    period === undefined ? [id, planKey, planVariant] : [id, planKey, planVariant, period.start, period.end],
+  const { period, trial } = options;
+  const params: unknown[] = [id, planKey, planVariant, trial?.endsAt ?? null, trial?.onEnd ?? null];
+  if (period !== undefined) params.push(period.start, period.end);
+  const { rows } = await sql.query<CustomerRow & { old_key: string | null; old_variant: string | null; old_trial_ends_at: Date | null; old_trial_on_end: TrialOnEnd | null }>(
+    `UPDATE customers c SET plan_key = $2, plan_variant = $3, trial_ends_at = $4, trial_on_end = $5, ${period === undefined ? "" : "period_start = $6, period_end = $7, "}updated_at = now()
+       FROM (SELECT plan_key AS old_key, plan_variant AS old_variant, trial_ends_at AS old_trial_ends_at, trial_on_end AS old_trial_on_end
+               FROM customers WHERE id = $1 FOR UPDATE) old
+      WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")}, old.old_key, old.old_variant, old.old_trial_ends_at, old.old_trial_on_end`,
+    params,
   );
   const row = rows[0];
   if (row === undefined) return undefined;
-  if (row.old_key !== planKey || row.old_variant !== planVariant) await recordPlanChange(sql, id, planKey, planVariant, options.change);
+  const at = options.change.effectiveAt;
+  const before = planInForce({ planKey: row.old_key, planVariant: row.old_variant, trialEndsAt: row.old_trial_ends_at, trialOnEnd: row.old_trial_on_end }, at);
+  const pendingBefore = before.trialing ? row.old_trial_ends_at!.getTime() : null;
+  const pendingAfter = trial === undefined ? null : trial.endsAt.getTime();
+  if (before.planKey !== planKey || before.planVariant !== planVariant || pendingBefore !== pendingAfter) {
+    await recordPlanChange(sql, id, planKey, planVariant, options.change, trial);
+  }
   return toCustomerRecord(row);
 }
 

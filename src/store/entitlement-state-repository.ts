@@ -1,3 +1,4 @@
+import { planInForce } from "../core/catalog/index.ts";
 import type { EntitlementState, LimitAdjustment, LimitOverride, Recurrence } from "../core/entitlements/index.ts";
 import { CUSTOMER_COLUMNS, toCustomerRecord, type CustomerRecord, type CustomerRow } from "./customer-repository.ts";
 import type { Sql } from "./types.ts";
@@ -56,12 +57,14 @@ export async function loadCustomerEntitlements(sql: Sql, customerId: string, at:
     createdAt: new Date(a.created_at),
   }));
   const customer = toCustomerRecord(row);
+  // A trial that ended by `at` has handed over to the plan it converts to (or the default plan).
+  const held = planInForce(customer, at);
   return {
     customer,
     state: {
       customerId: customer.id,
-      assignedPlan: customer.planKey,
-      variant: customer.planVariant,
+      assignedPlan: held.planKey,
+      variant: held.planVariant,
       cycle: { periodStart: customer.periodStart, periodEnd: customer.periodEnd },
       overrides,
       adjustments,

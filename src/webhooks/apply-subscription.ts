@@ -61,6 +61,7 @@ async function applySubscription(tx: Sql, deps: WebhookDeps, provider: string, s
       currentPeriodStart: period?.currentPeriodStart ?? null,
       currentPeriodEnd: period?.currentPeriodEnd ?? null,
       cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+      trialEndsAt: subscription.trialEndsAt ?? null,
     },
     customer?.id ?? null,
     at,

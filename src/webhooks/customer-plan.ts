@@ -1,4 +1,4 @@
-import type { Catalog } from "../core/catalog/index.ts";
+import { planInForce, type Catalog } from "../core/catalog/index.ts";
 import { findCustomer, lockCustomer, setCustomerPlan, type CustomerRecord } from "../store/customer-repository.ts";
 import type { Sql } from "../store/types.ts";
 import { subscriptionsOfCustomer } from "../store/webhooks/provider-subscriptions.ts";
@@ -22,20 +22,24 @@ export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: s
   const customer = locked ?? (await findCustomer(tx, customerId));
   if (customer === undefined) return;
   const subscriptions = await subscriptionsOfCustomer(tx, customerId);
+  const held = planInForce(customer, at);
   const chosen = subscriptions.find((subscription) => subscription.entitled && subscription.planKey !== null && Object.hasOwn(catalog.plans, subscription.planKey));
   if (chosen !== undefined && chosen.planKey !== null) {
-    const variant = customer.planKey === chosen.planKey ? customer.planVariant : null;
+    const variant = held.planKey === chosen.planKey ? held.planVariant : null;
     const period =
       chosen.currentPeriodStart !== null && chosen.currentPeriodEnd !== null && chosen.currentPeriodStart < chosen.currentPeriodEnd
         ? { start: chosen.currentPeriodStart, end: chosen.currentPeriodEnd }
         : undefined;
-    if (customer.planKey !== chosen.planKey || customer.planVariant !== variant || period !== undefined) {
-      await setCustomerPlan(tx, customerId, chosen.planKey, variant, { period, change: { effectiveAt: at, source: "subscription", reference: `${chosen.provider}:${chosen.subscriptionId}` } });
+    // A trialing subscription's trial is the provider's: it converts (the provider says otherwise by changing the subscription).
+    const trial = chosen.trialEndsAt !== null && chosen.trialEndsAt > at ? { endsAt: chosen.trialEndsAt, onEnd: "convert" as const } : undefined;
+    const trialChanged = (held.trialing ? customer.trialEndsAt!.getTime() : null) !== (trial?.endsAt.getTime() ?? null);
+    if (held.planKey !== chosen.planKey || held.planVariant !== variant || period !== undefined || trialChanged) {
+      await setCustomerPlan(tx, customerId, chosen.planKey, variant, { period, trial, change: { effectiveAt: at, source: "subscription", reference: `${chosen.provider}:${chosen.subscriptionId}` } });
     }
     return;
   }
   if (subscriptions.some((subscription) => subscription.entitled || subscription.pending)) return;
   const last = subscriptions[0];
   const reference = last === undefined ? null : `${last.provider}:${last.subscriptionId}`;
-  if (customer.planKey !== null) await setCustomerPlan(tx, customerId, null, null, { change: { effectiveAt: at, source: "subscription", reference } });
+  if (customer.planKey !== null || customer.trialEndsAt !== null) await setCustomerPlan(tx, customerId, null, null, { change: { effectiveAt: at, source: "subscription", reference } });
 }

@@ -18,6 +18,8 @@ export interface SubscriptionFacts {
   currentPeriodStart: Date | null;
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
+  /** While trialing: when the trial ends. */
+  trialEndsAt?: Date | null;
 }
 
 /** Stores a subscription with the plan its prices map to and what its status means. */
@@ -37,6 +39,7 @@ export async function recordSubscription(tx: Sql, catalog: Catalog, facts: Subsc
     currentPeriodStart: facts.currentPeriodStart,
     currentPeriodEnd: facts.currentPeriodEnd,
     cancelAtPeriodEnd: facts.cancelAtPeriodEnd,
+    trialEndsAt: facts.deleted ? null : (facts.trialEndsAt ?? null),
     versionAt: at,
   };
   await upsertSubscription(tx, record);

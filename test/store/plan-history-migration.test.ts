@@ -18,15 +18,15 @@ describe(`plan history from before it was kept (${driverName})`, () => {
     await migrate(store, all);
 
     expect(await listPlanChanges(store, "old_pro")).toEqual([
-      { customerId: "old_pro", effectiveAt: null, planKey: "pro", planVariant: "starter", source: "migration", reference: null, recordedAt: expect.any(Date) },
+      { customerId: "old_pro", effectiveAt: null, planKey: "pro", planVariant: "starter", trialEndsAt: null, source: "migration", reference: null, recordedAt: expect.any(Date) },
     ]);
     expect(await listPlanChanges(store, "old_default")).toEqual([]);
     const window = { from: new Date("2020-01-01T00:00:00Z"), to: new Date("2026-11-01T00:00:00Z") };
     const spans = await planSpans(store, ["old_pro", "old_default", "old_team"].map((customerId) => ({ customerId, ...window })));
     expect(Object.fromEntries(spans)).toEqual({
-      old_pro: [{ ...window, planKey: "pro" }],
-      old_default: [{ ...window, planKey: null }],
-      old_team: [{ ...window, planKey: "team" }],
+      old_pro: [{ ...window, planKey: "pro", trial: false }],
+      old_default: [{ ...window, planKey: null, trial: false }],
+      old_team: [{ ...window, planKey: "team", trial: false }],
     });
   });
 });

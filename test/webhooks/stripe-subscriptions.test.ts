@@ -149,6 +149,24 @@ describe("Stripe subscriptions set the customer's plan", () => {
 });
 
 describe("what each Stripe subscription status means for the plan", () => {
+  it("keeps a trialing subscription's trial end: the customer is on trial until then, and its end converts in the plan history", async () => {
+    await hub.upsertCustomer({ id: "org_trial_end", providerIds: { stripe: "cus_trial_end" } });
+    const trialEnd = Math.floor(at(0).getTime() / 1000) + 14 * 86_400;
+    await deliver("customer.subscription.created", { ...subscription("sub_trial_end", "cus_trial_end", [PRO], "trialing"), trial_end: trialEnd }, { id: "evt_trial_end_1", created: at(0) });
+    expect(await hub.getCustomer("org_trial_end")).toMatchObject({ plan: "pro", trialing: true, trialEndsAt: new Date(trialEnd * 1000) });
+    expect((await hub.planHistory("org_trial_end")).map((change) => [change.plan, change.source, change.effectiveAt?.getTime()])).toEqual([
+      ["pro", "subscription", at(0).getTime()],
+      ["pro", "trial_end", trialEnd * 1000],
+    ]);
+    // Paid early: the trial ends at the change, its scheduled end is dropped.
+    await deliver("customer.subscription.updated", { ...subscription("sub_trial_end", "cus_trial_end", [PRO], "active"), trial_end: trialEnd }, { id: "evt_trial_end_2", created: at(60) });
+    expect(await hub.getCustomer("org_trial_end")).toMatchObject({ plan: "pro", trialing: false, trialEndsAt: null });
+    expect((await hub.planHistory("org_trial_end")).map((change) => [change.source, change.effectiveAt?.getTime()])).toEqual([
+      ["subscription", at(0).getTime()],
+      ["subscription", at(60).getTime()],
+    ]);
+  });
+
   it("grants the plan while trialing, and takes it away when the subscription becomes unpaid", async () => {
     await hub.upsertCustomer({ id: "org_trial", providerIds: { stripe: "cus_trial" } });
     await deliver("customer.subscription.created", subscription("sub_trial", "cus_trial", [PRO], "trialing"), { id: "evt_trial_1", created: at(0) });

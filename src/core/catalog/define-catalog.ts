@@ -13,6 +13,7 @@ import {
   type AlertInput,
   type MeterDefinition,
   type PlanDefinition,
+  type TrialOnEnd,
 } from "./schema.ts";
 
 /** What a plan gives one feature, resolved: every feature of the catalog has one on every plan. */
@@ -44,6 +45,14 @@ export interface Plan {
   readonly pricing: PreparedPlan;
   /** Provider prices (Stripe lookup keys, Flowglad price slugs) whose subscribers are on this plan. */
   readonly providerPrices: Readonly<Record<string, readonly string[]>>;
+  /** The trial the plan offers, or null. */
+  readonly trial: PlanTrial | null;
+}
+
+/** A plan's trial: how long it lasts and what the customer is on after it. */
+export interface PlanTrial {
+  readonly days: number;
+  readonly onEnd: TrialOnEnd;
 }
 
 export interface DefineCatalogOptions {
@@ -124,7 +133,8 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
   for (const feature of Object.values(features)) checkSpendCap(key, feature, grants[feature.key]!, pricing);
   const providerPrices: Record<string, readonly string[]> = Object.fromEntries(providers.map((provider) => [provider, []]));
   for (const [provider, keys] of Object.entries(plan.providerPrices ?? {})) providerPrices[provider] = keys;
-  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices };
+  const trial = plan.trial === undefined ? null : { days: plan.trial.days, onEnd: plan.trial.onEnd };
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices, trial };
 }
 
 /**

@@ -111,6 +111,16 @@ export const providerIdSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must
  */
 export const providerPricesSchema = z.record(providerIdSchema, z.array(providerPriceKey));
 
+/** What happens when a trial ends: the customer keeps the plan (and pays from then on) or returns to the default plan. */
+export const TRIAL_ON_END = ["convert", "default"] as const;
+export type TrialOnEnd = (typeof TRIAL_ON_END)[number];
+
+/** A plan's trial: `days` whole days without its flat fees, then `onEnd`. */
+export const trialSchema = strictFields({
+  days: z.number().int("must be a whole number of days").min(1).max(730),
+  onEnd: z.enum(TRIAL_ON_END).default("convert"),
+});
+
 export const planSchema = strictFields({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
@@ -122,6 +132,8 @@ export const planSchema = strictFields({
   minimumCommitment: minimumCommitmentSchema.optional(),
   /** Provider prices whose subscribers are on this plan (webhooks resolve subscriptions with it). */
   providerPrices: providerPricesSchema.optional(),
+  /** A trial offered when the plan is assigned with `{ trial: true }`. */
+  trial: trialSchema.optional(),
 });
 
 const alertDescription = z.string().max(1000).optional();

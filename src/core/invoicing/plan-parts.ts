@@ -9,6 +9,8 @@ export interface PricedPart {
   readonly period: InvoicePeriod;
   readonly plan: PreparedPlan;
   readonly priced: PricedUsage;
+  /** Held on the plan's trial: no flat fee and no minimum commitment for this part. */
+  readonly trial?: boolean;
 }
 
 /** A window's lines once its parts are joined. */
@@ -34,6 +36,10 @@ const instant = (at: Date) => at.toISOString().replace(".000Z", "Z");
  *   covers the usage made on it. Flat fees are not split (no proration): the window pays the flat
  *   fees of the plan it ends on, as a period is billed with the prices at its last instant.
  *
+ * A part held on a plan's trial prices its usage as the plan says (a trial waives the plan's
+ * subscription fee, not what is used); a window whose last part is a trial bills no flat fee and
+ * no minimum commitment.
+ *
  * Parts in other currencies than the last are refused: an invoice has one currency.
  *
  * @example
@@ -44,7 +50,7 @@ const instant = (at: Date) => at.toISOString().replace(".000Z", "Z");
 export function joinPlanParts(parts: readonly PricedPart[]): JoinedParts {
   const last = parts[parts.length - 1];
   if (last === undefined) throw new BillingError("INTERNAL", "a window has at least one part", { field: "parts" });
-  if (parts.length === 1) return { plan: last.plan, currency: last.priced.currency, lineItems: last.priced.lineItems, subtotal: last.priced.subtotal };
+  if (parts.length === 1 && last.trial !== true) return { plan: last.plan, currency: last.priced.currency, lineItems: last.priced.lineItems, subtotal: last.priced.subtotal };
   const lineItems: LineItem[] = [];
   let subtotal = 0;
   for (const part of parts) {
@@ -53,22 +59,25 @@ export function joinPlanParts(parts: readonly PricedPart[]): JoinedParts {
         field: `plans.${part.plan.key}.currency`,
       });
     }
-    const label = ` (plan ${part.plan.key}, ${instant(part.period.from)} to ${instant(part.period.to)})`;
+    const label = parts.length === 1 ? "" : ` (plan ${part.plan.key}${part.trial === true ? " on trial" : ""}, ${instant(part.period.from)} to ${instant(part.period.to)})`;
     for (const line of part.priced.lineItems) {
       if (line.meter === null) continue;
       lineItems.push({ ...line, description: `${line.description}${label}` });
       subtotal += line.amount;
     }
   }
-  for (const line of last.priced.lineItems) {
-    if (line.model !== "flat") continue;
-    lineItems.push(line);
-    subtotal += line.amount;
-  }
-  const trueUp = trueUpLine(last.plan, subtotal);
-  if (trueUp !== undefined) {
-    lineItems.push(trueUp);
-    subtotal += trueUp.amount;
+  // A window that ends on trial bills no flat fee and no commitment: the trial is what was offered.
+  if (last.trial !== true) {
+    for (const line of last.priced.lineItems) {
+      if (line.model !== "flat") continue;
+      lineItems.push(line);
+      subtotal += line.amount;
+    }
+    const trueUp = trueUpLine(last.plan, subtotal);
+    if (trueUp !== undefined) {
+      lineItems.push(trueUp);
+      subtotal += trueUp.amount;
+    }
   }
   if (!Number.isSafeInteger(subtotal)) throw new BillingError("INVALID_AMOUNT", `the subtotal of plan "${last.plan.key}" is too large to represent exactly`, { field: "subtotal" });
   return { plan: last.plan, currency: last.priced.currency, lineItems, subtotal };

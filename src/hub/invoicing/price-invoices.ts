@@ -26,6 +26,8 @@ export interface InvoiceTarget {
 export interface PricedWindowPart {
   period: InvoicePeriod;
   plan: Plan;
+  /** Held on the plan's trial (no flat fee). */
+  trial: boolean;
   /** What was priced, per charged meter of the part's plan. */
   usage: Record<string, MeterUsageInput>;
   /** The part priced on its own (before its lines were joined into the invoice). */
@@ -87,6 +89,7 @@ function nonNegative(value: string): string {
 interface PlannedPart {
   period: InvoicePeriod;
   plan: Plan;
+  trial: boolean;
   perEvent: Set<string>;
 }
 
@@ -109,7 +112,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
     try {
       const parts = spans.get(target.customer.id)!.map((span) => {
         const plan = planOf(ctx, target.customer, span.planKey);
-        return { period: { from: span.from, to: span.to }, plan, perEvent: perEventMeters(ctx, plan) };
+        return { period: { from: span.from, to: span.to }, plan, trial: span.trial, perEvent: perEventMeters(ctx, plan) };
       });
       planned.push({ ...target, parts });
     } catch (error) {
@@ -157,8 +160,8 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         // Synced prices are those in effect at the end of the whole window, for every part.
         const resolvePrice = needsPrices ? await resolvers.forPeriod(sql, period, priceProvider) : undefined;
         const result = mapUsageToLineItems(part.plan.pricing, usage, resolvePrice === undefined ? {} : { resolvePrice });
-        parts.push({ period: part.period, plan: part.plan, usage, lineItems: result.lineItems });
-        priced.push({ period: part.period, plan: part.plan.pricing, priced: result });
+        parts.push({ period: part.period, plan: part.plan, trial: part.trial, usage, lineItems: result.lineItems });
+        priced.push({ period: part.period, plan: part.plan.pricing, priced: result, trial: part.trial });
       }
       const joined = joinPlanParts(priced);
       const plan = parts[parts.length - 1]!.plan;

@@ -73,6 +73,7 @@ const subscriptionSchema = z.object({
   current: z.boolean(),
   currentBillingPeriodStart: epochMs.nullish(),
   currentBillingPeriodEnd: epochMs.nullish(),
+  trialEnd: epochMs.nullish(),
   subscriptionItems: z
     .array(
       z.object({
@@ -171,6 +172,7 @@ function toSubscription(subscription: z.output<typeof subscriptionSchema>): Flow
     current: subscription.current,
     currentBillingPeriodStart: subscription.currentBillingPeriodStart ?? null,
     currentBillingPeriodEnd: subscription.currentBillingPeriodEnd ?? null,
+    trialEnd: subscription.trialEnd ?? null,
     items: subscription.subscriptionItems.map((item) => ({
       id: item.id,
       priceId: item.priceId ?? null,

@@ -21,6 +21,7 @@ export function customerSubscriptions(billing: FlowgladCustomerBilling): Provide
         currentPeriodStart: subscription.currentBillingPeriodStart,
         currentPeriodEnd: subscription.currentBillingPeriodEnd,
         cancelAtPeriodEnd: subscription.status === "cancellation_scheduled",
+        trialEndsAt: subscription.status === "trialing" ? subscription.trialEnd : null,
       };
     }),
   };

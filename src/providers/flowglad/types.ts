@@ -69,6 +69,8 @@ export interface FlowgladSubscription {
   current: boolean;
   currentBillingPeriodStart: Date | null;
   currentBillingPeriodEnd: Date | null;
+  /** When the trial ends or ended (Flowglad keeps it after the trial); null without one. */
+  trialEnd: Date | null;
   items: { id: string; priceId: string | null; priceSlug: string | null; usageMeterId: string | null; quantity: number }[];
   usageMeterBalances: { slug: string; availableBalance: number }[];
 }

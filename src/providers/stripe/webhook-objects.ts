@@ -78,6 +78,7 @@ export const subscriptionSchema = z.object({
   customer: ref,
   status: z.string().min(1),
   cancel_at_period_end: z.boolean().nullish(),
+  trial_end: seconds.nullish(),
   // Before API version 2025-03-31 the period lived on the subscription; since, on each item.
   current_period_start: seconds.nullish(),
   current_period_end: seconds.nullish(),
@@ -158,6 +159,8 @@ export function toSubscription(subscription: z.output<typeof subscriptionSchema>
     providerCustomerId: subscription.customer,
     status: subscription.status,
     cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
+    // Stripe keeps trial_end after a trial; only a `trialing` subscription is in one.
+    trialEndsAt: subscription.status === "trialing" ? (subscription.trial_end ?? null) : null,
     items: subscription.items.data.map((item) => ({
       id: item.id,
       priceId: item.price.id,

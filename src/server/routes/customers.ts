@@ -14,6 +14,8 @@ export const assignSchema = z.strictObject({
   variant: z.string().min(1).max(128).nullable().optional(),
   /** When the change takes effect (default now): not in the future, not before the latest change or inside an invoiced period. */
   effectiveAt: instant.optional(),
+  /** Start the plan's trial (plans.<plan>.trial): no flat fee until it ends. */
+  trial: z.boolean().optional(),
 });
 
 /** Feature key → `true`/`false` for a flag, a limit (number or decimal string) or null for unlimited. */
@@ -99,7 +101,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Put the customer on a plan, optionally on one of its variants, from now or from `effectiveAt`",
       body: assignSchema,
-      handler: ({ body, params }) => hub.assign(params.id!, body.plan, { variant: body.variant ?? null, ...(body.effectiveAt === undefined ? {} : { effectiveAt: body.effectiveAt }) }),
+      handler: ({ body, params }) => hub.assign(params.id!, body.plan, { variant: body.variant ?? null, ...(body.effectiveAt === undefined ? {} : { effectiveAt: body.effectiveAt }), ...(body.trial === undefined ? {} : { trial: body.trial }) }),
     }),
     route({
       method: "delete",

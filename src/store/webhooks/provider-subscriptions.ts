@@ -19,6 +19,8 @@ export interface SubscriptionRecord {
   currentPeriodStart: Date | null;
   currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
+  /** While trialing: when the trial ends. */
+  trialEndsAt: Date | null;
   /** The provider's time of the change this state comes from. */
   versionAt: Date;
 }
@@ -39,11 +41,12 @@ interface SubscriptionRow {
   current_period_start: Date | null;
   current_period_end: Date | null;
   cancel_at_period_end: boolean;
+  trial_ends_at: Date | null;
   version_at: Date;
 }
 
 const COLUMNS =
-  "provider, subscription_id, provider_customer_id, customer_id, status, entitled, pending, plan_key, plan_error, price_ids, lookup_keys, current_period_start, current_period_end, cancel_at_period_end, version_at";
+  "provider, subscription_id, provider_customer_id, customer_id, status, entitled, pending, plan_key, plan_error, price_ids, lookup_keys, current_period_start, current_period_end, cancel_at_period_end, trial_ends_at, version_at";
 
 function toRecord(row: SubscriptionRow): SubscriptionRecord {
   return {
@@ -61,6 +64,7 @@ function toRecord(row: SubscriptionRow): SubscriptionRecord {
     currentPeriodStart: row.current_period_start,
     currentPeriodEnd: row.current_period_end,
     cancelAtPeriodEnd: row.cancel_at_period_end,
+    trialEndsAt: row.trial_ends_at,
     versionAt: row.version_at,
   };
 }
@@ -69,12 +73,12 @@ function toRecord(row: SubscriptionRow): SubscriptionRecord {
 export async function upsertSubscription(sql: Sql, record: SubscriptionRecord): Promise<void> {
   await sql.query(
     `INSERT INTO provider_subscriptions (${COLUMNS}, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::text[], $12, $13, $14, $15, now())
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::text[], $12, $13, $14, $15, $16, now())
      ON CONFLICT (provider, subscription_id) DO UPDATE SET
        provider_customer_id = EXCLUDED.provider_customer_id, customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
        entitled = EXCLUDED.entitled, pending = EXCLUDED.pending, plan_key = EXCLUDED.plan_key, plan_error = EXCLUDED.plan_error,
        price_ids = EXCLUDED.price_ids, lookup_keys = EXCLUDED.lookup_keys, current_period_start = EXCLUDED.current_period_start,
-       current_period_end = EXCLUDED.current_period_end, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
+       current_period_end = EXCLUDED.current_period_end, cancel_at_period_end = EXCLUDED.cancel_at_period_end, trial_ends_at = EXCLUDED.trial_ends_at,
        version_at = EXCLUDED.version_at, updated_at = now()`,
     [
       record.provider,
@@ -91,6 +95,7 @@ export async function upsertSubscription(sql: Sql, record: SubscriptionRecord): 
       record.currentPeriodStart,
       record.currentPeriodEnd,
       record.cancelAtPeriodEnd,
+      record.trialEndsAt,
       record.versionAt,
     ],
   );
