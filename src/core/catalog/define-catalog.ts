@@ -1,6 +1,7 @@
 import { canonicalDecimal } from "../decimal.ts";
 import { BillingError, listKeys } from "../errors.ts";
 import { normalizeCurrency } from "../money.ts";
+import type { Proration } from "../invoicing/proration.ts";
 import { zodToBillingError } from "../validation.ts";
 import type { Charge } from "../pricing/charge-schema.ts";
 import { preparePlan, type PreparedPlan } from "../pricing/prepare-plan.ts";
@@ -71,6 +72,8 @@ export interface Catalog {
   readonly features: Readonly<Record<string, Feature>>;
   readonly plans: Readonly<Record<string, Plan>>;
   readonly defaultPlan: string;
+  /** How flat fees are shared between the plans a window holds (see `Proration`). */
+  readonly proration: Proration;
   /** Every variant name any plan declares. */
   readonly variants: ReadonlySet<string>;
   /** Threshold alerts by key (usage, spend, credit balance). */
@@ -218,7 +221,7 @@ export function defineCatalog(input: CatalogInput | Catalog, options: DefineCata
   const alerts: Record<string, Alert> = {};
   for (const [key, alert] of Object.entries(raw.alerts)) alerts[key] = resolveAlert(key, alert, features);
 
-  const catalog: Catalog = { currency, meters, features, plans, defaultPlan: raw.defaultPlan, variants, alerts };
+  const catalog: Catalog = { currency, meters, features, plans, defaultPlan: raw.defaultPlan, proration: raw.proration, variants, alerts };
   if (options.providers !== undefined) checkProviderIds(catalog, options.providers);
   CATALOGS.add(catalog);
   return deepFreeze(catalog);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isDecimalLike } from "../decimal.ts";
+import { PRORATIONS } from "../invoicing/proration.ts";
 import { chargeSchema, minimumCommitmentSchema } from "../pricing/charge-schema.ts";
 import { strictFields } from "../strict-fields.ts";
 
@@ -186,6 +187,8 @@ export const catalogSchema = strictFields({
   defaultPlan: keySchema,
   /** Threshold alerts, by key: usage, spend and credit balance (see alert-schema.ts). */
   alerts: alertsSchema.default({}),
+  /** How flat fees are shared when a window holds several plans: "none" (the plan at the window's end bills its whole fee), "second" or "day". */
+  proration: z.enum(PRORATIONS).default("none"),
 });
 
 export type CatalogInput = z.input<typeof catalogSchema>;

@@ -2,7 +2,9 @@ import { BillingError } from "../errors.ts";
 import type { LineItem, PricedUsage } from "../pricing/line-item.ts";
 import { trueUpLine } from "../pricing/map-usage-to-line-items.ts";
 import type { PreparedPlan } from "../pricing/prepare-plan.ts";
+import { parseDecimal } from "../decimal.ts";
 import type { InvoicePeriod } from "./invoice.ts";
+import { prorateAmount, prorationShare, type Proration } from "./proration.ts";
 
 /** A part of a billing window held on one plan, priced on its own with that plan's usage. */
 export interface PricedPart {
@@ -24,21 +26,30 @@ export interface JoinedParts {
 
 const instant = (at: Date) => at.toISOString().replace(".000Z", "Z");
 
+/** How a window's flat fees are billed (see `Proration`); `window` is the whole window the parts tile. */
+export interface JoinOptions {
+  readonly proration?: Proration;
+  readonly window?: InvoicePeriod;
+}
+
 /**
  * Joins the parts of a window cut at plan changes (in time order) into one invoice's lines.
  *
- * - One part: its lines as they are (a customer who did not change plan gets exactly what
- *   pricing the whole window gives).
- * - Several: each part's usage charges (charges on a meter), priced on the part's plan with the
- *   part's usage, in time order, each described with its plan and part; then the flat fees of the
- *   plan held at the window's last instant, once; then that plan's minimum-commitment true-up over
- *   all the lines. Included units, tiers and free events apply per part: each plan's allowance
- *   covers the usage made on it. Flat fees are not split (no proration): the window pays the flat
- *   fees of the plan it ends on, as a period is billed with the prices at its last instant.
- *
- * A part held on a plan's trial prices its usage as the plan says (a trial waives the plan's
- * subscription fee, not what is used); a window whose last part is a trial bills no flat fee and
- * no minimum commitment.
+ * - One part, not on trial: its lines as they are (a customer who did not change plan gets
+ *   exactly what pricing the whole window gives).
+ * - Otherwise: each part's usage charges (charges on a meter), priced on the part's plan with the
+ *   part's usage, in time order, each described with its plan and part; then the flat fees; then
+ *   the minimum-commitment true-up of the plan held at the window's last instant over all the
+ *   lines. Included units, tiers and free events apply per part: each plan's allowance covers the
+ *   usage made on it.
+ * - Flat fees, with proration `none`: those of the plan held at the window's last instant, once
+ *   (a period is billed with the prices at its last instant). With `second` or `day`: each part's
+ *   own flat fees, each times the part's share of the window (`prorationShare`), rounded once per
+ *   line (`prorateAmount`); the shares of a window's parts add up to the whole window, so no instant
+ *   pays two plans' fees and none pays nothing.
+ * - A part held on a plan's trial prices its usage as the plan says (a trial waives the plan's
+ *   subscription fee, not what is used) and bills no flat fee; a window whose last part is a
+ *   trial bills no minimum commitment either.
  *
  * Parts in other currencies than the last are refused: an invoice has one currency.
  *
@@ -46,8 +57,10 @@ const instant = (at: Date) => at.toISOString().replace(".000Z", "Z");
  * // pro (flat 4900, API at 0.5 past 1000 included) from Oct 10, free (API not charged) before it
  * joinPlanParts([{ period: oct1_oct10, plan: free, priced: ... }, { period: oct10_nov1, plan: pro, priced: ... }])
  * // { plan: pro, lineItems: [API calls (plan pro, …), Platform fee 4900, true-up?], subtotal: ... }
+ * joinPlanParts(sameParts, { proration: "day", window: oct1_nov1 })
+ * // { plan: pro, lineItems: [API calls (plan pro, …), Platform fee (plan pro, …: 22 of 31 days) 3477, true-up?], ... }
  */
-export function joinPlanParts(parts: readonly PricedPart[]): JoinedParts {
+export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions = {}): JoinedParts {
   const last = parts[parts.length - 1];
   if (last === undefined) throw new BillingError("INTERNAL", "a window has at least one part", { field: "parts" });
   if (parts.length === 1 && last.trial !== true) return { plan: last.plan, currency: last.priced.currency, lineItems: last.priced.lineItems, subtotal: last.priced.subtotal };
@@ -59,20 +72,38 @@ export function joinPlanParts(parts: readonly PricedPart[]): JoinedParts {
         field: `plans.${part.plan.key}.currency`,
       });
     }
-    const label = parts.length === 1 ? "" : ` (plan ${part.plan.key}${part.trial === true ? " on trial" : ""}, ${instant(part.period.from)} to ${instant(part.period.to)})`;
     for (const line of part.priced.lineItems) {
       if (line.meter === null) continue;
-      lineItems.push({ ...line, description: `${line.description}${label}` });
+      lineItems.push({ ...line, description: `${line.description}${label(parts, part)}` });
       subtotal += line.amount;
     }
   }
-  // A window that ends on trial bills no flat fee and no commitment: the trial is what was offered.
-  if (last.trial !== true) {
-    for (const line of last.priced.lineItems) {
-      if (line.model !== "flat") continue;
-      lineItems.push(line);
-      subtotal += line.amount;
+  const proration = options.proration ?? "none";
+  if (proration === "none" || parts.length === 1) {
+    if (last.trial !== true) {
+      for (const line of last.priced.lineItems) {
+        if (line.model !== "flat") continue;
+        lineItems.push(line);
+        subtotal += line.amount;
+      }
     }
+  } else {
+    const window = options.window ?? { from: parts[0]!.period.from, to: last.period.to };
+    for (const part of parts) {
+      if (part.trial === true) continue;
+      const share = prorationShare(part.period, window, proration);
+      if (share.units === 0n) continue;
+      const suffix = `${label(parts, part).slice(0, -1)}: ${share.units} of ${share.of} ${share.unit}s)`;
+      for (const line of part.priced.lineItems) {
+        if (line.model !== "flat") continue;
+        const prorated = prorateAmount(parseDecimal(line.exactAmount), share);
+        lineItems.push({ ...line, description: `${line.description}${suffix}`, amount: prorated.amount, exactAmount: prorated.exactAmount });
+        subtotal += prorated.amount;
+      }
+    }
+  }
+  // A window that ends on trial bills no commitment: the trial is what was offered.
+  if (last.trial !== true) {
     const trueUp = trueUpLine(last.plan, subtotal);
     if (trueUp !== undefined) {
       lineItems.push(trueUp);
@@ -81,4 +112,10 @@ export function joinPlanParts(parts: readonly PricedPart[]): JoinedParts {
   }
   if (!Number.isSafeInteger(subtotal)) throw new BillingError("INVALID_AMOUNT", `the subtotal of plan "${last.plan.key}" is too large to represent exactly`, { field: "subtotal" });
   return { plan: last.plan, currency: last.priced.currency, lineItems, subtotal };
+}
+
+/** " (plan pro on trial, <from> to <to>)" when the window has several parts; nothing for one. */
+function label(parts: readonly PricedPart[], part: PricedPart): string {
+  if (parts.length === 1) return "";
+  return ` (plan ${part.plan.key}${part.trial === true ? " on trial" : ""}, ${instant(part.period.from)} to ${instant(part.period.to)})`;
 }

@@ -163,7 +163,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         parts.push({ period: part.period, plan: part.plan, trial: part.trial, usage, lineItems: result.lineItems });
         priced.push({ period: part.period, plan: part.plan.pricing, priced: result, trial: part.trial });
       }
-      const joined = joinPlanParts(priced);
+      const joined = joinPlanParts(priced, { proration: ctx.catalog.proration, window: period });
       const plan = parts[parts.length - 1]!.plan;
       const invoice: PricedInvoice = {
         customerId: customer.id,

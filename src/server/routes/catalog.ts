@@ -21,6 +21,7 @@ function planView(plan: Plan, catalog: Catalog) {
     charges: plan.charges,
     minimumCommitment: plan.pricing.minimumCommitment ?? null,
     providerPrices: plan.providerPrices,
+    trial: plan.trial,
   };
 }
 
@@ -37,6 +38,7 @@ export function catalogRoutes(hub: Hub): RouteSpec[] {
       handler: async () => ({
         currency: catalog.currency,
         defaultPlan: catalog.defaultPlan,
+        proration: catalog.proration,
         meters: Object.values(catalog.meters),
         features: Object.values(catalog.features),
         plans: Object.keys(catalog.plans),
