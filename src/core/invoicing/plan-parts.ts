@@ -21,6 +21,8 @@ export interface JoinedParts {
   readonly plan: PreparedPlan;
   readonly currency: string;
   readonly lineItems: readonly LineItem[];
+  /** For each line, the part it was priced for; null for a line of the whole window (unprorated flat fees, the true-up, the lines of a single part). */
+  readonly lineParts: readonly (InvoicePeriod | null)[];
   readonly subtotal: number;
 }
 
@@ -63,9 +65,17 @@ export interface JoinOptions {
 export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions = {}): JoinedParts {
   const last = parts[parts.length - 1];
   if (last === undefined) throw new BillingError("INTERNAL", "a window has at least one part", { field: "parts" });
-  if (parts.length === 1 && last.trial !== true) return { plan: last.plan, currency: last.priced.currency, lineItems: last.priced.lineItems, subtotal: last.priced.subtotal };
+  if (parts.length === 1 && last.trial !== true) {
+    return { plan: last.plan, currency: last.priced.currency, lineItems: last.priced.lineItems, lineParts: last.priced.lineItems.map(() => null), subtotal: last.priced.subtotal };
+  }
   const lineItems: LineItem[] = [];
+  const lineParts: (InvoicePeriod | null)[] = [];
   let subtotal = 0;
+  const push = (line: LineItem, part: PricedPart | null) => {
+    lineItems.push(line);
+    lineParts.push(parts.length === 1 || part === null ? null : part.period);
+    subtotal += line.amount;
+  };
   for (const part of parts) {
     if (part.priced.currency !== last.priced.currency) {
       throw new BillingError("CATALOG_INVALID", `plan "${part.plan.key}" bills in ${part.priced.currency} and plan "${last.plan.key}" in ${last.priced.currency}: one invoice cannot hold both`, {
@@ -74,8 +84,7 @@ export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions
     }
     for (const line of part.priced.lineItems) {
       if (line.meter === null) continue;
-      lineItems.push({ ...line, description: `${line.description}${label(parts, part)}` });
-      subtotal += line.amount;
+      push({ ...line, description: `${line.description}${label(parts, part)}` }, part);
     }
   }
   const proration = options.proration ?? "none";
@@ -83,8 +92,7 @@ export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions
     if (last.trial !== true) {
       for (const line of last.priced.lineItems) {
         if (line.model !== "flat") continue;
-        lineItems.push(line);
-        subtotal += line.amount;
+        push(line, null);
       }
     }
   } else {
@@ -97,21 +105,17 @@ export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions
       for (const line of part.priced.lineItems) {
         if (line.model !== "flat") continue;
         const prorated = prorateAmount(parseDecimal(line.exactAmount), share);
-        lineItems.push({ ...line, description: `${line.description}${suffix}`, amount: prorated.amount, exactAmount: prorated.exactAmount });
-        subtotal += prorated.amount;
+        push({ ...line, description: `${line.description}${suffix}`, amount: prorated.amount, exactAmount: prorated.exactAmount }, part);
       }
     }
   }
   // A window that ends on trial bills no commitment: the trial is what was offered.
   if (last.trial !== true) {
     const trueUp = trueUpLine(last.plan, subtotal);
-    if (trueUp !== undefined) {
-      lineItems.push(trueUp);
-      subtotal += trueUp.amount;
-    }
+    if (trueUp !== undefined) push(trueUp, null);
   }
   if (!Number.isSafeInteger(subtotal)) throw new BillingError("INVALID_AMOUNT", `the subtotal of plan "${last.plan.key}" is too large to represent exactly`, { field: "subtotal" });
-  return { plan: last.plan, currency: last.priced.currency, lineItems, subtotal };
+  return { plan: last.plan, currency: last.priced.currency, lineItems, lineParts, subtotal };
 }
 
 /** " (plan pro on trial, <from> to <to>)" when the window has several parts; nothing for one. */

@@ -57,26 +57,16 @@ export async function invoiceItemLines(
   // An invoice at a provider is priced with its prices, whichever provider the customer's usage goes to.
   const outcome = (await priceInvoices(tx, ctx, [{ ...target, priceProvider: settings.provider }], resolvers)).get(target.customer.id)!;
   if (!outcome.ok) throw outcome.error;
-  const { plan, invoice, parts } = outcome;
+  const { plan, invoice, parts, lineParts } = outcome;
   const lines: ItemLine[] = [];
-  if (parts.length === 1) {
-    const charges = itemCharges(ctx, plan, settings);
-    for (const line of invoice.lineItems) if (charges.has(line.chargeKey) && line.amount > 0) lines.push({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description });
-  } else {
-    // The invoice holds each part's usage lines in time order, then the flat fees and the true-up
-    // (see joinPlanParts): a usage line's key names its part, as one charge can appear in several.
-    let position = 0;
-    for (const part of parts) {
-      const charges = itemCharges(ctx, part.plan, settings);
-      for (const priced of part.lineItems) {
-        if (priced.meter === null) continue;
-        const line = invoice.lineItems[position++]!;
-        if (charges.has(line.chargeKey) && line.amount > 0) lines.push({ key: partKey(line.chargeKey, part.period), chargeKey: line.chargeKey, amount: line.amount, description: line.description });
-      }
-    }
-    const charges = itemCharges(ctx, plan, settings);
-    for (const line of invoice.lineItems.slice(position)) if (charges.has(line.chargeKey) && line.amount > 0) lines.push({ key: line.chargeKey, chargeKey: line.chargeKey, amount: line.amount, description: line.description });
-  }
+  // A line priced for one part of a window cut at plan changes (a usage line, a prorated fee) is
+  // keyed by its part, as one charge can appear in several; a line of the whole window by its charge.
+  invoice.lineItems.forEach((line, index) => {
+    const from = lineParts[index]?.from.getTime();
+    const part = from === undefined ? undefined : parts.find((candidate) => candidate.period.from.getTime() === from);
+    if (!itemCharges(ctx, part?.plan ?? plan, settings).has(line.chargeKey) || line.amount <= 0) return;
+    lines.push({ key: part === undefined ? line.chargeKey : partKey(line.chargeKey, part.period), chargeKey: line.chargeKey, amount: line.amount, description: line.description });
+  });
   if (settings.tooOldUsage !== null) {
     for (const part of parts) {
       const tooOld = await tooOldLines(tx, ctx, target, part, itemCharges(ctx, part.plan, settings), resolvers, settings.provider, settings.tooOldUsage);

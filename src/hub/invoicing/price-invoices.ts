@@ -42,6 +42,8 @@ export type PricingOutcome =
       plan: Plan;
       /** The window cut where the customer's plan changed, in time order; one part without a change. */
       parts: PricedWindowPart[];
+      /** For each invoice line, the part it was priced for (null: a line of the whole window). */
+      lineParts: readonly (InvoicePeriod | null)[];
       /** Whether the ledger holds any entry of a charged meter in the window. */
       hadUsage: boolean;
       /** The customer's primary provider. */
@@ -173,7 +175,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         lineItems: joined.lineItems.map((line, index) => ({ ...line, lineNumber: index + 1 })),
         subtotal: joined.subtotal,
       };
-      outcomes.set(customer.id, { ok: true, invoice, plan, parts, hadUsage, provider: primary.id });
+      outcomes.set(customer.id, { ok: true, invoice, plan, parts, lineParts: joined.lineParts, hadUsage, provider: primary.id });
     } catch (error) {
       outcomes.set(customer.id, { ok: false, error: customerFailure(error) });
     }

@@ -197,6 +197,23 @@ describe(`invoice-items configuration (${driverName})`, () => {
     await configured.close();
   });
 
+  it("adds a prorated flat fee of each part as its own item, keyed by the part, so neither is taken for the other", async () => {
+    const team = { name: "Team", charges: [{ key: "platform", model: "flat" as const, amount: 9900, description: "Platform fee" }] };
+    const prorated = await invoicingHub(store, () => clock.now, {
+      config: { catalog: { ...INVOICING_CATALOG, proration: "day", plans: { ...INVOICING_CATALOG.plans, team } }, stripe: { ...STRIPE, invoiceItems: { enabled: true, charges: ["platform"] } } },
+    });
+    await customer(prorated, "eta", { plan: "pro", stripe: "cus_eta" });
+    await prorated.assign("eta", "team", { effectiveAt: "2026-10-10T00:00:00Z" });
+    const invoice = draftInvoice("in_eta", "cus_eta");
+    await prorated.webhooks.stripe(stripeRequest("invoice.created", invoice, { id: "evt_eta", created: clock.now }));
+    // pro for 9 of 31 days: 4900 × 9/31 = 1422.58 → 1423; team for 22: 9900 × 22/31 = 7025.8 → 7026.
+    expect(lines("in_eta")).toEqual([
+      ["platform@2026-10-01T00:00:00.000Z", 1423],
+      ["platform@2026-10-10T00:00:00.000Z", 7026],
+    ]);
+    await prorated.close();
+  });
+
   it("refuses at start-up a charge key no plan has, naming the valid ones", async () => {
     await expect(invoicingHub(store, () => clock.now, { config: { stripe: { ...STRIPE, invoiceItems: { enabled: true, charges: ["platfrom"] } } } })).rejects.toMatchObject({
       code: "CONFIG_INVALID",
