@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CATALOG_INVALID: { status: 400, retryable: false },
   UNKNOWN_FEATURE: { status: 400, retryable: false },
   UNKNOWN_PLAN: { status: 400, retryable: false },
+  PLAN_INACTIVE: { status: 409, retryable: false },
+  CURRENCY_MISMATCH: { status: 409, retryable: false },
   UNKNOWN_METER: { status: 400, retryable: false },
   UNKNOWN_VARIANT: { status: 400, retryable: false },
   UNKNOWN_PROVIDER: { status: 400, retryable: false },

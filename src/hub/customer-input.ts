@@ -23,6 +23,8 @@ const customerFields = {
   referenceType: storableText().min(1).max(64).optional(),
   email: z.email().max(320).nullable().optional(),
   name: storableText().max(200).nullable().optional(),
+  /** ISO 4217 code the customer pays in; fixed once set (its first plan sets it otherwise). */
+  currency: z.string().regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO 4217 code such as "USD"').transform((code) => code.toUpperCase()).optional(),
   /** The customer's ids at each provider; merged key by key, null removes one. */
   providerIds: z.strictObject(Object.fromEntries(providerIdsWith("pushUsage").map((id) => [id, providerIdSchema])) as Record<ProviderIdWith<"pushUsage">, typeof providerIdSchema>).optional(),
   /** The current billing period; billing-period resets anchor on its start. */

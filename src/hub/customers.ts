@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { planInForce, requireFeature, requirePlan, trialEnd, type Catalog } from "../core/catalog/index.ts";
+import { planInForce, requireFeature, requirePlan, trialEnd, versionKey, type Catalog, type Plan } from "../core/catalog/index.ts";
 import { parseDecimal, sign, toDecimalString } from "../core/decimal.ts";
 import type { LimitOverride } from "../core/entitlements/index.ts";
 import { BillingError, listKeys } from "../core/errors.ts";
@@ -29,6 +29,8 @@ export interface Customer {
   readonly trialEndsAt: Date | null;
   /** True while the plan is held on trial: its flat fees are not billed. */
   readonly trialing: boolean;
+  /** ISO 4217 code the customer pays in; null until its first plan (or an explicit one) fixes it. */
+  readonly currency: string | null;
   readonly providerIds: Readonly<Record<string, string>>;
   readonly periodStart: Date | null;
   readonly periodEnd: Date | null;
@@ -134,6 +136,7 @@ export function toCustomer(record: CustomerRecord, catalog: Catalog, now: Date):
     variant: held.planVariant,
     trialEndsAt: record.trialEndsAt,
     trialing: held.trialing,
+    currency: record.currency,
     providerIds: record.providerIds,
     periodStart: record.periodStart,
     periodEnd: record.periodEnd,
@@ -194,6 +197,20 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
     return toCustomer(record, catalog, ctx.now());
   }
 
+  /**
+   * The key an assignment stores: the plan's current version for a versioned plan ("pro" → "pro@2"),
+   * so the customer keeps it when the plan's prices change. An inactive plan (or an earlier version)
+   * takes no new customers.
+   */
+  function assignableKey(plan: Plan): string {
+    if (!plan.active) {
+      const current = catalog.plans[plan.family];
+      const instead = current?.active ? `; its current version is "${plan.family}"` : "";
+      throw new BillingError("PLAN_INACTIVE", `plan "${plan.key}" is not active: customers on it keep it, but no customer can newly be put on it${instead}`, { field: "plan" });
+    }
+    return plan.version === null ? plan.key : versionKey(plan.family, plan.version);
+  }
+
   /** The trial an assignment asks for: the plan's, from the change's instant; none unless asked. */
   function trialOf(planKey: string | null, requested: unknown, start: Date): TrialWrite | undefined {
     if (requested === undefined || requested === false) return undefined;
@@ -212,6 +229,11 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
     try {
       const record = await store.transaction(async (tx) => {
         await lockCustomer(tx, customerId);
+        const currency = planKey === null ? undefined : catalog.plans[planKey]!.currency;
+        const held = currency === undefined ? undefined : (await findCustomer(tx, customerId))?.currency;
+        if (currency !== undefined && held != null && held !== currency) {
+          throw new BillingError("CURRENCY_MISMATCH", `plan "${planKey}" bills in ${currency} and customer ${JSON.stringify(customerId)} pays in ${held}; put it on a plan in ${held}`, { field: "plan" });
+        }
         if (options.effectiveAt !== undefined) {
           const earliest = await earliestPlanChange(tx, customerId, now);
           if (earliest !== null && effectiveAt < earliest) {
@@ -220,7 +242,7 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
             });
           }
         }
-        return setCustomerPlan(tx, customerId, planKey, variant, { change: { effectiveAt, source: planKey === null ? "unassign" : "assign" }, trial });
+        return setCustomerPlan(tx, customerId, planKey, variant, { change: { effectiveAt, source: planKey === null ? "unassign" : "assign" }, trial, currency });
       });
       return toCustomer(record!, catalog, now);
     } finally {
@@ -247,7 +269,7 @@ export function createCustomersApi(ctx: HubContext, cache: EntitlementCache): Cu
 
     async assign(customerId, plan, options = {}) {
       const id = parseCustomerId(customerId);
-      const planKey = requirePlan(catalog, plan).key;
+      const planKey = assignableKey(requirePlan(catalog, plan));
       const variant = options.variant === undefined || options.variant === null ? null : requirePlanVariant(catalog, planKey, options.variant);
       return setPlan(id, planKey, variant, options);
     },

@@ -16,6 +16,8 @@ export interface CustomerRecord {
   trialEndsAt: Date | null;
   /** What the customer is on once the trial has ended; null without a trial. */
   trialOnEnd: TrialOnEnd | null;
+  /** ISO 4217 code the customer pays in, fixed once set; null until its first plan or an explicit one. */
+  currency: string | null;
   providerIds: Record<string, string>;
   periodStart: Date | null;
   periodEnd: Date | null;
@@ -33,6 +35,8 @@ export interface CustomerWrite {
   referenceType?: string;
   email?: string | null;
   name?: string | null;
+  /** Set once: a customer whose currency is another is refused (CURRENCY_MISMATCH), nothing written. */
+  currency?: string;
   providerIds?: Record<string, string | null>;
   periodStart?: Date | null;
   periodEnd?: Date | null;
@@ -49,6 +53,7 @@ export interface CustomerRow {
   plan_variant: string | null;
   trial_ends_at: Date | null;
   trial_on_end: TrialOnEnd | null;
+  currency: string | null;
   provider_ids: Record<string, string>;
   period_start: Date | null;
   period_end: Date | null;
@@ -57,7 +62,7 @@ export interface CustomerRow {
   updated_at: Date;
 }
 
-export const CUSTOMER_COLUMNS = "id, reference_type, email, name, plan_key, plan_variant, trial_ends_at, trial_on_end, provider_ids, period_start, period_end, metadata, created_at, updated_at";
+export const CUSTOMER_COLUMNS = "id, reference_type, email, name, plan_key, plan_variant, trial_ends_at, trial_on_end, currency, provider_ids, period_start, period_end, metadata, created_at, updated_at";
 
 export function toCustomerRecord(row: CustomerRow): CustomerRecord {
   return {
@@ -69,6 +74,7 @@ export function toCustomerRecord(row: CustomerRow): CustomerRecord {
     planVariant: row.plan_variant,
     trialEndsAt: row.trial_ends_at,
     trialOnEnd: row.trial_on_end,
+    currency: row.currency,
     providerIds: row.provider_ids,
     periodStart: row.period_start,
     periodEnd: row.period_end,
@@ -115,6 +121,7 @@ export async function upsertCustomer(sql: Sql, write: CustomerWrite): Promise<{ 
     ["reference_type", write.referenceType],
     ["email", write.email],
     ["name", write.name],
+    ["currency", write.currency],
     ["period_start", write.periodStart],
     ["period_end", write.periodEnd],
   ];
@@ -134,14 +141,19 @@ export async function upsertCustomer(sql: Sql, write: CustomerWrite): Promise<{ 
     updates.push(`${column} = (customers.${column} || ${setParam}::jsonb) - ${param(remove)}::text[]`);
   }
   updates.push("updated_at = now()");
+  // A customer's currency is fixed once set: an update naming another one changes nothing.
+  const keepCurrency = write.currency === undefined ? "" : ` WHERE customers.currency IS NULL OR customers.currency = ${param(write.currency)}`;
   try {
     const { rows } = await sql.query<CustomerRow & { created: boolean }>(
       `INSERT INTO customers (${insertColumns.join(", ")}) VALUES (${insertValues.join(", ")})
-       ON CONFLICT (id) DO UPDATE SET ${updates.join(", ")}
+       ON CONFLICT (id) DO UPDATE SET ${updates.join(", ")}${keepCurrency}
        RETURNING ${CUSTOMER_COLUMNS}, (xmax = 0) AS created`,
       params,
     );
-    const row = rows[0]!;
+    const row = rows[0];
+    if (row === undefined) {
+      throw new BillingError("CURRENCY_MISMATCH", `customer ${JSON.stringify(write.id)} already pays in another currency than ${write.currency}; a customer's currency cannot change`, { field: "currency" });
+    }
     return { customer: toCustomerRecord(row), created: row.created };
   } catch (error) {
     if (sqlState(error) === "23505") providerIdConflict(error, write);
@@ -182,13 +194,13 @@ export async function setCustomerPlan(
   id: string,
   planKey: string | null,
   planVariant: string | null,
-  options: { period?: { start: Date; end: Date } | undefined; change: PlanChangeWrite; trial?: TrialWrite | undefined },
+  options: { period?: { start: Date; end: Date } | undefined; change: PlanChangeWrite; trial?: TrialWrite | undefined; currency?: string | undefined },
 ): Promise<CustomerRecord | undefined> {
   const { period, trial } = options;
-  const params: unknown[] = [id, planKey, planVariant, trial?.endsAt ?? null, trial?.onEnd ?? null];
+  const params: unknown[] = [id, planKey, planVariant, trial?.endsAt ?? null, trial?.onEnd ?? null, options.currency ?? null];
   if (period !== undefined) params.push(period.start, period.end);
   const { rows } = await sql.query<CustomerRow & { old_key: string | null; old_variant: string | null; old_trial_ends_at: Date | null; old_trial_on_end: TrialOnEnd | null }>(
-    `UPDATE customers c SET plan_key = $2, plan_variant = $3, trial_ends_at = $4, trial_on_end = $5, ${period === undefined ? "" : "period_start = $6, period_end = $7, "}updated_at = now()
+    `UPDATE customers c SET plan_key = $2, plan_variant = $3, trial_ends_at = $4, trial_on_end = $5, currency = COALESCE(c.currency, $6), ${period === undefined ? "" : "period_start = $7, period_end = $8, "}updated_at = now()
        FROM (SELECT plan_key AS old_key, plan_variant AS old_variant, trial_ends_at AS old_trial_ends_at, trial_on_end AS old_trial_on_end
                FROM customers WHERE id = $1 FOR UPDATE) old
       WHERE c.id = $1 RETURNING ${CUSTOMER_COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")}, old.old_key, old.old_variant, old.old_trial_ends_at, old.old_trial_on_end`,

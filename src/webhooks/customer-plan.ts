@@ -34,7 +34,7 @@ export async function applyCustomerPlan(tx: Sql, catalog: Catalog, customerId: s
     const trial = chosen.trialEndsAt !== null && chosen.trialEndsAt > at ? { endsAt: chosen.trialEndsAt, onEnd: "convert" as const } : undefined;
     const trialChanged = (held.trialing ? customer.trialEndsAt!.getTime() : null) !== (trial?.endsAt.getTime() ?? null);
     if (held.planKey !== chosen.planKey || held.planVariant !== variant || period !== undefined || trialChanged) {
-      await setCustomerPlan(tx, customerId, chosen.planKey, variant, { period, trial, change: { effectiveAt: at, source: "subscription", reference: `${chosen.provider}:${chosen.subscriptionId}` } });
+      await setCustomerPlan(tx, customerId, chosen.planKey, variant, { period, trial, currency: catalog.plans[chosen.planKey]!.currency, change: { effectiveAt: at, source: "subscription", reference: `${chosen.provider}:${chosen.subscriptionId}` } });
     }
     return;
   }

@@ -14,6 +14,7 @@ import {
   type AlertInput,
   type MeterDefinition,
   type PlanDefinition,
+  type PlanVersionDefinition,
   type TrialOnEnd,
 } from "./schema.ts";
 
@@ -48,6 +49,14 @@ export interface Plan {
   readonly providerPrices: Readonly<Record<string, readonly string[]>>;
   /** The trial the plan offers, or null. */
   readonly trial: PlanTrial | null;
+  /** ISO 4217 code the plan bills in (the catalog's unless the plan names its own). */
+  readonly currency: string;
+  /** False: not newly assignable (customers on it keep it). Earlier versions are never active. */
+  readonly active: boolean;
+  /** The plan key without a version ("pro" for "pro@2"). */
+  readonly family: string;
+  /** The version this entry is ("pro@2" is 2; "pro" is the current one's number); null for an unversioned plan. */
+  readonly version: number | null;
 }
 
 /** A plan's trial: how long it lasts and what the customer is on after it. */
@@ -113,7 +122,24 @@ function resolveGrant(feature: Feature, input: GrantInput, path: string): Grant 
   return { granted: true, limit: limitOf(input), variants: {}, overage: BLOCK_OVERAGE };
 }
 
-function resolvePlan(key: string, plan: PlanDefinition, features: Record<string, Feature>, meters: Record<string, Meter>, currency: string, providers: readonly string[]): Plan {
+interface PlanIdentity {
+  family: string;
+  version: number | null;
+  active: boolean;
+  /** The alias of a versioned plan ("pro" beside "pro@2") maps no provider price: subscriptions land on the version. */
+  withProviderPrices: boolean;
+}
+
+function resolvePlan(
+  key: string,
+  plan: PlanVersionDefinition & { name: string },
+  identity: PlanIdentity,
+  features: Record<string, Feature>,
+  meters: Record<string, Meter>,
+  catalogCurrency: string,
+  providers: readonly string[],
+): Plan {
+  const currency = plan.currency === undefined ? catalogCurrency : normalizeCurrency(plan.currency, `catalog.plans.${key}.currency`);
   for (const featureKey of Object.keys(plan.features)) {
     if (!(featureKey in features)) {
       throw invalid(`plans.${key}.features.${featureKey}`, `unknown feature "${featureKey}"; valid features: ${listKeys(Object.keys(features))}`, Object.keys(features));
@@ -135,9 +161,40 @@ function resolvePlan(key: string, plan: PlanDefinition, features: Record<string,
   );
   for (const feature of Object.values(features)) checkSpendCap(key, feature, grants[feature.key]!, pricing);
   const providerPrices: Record<string, readonly string[]> = Object.fromEntries(providers.map((provider) => [provider, []]));
-  for (const [provider, keys] of Object.entries(plan.providerPrices ?? {})) providerPrices[provider] = keys;
+  if (identity.withProviderPrices) for (const [provider, keys] of Object.entries(plan.providerPrices ?? {})) providerPrices[provider] = keys;
   const trial = plan.trial === undefined ? null : { days: plan.trial.days, onEnd: plan.trial.onEnd };
-  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices, trial };
+  const { family, version, active } = identity;
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices, trial, currency, active, family, version };
+}
+
+/** The catalog key of a plan's version: "pro@2". */
+export function versionKey(family: string, version: number): string {
+  return `${family}@${version}`;
+}
+
+/**
+ * A declared plan as catalog entries. Unversioned: one entry under its key. Versioned (`version: 2`):
+ * the current version under "pro@2" (which a new assignment stores, and provider prices map to),
+ * the same definition under "pro" (for customers assigned before the plan had versions, and the
+ * default plan), and each earlier version under "pro@1", never active.
+ */
+function resolvePlanVersions(key: string, plan: PlanDefinition, features: Record<string, Feature>, meters: Record<string, Meter>, currency: string, providers: readonly string[]): Record<string, Plan> {
+  const { version, versions, ...current } = plan;
+  if (version === undefined) {
+    if (versions !== undefined) throw invalid(`plans.${key}.version`, "is required with versions: the number of the current version (higher than every earlier one)");
+    return { [key]: resolvePlan(key, current, { family: key, version: null, active: plan.active, withProviderPrices: true }, features, meters, currency, providers) };
+  }
+  const entries: Record<string, Plan> = {
+    [key]: resolvePlan(key, current, { family: key, version, active: plan.active, withProviderPrices: false }, features, meters, currency, providers),
+    [versionKey(key, version)]: resolvePlan(versionKey(key, version), current, { family: key, version, active: plan.active, withProviderPrices: true }, features, meters, currency, providers),
+  };
+  for (const [number, earlier] of Object.entries(versions ?? {})) {
+    const n = Number(number);
+    if (n >= version) throw invalid(`plans.${key}.versions.${number}`, `is not earlier than the current version ${version}: earlier versions are numbered below it`);
+    const name = earlier.name ?? `${plan.name} (version ${n})`;
+    entries[versionKey(key, n)] = resolvePlan(versionKey(key, n), { ...earlier, name }, { family: key, version: n, active: false, withProviderPrices: true }, features, meters, currency, providers);
+  }
+  return entries;
 }
 
 /**
@@ -208,7 +265,7 @@ export function defineCatalog(input: CatalogInput | Catalog, options: DefineCata
 
   const currency = normalizeCurrency(raw.currency, "catalog.currency");
   const plans: Record<string, Plan> = {};
-  for (const [key, plan] of Object.entries(raw.plans)) plans[key] = resolvePlan(key, plan, features, meters, currency, options.providers ?? []);
+  for (const [key, plan] of Object.entries(raw.plans)) Object.assign(plans, resolvePlanVersions(key, plan, features, meters, currency, options.providers ?? []));
 
   checkProviderPrices(plans);
   if (!(raw.defaultPlan in plans)) {

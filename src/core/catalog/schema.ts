@@ -122,7 +122,10 @@ export const trialSchema = strictFields({
   onEnd: z.enum(TRIAL_ON_END).default("convert"),
 });
 
-export const planSchema = strictFields({
+const currencySchema = z.string().regex(/^[A-Za-z]{3}$/, "must be a three-letter ISO 4217 code such as \"USD\"");
+
+/** What a plan (or one of its versions) grants and bills. */
+const planFields = {
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -135,6 +138,26 @@ export const planSchema = strictFields({
   providerPrices: providerPricesSchema.optional(),
   /** A trial offered when the plan is assigned with `{ trial: true }`. */
   trial: trialSchema.optional(),
+  /** ISO 4217 code the plan bills in; default: the catalog's currency. */
+  currency: currencySchema.optional(),
+  /** False: no customer can newly be put on the plan; those on it keep it. Default true. */
+  active: z.boolean().default(true),
+};
+
+/** An earlier version of a plan, kept for the customers who signed up to it; its name defaults to the plan's. */
+const { active: _active, ...versionFields } = planFields;
+/** Earlier versions are never newly assigned, so they take no `active` flag. */
+export const planVersionSchema = strictFields({ ...versionFields, name: planFields.name.optional() });
+
+export const planSchema = strictFields({
+  ...planFields,
+  /**
+   * The plan's current version (a whole number). A plan with a version assigns it: customers keep
+   * the version they were put on when the plan changes; earlier versions live under `versions`.
+   */
+  version: z.number().int("must be a whole number").min(1).max(1_000_000).optional(),
+  /** Earlier versions by number ("1", "2"), each a complete plan definition. */
+  versions: z.record(z.string().regex(/^[1-9]\d{0,6}$/, "must be a version number such as \"1\""), planVersionSchema).optional(),
 });
 
 const alertDescription = z.string().max(1000).optional();
@@ -178,8 +201,8 @@ export const alertsSchema = z.record(keySchema, alertSchema);
 export type AlertInput = z.output<typeof alertSchema>;
 
 export const catalogSchema = strictFields({
-  /** ISO 4217 code every plan of this catalog is priced in. */
-  currency: z.string().regex(/^[A-Za-z]{3}$/, "must be a three-letter ISO 4217 code such as \"USD\""),
+  /** ISO 4217 code the catalog's plans are priced in, unless a plan names its own. */
+  currency: currencySchema,
   meters: z.record(keySchema, meterSchema).default({}),
   features: z.record(keySchema, featureSchema).default({}),
   plans: z.record(keySchema, planSchema).refine((plans) => Object.keys(plans).length > 0, "must declare at least one plan"),
@@ -197,3 +220,4 @@ export type FeatureDefinition = z.output<typeof featureSchema>;
 export type GrantInput = z.output<typeof grantSchema>;
 export type OverageInput = z.output<typeof overageSchema>;
 export type PlanDefinition = z.output<typeof planSchema>;
+export type PlanVersionDefinition = z.output<typeof planVersionSchema>;
