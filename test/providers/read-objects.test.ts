@@ -48,6 +48,7 @@ describe("Stripe: re-reading objects through the SDK", () => {
       id: "sub_read",
       providerCustomerId: "cus_read",
       status: "past_due",
+      trialEndsAt: null,
       cancelAtPeriodEnd: false,
       items: [{ id: "si_sub_read_0", priceId: "price_api_v1", lookupKey: "pro_monthly", productId: "prod_api", priceMetadata: { billhub_plan: "pro" }, quantity: 1, currentPeriodStart: periodStart, currentPeriodEnd: periodEnd }],
     });

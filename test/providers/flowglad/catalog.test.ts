@@ -90,6 +90,7 @@ describe("Flowglad customer billing", () => {
         current: true,
         currentBillingPeriodStart: new Date("2026-03-01T00:00:00.000Z"),
         currentBillingPeriodEnd: new Date("2026-04-01T00:00:00.000Z"),
+        trialEnd: null,
         items: [
           { id: "si_sub_1_pro", priceId: "price_pro_monthly", priceSlug: "pro_monthly", usageMeterId: null, quantity: 1 },
           { id: "si_sub_1_um_api_calls", priceId: "price_um_api_calls", priceSlug: null, usageMeterId: "um_api_calls", quantity: 1 },
