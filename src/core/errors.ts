@@ -15,11 +15,10 @@ export const ERROR_CODES = {
   UNKNOWN_FEATURE: { status: 400, retryable: false },
   UNKNOWN_PLAN: { status: 400, retryable: false },
   PLAN_INACTIVE: { status: 409, retryable: false },
-  CURRENCY_MISMATCH: { status: 409, retryable: false },
   UNKNOWN_METER: { status: 400, retryable: false },
   UNKNOWN_VARIANT: { status: 400, retryable: false },
   UNKNOWN_PROVIDER: { status: 400, retryable: false },
-  /** Money in another currency than the catalog's (a credit grant, a credit purchase). */
+  /** Money in another currency than the catalog's (a credit grant, a credit purchase), or a plan in another currency than its customer's. */
   CURRENCY_MISMATCH: { status: 400, retryable: false },
   CUSTOMER_NOT_FOUND: { status: 404, retryable: false },
   PROVIDER_ID_IN_USE: { status: 409, retryable: false },
