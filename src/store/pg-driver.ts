@@ -86,9 +86,10 @@ const CONNECTION_REFUSALS: Record<string, string> = {
 
 export async function openPgStore(options: PgStoreOptions): Promise<Store> {
   const schema = checkSchemaName(options.schema);
+  const connections = options.maxConnections ?? 10;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
+    max: connections,
     options: `-c search_path=${schema},public`,
     application_name: "billhub",
     types,
@@ -120,6 +121,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
   return {
     driver: "pg",
     schema,
+    connections,
     query: sql.query,
     exec: sql.exec,
     async transaction(fn) {

@@ -140,6 +140,7 @@ export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
   return {
     driver: "pglite",
     schema,
+    connections: 1,
     query: sql.query,
     exec: sql.exec,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx, prepared))),

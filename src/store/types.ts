@@ -37,6 +37,11 @@ export interface Store extends Sql {
   /** The schema billhub's tables live in (search_path of every connection). */
   readonly schema: string;
   /**
+   * How many transactions can be open at once: 1 on PGlite (one connection, transactions take
+   * turns), the pool's size on PostgreSQL. A job that overlaps transactions asks it first.
+   */
+  readonly connections: number;
+  /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
    * Do not call `transaction` again on the outer store from inside `fn`: use `tx`.
    */

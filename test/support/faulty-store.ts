@@ -29,6 +29,7 @@ export function withStoreFaults(store: Store) {
     ...wrap(store),
     driver: store.driver,
     schema: store.schema,
+    connections: store.connections,
     transaction: (fn) => store.transaction((tx) => fn(wrap(tx))),
     close: () => store.close(),
   };

@@ -59,9 +59,14 @@ const DEFAULT_BATCH_SIZE = 500;
  * The invoice run of a month: every customer without an invoice for it, in id order, a batch of
  * customers per transaction. Each transaction locks its customers' rows (so the usage it reads is
  * final), prices them, closes their periods in the ledger and writes numbered invoices with their
- * lines — all or nothing. A crash loses at most the batch in flight, which the next run redoes; a
- * re-run passes every invoiced customer by, and the unique (customer, month) key makes a second
+ * lines — all or nothing. A crash loses at most the batches in flight, which the next run redoes;
+ * a re-run passes every invoiced customer by, and the unique (customer, month) key makes a second
  * invoice impossible even for two runs at once.
+ *
+ * Where the store can hold two transactions open (PostgreSQL), batches overlap: the next batch
+ * locks, reads and prices its customers while the one before writes and commits, so the database
+ * and this process work at the same time. A batch writes only after the one before it committed,
+ * so invoice numbers follow the customers' order as they would one batch at a time.
  */
 export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Promise<RunInvoicesResult> {
   const month = parseBillingMonth(input.period);
@@ -78,27 +83,43 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Pro
     failed: [],
     numbers: null,
   };
-  const resolvers = createPriceResolvers();
+  const batches = batchesOf(ctx, month);
+  // Two transactions at once need two connections; with one, each batch finishes before the next.
+  const overlap = ctx.store.connections >= 2;
   let done = 0;
   let after: string | null = null;
-  input.onProgress?.({ done, total: result.total });
-  for (;;) {
-    const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, month.key, after, batchSize), input.storeRetry);
-    if (ids.length === 0) break;
-    after = ids[ids.length - 1]!;
-    // A batch whose commit was cut off may have committed: tried again, its customers then count
-    // as already invoiced, never twice.
-    const batch = await retryWhileStoreUnavailable(() => ctx.store.transaction((tx) => invoiceBatch(tx, ctx, month, ids, resolvers)), input.storeRetry);
-    const written = batch.invoices;
-    if (written.length > 0) {
-      result.invoiced += written.length;
-      result.numbers = { first: result.numbers?.first ?? written[0]!.number, last: written[written.length - 1]!.number };
-    }
-    result.alreadyInvoiced += batch.alreadyInvoiced;
-    for (const reason of Object.keys(batch.skipped) as Array<keyof RunInvoicesResult["skipped"]>) result.skipped[reason] += batch.skipped[reason];
-    result.failed.push(...batch.failed);
-    done += ids.length;
+  // The batch in flight, its customers locked (the next one starts only then), and the next one.
+  let ahead: BatchFlight | undefined;
+  let next: BatchFlight | undefined;
+  const finish = (flight: BatchFlight, batch: BatchResult) => {
+    addBatch(result, batch);
+    done += flight.ids.length;
     input.onProgress?.({ done, total: Math.max(result.total, done) });
+  };
+  input.onProgress?.({ done, total: result.total });
+  try {
+    for (;;) {
+      if (ahead !== undefined && !overlap) {
+        finish(ahead, (await batches.settle(ahead, undefined, input.storeRetry)).batch);
+        ahead = undefined;
+      }
+      const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, month.key, after, batchSize), input.storeRetry);
+      next = ids.length === 0 ? undefined : batches.start(ids, ahead === undefined ? Promise.resolve(true) : committed(ahead));
+      after = ids[ids.length - 1] ?? after;
+      if (ahead !== undefined) {
+        const settled = await batches.settle(ahead, next, input.storeRetry);
+        finish(ahead, settled.batch);
+        // Its first try failed, so the batch after it gave up at its turn: that one starts again.
+        if (settled.retried && next !== undefined) next = batches.start(next.ids, Promise.resolve(true));
+      }
+      if (next === undefined) break;
+      await next.locked;
+      ahead = next;
+    }
+  } catch (error) {
+    // Nothing of this run may still be writing when it reports its failure.
+    await Promise.allSettled([ahead?.done, next?.done]);
+    throw error;
   }
   return result;
 }
@@ -110,11 +131,89 @@ interface BatchResult {
   failed: RunInvoicesResult["failed"];
 }
 
-async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: readonly string[], resolvers: PriceResolvers): Promise<BatchResult> {
+function addBatch(result: RunInvoicesResult, batch: BatchResult): void {
+  const written = batch.invoices;
+  if (written.length > 0) {
+    result.invoiced += written.length;
+    result.numbers = { first: result.numbers?.first ?? written[0]!.number, last: written[written.length - 1]!.number };
+  }
+  result.alreadyInvoiced += batch.alreadyInvoiced;
+  for (const reason of Object.keys(batch.skipped) as Array<keyof RunInvoicesResult["skipped"]>) result.skipped[reason] += batch.skipped[reason];
+  result.failed.push(...batch.failed);
+}
+
+/** A batch's transaction under way. */
+interface BatchFlight {
+  ids: readonly string[];
+  /** Settles once its customers are locked (or it failed): from then on it waits for no customer's row. */
+  locked: Promise<void>;
+  done: Promise<BatchResult>;
+}
+
+/** Whether the batch committed. */
+const committed = (flight: BatchFlight): Promise<boolean> =>
+  flight.done.then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * How a run starts and settles its batches. A batch started with a `turn` writes only once the
+ * turn says the batch before it committed, and gives up (rolling back) when it says that one
+ * failed. It is started only after the batch before it locked its customers: a batch waiting for
+ * its turn holds its own customers' rows, and one still locking could otherwise wait — through a
+ * recording that holds one of its customers and waits for one of the next batch's — for the batch
+ * that waits for it, a wait no database could see.
+ */
+function batchesOf(ctx: HubContext, month: BillingMonth) {
+  const resolvers = createPriceResolvers();
+  const run = (ids: readonly string[], turn: Promise<boolean>, onLocked: () => void) =>
+    ctx.store.transaction((tx) => invoiceBatch(tx, ctx, month, ids, resolvers, { turn, onLocked }));
+  return {
+    start(ids: readonly string[], turn: Promise<boolean>): BatchFlight {
+      let onLocked = () => {};
+      const locked = new Promise<void>((resolve) => (onLocked = resolve));
+      const done = run(ids, turn, onLocked);
+      done.then(onLocked, onLocked);
+      return { ids, locked, done };
+    },
+    /**
+     * The batch's outcome, trying it again alone while the store is unavailable: a batch whose
+     * commit was cut off may have committed, and tried again its customers then count as already
+     * invoiced, never twice. Before a new try, the batch after it (which gave up at its turn) has
+     * let go of its customers.
+     */
+    async settle(flight: BatchFlight, after: BatchFlight | undefined, policy: StoreRetryPolicy | undefined): Promise<{ batch: BatchResult; retried: boolean }> {
+      let first: Promise<BatchResult> | undefined = flight.done;
+      let retried = false;
+      const batch = await retryWhileStoreUnavailable(async () => {
+        if (first !== undefined) {
+          const attempt = first;
+          first = undefined;
+          return attempt;
+        }
+        retried = true;
+        await after?.done.catch(() => undefined);
+        return run(flight.ids, Promise.resolve(true), () => {});
+      }, policy);
+      return { batch, retried };
+    },
+  };
+}
+
+interface BatchOrder {
+  /** Resolves true once the batch before committed, false when it failed. */
+  turn: Promise<boolean>;
+  /** Called once the batch's customers are locked. */
+  onLocked: () => void;
+}
+
+async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
   // transaction, so the usage priced below is final (writeInvoices then only records the close).
   await withoutJit(tx);
   const customers = await lockCustomerRows(tx, ids);
+  order.onLocked();
   const already = await invoicedCustomers(tx, month.key, ids);
   const open = customers.filter((customer) => !already.has(customer.id));
   const skipped = { notEnded: 0, notYetCustomer: 0, noPeriod: 0, covered: 0 };
@@ -145,6 +244,9 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
     else if (customer.createdAt >= period.to && !outcome.hadUsage && !usedAnyMeter.has(customer.id)) skipped.notYetCustomer += 1;
     else priced.push(outcome);
   }
+  // Numbers are given out in the customers' order: after the batch before took its own. Waiting
+  // here, the batch holds only its customers' rows (see batchesOf).
+  if (!(await order.turn)) throw new Error("the batch before this one failed");
   // Money credits are drawn in this transaction, so they move exactly when the invoices are written.
   const credited = await applyMoneyCredits(tx, priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, month.key), invoice })));
   const invoices = await writeInvoices(
