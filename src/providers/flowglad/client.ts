@@ -1,4 +1,4 @@
-import type { FlowgladServerAdmin } from "@flowglad/server";
+import type { FlowgladServer, FlowgladServerAdmin } from "@flowglad/server";
 
 export interface FlowgladClientOptions {
   secretKey: string;
@@ -6,8 +6,11 @@ export interface FlowgladClientOptions {
   baseUrl?: string;
 }
 
-/** The calls billhub makes through the Flowglad admin client (tests may hand in any object that has them). */
-export type FlowgladAdminClient = Pick<FlowgladServerAdmin, "getCustomerBilling" | "getDefaultPricingModel" | "createUsageEvent" | "bulkCreateUsageEvents">;
+/** The calls billhub makes through the Flowglad SDK (tests may hand in any object that has them). */
+export type FlowgladAdminClient = Pick<FlowgladServerAdmin, "getCustomerBilling" | "getDefaultPricingModel" | "createUsageEvent" | "bulkCreateUsageEvents" | "getCustomer" | "createCustomer"> & {
+  /** A product checkout session for the customer with this external id (`POST /api/v1/checkout-sessions`). */
+  createCheckoutSession(customerExternalId: string, params: Parameters<FlowgladServer["createCheckoutSession"]>[0]): ReturnType<FlowgladServer["createCheckoutSession"]>;
+};
 
 /**
  * Builds the Flowglad admin client billhub uses. The admin client skips FlowgladServer's
@@ -30,5 +33,20 @@ export function createFlowgladClient(options: FlowgladClientOptions): FlowgladAd
     getDefaultPricingModel: async () => (await sdk()).getDefaultPricingModel(),
     createUsageEvent: async (params) => (await sdk()).createUsageEvent(params),
     bulkCreateUsageEvents: async (params) => (await sdk()).bulkCreateUsageEvents(params),
+    getCustomer: async (externalId) => (await sdk()).getCustomer(externalId),
+    createCustomer: async (input) => (await sdk()).createCustomer(input),
+    // The admin client has no checkout: FlowgladServer scoped to the customer has, and sends the
+    // session as that customer's (it asks for the customer's details only to create one, which
+    // billhub does itself beforehand). Its API client retries 408/409/429/5xx twice on its own.
+    createCheckoutSession: async (customerExternalId, params) => {
+      const { FlowgladServer } = await import("@flowglad/server");
+      const scoped = new FlowgladServer({
+        apiKey: options.secretKey,
+        ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
+        customerExternalId,
+        getCustomerDetails: () => Promise.reject(new Error(`billhub creates Flowglad customer ${customerExternalId} before its checkout`)),
+      });
+      return scoped.createCheckoutSession(params);
+    },
   };
 }

@@ -16,7 +16,7 @@ export const flowglad = defineProvider({
     FLOWGLAD_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
     FLOWGLAD_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
   },
-  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: true, invoiceItems: false, reconcile: false, createCustomers: false, checkout: false, portal: false },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: true, invoiceItems: false, reconcile: false, createCustomers: true, checkout: true, portal: false },
   meterMapping: (config) => ({
     meters: config.meters,
     mappingExample: `{ "usageMeterSlug": "<Flowglad usage meter slug>" } or { "priceSlug": "<Flowglad usage price slug>" }`,

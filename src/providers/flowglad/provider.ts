@@ -11,6 +11,7 @@ import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
 import { parseFlowgladWebhook } from "./webhooks.ts";
 import { flowgladPriceState } from "./price-state.ts";
 import { customerSubscriptions } from "./customer-subscriptions.ts";
+import { createFlowgladHostedPages } from "./hosted-pages.ts";
 import type { FlowgladSettings } from "./config.ts";
 
 export type { FlowgladSettings };
@@ -52,6 +53,7 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
   }
 
   const cache = createBillingCache(fetchBilling, config.billingCacheTtlMs, now);
+  const hostedPages = createFlowgladHostedPages(client, now);
 
   const provider = {
     id: "flowglad",
@@ -65,6 +67,9 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
     customerIdFor(customer) {
       return customer.providerIds.flowglad ?? customer.id;
     },
+
+    createCustomer: hostedPages.createCustomer,
+    startCheckout: hostedPages.startCheckout,
 
     async parseWebhook(delivery) {
       return parseFlowgladWebhook(delivery, { secret: config.webhookSecret, now });

@@ -7,7 +7,11 @@ import { flowgladPricingModel, flowgladSubscription, type PricingModelSpec, type
  * A stateful stand-in for the Flowglad API billhub uses, reproducing Flowglad's real behaviour
  * (PROVIDERS.md): usage events unique on (transactionId, usage meter), a repeat for the same
  * subscription answered with the existing event, another subscription answered 409 CONFLICT,
- * duplicates left out of bulk responses, `{ error, code, request_id }` error bodies, and faults.
+ * duplicates left out of bulk responses, `{ error, code, request_id }` error bodies, and faults;
+ * customers by external id (`GET`/`POST /api/v1/customers`, a second customer with the same
+ * external id refused with 409 CONFLICT) and product checkout sessions for a price slug of the
+ * pricing model (`POST /api/v1/checkout-sessions`, refusing an unknown customer or price with 404
+ * NOT_FOUND and a missing URL with 400), with the SDK's response shapes.
  *
  * @example
  * const flowglad = createFlowgladStandIn({ baseUrl: "https://flowglad.test" });
@@ -22,7 +26,7 @@ export interface FlowgladStandInOptions {
   now?: () => Date;
 }
 
-export type FlowgladRoute = "billing" | "pricing_model" | "usage_event" | "usage_bulk";
+export type FlowgladRoute = "billing" | "pricing_model" | "usage_event" | "usage_bulk" | "customer" | "create_customer" | "checkout_session";
 
 export interface StoredUsageEvent {
   id: string;
@@ -44,6 +48,9 @@ export interface StoredUsageEvent {
 interface Customer {
   id: string;
   externalId: string;
+  email: string;
+  name: string;
+  createdAt: number;
   subscriptions: SubscriptionSpec[];
 }
 
@@ -57,6 +64,7 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
   const customers = new Map<string, Customer>();
   const usage = new Map<string, StoredUsageEvent>();
   const calls: { route: FlowgladRoute; authorization: string | null; idempotencyKey: string | null }[] = [];
+  const checkoutSessions: Array<Record<string, unknown>> = [];
   let sequence = 0;
 
   const fail = (status: number, code: string, error: string, headers: Record<string, string> = {}) =>
@@ -157,7 +165,91 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
     return event;
   }
 
+  /** A customer as Flowglad's API returns it (CustomerClientSelectSchema). */
+  const customerRecord = (customer: Customer) => ({
+    id: customer.id,
+    archived: false,
+    createdAt: customer.createdAt,
+    domain: null,
+    email: customer.email,
+    externalId: customer.externalId,
+    iconURL: null,
+    invoiceNumberBase: customer.id.slice(-6).toUpperCase(),
+    livemode: false,
+    logoURL: null,
+    name: customer.name,
+    organizationId: "org_billhub",
+    pricingModelId: pricingModel.id,
+    updatedAt: customer.createdAt,
+    userId: null,
+  });
+
+  const productPrices = () => pricingModel.products.flatMap((product) => product.prices as Array<{ id: string; slug: string | null }>);
+
+  function createCheckoutSession(input: Record<string, unknown>): Response {
+    if (input.type !== "product") return fail(400, "BAD_REQUEST", `checkoutSession.type ${JSON.stringify(input.type)} is not supported here`);
+    for (const field of ["successUrl", "cancelUrl"]) {
+      if (typeof input[field] !== "string") return fail(400, "BAD_REQUEST", `checkoutSession.${field}: Invalid input: expected string, received undefined`);
+    }
+    const customer = customers.get(String(input.customerExternalId));
+    if (!customer) return fail(404, "NOT_FOUND", `Customer with externalId ${String(input.customerExternalId)} not found`);
+    const price = productPrices().find((held) => (input.priceSlug !== undefined ? held.slug === input.priceSlug : held.id === input.priceId));
+    if (!price) return fail(404, "NOT_FOUND", `Price ${String(input.priceSlug ?? input.priceId)} not found in pricing model ${pricingModel.id}`);
+    const at = now().getTime();
+    const session = {
+      id: `chckt_session_${randomBytes(10).toString("hex")}`,
+      createdAt: at,
+      customerEmail: customer.email,
+      customerId: customer.id,
+      customerName: customer.name,
+      discountId: null,
+      expires: at + 24 * 3_600_000,
+      livemode: false,
+      organizationId: "org_billhub",
+      outputName: (input.outputName as string | undefined) ?? null,
+      priceId: price.id,
+      pricingModelId: pricingModel.id,
+      purchaseId: null,
+      quantity: typeof input.quantity === "number" ? input.quantity : 1,
+      status: "open",
+      type: "product",
+      updatedAt: at,
+      cancelUrl: input.cancelUrl,
+      successUrl: input.successUrl,
+      outputMetadata: (input.outputMetadata as Record<string, unknown> | undefined) ?? null,
+      preserveBillingCycleAnchor: false,
+    };
+    checkoutSessions.push(session);
+    return HttpResponse.json({ checkoutSession: session, url: `https://app.flowglad.com/checkout/${session.id}` });
+  }
+
   const handlers: HttpHandler[] = [
+    http.get(`${baseUrl}/api/v1/customers/:externalId`, ({ request, params }) => {
+      const refused = enter("customer", request);
+      if (refused) return refused;
+      const customer = customers.get(String(params.externalId));
+      return customer ? HttpResponse.json({ customer: customerRecord(customer) }) : fail(404, "NOT_FOUND", `Customer with externalId ${String(params.externalId)} not found`);
+    }),
+    http.post(`${baseUrl}/api/v1/customers`, async ({ request }) => {
+      const refused = enter("create_customer", request);
+      if (refused) return refused;
+      const after = afterProcessing;
+      const input = ((await request.json()) as { customer?: Record<string, unknown> }).customer ?? {};
+      for (const field of ["externalId", "email", "name"]) {
+        if (typeof input[field] !== "string") return fail(400, "BAD_REQUEST", `customer.${field}: Invalid input: expected string, received ${input[field] === null ? "null" : "undefined"}`);
+      }
+      const externalId = input.externalId as string;
+      if (customers.has(externalId)) return fail(409, "CONFLICT", `A customer with externalId ${externalId} already exists`);
+      const customer: Customer = { id: `cust_${randomBytes(8).toString("hex")}`, externalId, email: input.email as string, name: input.name as string, createdAt: now().getTime(), subscriptions: [] };
+      customers.set(externalId, customer);
+      return answer(HttpResponse.json({ data: { customer: customerRecord(customer) } }, { status: 201 }), after);
+    }),
+    http.post(`${baseUrl}/api/v1/checkout-sessions`, async ({ request }) => {
+      const refused = enter("checkout_session", request);
+      if (refused) return refused;
+      const input = ((await request.json()) as { checkoutSession?: Record<string, unknown> }).checkoutSession ?? {};
+      return createCheckoutSession(input);
+    }),
     http.get(`${baseUrl}/api/v1/customers/:externalId/billing`, ({ request, params }) => {
       const refused = enter("billing", request);
       if (refused) return refused;
@@ -167,7 +259,7 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
       return HttpResponse.json({
         billingPortalUrl: `https://app.flowglad.com/billing-portal/${customer.id}`,
         catalog: pricingModel,
-        customer: { id: customer.id, externalId: customer.externalId, email: `${customer.externalId}@example.com`, name: customer.externalId, archived: false, livemode: false, organizationId: "org_billhub", pricingModelId: pricingModel.id },
+        customer: { id: customer.id, externalId: customer.externalId, email: customer.email, name: customer.name, archived: false, livemode: false, organizationId: "org_billhub", pricingModelId: pricingModel.id },
         invoices: [],
         paymentMethods: [],
         pricingModel,
@@ -219,15 +311,30 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
     /** How many faults of each kind were answered so far. */
     faultsServed: faults.served,
     /** Adds (or replaces) a customer with their current subscriptions. */
-    addCustomer(customer: { externalId: string; id?: string; subscriptions: SubscriptionSpec[] }): void {
-      customers.set(customer.externalId, { id: customer.id ?? `cust_${customer.externalId}`, externalId: customer.externalId, subscriptions: customer.subscriptions });
+    addCustomer(customer: { externalId: string; id?: string; email?: string; name?: string; subscriptions: SubscriptionSpec[] }): void {
+      customers.set(customer.externalId, {
+        id: customer.id ?? `cust_${customer.externalId}`,
+        externalId: customer.externalId,
+        email: customer.email ?? `${customer.externalId}@example.com`,
+        name: customer.name ?? customer.externalId,
+        createdAt: now().getTime(),
+        subscriptions: customer.subscriptions,
+      });
     },
+    /** The customer Flowglad holds under an external id, as its API returns it. */
+    customer: (externalId: string) => {
+      const customer = customers.get(externalId);
+      return customer === undefined ? undefined : customerRecord(customer);
+    },
+    /** Checkout sessions created so far, as Flowglad returned them. */
+    checkoutSessions: () => [...checkoutSessions],
     /** Usage events Flowglad holds, in creation order. */
     usageEvents: (): StoredUsageEvent[] => [...usage.values()],
     calls: (route?: FlowgladRoute) => (route ? calls.filter((call) => call.route === route) : [...calls]),
     reset(): void {
       customers.clear();
       usage.clear();
+      checkoutSessions.length = 0;
       calls.length = 0;
       faults.clear();
     },
