@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { creditBalanceReached, creditsExpiringReached } from "../../core/alerts/credit-thresholds.ts";
 import { reached, usageThreshold, type UsageAlert } from "../../core/alerts/thresholds.ts";
 import type { Alert, Feature } from "../../core/catalog/index.ts";
-import { parseDecimal, toDecimalString, type Decimal } from "../../core/decimal.ts";
+import { cmp, parseDecimal, toDecimalString, type Decimal } from "../../core/decimal.ts";
 import { billingPeriodAt, type Window } from "../../core/periods.ts";
 import { insertFiring } from "../../store/alerts/firings.ts";
 import { customerNotFound } from "../../store/customer-repository.ts";
@@ -74,6 +74,12 @@ export interface AlertFirer {
    * reached at `at`, once per customer and expiry instant. Returns the keys fired now.
    */
   creditsExpiring(tx: Sql, input: { customerId: string; feature: string | null; amount: string; expiresAt: Date; at: Date }): Promise<string[]>;
+  /**
+   * What a consume reports about a feature's unit credits: the balance when the consume changed
+   * it (`before` → `after`), and each grant's coming expiry. Nothing is read or written unless a
+   * credit alert watches the feature.
+   */
+  unitCreditsUsed(tx: Sql, input: { customerId: string; feature: string; before: Decimal; after: Decimal; grants: ReadonlyArray<{ remaining: string; expiresAt: Date | null }>; at: Date }): Promise<void>;
 }
 
 /**
@@ -177,6 +183,7 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     }
   }
 
+  const creditFeatures = new Set(alerts.flatMap((alert) => (alert.kind !== "usage" && alert.kind !== "spend" && alert.feature !== undefined ? [alert.feature] : [])));
   const fireAll = async (tx: Sql, reached: Array<{ alert: Alert; threshold: string }>, facts: Omit<FiringFacts, "alert" | "threshold">): Promise<string[]> => {
     const keys: string[] = [];
     for (const { alert, threshold } of reached) if (await fire(tx, { ...facts, alert, threshold })) keys.push(alert.key);
@@ -195,6 +202,15 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
       const period = billingPeriodAt(at, entry.state.cycle);
       const value = toDecimalString(parseDecimal(balance));
       return fireAll(tx, reached, { customerId, window: { start: period.from, end: period.to }, feature, value, extra: creditExtra(ctx, feature), firedAt: at });
+    },
+
+    async unitCreditsUsed(tx, { customerId, feature, before, after, grants, at }) {
+      if (!creditFeatures.has(feature)) return;
+      if (cmp(before, after) !== 0) await this.creditBalance(tx, { customerId, feature, balance: toDecimalString(after), at });
+      for (const grant of grants) {
+        if (grant.expiresAt === null || parseDecimal(grant.remaining).coef <= 0n) continue;
+        await this.creditsExpiring(tx, { customerId, feature, amount: grant.remaining, expiresAt: grant.expiresAt, at });
+      }
     },
 
     async creditsExpiring(tx, { customerId, feature, amount, expiresAt, at }) {

@@ -17,6 +17,7 @@ const catalog = defineCatalog({
     empty: { kind: "credit_balance_depleted" },
     soon: { kind: "credits_expiring", withinDays: 7 },
     api_low: { kind: "credit_balance_low", feature: "api", below: 10 },
+    api_soon: { kind: "credits_expiring", feature: "api", withinDays: 7 },
   },
 });
 const alerts = Object.values(catalog.alerts);
@@ -73,6 +74,19 @@ describe("credit alerts fed by the credit ledger", () => {
       event: { type: "alert.credit_balance_depleted", data: { currency: "USD" } },
       deliveries: [{ endpoint: "ops", status: "pending" }],
     });
+  });
+
+  it("fires a feature's low-credit and expiring alerts when consumes draw its unit credits", async () => {
+    await hub.upsertCustomer({ id: "cr_units" });
+    await hub.credits.grant("cr_units", { id: "pack", feature: "api", amount: 40, expiresAt: "2026-03-22T00:00:00Z" });
+    // The free plan's 100 calls, then 25 of the 40 credits, then 10 more: 5 left, under the 10 of api_low.
+    await hub.consume("cr_units", "api", 125, "cr_units-1");
+    expect((await hub.alerts.list({ customerId: "cr_units", alert: "api_low" })).alerts).toEqual([]);
+    await hub.consume("cr_units", "api", 10, "cr_units-2");
+    const [low] = (await hub.alerts.list({ customerId: "cr_units", alert: "api_low" })).alerts;
+    expect(low).toMatchObject({ kind: "credit_balance_low", feature: "api", threshold: "10", value: "5" });
+    const soon = (await hub.alerts.list({ customerId: "cr_units", alert: "api_soon" })).alerts;
+    expect(soon).toEqual([expect.objectContaining({ kind: "credits_expiring", feature: "api", window: { start: new Date("2026-03-22T00:00:00Z"), end: null } })]);
   });
 
   it("fires expiring once per expiry instant", async () => {
