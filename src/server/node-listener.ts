@@ -28,7 +28,9 @@ const BODY_READ_BEFORE = new BillingError(
  */
 export function toNodeListener(app: { fetch: (request: Request) => Response | Promise<Response> } | ((request: Request) => Response | Promise<Response>)): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const fetch = typeof app === "function" ? app : (request: Request) => app.fetch(request);
-  const listener = getRequestListener(fetch);
+  // Without overrideGlobalObjects: false, @hono/node-server replaces the process's global
+  // Request and Response with its own for good: the host app's would change under it.
+  const listener = getRequestListener(fetch, { overrideGlobalObjects: false });
   return async (req, res) => {
     const parsed = req as ParsedRequest;
     if (parsed._body === true && !(parsed.rawBody instanceof Buffer)) {

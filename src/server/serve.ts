@@ -36,7 +36,9 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
       // slow body run up to twice its deadline).
       connectionsCheckingInterval: 1_000,
     };
-    const s = serve({ fetch: app.fetch, port: wanted, hostname: host, serverOptions }, () => {
+    // overrideGlobalObjects: false — the server must not swap the process's global Request and
+    // Response for its own (a host app's fetch, or msw in tests, would get them).
+    const s = serve({ fetch: app.fetch, port: wanted, hostname: host, serverOptions, overrideGlobalObjects: false }, () => {
       s.off("error", refused);
       resolve(s);
     });

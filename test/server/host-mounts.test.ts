@@ -86,12 +86,22 @@ describe("billhub inside an Express 4 app", () => {
   });
 });
 
+describe("the host process", () => {
+  it("keeps its own global Request and Response after billhub is mounted and served", async () => {
+    const [request, response] = [globalThis.Request, globalThis.Response];
+    const app = express();
+    app.use("/billing", toNodeListener(createApp(hub)));
+    await fetch(`${await listen(app)}/billing/healthz`);
+    expect([globalThis.Request, globalThis.Response]).toEqual([request, response]);
+  });
+});
+
 describe("billhub inside a Hono app", () => {
   it("answers under honoApp.route('/billing', createApp(hub)), served by @hono/node-server", async () => {
     const host = new Hono();
     host.get("/", (c) => c.text("host"));
     host.route("/billing", createApp(hub));
-    const server = serve({ fetch: host.fetch, port: 0, hostname: "127.0.0.1" });
+    const server = serve({ fetch: host.fetch, port: 0, hostname: "127.0.0.1", overrideGlobalObjects: false });
     servers.push(server);
     await new Promise((resolve) => server.once("listening", resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
