@@ -3,7 +3,7 @@ import { createFlowgladClient, type FlowgladAdminClient } from "./client.ts";
 import { flowgladConfigSchema } from "./config.ts";
 import { createFlowgladProvider } from "./provider.ts";
 
-/** Flowglad: usage events, thin webhooks re-read as a customer's billing, a pricing model billhub pulls. */
+/** Flowglad: usage events, thin webhooks re-read as a customer's billing, a pricing model billhub pulls, customers and checkout sessions. */
 export const flowglad = defineProvider({
   id: "flowglad",
   displayName: "Flowglad",
