@@ -22,7 +22,7 @@ import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
 import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
 import { traceHub } from "./hub/traced-hub.ts";
-import { createHostedPagesApi, type HostedPagesApi } from "./hub/hosted-pages.ts";
+import { createHostedPagesApi, upsertCreatingAtProvider, type HostedPagesApi } from "./hub/hosted-pages.ts";
 import { createWebhooksApi, type CatalogSyncMethods, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
@@ -117,10 +117,13 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const outbox = createOutboxApi(ctx, options.forwarder);
   const alertFirer = createAlertFirer(ctx, resolver);
   const alerts = createAlertsApi(ctx, options.alertSender);
+  const customers = createCustomersApi(ctx, cache);
+  const hostedPages = createHostedPagesApi(ctx);
+  if (config.provider.createCustomers === true) customers.upsertCustomer = upsertCreatingAtProvider(ctx, customers.upsertCustomer, hostedPages.createProviderCustomer);
   let closed = false;
   return traceHub({
     ...createLedger(ctx),
-    ...createCustomersApi(ctx, cache),
+    ...customers,
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}, alertFirer),
     ...createInvoicesApi(ctx),
@@ -129,7 +132,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     alerts: alerts.alerts,
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),
-    ...createHostedPagesApi(ctx),
+    ...hostedPages,
     credits: createCreditsApi(ctx, resolver),
     config: ctx.config,
     store: ctx.store,

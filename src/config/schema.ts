@@ -43,6 +43,12 @@ const providerSchema = z.strictObject({
   routes: z.record(z.string().min(1), providerId).default({}),
   /** Providers that receive a copy of everything (migrations); their failures never block the primary. */
   mirror: z.array(providerId).default([]),
+  /**
+   * Create each new hub customer at its primary provider too, right after the hub customer is
+   * written (providers that can create customers; others are passed by). A provider failure never
+   * undoes the hub customer: `upsertCustomer` reports it, and the customer-creation route retries.
+   */
+  createCustomers: z.boolean().optional(),
 });
 
 /** Every provider some customer's usage goes to: the default, per-customer routes and mirrors. */

@@ -12,6 +12,7 @@ import { clearOverrides, listOverrides, setOverrides } from "../store/override-r
 import type { HubContext } from "./context.ts";
 import { customerInputSchema, dateSchema, parseCustomerId, type CustomerInput } from "./customer-input.ts";
 import type { EntitlementCache } from "./entitlement-cache.ts";
+import type { ProviderCustomerOutcome } from "./hosted-pages.ts";
 
 /** A customer as the hub shows it. */
 export interface Customer {
@@ -76,7 +77,7 @@ export interface CustomersApi {
    * Creates the customer or updates the fields given (others keep their values).
    * @example await hub.upsertCustomer({ id: "org_42", referenceType: "organization", providerIds: { stripe: "cus_123" } })
    */
-  upsertCustomer(input: CustomerInput): Promise<{ customer: Customer; created: boolean }>;
+  upsertCustomer(input: CustomerInput): Promise<{ customer: Customer; created: boolean; providerCustomer?: ProviderCustomerOutcome }>;
   /** The customer, or CUSTOMER_NOT_FOUND. @example await hub.getCustomer("org_42") */
   getCustomer(customerId: string): Promise<Customer>;
   /**

@@ -7,6 +7,7 @@ import type { ProviderSession } from "../providers/types.ts";
 import { customerNotFound, findCustomer, upsertCustomer, type CustomerRecord } from "../store/customer-repository.ts";
 import { customerIdSchema } from "./customer-input.ts";
 import type { HubContext } from "./context.ts";
+import type { CustomersApi } from "./customers.ts";
 
 const providerField = z.string().min(1).max(64).optional();
 const urlField = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2048);
@@ -135,5 +136,32 @@ export function createHostedPagesApi(ctx: HubContext): HostedPagesApi {
       const session = await provider.openPortal!({ providerCustomerId, returnUrl: request.returnUrl });
       return { provider: provider.id, ...session };
     },
+  };
+}
+
+/** What creating a new customer at its provider came to: the link, or the provider's refusal (the hub customer stays). */
+export type ProviderCustomerOutcome = ProviderCustomerLink | { provider: string; error: { code: string; message: string; retryable: boolean } };
+
+/**
+ * `upsertCustomer` for `provider.createCustomers`: a customer the call created is then created at
+ * its primary provider, when that provider can create customers and the customer has no id there
+ * yet. The provider's answer, or its refusal, comes back as `providerCustomer`; a refusal never
+ * undoes the hub customer (the provider-customer call or route links it later, idempotently).
+ *
+ * @example (await hub.upsertCustomer({ id: "org_42", email: "ops@acme.test" })).providerCustomer // { provider: "stripe", providerCustomerId: "cus_...", created: true }
+ */
+export function upsertCreatingAtProvider(ctx: HubContext, upsert: CustomersApi["upsertCustomer"], createProviderCustomer: HostedPagesApi["createProviderCustomer"]): CustomersApi["upsertCustomer"] {
+  return async (input) => {
+    const result = await upsert(input);
+    if (!result.created) return result;
+    const provider = ctx.providers.routeFor(result.customer.id).primary;
+    if (providerDefinition(provider.id)?.capabilities.createCustomers !== true || result.customer.providerIds[provider.id] !== undefined) return result;
+    try {
+      const link = await createProviderCustomer(result.customer.id, { provider: provider.id });
+      return { ...result, customer: { ...result.customer, providerIds: { ...result.customer.providerIds, [provider.id]: link.providerCustomerId } }, providerCustomer: link };
+    } catch (error) {
+      const refusal = error instanceof BillingError ? error : new BillingError("INTERNAL", (error as Error).message, { retryable: true, cause: error });
+      return { ...result, providerCustomer: { provider: provider.id, error: { code: refusal.code, message: refusal.message, retryable: refusal.retryable } } };
+    }
   };
 }
