@@ -16,7 +16,7 @@ let hub: Hub;
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: "error" });
   store = await openTestStore();
-  hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { stripe: { timeoutMs: 1500 } }));
+  hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { stripe: { timeoutMs: 4000 } }));
   for (const id of ["slow_co", "fast_co"]) await hub.upsertCustomer({ id, providerIds: { stripe: `cus_${id}` } });
 });
 afterAll(async () => {
@@ -31,7 +31,7 @@ describe(`a claim's pushes go out together (${driverName})`, () => {
     const at = (minute: number) => new Date(NOW.getTime() - 3_600_000 + minute * 1000);
     await hub.recordBatch(Array.from({ length: 50 }, (_, i) => ({ customerId: "slow_co", meter: "api_calls", quantity: 1, transactionId: `slow_${i}`, timestamp: at(i) })));
     await hub.recordBatch(Array.from({ length: 50 }, (_, i) => ({ customerId: "fast_co", meter: "api_calls", quantity: 1, transactionId: `fast_${i}`, timestamp: at(100 + i) })));
-    stripe.inject("meter_events", { kind: "timeout", holdMs: 5_000 });
+    stripe.inject("meter_events", { kind: "timeout", holdMs: 10_000 });
 
     let drained = false;
     const drain = hub.outbox.drain({ batchSize: 100 }).finally(() => (drained = true));
