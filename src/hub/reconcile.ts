@@ -179,6 +179,7 @@ async function compare(
     if (error instanceof BillingError && (error.code === "UNKNOWN_METER" || error.code === "PROVIDER_NOT_FOUND")) return { ...plain, note: explain(error.message) };
     throw error;
   }
+  if (total.value === null) return { ...plain, note: explain(`not comparable: ${total.notComparable}`) };
   const difference = toDecimalString(sub(parseDecimal(total.value), parseDecimal(row.ledger)));
   const notes: string[] = [];
   if (total.aggregation !== aggregation) notes.push(`the catalog meter aggregates by ${aggregation}, ${provider.id}'s by ${total.aggregation}`);

@@ -58,6 +58,7 @@ export interface BillingProvider {
    * The provider's own total of one meter for one customer over [from, to), for reconciliation
    * (Stripe: the meter's event summary). Throws BillingErrors: UNKNOWN_METER when the provider has
    * no meter for the key, PROVIDER_NOT_FOUND for an unknown customer, retryable ones for outages.
+   * Resolves `{ value: null, notComparable }` when the provider has no figure for that window.
    */
   readUsageTotal?(query: UsageTotalQuery): Promise<ProviderUsageTotal>;
   /**
@@ -144,12 +145,23 @@ export interface UsageTotalQuery {
   to: Date;
 }
 
-export interface ProviderUsageTotal {
-  /** Exact decimal string. */
-  value: string;
-  /** How the provider aggregates the meter (`sum`, `count`, `last`, ...). */
-  aggregation: string;
-}
+/**
+ * The provider's total, or why it has none to compare over the window: a provider that reports
+ * usage only per billing period (Lago) cannot answer for a window that is not one of its periods,
+ * and a made-up figure would read as a difference.
+ */
+export type ProviderUsageTotal =
+  | {
+      /** Exact decimal string. */
+      value: string;
+      /** How the provider aggregates the meter (`sum`, `count`, `last`, ...). */
+      aggregation: string;
+    }
+  | {
+      value: null;
+      /** Why the provider has no figure for the window, and what would give one. */
+      notComparable: string;
+    };
 
 /**
  * What `readObject` can re-read, by type: prices (with their tiers), products and subscriptions

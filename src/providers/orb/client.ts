@@ -12,6 +12,10 @@ export type OrbIngestEvent = Parameters<Orb["events"]["ingest"]>[0]["events"][nu
 export type OrbIngestResponse = Awaited<ReturnType<Orb["events"]["ingest"]>>;
 /** A subscription as Orb returns it (`resources/subscriptions.d.ts`). */
 export type OrbSubscription = Awaited<ReturnType<Orb["subscriptions"]["fetch"]>>;
+/** A subscription's usage per billable metric (`SubscriptionUsage`, `resources/subscriptions.d.ts`). */
+export type OrbSubscriptionUsage = Awaited<ReturnType<Orb["subscriptions"]["fetchUsage"]>>;
+/** A billable metric (`BillableMetric`, `resources/metrics.d.ts`). */
+export type OrbBillableMetric = Awaited<ReturnType<Orb["metrics"]["fetch"]>>;
 
 /** The calls billhub makes through the Orb SDK (tests may hand in any object that has them). */
 export interface OrbClient {
@@ -19,6 +23,10 @@ export interface OrbClient {
   ingest(events: OrbIngestEvent[]): Promise<OrbIngestResponse>;
   /** `client.subscriptions.list({ external_customer_id: [id] })` (GET /v1/subscriptions), every page. */
   subscriptionsOf(externalCustomerId: string): Promise<OrbSubscription[]>;
+  /** `client.subscriptions.fetchUsage(id, { timeframe_start, timeframe_end, view_mode: "periodic" })`: GET /v1/subscriptions/{id}/usage. */
+  subscriptionUsage(subscriptionId: string, window: { from: Date; to: Date }): Promise<OrbSubscriptionUsage>;
+  /** `client.metrics.fetch(id)`: GET /v1/metrics/{id}. */
+  billableMetric(metricId: string): Promise<OrbBillableMetric>;
 }
 
 /**
@@ -55,5 +63,8 @@ export function createOrbClient(options: OrbClientOptions): OrbClient {
       for await (const subscription of (await sdk()).subscriptions.list({ external_customer_id: [externalCustomerId], limit: 100 })) subscriptions.push(subscription);
       return subscriptions;
     },
+    subscriptionUsage: async (subscriptionId, window) =>
+      (await sdk()).subscriptions.fetchUsage(subscriptionId, { timeframe_start: window.from.toISOString(), timeframe_end: window.to.toISOString(), view_mode: "periodic" }),
+    billableMetric: async (metricId) => (await sdk()).metrics.fetch(metricId),
   };
 }

@@ -6,7 +6,7 @@ const orbMeterSchema = z.strictObject({
   eventName: z.string().min(1),
   /** The property that carries the quantity (Orb aggregates numeric properties: "Values that you wish to numerically aggregate should be of numeric type"). */
   quantityProperty: z.string().min(1).default("quantity"),
-  /** The billable metric that counts these events: needed only to reconcile totals (GET /subscriptions/{id}/usage). */
+  /** The billable metric that counts these events: needed only to reconcile totals (GET /subscriptions/{id}/usage reports usage per billable metric). */
   billableMetricId: z.string().min(1).optional(),
 });
 

@@ -3,7 +3,7 @@ import { createOrbClient, type OrbClient } from "./client.ts";
 import { orbConfigSchema } from "./config.ts";
 import { createOrbProvider } from "./provider.ts";
 
-/** Orb: usage through its ingest endpoint, subscription webhooks that set customers' plans. */
+/** Orb: usage through its ingest endpoint, subscription webhooks that set customers' plans, usage totals per billable metric for reconcile. */
 export const orb = defineProvider({
   id: "orb",
   displayName: "Orb",
@@ -16,7 +16,7 @@ export const orb = defineProvider({
     ORB_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
     ORB_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
   },
-  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: false, createCustomers: false, checkout: false, portal: false },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: true, createCustomers: false, checkout: false, portal: false },
   meterMapping: (config) => ({
     meters: config.meters,
     mappingExample: `{ "eventName": "<Orb event_name>" }`,

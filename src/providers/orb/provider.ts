@@ -7,6 +7,7 @@ import { customerSubscriptionsFromOrb } from "./customer-subscriptions.ts";
 import { orbErrorToBillingError } from "./errors.ts";
 import { orbSendLimits } from "./send-limits.ts";
 import { ORB_BATCH_SIZE, sendOrbUsage } from "./send-usage.ts";
+import { createOrbUsageTotals } from "./usage-totals.ts";
 import { parseOrbWebhook } from "./webhooks.ts";
 
 export type { OrbSettings };
@@ -27,6 +28,8 @@ export interface OrbProviderOptions {
  * `idempotency_key`, under the event name configured per meter key, naming the customer by
  * `external_customer_id` (`provider_ids.orb`, else billhub's customer id). Subscription webhooks
  * are verified and set the customer's plan from their current Orb subscriptions, re-read from Orb.
+ * Totals are read back for reconciliation from the subscriptions' usage of meters that name their
+ * billable metric.
  *
  * No resend window is declared: Orb states none for `idempotency_key` ("at most once"), and usage
  * old enough for a key to be forgotten is past the account's grace period, which Orb refuses.
@@ -68,6 +71,8 @@ export function createOrbProvider(options: OrbProviderOptions) {
         throw orbErrorToBillingError(error, now());
       }
     },
+
+    readUsageTotal: createOrbUsageTotals(client, config.meters, now),
   } satisfies BillingProvider;
 }
 

@@ -11,13 +11,13 @@ import { NOW, usageEvent, usageEvents } from "../../support/usage-events.ts";
 
 const BASE = "https://orb.test/v1";
 const HOUR_MS = 3_600_000;
-const orb = createOrbStandIn({ baseUrl: BASE, token: "orb_test_key", now: () => NOW, gracePeriodHours: 12 });
+const orb = createOrbStandIn({ baseUrl: BASE, token: "orb_test_key", now: () => NOW, gracePeriodHours: 12, metrics: { bm_api: { eventName: "api_call", property: "calls" }, bm_other: { eventName: "other", sql: "SELECT count(DISTINCT user_id) FROM events WHERE event_name = 'other'" } } });
 useStandIns(orb);
 
 function provider(section: Partial<NonNullable<HubConfigInput["orb"]>> = {}) {
   const config = parseConfig({
     provider: { default: "orb" },
-    orb: { secretKey: "orb_test_key", baseUrl: BASE, meters: { api_calls: { eventName: "api_call", quantityProperty: "calls" } }, ...section },
+    orb: { secretKey: "orb_test_key", baseUrl: BASE, meters: { api_calls: { eventName: "api_call", quantityProperty: "calls", billableMetricId: "bm_api" } }, ...section },
   }).orb!;
   return createOrbProvider({ client: createOrbClient(config), config, now: () => NOW, limiterClock: skippingClock() });
 }
@@ -141,5 +141,78 @@ describe("Orb usage", () => {
 
   it("declares no resend window: Orb ingests an idempotency key at most once", () => {
     expect((provider() as BillingProvider).resendWindowMs).toBeUndefined();
+  });
+});
+
+describe("Orb usage totals (reconcile)", () => {
+  const DAY_MS = 24 * HOUR_MS;
+  const window = { from: new Date(NOW.getTime() - DAY_MS), to: NOW };
+  const subscription = (id: string, overrides: Partial<Parameters<typeof orb.putSubscription>[0]> = {}) =>
+    orb.putSubscription({ id, externalCustomerId: "acme-ext", status: "active", plan: { id: "plan_pro", external_plan_id: "pro" }, ...overrides });
+
+  it("reads the billable metric's quantity from the customer's subscription usage over the window, and the metric's aggregation from its SQL", async () => {
+    subscription("sub_1");
+    await provider().pushUsage([usageEvent({ quantity: "3", providerCustomerId: "acme-ext" }), usageEvent({ quantity: "4.5", providerCustomerId: "acme-ext" }), usageEvent({ quantity: "9", providerCustomerId: "other-ext" })]);
+    expect(await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window })).toEqual({ value: "7.5", aggregation: "sum" });
+    const asked = new URL(orb.calls("subscription_usage")[0]!.url);
+    expect(asked.pathname).toBe("/v1/subscriptions/sub_1/usage");
+    expect(Object.fromEntries(asked.searchParams)).toEqual({ timeframe_start: window.from.toISOString(), timeframe_end: window.to.toISOString(), view_mode: "periodic" });
+  });
+
+  it("asks each subscription for the part of the window it was active in, so a plan change to a new subscription counts every event once", async () => {
+    const switchedAt = new Date(NOW.getTime() - 2 * HOUR_MS);
+    subscription("sub_old", { status: "ended", startDate: "2026-02-01T00:00:00Z", endDate: switchedAt.toISOString() });
+    subscription("sub_new", { startDate: switchedAt.toISOString() });
+    await provider().pushUsage([usageEvent({ quantity: "2", providerCustomerId: "acme-ext", timestamp: new Date(switchedAt.getTime() - HOUR_MS) }), usageEvent({ quantity: "5", providerCustomerId: "acme-ext" })]);
+    expect(await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window })).toEqual({ value: "7", aggregation: "sum" });
+    expect(orb.calls("subscription_usage").map((call) => Object.fromEntries(new URL(call.url).searchParams))).toEqual([
+      { timeframe_start: window.from.toISOString(), timeframe_end: switchedAt.toISOString(), view_mode: "periodic" },
+      { timeframe_start: switchedAt.toISOString(), timeframe_end: window.to.toISOString(), view_mode: "periodic" },
+    ]);
+  });
+
+  it("reports no total, with the reason, where Orb has none: no subscription in the window, the metric on no plan, or two subscriptions at once", async () => {
+    const read = () => provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window });
+    subscription("sub_later", { startDate: NOW.toISOString() });
+    expect(await read()).toEqual({ value: null, notComparable: expect.stringContaining("none of customer \"acme-ext\"'s (sub_later) was active in the window") });
+    orb.reset();
+    subscription("sub_1", { metricIds: ["bm_other"] });
+    expect(await read()).toEqual({ value: null, notComparable: expect.stringContaining("billable metric \"bm_api\" is on none of customer \"acme-ext\"'s Orb subscriptions active in the window (sub_1)") });
+    orb.reset();
+    subscription("sub_a");
+    subscription("sub_b");
+    expect(await read()).toEqual({ value: null, notComparable: expect.stringContaining("active at the same time that each meter \"bm_api\" (sub_a, sub_b)") });
+  });
+
+  it("answers PROVIDER_NOT_FOUND for a customer Orb has no subscription for, UNKNOWN_METER for a meter without a metric or a metric Orb does not know", async () => {
+    await expect(provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "nobody", ...window })).rejects.toMatchObject({ code: "PROVIDER_NOT_FOUND", message: expect.stringContaining("no subscription for customer \"nobody\"") });
+    await expect(provider({ meters: { api_calls: { eventName: "api_call" } } }).readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window })).rejects.toMatchObject({
+      code: "UNKNOWN_METER",
+      field: "orb.meters.api_calls.billableMetricId",
+    });
+    await expect(provider({ meters: { api_calls: { eventName: "api_call", billableMetricId: "bm_gone" } } }).readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window })).rejects.toMatchObject({
+      code: "UNKNOWN_METER",
+      message: expect.stringContaining("Orb has no billable metric \"bm_gone\""),
+    });
+  });
+
+  it("reads each metric's aggregation once; names unique counts by their SQL", async () => {
+    subscription("sub_1");
+    const reconciler = provider({ meters: { api_calls: { eventName: "api_call", billableMetricId: "bm_api" }, seats: { eventName: "other", billableMetricId: "bm_other" } } });
+    await reconciler.readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window });
+    await reconciler.readUsageTotal({ meter: "api_calls", providerCustomerId: "acme-ext", ...window });
+    expect(await reconciler.readUsageTotal({ meter: "seats", providerCustomerId: "acme-ext", ...window })).toEqual({ value: "0", aggregation: "unique_count" });
+    expect(orb.calls("metric").map((call) => new URL(call.url).pathname)).toEqual(["/v1/metrics/bm_api", "/v1/metrics/bm_other"]);
+  });
+
+  it("throws PROVIDER_AUTH_FAILED for a key Orb refuses (401), retryable errors for 429 (with its Retry-After) and 5xx", async () => {
+    subscription("sub_1");
+    const query = { meter: "api_calls", providerCustomerId: "acme-ext", ...window };
+    await expect(provider({ secretKey: "wrong" }).readUsageTotal(query)).rejects.toMatchObject({ code: "PROVIDER_AUTH_FAILED", retryable: false });
+    orb.inject("subscription_usage", { kind: "rate_limit", retryAfter: "2" });
+    await expect(provider().readUsageTotal(query)).rejects.toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 2 });
+    orb.inject("subscriptions", { kind: "server_error", status: 503 });
+    await expect(provider().readUsageTotal(query)).rejects.toMatchObject({ code: "PROVIDER_UNAVAILABLE", retryable: true });
+    expect(await provider().readUsageTotal(query)).toEqual({ value: "0", aggregation: "sum" });
   });
 });

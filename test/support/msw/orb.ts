@@ -16,7 +16,14 @@ import { connectionReset, createFaultQueue, unanswered, type Fault } from "./fau
  * - 401 `…#401-authentication-error`, 429 `…#429-too-many-requests` (its Retry-After is the
  *   stand-in's choice: Orb documents no header; the SDK reads `retry-after(-ms)`), 500
  *   `…#500-internal-server-error`.
- * - `GET /subscriptions?external_customer_id[]=...` answers `{ data: [Subscription], pagination_metadata: { has_more, next_cursor } }`.
+ * - `GET /subscriptions?external_customer_id[]=...` answers `{ data: [Subscription], pagination_metadata: { has_more, next_cursor } }`;
+ *   an external id Orb does not know is a filter that matches nothing: an empty page (Orb documents
+ *   no 404 for a list filter).
+ * - `GET /subscriptions/{id}/usage?timeframe_start&timeframe_end` answers `{ data: [{ billable_metric: { id, name },
+ *   usage: [{ quantity, timeframe_start, timeframe_end }], view_mode }] }`, one entry per metric on the
+ *   subscription's plan, quantity over [start, end) of the subscription's customer's events (the
+ *   `fetchUsage` docblock, `resources/subscriptions.d.ts`); 404 `…#404-resource-not-found` for an unknown id.
+ * - `GET /metrics/{id}` answers the `BillableMetric` (`id, name, description, item, metadata, sql, status`), 404 for an unknown id.
  *
  * @example
  * const orb = createOrbStandIn({ baseUrl: "https://orb.test/v1", gracePeriodHours: 12 });
@@ -29,10 +36,12 @@ export interface OrbStandInOptions {
   token?: string;
   /** The account's grace period for late events (Orb's setting), in hours. */
   gracePeriodHours?: number;
+  /** Billable metrics by id: the event name they select and the property they sum (default "quantity"). */
+  metrics?: Record<string, { eventName: string; property?: string; name?: string; sql?: string }>;
   now?: () => Date;
 }
 
-export type OrbRoute = "ingest" | "subscriptions";
+export type OrbRoute = "ingest" | "subscriptions" | "subscription_usage" | "metric";
 
 export interface OrbHeldEvent {
   idempotency_key: string;
@@ -51,7 +60,11 @@ export interface OrbStandInSubscription {
   plan: { id: string; external_plan_id: string | null; name?: string; metadata?: Record<string, string> } | null;
   periodStart?: string | null;
   periodEnd?: string | null;
+  /** Default 2026-03-01T00:00:00Z. */
+  startDate?: string;
   endDate?: string | null;
+  /** The billable metrics on its plan (by id), which its usage reports; default every metric the stand-in knows. */
+  metricIds?: string[];
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
@@ -63,6 +76,7 @@ export function createOrbStandIn(options: OrbStandInOptions = {}) {
   const faults = createFaultQueue<OrbRoute>();
   const held = new Map<string, OrbHeldEvent>();
   const subscriptions = new Map<string, OrbStandInSubscription>();
+  const metrics = options.metrics ?? {};
   const calls: { route: OrbRoute; body: unknown; headers: Headers; url: string }[] = [];
 
   const problem = (status: number, slug: string, title: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
@@ -145,6 +159,44 @@ export function createOrbStandIn(options: OrbStandInOptions = {}) {
       const data = [...subscriptions.values()].filter((subscription) => wanted.size === 0 || wanted.has(subscription.externalCustomerId)).map(orbSubscription);
       return HttpResponse.json({ data, pagination_metadata: { has_more: false, next_cursor: null } });
     }),
+    http.get(`${baseUrl}/subscriptions/:id/usage`, ({ request, params }) => {
+      const refused = enter("subscription_usage", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const subscription = subscriptions.get(String(params.id));
+      if (subscription === undefined) return problem(404, "404-resource-not-found", "Resource not found", { detail: `Subscription ${String(params.id)} not found` });
+      const url = new URL(request.url);
+      const start = url.searchParams.get("timeframe_start");
+      const end = url.searchParams.get("timeframe_end");
+      if ((start === null) !== (end === null)) return problem(400, "400-request-validation-errors", "Request validation errors", { validation_errors: ["Both timeframe_start and timeframe_end must be specified if either is specified"] });
+      const from = Date.parse(start ?? subscription.periodStart ?? "2026-03-01T00:00:00Z");
+      const to = Date.parse(end ?? subscription.periodEnd ?? "2026-04-01T00:00:00Z");
+      const ids = subscription.metricIds ?? Object.keys(metrics);
+      const data = ids.map((id) => {
+        const metric = metrics[id]!;
+        const quantity = [...held.values()]
+          .filter((event) => (event.external_customer_id ?? event.customer_id) === subscription.externalCustomerId && event.event_name === metric.eventName)
+          .filter((event) => Date.parse(event.timestamp) >= from && Date.parse(event.timestamp) < to)
+          .reduce((total, event) => total + Number(event.properties[metric.property ?? "quantity"] ?? 0), 0);
+        return { billable_metric: { id, name: metric.name ?? id }, usage: [{ quantity, timeframe_start: new Date(from).toISOString(), timeframe_end: new Date(to).toISOString() }], view_mode: url.searchParams.get("view_mode") ?? "cumulative" };
+      });
+      return HttpResponse.json({ data });
+    }),
+    http.get(`${baseUrl}/metrics/:id`, ({ request, params }) => {
+      const refused = enter("metric", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const id = String(params.id);
+      const metric = metrics[id];
+      if (metric === undefined) return problem(404, "404-resource-not-found", "Resource not found", { detail: `Billable metric ${id} not found` });
+      return HttpResponse.json({
+        id,
+        name: metric.name ?? id,
+        description: null,
+        item: { id: `item_${id}`, name: metric.name ?? id, created_at: "2026-01-01T00:00:00+00:00", external_connections: [], metadata: {} },
+        metadata: {},
+        sql: metric.sql ?? `SELECT sum(${metric.property ?? "quantity"}) FROM events WHERE event_name = '${metric.eventName}'`,
+        status: "active",
+      });
+    }),
   ];
 
   return {
@@ -176,7 +228,7 @@ export function orbSubscription(subscription: OrbStandInSubscription) {
     name: subscription.plan?.name ?? "Subscription",
     status: subscription.status,
     created_at: "2026-03-01T00:00:00+00:00",
-    start_date: "2026-03-01T00:00:00+00:00",
+    start_date: subscription.startDate ?? "2026-03-01T00:00:00+00:00",
     end_date: subscription.endDate ?? null,
     current_billing_period_start_date: subscription.periodStart ?? "2026-03-01T00:00:00+00:00",
     current_billing_period_end_date: subscription.periodEnd ?? "2026-04-01T00:00:00+00:00",
