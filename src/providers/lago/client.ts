@@ -44,6 +44,19 @@ export interface LagoPlan {
   created_at: string;
 }
 
+/** One billing period's usage of a subscription (the fields billhub reads of `CustomerUsageObject`). */
+export interface LagoPeriodUsage {
+  /** The period's first instant, ISO 8601 UTC. */
+  from_datetime: string;
+  /** The period's last second, inclusive (`"2022-07-31T23:59:59Z"` in the SDK's example). */
+  to_datetime: string;
+  charges_usage: {
+    /** Exact decimal string (`^[0-9]+.?[0-9]*$`). */
+    units: string;
+    billable_metric: { code: string; aggregation_type: string };
+  }[];
+}
+
 /** The statuses the subscription list filters on (`status[]` of GET /api/v1/subscriptions). */
 export type LagoSubscriptionStatus = "active" | "canceled" | "pending" | "terminated";
 
@@ -57,6 +70,10 @@ export interface LagoClient {
   subscriptionsOf(externalCustomerId: string, statuses: LagoSubscriptionStatus[]): Promise<LagoSubscription[]>;
   /** `lago.plans.findPlan(code)` (GET /api/v1/plans/{code}). */
   plan(code: string): Promise<LagoPlan>;
+  /** `lago.customers.findCustomerCurrentUsage(customer, { external_subscription_id, billable_metric_code })`: GET /api/v1/customers/{id}/current_usage. */
+  currentUsage(externalCustomerId: string, externalSubscriptionId: string, metricCode: string): Promise<LagoPeriodUsage>;
+  /** `lago.customers.findAllCustomerPastUsage(...)` (GET /api/v1/customers/{id}/past_usage), every page. */
+  pastUsage(externalCustomerId: string, externalSubscriptionId: string, metricCode: string): Promise<LagoPeriodUsage[]>;
 }
 
 /**
@@ -88,5 +105,17 @@ export function createLagoClient(options: LagoClientOptions): LagoClient {
       return subscriptions;
     },
     plan: async (code) => (await (await sdk()).plans.findPlan(code, params())).data.plan,
+    currentUsage: async (externalCustomerId, externalSubscriptionId, metricCode) =>
+      (await (await sdk()).customers.findCustomerCurrentUsage(externalCustomerId, { external_subscription_id: externalSubscriptionId, billable_metric_code: metricCode }, params())).data.customer_usage,
+    pastUsage: async (externalCustomerId, externalSubscriptionId, metricCode) => {
+      const lago = await sdk();
+      const periods: LagoPeriodUsage[] = [];
+      for (let page: number | null | undefined = 1; page !== null && page !== undefined; ) {
+        const answer = await lago.customers.findAllCustomerPastUsage(externalCustomerId, { external_subscription_id: externalSubscriptionId, billable_metric_code: metricCode, page, per_page: 100 }, params());
+        periods.push(...answer.data.usage_periods);
+        page = answer.data.meta.next_page;
+      }
+      return periods;
+    },
   };
 }

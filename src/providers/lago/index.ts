@@ -3,7 +3,7 @@ import { createLagoClient, type LagoClient } from "./client.ts";
 import { lagoConfigSchema } from "./config.ts";
 import { createLagoProvider } from "./provider.ts";
 
-/** Lago: usage through its batch events endpoint, subscription and plan webhooks into the catalog. */
+/** Lago: usage through its batch events endpoint, subscription and plan webhooks into the catalog, usage per billing period for reconcile. */
 export const lago = defineProvider({
   id: "lago",
   displayName: "Lago",
@@ -16,7 +16,7 @@ export const lago = defineProvider({
     LAGO_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
     LAGO_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
   },
-  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: false, createCustomers: false, checkout: false, portal: false },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: true, createCustomers: false, checkout: false, portal: false },
   meterMapping: (config) => ({
     meters: config.meters,
     mappingExample: `{ "code": "<Lago billable metric code>" }`,

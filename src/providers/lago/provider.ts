@@ -8,6 +8,7 @@ import { lagoErrorToBillingError } from "./errors.ts";
 import { LAGO_READ_LIMITS, lagoSendLimits } from "./send-limits.ts";
 import { LAGO_BATCH_SIZE, sendLagoUsage } from "./send-usage.ts";
 import { createSubscriptionCache } from "./subscription-cache.ts";
+import { createLagoUsageTotals } from "./usage-totals.ts";
 import { lagoPublicKey } from "./webhook-signature.ts";
 import { parseLagoWebhook } from "./webhooks.ts";
 
@@ -32,6 +33,8 @@ const DEFAULT_BASE_URL = "https://api.getlago.com/api/v1";
  * external customer id: `provider_ids.lago`, else billhub's customer id). Subscription webhooks set
  * the customer's plan from their current Lago subscriptions; plan webhooks keep the synced
  * products (one per plan code). Webhooks are verified by JWT (RS256, Lago's public key) or HMAC.
+ * Totals are read back for reconciliation from Lago's usage per billing period, where the window
+ * is made of whole periods.
  *
  * No resend window is declared: in the classic pipeline Lago keeps `transaction_id` unique per
  * subscription for good (a unique index), and on the ClickHouse pipeline a resend replaces the
@@ -91,6 +94,8 @@ export function createLagoProvider(options: LagoProviderOptions) {
         throw lagoErrorToBillingError(error, now());
       }
     },
+
+    readUsageTotal: createLagoUsageTotals({ client, meters: config.meters, reads, now }),
   } satisfies BillingProvider;
 }
 

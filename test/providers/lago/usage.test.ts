@@ -10,7 +10,7 @@ import { useStandIns } from "../../support/msw/use-stand-ins.ts";
 import { NOW, usageEvent, usageEvents } from "../../support/usage-events.ts";
 
 const BASE = "https://lago.test/api/v1";
-const lago = createLagoStandIn({ baseUrl: BASE, token: "lago_test_key" });
+const lago = createLagoStandIn({ baseUrl: BASE, token: "lago_test_key", metrics: { api_calls: { property: "calls" }, seats: { aggregation: "unique_count_agg" } } });
 const clickhouse = createLagoStandIn({ baseUrl: "https://lago-clickhouse.test/api/v1", pipeline: "clickhouse" });
 useStandIns(lago, clickhouse);
 
@@ -178,5 +178,64 @@ describe("Lago usage", () => {
 
   it("declares no resend window", () => {
     expect((provider() as BillingProvider).resendWindowMs).toBeUndefined();
+  });
+});
+
+describe("Lago usage totals (reconcile)", () => {
+  const march = { from: new Date("2026-03-01T00:00:00Z"), to: new Date("2026-04-01T00:00:00Z") };
+  const read = (window: { from: Date; to: Date }, customer = "cus_acme", section: Partial<NonNullable<HubConfigInput["lago"]>> = {}) => provider(section).readUsageTotal({ meter: "api_calls", providerCustomerId: customer, ...window });
+
+  it("reads the metric's units of the subscription's current billing period when the window is that period", async () => {
+    subscribe();
+    await provider().pushUsage([usageEvent({ quantity: "3" }), usageEvent({ quantity: "4.25" })]);
+    expect(await read(march)).toEqual({ value: "7.25", aggregation: "sum" });
+    const asked = new URL(lago.calls("current_usage")[0]!.url);
+    expect(asked.pathname).toBe("/api/v1/customers/cus_acme/current_usage");
+    expect(Object.fromEntries(asked.searchParams)).toEqual({ external_subscription_id: "sub_acme", billable_metric_code: "api_calls" });
+    expect(new URL(lago.calls("past_usage")[0]!.url).searchParams.get("external_subscription_id")).toBe("sub_acme");
+  });
+
+  it("sums whole periods: past periods of a terminated subscription and the current one of the subscription that replaced it", async () => {
+    lago.putSubscription({ externalId: "sub_old", externalCustomerId: "cus_acme", planCode: "starter" });
+    await provider().pushUsage([usageEvent({ quantity: "2", timestamp: new Date("2026-03-03T10:00:00Z") })]);
+    lago.putSubscription({ externalId: "sub_old", externalCustomerId: "cus_acme", planCode: "starter", status: "terminated", pastPeriods: [{ from: "2026-03-01T00:00:00Z", to: "2026-03-04T23:59:59Z" }] });
+    lago.putSubscription({ externalId: "sub_new", externalCustomerId: "cus_acme", planCode: "pro", periodStart: "2026-03-05T00:00:00Z" });
+    await provider().pushUsage([usageEvent({ quantity: "5" })]);
+    expect(await read(march)).toEqual({ value: "7", aggregation: "sum" });
+    expect(lago.calls("current_usage").map((call) => new URL(call.url).searchParams.get("external_subscription_id"))).toEqual(["sub_new"]);
+  });
+
+  it("answers a window that is not made of whole Lago periods as not comparable, naming the periods, rather than as a difference", async () => {
+    subscribe();
+    await provider().pushUsage([usageEvent({ quantity: "3" })]);
+    expect(await read({ from: new Date("2026-03-09T00:00:00Z"), to: new Date("2026-03-11T00:00:00Z") })).toEqual({
+      value: null,
+      notComparable: expect.stringContaining("cuts through sub_acme 2026-03-01T00:00:00.000Z..2026-04-01T00:00:00.000Z"),
+    });
+    expect(await read({ from: new Date("2026-01-01T00:00:00Z"), to: new Date("2026-02-01T00:00:00Z") })).toEqual({ value: null, notComparable: expect.stringContaining("none of customer \"cus_acme\"'s (sub_acme) has a period in") });
+  });
+
+  it("answers as not comparable a plan with no charge on the metric, or with several", async () => {
+    lago.putSubscription({ externalId: "sub_acme", externalCustomerId: "cus_acme", planCode: "pro", charges: ["seats"] });
+    expect(await read(march)).toEqual({ value: null, notComparable: expect.stringContaining("has no charge on billable metric \"api_calls\"") });
+    lago.putSubscription({ externalId: "sub_acme", externalCustomerId: "cus_acme", planCode: "pro", charges: ["api_calls", "api_calls"] });
+    expect(await read(march)).toEqual({ value: null, notComparable: expect.stringContaining("has 2 charges on billable metric \"api_calls\"") });
+  });
+
+  it("answers PROVIDER_NOT_FOUND for a customer with no subscription and for a subscription Lago cannot find (404)", async () => {
+    await expect(read(march, "nobody")).rejects.toMatchObject({ code: "PROVIDER_NOT_FOUND", message: expect.stringContaining("no active or terminated subscription for customer \"nobody\"") });
+    subscribe();
+    lago.inject("past_usage", { kind: "response", status: 404, body: { status: 404, error: "Not Found", code: "subscription_not_found" } });
+    await expect(read(march)).rejects.toMatchObject({ code: "PROVIDER_NOT_FOUND", message: expect.stringContaining("Lago could not find subscription \"sub_acme\" of customer \"cus_acme\"") });
+  });
+
+  it("throws PROVIDER_AUTH_FAILED for a key Lago refuses (401), retryable errors for 429 (after X-RateLimit-Reset) and 5xx", async () => {
+    subscribe();
+    await expect(read(march, "cus_acme", { secretKey: "wrong" })).rejects.toMatchObject({ code: "PROVIDER_AUTH_FAILED", retryable: false });
+    lago.inject("current_usage", { kind: "rate_limit", retryAfter: "3" });
+    await expect(read(march)).rejects.toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 3 });
+    lago.inject("past_usage", { kind: "server_error", status: 502 });
+    await expect(read(march)).rejects.toMatchObject({ code: "PROVIDER_UNAVAILABLE", retryable: true });
+    expect(await read(march)).toEqual({ value: "0", aggregation: "sum" });
   });
 });

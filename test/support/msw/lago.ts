@@ -1,4 +1,5 @@
 import { http, HttpResponse, type HttpHandler } from "msw";
+import { parseDecimal, sum, toDecimalString } from "../../../src/core/decimal.ts";
 import { connectionReset, createFaultQueue, unanswered, type Fault } from "./faults.ts";
 
 /**
@@ -18,6 +19,14 @@ import { connectionReset, createFaultQueue, unanswered, type Fault } from "./fau
  *   (docs.getlago.com/api-reference/rate-limits; the body is the stand-in's choice); 5xx.
  * - `GET /subscriptions?external_customer_id=&status[]=` answers `{ subscriptions, meta }`;
  *   `GET /plans/{code}` `{ plan }` or 404.
+ * - `GET /customers/{external_customer_id}/current_usage?external_subscription_id=&billable_metric_code=`
+ *   answers `{ customer_usage: CustomerUsageObject }` for the subscription's current period, and
+ *   `GET /customers/{id}/past_usage?external_subscription_id=&billable_metric_code=&page=&per_page=`
+ *   `{ usage_periods: [CustomerUsageObject], meta }` for its invoiced periods (`esm/openapi/client.d.ts`
+ *   of lago-javascript-client 1.53): `from_datetime`, `to_datetime` (the period's last second,
+ *   23:59:59), `charges_usage[]` with `units` as a decimal string and the charge's `billable_metric`
+ *   `{ lago_id, name, code, aggregation_type }`. An unknown customer or subscription is 404 with
+ *   `code: "customer_not_found"` / `"subscription_not_found"`, lago-api's `<resource>_not_found`.
  *
  * @example
  * const lago = createLagoStandIn({ baseUrl: "https://lago.test/api/v1" });
@@ -29,9 +38,11 @@ export interface LagoStandInOptions {
   /** The only accepted API key; by default any `Bearer ...` is accepted. */
   token?: string;
   pipeline?: "classic" | "clickhouse";
+  /** Billable metrics by code: what they aggregate (default `sum_agg` of "quantity"). */
+  metrics?: Record<string, { aggregation?: "sum_agg" | "count_agg" | "max_agg" | "unique_count_agg" | "latest_agg" | "weighted_sum_agg"; property?: string }>;
 }
 
-export type LagoRoute = "event" | "batch" | "subscriptions" | "plan";
+export type LagoRoute = "event" | "batch" | "subscriptions" | "plan" | "current_usage" | "past_usage";
 
 export interface LagoHeldEvent {
   transaction_id: string;
@@ -49,6 +60,10 @@ export interface LagoStandInSubscription {
   periodStart?: string | null;
   periodEnd?: string | null;
   endingAt?: string | null;
+  /** Invoiced billing periods, newest first as Lago lists them: `from` and `to` as `from_datetime` / `to_datetime`. */
+  pastPeriods?: { from: string; to: string }[];
+  /** The billable metric codes of its plan's charges (one entry per charge); default one charge per metric the stand-in knows. */
+  charges?: string[];
 }
 
 export function createLagoStandIn(options: LagoStandInOptions = {}) {
@@ -58,6 +73,51 @@ export function createLagoStandIn(options: LagoStandInOptions = {}) {
   const subscriptions = new Map<string, LagoStandInSubscription>();
   const plans = new Map<string, { name: string }>();
   const calls: { route: LagoRoute; body: unknown; url: string }[] = [];
+  const metrics = options.metrics ?? {};
+
+  /** One period's usage of a subscription, as `CustomerUsageObject`. */
+  function periodUsage(subscription: LagoStandInSubscription, period: { from: string; to: string }, code: string | null) {
+    const from = Date.parse(period.from);
+    const last = Date.parse(period.to);
+    const charges = (subscription.charges ?? Object.keys(metrics)).filter((metric) => code === null || metric === code);
+    return {
+      from_datetime: period.from,
+      to_datetime: period.to,
+      issuing_date: new Date(last + 1000).toISOString().slice(0, 10),
+      lago_invoice_id: null,
+      currency: "USD",
+      amount_cents: 0,
+      taxes_amount_cents: 0,
+      total_amount_cents: 0,
+      charges_usage: charges.map((metric, index) => {
+        const aggregation = metrics[metric]?.aggregation ?? "sum_agg";
+        const events = [...held.values()].filter((event) => event.external_subscription_id === subscription.externalId && event.code === metric).filter((event) => {
+          const at = Number(event.timestamp) * 1000;
+          return at >= from && at < last + 1000;
+        });
+        const units = aggregation === "count_agg" ? String(events.length) : toDecimalString(sum(events.map((event) => parseDecimal(String(event.properties[metrics[metric]?.property ?? "quantity"] ?? "0")))));
+        return {
+          units,
+          total_aggregated_units: units,
+          events_count: events.length,
+          amount_cents: 0,
+          amount_currency: "USD",
+          charge: { lago_id: `charge_${metric}_${index}`, charge_model: "standard", invoice_display_name: null },
+          billable_metric: { lago_id: `bm_${metric}`, name: metric, code: metric, aggregation_type: aggregation },
+          filters: [],
+          grouped_usage: [],
+        };
+      }),
+    };
+  }
+
+  /** The customer's subscription the usage request names, or Lago's 404. */
+  function usageSubscription(customer: string, url: URL): LagoStandInSubscription | Response {
+    if (![...subscriptions.values()].some((s) => s.externalCustomerId === customer)) return fail(404, "Not Found", { code: "customer_not_found" });
+    const subscription = subscriptions.get(url.searchParams.get("external_subscription_id") ?? "");
+    if (subscription === undefined || subscription.externalCustomerId !== customer) return fail(404, "Not Found", { code: "subscription_not_found" });
+    return subscription;
+  }
 
   const fail = (status: number, error: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => HttpResponse.json({ status, error, ...extra }, { status, headers });
   const validation = (details: Record<string, unknown>) => fail(422, "Unprocessable Entity", { code: "validation_errors", error_details: details });
@@ -167,6 +227,28 @@ export function createLagoStandIn(options: LagoStandInOptions = {}) {
       const plan = plans.get(code);
       if (plan === undefined) return fail(404, "Not Found", { code: "plan_not_found" });
       return HttpResponse.json({ plan: { lago_id: `plan_${code}`, name: plan.name, code, interval: "monthly", amount_cents: 4900, amount_currency: "USD", created_at: "2026-01-01T00:00:00Z", charges: [] } });
+    }),
+    http.get(`${baseUrl}/customers/:customer/current_usage`, ({ request, params }) => {
+      const refused = enter("current_usage", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const url = new URL(request.url);
+      const subscription = usageSubscription(String(params.customer), url);
+      if (subscription instanceof Response) return subscription;
+      const period = { from: subscription.periodStart ?? "2026-03-01T00:00:00Z", to: subscription.periodEnd ?? "2026-03-31T23:59:59Z" };
+      return HttpResponse.json({ customer_usage: periodUsage(subscription, period, url.searchParams.get("billable_metric_code")) });
+    }),
+    http.get(`${baseUrl}/customers/:customer/past_usage`, ({ request, params }) => {
+      const refused = enter("past_usage", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const url = new URL(request.url);
+      const subscription = usageSubscription(String(params.customer), url);
+      if (subscription instanceof Response) return subscription;
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const perPage = Number(url.searchParams.get("per_page") ?? "20");
+      const all = subscription.pastPeriods ?? [];
+      const pages = Math.max(1, Math.ceil(all.length / perPage));
+      const usagePeriods = all.slice((page - 1) * perPage, page * perPage).map((period) => periodUsage(subscription, period, url.searchParams.get("billable_metric_code")));
+      return HttpResponse.json({ usage_periods: usagePeriods, meta: { current_page: page, next_page: page < pages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, total_pages: pages, total_count: all.length } });
     }),
   ];
 
