@@ -22,5 +22,11 @@ export const lago = defineProvider({
     mappingExample: `{ "code": "<Lago billable metric code>" }`,
     billedUnmapped: () => ({ billed: false, hint: "(Lago bills usage only through its billable metrics)" }),
   }),
+  help: {
+    reconcile: `Lago: the provider's total is the metric's units in Lago's usage per billing period
+(current_usage, past_usage) of the customer's subscriptions; it exists only for a window made of
+whole Lago periods (e.g. a calendar month when the subscriptions bill on calendar months, in UTC).
+Any other window is reported "not comparable", naming Lago's periods.`,
+  },
   create: (config, deps: ProviderDeps<LagoClient>) => createLagoProvider({ client: deps.client ?? createLagoClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
 });

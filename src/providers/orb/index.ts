@@ -22,5 +22,11 @@ export const orb = defineProvider({
     mappingExample: `{ "eventName": "<Orb event_name>" }`,
     billedUnmapped: () => ({ billed: false, hint: "(Orb bills usage only through its billable metrics)" }),
   }),
+  help: {
+    reconcile: `Orb: the provider's total is the billable metric's usage on the customer's subscriptions
+active in the window (GET /v1/subscriptions/{id}/usage, each for the part of the window it covers),
+found by external_customer_id (provider_ids.orb, else the customer id); set
+orb.meters.<meter>.billableMetricId for each meter to reconcile.`,
+  },
   create: (config, deps: ProviderDeps<OrbClient>) => createOrbProvider({ client: deps.client ?? createOrbClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
 });
