@@ -1,50 +1,21 @@
-import type { z } from "zod";
-import { BillingError, ERROR_CODES, type BillingErrorCode } from "../core/errors.ts";
-import type { CheckResult } from "../core/entitlements/index.ts";
-import type { Invoice, InvoiceSummary, PricedInvoice } from "../core/invoicing/invoice.ts";
-import type { Customer } from "../hub/customers.ts";
-import type { customerFieldsSchema } from "../hub/customer-input.ts";
-import type { CustomerEntitlementsView } from "../hub/entitlement-resolver.ts";
-import type { ConsumeResult } from "../hub/entitlement-hooks.ts";
-import type { RunInvoicesResult } from "../hub/invoices.ts";
-import type { adjustmentEventSchema, usageEventSchema } from "../hub/ledger/input.ts";
-import type { RecordResult } from "../hub/ledger/types.ts";
-import type { assignSchema } from "../server/routes/customers.ts";
-import type { checkSchema, consumeSchema } from "../server/routes/entitlements.ts";
-import type { listQuery, previewQuery, runBody } from "../server/routes/invoices.ts";
-import type { batchSchema } from "../server/routes/usage.ts";
+import type { Hub } from "../hub.ts";
+import type { CatalogView, PlanView } from "../server/routes/catalog.ts";
+import type * as In from "./inputs.ts";
+import { createRequest, type ClientOptions } from "./request.ts";
 import type { Wire } from "./wire.ts";
 
 export type { Wire } from "./wire.ts";
+export type { ClientOptions, Query } from "./request.ts";
+export type * from "./inputs.ts";
 
-/** Request bodies, typed from the same zod schemas the service validates them with (and /openapi.json documents). */
-export type CustomerFields = z.input<typeof customerFieldsSchema>;
-export type AssignBody = z.input<typeof assignSchema>;
-export type UsageEventBody = z.input<typeof usageEventSchema>;
-export type AdjustmentBody = z.input<typeof adjustmentEventSchema>;
-export type UsageBatchBody = z.input<typeof batchSchema>;
-export type CheckBody = z.input<typeof checkSchema>;
-export type ConsumeBody = z.input<typeof consumeSchema>;
-export type InvoicePreviewQuery = z.input<typeof previewQuery>;
-export type InvoiceListQuery = z.input<typeof listQuery>;
-export type InvoiceRunBody = z.input<typeof runBody>;
-
-export interface ClientOptions {
-  /** The service's address, with the path it is mounted under: `http://127.0.0.1:8787`, `https://app.example.com/api/billing`. */
-  baseUrl: string;
-  /** An API key of the service (`server.apiKeys`); a write key for writes. */
-  apiKey?: string;
-  /** The fetch to call (default: the global one); e.g. `createApp(hub).fetch` to call a hub in the same process. */
-  fetch?: (request: Request) => Response | Promise<Response>;
-  /** Extra headers for every request. */
-  headers?: Record<string, string>;
-}
-
-type Query = Record<string, string | number | undefined>;
+/** What a hub call answers, as it arrives over HTTP (dates as ISO strings). */
+type Answer<F> = F extends (...args: never[]) => Promise<infer R> ? Wire<R> : never;
 
 /**
- * A typed client of billhub's REST API. Each method is one route; a refusal arrives as the same
- * `BillingError` (code, message, field, details) the hub throws in process, with `status`.
+ * A typed client of billhub's REST API. Each method is one route, its input typed from the zod
+ * schema the service validates it with and its answer from the hub call behind the route; a
+ * refusal arrives as the same `BillingError` (code, message, field, details) the hub throws in
+ * process, with `status`.
  *
  * @example
  * const billing = createClient({ baseUrl: "http://127.0.0.1:8787", apiKey: process.env.BILLHUB_API_KEY });
@@ -52,84 +23,114 @@ type Query = Record<string, string | number | undefined>;
  * const { allowed } = await billing.entitlements.check({ customerId: "org_42", feature: "api" });
  */
 export function createClient(options: ClientOptions) {
-  const base = options.baseUrl.replace(/\/+$/, "");
-  const send = options.fetch ?? ((request: Request) => fetch(request));
-
-  async function request<T>(method: string, path: string, input: { body?: unknown; query?: Query } = {}): Promise<T> {
-    const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(input.query ?? {})) if (value !== undefined) search.set(name, String(value));
-    const url = `${base}${path}${search.size > 0 ? `?${search}` : ""}`;
-    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
-    if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
-    if (input.body !== undefined) headers["content-type"] = "application/json";
-    const response = await send(new Request(url, { method, headers, ...(input.body === undefined ? {} : { body: JSON.stringify(input.body) }) }));
-    const text = await response.text();
-    const json = text === "" ? undefined : parseJson(text);
-    if (!response.ok) throw errorFrom(response, json, `${method} ${path}`);
-    return json as T;
-  }
-
+  const request = createRequest(options);
   const id = (value: string) => encodeURIComponent(value);
+  const customer = (customerId: string, rest = "") => `/v1/customers/${id(customerId)}${rest}`;
 
   return {
-    /** Any route, for those without a method here (`GET /v1/catalog`, ...). */
+    /** Any route by method and path, for what has no method here. */
     request,
     customers: {
+      /** GET /v1/customers — id order, a page at a time (`cursor: nextCursor`). */
+      list: (query: In.CustomerListQuery = {}) => request<Answer<Hub["listCustomers"]>>("GET", "/v1/customers", { query }),
       /** PUT /v1/customers/:id — create (created: true) or update the fields given. */
-      upsert: (customerId: string, fields: CustomerFields = {}) => request<Wire<{ customer: Customer; created: boolean }>>("PUT", `/v1/customers/${id(customerId)}`, { body: fields }),
-      get: (customerId: string) => request<Wire<Customer>>("GET", `/v1/customers/${id(customerId)}`),
+      upsert: (customerId: string, fields: In.CustomerFields = {}) => request<Answer<Hub["upsertCustomer"]>>("PUT", customer(customerId), { body: fields }),
+      get: (customerId: string) => request<Answer<Hub["getCustomer"]>>("GET", customer(customerId)),
       /** POST /v1/customers/:id/plan */
-      assign: (customerId: string, body: AssignBody) => request<Wire<Customer>>("POST", `/v1/customers/${id(customerId)}/plan`, { body }),
+      assign: (customerId: string, body: In.AssignBody) => request<Answer<Hub["assign"]>>("POST", customer(customerId, "/plan"), { body }),
       /** DELETE /v1/customers/:id/plan — back to the catalog's default plan. */
-      unassign: (customerId: string) => request<Wire<Customer>>("DELETE", `/v1/customers/${id(customerId)}/plan`),
+      unassign: (customerId: string, query: In.UnassignQuery = {}) => request<Answer<Hub["unassign"]>>("DELETE", customer(customerId, "/plan"), { query }),
+      /** GET /v1/customers/:id/plan-history — every plan change with the instant it took effect. */
+      planHistory: (customerId: string) => request<{ changes: Answer<Hub["planHistory"]> }>("GET", customer(customerId, "/plan-history")),
       /** GET /v1/customers/:id/entitlements — every feature's limit now (without usage). */
-      entitlements: (customerId: string, query: { variant?: string } = {}) => request<Wire<CustomerEntitlementsView>>("GET", `/v1/customers/${id(customerId)}/entitlements`, { query }),
+      entitlements: (customerId: string, query: In.EntitlementsQuery = {}) => request<Answer<Hub["entitlements"]>>("GET", customer(customerId, "/entitlements"), { query }),
+      /** PATCH /v1/customers/:id/overrides — limits of this customer's own (null = unlimited). */
+      override: (customerId: string, overrides: In.OverridesBody) => request<{ overrides: Answer<Hub["override"]> }>("PATCH", customer(customerId, "/overrides"), { body: overrides }),
+      /** DELETE /v1/customers/:id/overrides — the features named, or every override. */
+      clearOverrides: (customerId: string, features?: readonly string[]) =>
+        request<{ overrides: Answer<Hub["clearOverride"]> }>("DELETE", customer(customerId, "/overrides"), { query: { features: features?.join(",") } }),
+      /** GET /v1/customers/:id/subscriptions — the provider subscriptions webhooks brought in. */
+      subscriptions: (customerId: string) => request<{ subscriptions: Answer<Hub["providerSubscriptions"]> }>("GET", customer(customerId, "/subscriptions")),
+      /** POST /v1/customers/:id/provider-customer — the customer at its provider, created once. */
+      createProviderCustomer: (customerId: string, body: In.ProviderCustomerBody = {}) =>
+        request<Answer<Hub["createProviderCustomer"]>>("POST", customer(customerId, "/provider-customer"), { body }),
+      /** POST /v1/customers/:id/checkout — a hosted checkout at the provider. */
+      checkout: (customerId: string, body: In.CheckoutBody) => request<Answer<Hub["startCheckout"]>>("POST", customer(customerId, "/checkout"), { body }),
+      /** POST /v1/customers/:id/portal — a session of the provider's customer portal. */
+      portal: (customerId: string, body: In.PortalBody) => request<Answer<Hub["openPortal"]>>("POST", customer(customerId, "/portal"), { body }),
+    },
+    limits: {
+      /** POST /v1/customers/:id/adjustments — a temporary limit change, idempotent by its id. */
+      adjust: (customerId: string, body: In.LimitAdjustmentBody) => request<Answer<Hub["adjustLimit"]>>("POST", customer(customerId, "/adjustments"), { body }),
+      list: (customerId: string, query: In.LimitAdjustmentListQuery = {}) =>
+        request<{ adjustments: Answer<Hub["listAdjustments"]> }>("GET", customer(customerId, "/adjustments"), { query }),
+      end: (customerId: string, adjustmentId: string) => request<Answer<Hub["endAdjustment"]>>("POST", customer(customerId, `/adjustments/${id(adjustmentId)}/end`)),
     },
     usage: {
       /** POST /v1/usage — exactly once by transactionId (status "created", or "duplicate" for a retry). */
-      record: (event: UsageEventBody) => request<Wire<RecordResult>>("POST", "/v1/usage", { body: event }),
+      record: (event: In.UsageEventBody) => request<Answer<Hub["record"]>>("POST", "/v1/usage", { body: event }),
       /** POST /v1/usage/batch — all or nothing. */
-      recordBatch: (events: UsageBatchBody["events"]) => request<Wire<{ results: RecordResult[] }>>("POST", "/v1/usage/batch", { body: { events } }),
+      recordBatch: (events: In.UsageBatchBody["events"]) => request<{ results: Answer<Hub["recordBatch"]> }>("POST", "/v1/usage/batch", { body: { events } }),
       /** POST /v1/usage/adjustments — a refund or bonus. */
-      adjust: (adjustment: AdjustmentBody) => request<Wire<RecordResult>>("POST", "/v1/usage/adjustments", { body: adjustment }),
+      adjust: (adjustment: In.AdjustmentBody) => request<Answer<Hub["adjust"]>>("POST", "/v1/usage/adjustments", { body: adjustment }),
+      /** GET /v1/customers/:id/usage — a meter's or metered feature's aggregate over a window (`filter.<property>` narrows). */
+      total: (customerId: string, query: In.UsageQuery) => request<Answer<Hub["usage"]>>("GET", customer(customerId, "/usage"), { query }),
+      /** GET /v1/customers/:id/stats — a meter's usage per hour, day, week or month. */
+      stats: (customerId: string, query: In.StatsQuery) => request<Answer<Hub["stats"]>>("GET", customer(customerId, "/stats"), { query }),
+      /** POST /v1/usage/stats — the same for many customers at once. */
+      batchStats: (body: In.BatchStatsBody) => request<{ stats: Answer<Hub["batchStats"]> }>("POST", "/v1/usage/stats", { body }),
+      /** GET /v1/customers/:id/events — the ledger for audit, a page at a time. */
+      events: (customerId: string, query: In.EventsQuery = {}) => request<Answer<Hub["listEvents"]>>("GET", customer(customerId, "/events"), { query }),
+      /** POST /v1/customers/:id/resets — starts a feature's usage window afresh now. */
+      reset: (customerId: string, body: In.ResetBody) => request<Answer<Hub["resetUsage"]>>("POST", customer(customerId, "/resets"), { body }),
+      resets: (customerId: string, query: In.ResetsQuery = {}) => request<{ resets: Answer<Hub["listResets"]> }>("GET", customer(customerId, "/resets"), { query }),
+      /** GET /v1/activity — the hub's recent activity, every customer together. */
+      activity: (query: In.ActivityQuery = {}) => request<Answer<Hub["activity"]>>("GET", "/v1/activity", { query }),
     },
     entitlements: {
       /** POST /v1/entitlements/check — a question: "no" is `allowed: false`, not an error. */
-      check: (body: CheckBody) => request<Wire<CheckResult>>("POST", "/v1/entitlements/check", { body }),
+      check: (body: In.CheckBody) => request<Answer<Hub["check"]>>("POST", "/v1/entitlements/check", { body }),
       /** POST /v1/entitlements/consume — a refused use throws (LIMIT_EXCEEDED, ...), the result in `details.result`. */
-      consume: (body: ConsumeBody) => request<Wire<ConsumeResult>>("POST", "/v1/entitlements/consume", { body }),
+      consume: (body: In.ConsumeBody) => request<Answer<Hub["consume"]>>("POST", "/v1/entitlements/consume", { body }),
     },
     invoices: {
       /** GET /v1/customers/:id/invoice-preview — nothing is stored. */
-      preview: (customerId: string, query: InvoicePreviewQuery = {}) => request<Wire<PricedInvoice>>("GET", `/v1/customers/${id(customerId)}/invoice-preview`, { query }),
-      list: (query: InvoiceListQuery = {}) => request<Wire<{ invoices: InvoiceSummary[]; nextCursor: string | null }>>("GET", "/v1/invoices", { query }),
-      get: (invoiceId: string) => request<Wire<Invoice>>("GET", `/v1/invoices/${id(invoiceId)}`),
+      preview: (customerId: string, query: In.InvoicePreviewQuery = {}) => request<Answer<Hub["previewInvoice"]>>("GET", customer(customerId, "/invoice-preview"), { query }),
+      list: (query: In.InvoiceListQuery = {}) => request<Answer<Hub["listInvoices"]>>("GET", "/v1/invoices", { query }),
+      get: (invoiceId: string) => request<Answer<Hub["getInvoice"]>>("GET", `/v1/invoices/${id(invoiceId)}`),
       /** POST /v1/invoices/run — a write key. */
-      run: (body: InvoiceRunBody) => request<Wire<RunInvoicesResult>>("POST", "/v1/invoices/run", { body }),
+      run: (body: In.InvoiceRunBody) => request<Answer<Hub["runInvoices"]>>("POST", "/v1/invoices/run", { body }),
+    },
+    credits: {
+      /** POST /v1/customers/:id/credits — a grant, idempotent by its id. */
+      grant: (customerId: string, body: In.CreditGrantBody) => request<Answer<Hub["credits"]["grant"]>>("POST", customer(customerId, "/credits"), { body }),
+      balance: (customerId: string) => request<Answer<Hub["credits"]["balance"]>>("GET", customer(customerId, "/credits")),
+      /** GET /v1/customers/:id/credits/history — grants, draws and expiries, oldest first. */
+      history: (customerId: string, query: In.CreditHistoryQuery = {}) => request<Answer<Hub["credits"]["history"]>>("GET", customer(customerId, "/credits/history"), { query }),
+      expiring: (customerId: string, query: In.CreditExpiringQuery = {}) => request<Answer<Hub["credits"]["expiring"]>>("GET", customer(customerId, "/credits/expiring"), { query }),
+    },
+    catalog: {
+      get: () => request<Wire<CatalogView>>("GET", "/v1/catalog"),
+      plans: () => request<{ plans: Wire<PlanView>[] }>("GET", "/v1/plans"),
+      plan: (key: string) => request<Wire<PlanView>>("GET", `/v1/plans/${id(key)}`),
+      /** GET /v1/prices — versions of prices synced from providers. */
+      prices: (query: In.PricesQuery = {}) => request<{ prices: Answer<Hub["priceHistory"]> }>("GET", "/v1/prices", { query }),
+      /** GET /v1/webhook-events — the webhook log, newest first. */
+      webhookEvents: (query: In.WebhookEventsQuery = {}) => request<{ events: Answer<Hub["webhooks"]["events"]> }>("GET", "/v1/webhook-events", { query }),
+    },
+    outbox: {
+      status: () => request<Answer<Hub["outbox"]["status"]>>("GET", "/v1/outbox"),
+      rows: (query: In.OutboxRowsQuery = {}) => request<Answer<Hub["outbox"]["list"]>>("GET", "/v1/outbox/rows", { query }),
+      /** POST /v1/outbox/replay — one row by transactionId, or every dead row (`dead: true`). */
+      replay: (body: In.OutboxReplayBody) => request<Answer<Hub["outbox"]["replay"]>>("POST", "/v1/outbox/replay", { body }),
+    },
+    alerts: {
+      /** GET /v1/alerts, or GET /v1/customers/:id/alerts when `customerId` is given. */
+      list: (query: In.AlertsQuery = {}) => request<Answer<Hub["alerts"]["list"]>>("GET", "/v1/alerts", { query }),
+      /** POST /v1/alerts/replay — one alert's deliveries by eventId, or every dead delivery. */
+      replay: (body: In.AlertReplayBody) => request<Answer<Hub["alerts"]["replay"]>>("POST", "/v1/alerts/replay", { body }),
     },
   };
 }
 
 export type BillhubClient = ReturnType<typeof createClient>;
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The service's `{ error: { code, message, field?, details? } }` as a BillingError; anything else as UPSTREAM... INTERNAL with the status. */
-function errorFrom(response: Response, json: unknown, what: string): BillingError {
-  const body = (json as { error?: { code?: string; message?: string; field?: string; details?: Record<string, unknown> } } | undefined)?.error;
-  if (body?.code !== undefined && body.code in ERROR_CODES) {
-    const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
-    return new BillingError(body.code as BillingErrorCode, body.message ?? what, {
-      ...(body.field === undefined ? {} : { field: body.field }),
-      ...(body.details === undefined ? {} : { details: body.details }),
-      ...(Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}),
-    });
-  }
-  return new BillingError("INTERNAL", `${what} answered ${response.status} without a billhub error body`, { retryable: response.status >= 500, details: { status: response.status } });
-}

@@ -53,3 +53,76 @@ describe("the typed client, against the app mounted under a base path", () => {
     await expect(proxied.customers.get("client_1")).rejects.toMatchObject({ code: "INTERNAL", retryable: true, details: { status: 502 } });
   });
 });
+
+describe("the typed client reaches every area of the API with typed inputs and the hub's answers", () => {
+  const client = () => {
+    const app = createApp(hub);
+    return createClient({ baseUrl: "http://billhub.test", apiKey: WRITE_KEY, fetch: (request) => app.fetch(request) });
+  };
+
+  it("lists customers page by page, keeps plan history, overrides and limit adjustments", async () => {
+    const billing = client();
+    await billing.customers.upsert("area_1", { name: "Area One", email: "one@area.example" });
+    await billing.customers.upsert("area_2");
+    const page = await billing.customers.list({ search: "area_", limit: 1 });
+    expect(page.customers.map((c) => c.id)).toEqual(["area_1"]);
+    expect((await billing.customers.list({ search: "area_", cursor: page.nextCursor! })).customers.map((c) => c.id)).toEqual(["area_2"]);
+    await billing.customers.assign("area_1", { plan: "pro" });
+    const { changes } = await billing.customers.planHistory("area_1");
+    expect(changes.at(-1)).toMatchObject({ plan: "pro", source: "assign" });
+    expect(typeof changes.at(-1)!.effectiveAt).toBe("string");
+    expect((await billing.customers.override("area_1", { api: 50_000 })).overrides).toMatchObject({ api: { limit: "50000" } });
+    expect((await billing.customers.clearOverrides("area_1", ["api"])).overrides).toEqual({});
+    const adjusted = await billing.limits.adjust("area_1", { id: "adj_area_1", feature: "api", amount: 1000, reason: "launch week", endsAt: "2099-01-01T00:00:00Z" });
+    expect(adjusted.status).toBe("created");
+    expect((await billing.limits.list("area_1", { includeEnded: true })).adjustments.map((a) => a.id)).toEqual(["adj_area_1"]);
+    expect((await billing.limits.end("area_1", "adj_area_1")).id).toBe("adj_area_1");
+    expect((await billing.limits.list("area_1")).adjustments).toEqual([]);
+    expect((await billing.customers.subscriptions("area_1")).subscriptions).toEqual([]);
+    expect(await billing.customers.unassign("area_1")).toMatchObject({ plan: "free" });
+  });
+
+  it("reads usage back as totals, stats, events and resets, with Date and number query parameters", async () => {
+    const billing = client();
+    await billing.customers.upsert("area_3");
+    await billing.customers.assign("area_3", { plan: "pro" });
+    await billing.usage.recordBatch([
+      { customerId: "area_3", meter: "api_calls", quantity: 5, transactionId: "area_3_a" },
+      { customerId: "area_3", meter: "api_calls", quantity: 7, transactionId: "area_3_b" },
+    ]);
+    expect(await billing.usage.total("area_3", { meter: "api_calls", window: "month" })).toMatchObject({ value: "12" });
+    const from = new Date(Date.now() - 3_600_000);
+    const to = new Date(Date.now() + 3_600_000);
+    expect((await billing.usage.stats("area_3", { meter: "api_calls", groupBy: "day", from, to })).total).toBe("12");
+    expect((await billing.usage.batchStats({ customerIds: ["area_3"], meters: ["api_calls"], groupBy: "day", window: { from, to } })).stats).toHaveLength(1);
+    const events = await billing.usage.events("area_3", { limit: 1, order: "asc" });
+    expect(events.events.map((e) => e.transactionId)).toEqual(["area_3_a"]);
+    await billing.usage.reset("area_3", { feature: "api", reason: "support ticket 7" });
+    expect((await billing.usage.resets("area_3", { feature: "api" })).resets).toHaveLength(1);
+    expect(await billing.usage.total("area_3", { feature: "api" })).toMatchObject({ value: "0" });
+    const activity = await billing.usage.activity({ hours: 2 });
+    expect(activity.hours.length).toBeGreaterThan(0);
+    expect(Number(activity.today.events)).toBeGreaterThanOrEqual(2);
+  });
+
+  it("grants and reads credits, reads the catalog, the outbox and the alerts", async () => {
+    const billing = client();
+    await billing.customers.upsert("area_4");
+    const granted = await billing.credits.grant("area_4", { id: "grant_area_4", amount: "500", feature: "api", source: "promotion" });
+    expect(granted.status).toBe("created");
+    expect((await billing.credits.history("area_4", { limit: 10 })).entries).toHaveLength(1);
+    expect((await billing.credits.expiring("area_4", { until: new Date("2100-01-01T00:00:00Z") })).expiries).toEqual([]);
+    expect(JSON.stringify(await billing.credits.balance("area_4"))).toContain("500");
+    expect((await billing.catalog.get()).defaultPlan).toBe("free");
+    expect((await billing.catalog.plans()).plans.map((p) => p.key)).toEqual(["free", "pro", "enterprise"]);
+    expect((await billing.catalog.plan("pro")).name).toBe("Pro");
+    await expect(billing.catalog.plan("gold")).rejects.toMatchObject({ code: "NOT_FOUND", status: 404, field: "key" });
+    expect((await billing.catalog.prices({ current: true })).prices).toEqual([]);
+    expect((await billing.catalog.webhookEvents({ limit: 5 })).events).toEqual([]);
+    expect(await billing.outbox.status()).toBeTypeOf("object");
+    expect((await billing.outbox.rows({ limit: 5 })).rows).toEqual([]);
+    expect((await billing.alerts.list({ customerId: "area_4", limit: 5 })).alerts).toEqual([]);
+    await expect(billing.alerts.replay({})).rejects.toMatchObject({ code: "VALIDATION_FAILED", status: 400, field: "eventId" });
+  });
+});
+

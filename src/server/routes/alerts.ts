@@ -13,11 +13,11 @@ const filters = {
   cursor: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 };
-const alertsQuery = z.strictObject({ customerId: z.string().min(1).max(255).optional(), ...filters });
-const customerAlertsQuery = z.strictObject(filters);
+export const alertsQuery = z.strictObject({ customerId: z.string().min(1).max(255).optional(), ...filters });
+export const customerAlertsQuery = z.strictObject(filters);
 
 // One object (not a union) so that /openapi.json documents it as an object with its fields.
-const replayBody = z
+export const alertReplayBody = z
   .strictObject({
     eventId: z.string().min(1).max(100).optional(),
     dead: z.literal(true).optional(),
@@ -55,7 +55,7 @@ export function alertRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Make dead alert deliveries pending again, with the same event id: one alert's ({ eventId, endpoint? }) or all ({ dead: true, endpoint? })",
-      body: replayBody,
+      body: alertReplayBody,
       handler: ({ body }) =>
         hub.alerts.replay(body.eventId !== undefined ? { eventId: body.eventId, ...(body.endpoint ? { endpoint: body.endpoint } : {}) } : { dead: true, ...(body.endpoint ? { endpoint: body.endpoint } : {}) }),
     }),

@@ -8,6 +8,18 @@ import { flag, wholeNumber } from "./query.ts";
 
 const TAG = "catalog";
 
+export const pricesQuery = z.strictObject({
+  provider: z.string().min(1).max(64).optional(),
+  lookupKey: z.string().min(1).max(200).optional(),
+  priceId: z.string().min(1).max(255).optional(),
+  current: flag.optional(),
+});
+export const webhookEventsQuery = z.strictObject({
+  provider: z.string().min(1).max(64).optional(),
+  outcome: z.enum(WEBHOOK_OUTCOMES).optional(),
+  limit: wholeNumber(1000).optional(),
+});
+
 /** A plan as the API shows it: what it grants each feature and what it bills. */
 function planView(plan: Plan, catalog: Catalog) {
   return {
@@ -25,6 +37,24 @@ function planView(plan: Plan, catalog: Catalog) {
   };
 }
 
+/** A plan as `GET /v1/plans/:key` answers it. */
+export type PlanView = ReturnType<typeof planView>;
+
+/** The catalog as `GET /v1/catalog` answers it. */
+export type CatalogView = ReturnType<typeof catalogView>;
+
+/** The catalog as `GET /v1/catalog` answers it. */
+export function catalogView(catalog: Catalog) {
+  return {
+    currency: catalog.currency,
+    defaultPlan: catalog.defaultPlan,
+    proration: catalog.proration,
+    meters: Object.values(catalog.meters),
+    features: Object.values(catalog.features),
+    plans: Object.keys(catalog.plans),
+  };
+}
+
 /** The catalog (read-only: it is configuration), the prices synced from providers and the webhook log. */
 export function catalogRoutes(hub: Hub): RouteSpec[] {
   const { catalog } = hub;
@@ -35,14 +65,7 @@ export function catalogRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The catalog's currency, default plan, meters, features and plan keys",
-      handler: async () => ({
-        currency: catalog.currency,
-        defaultPlan: catalog.defaultPlan,
-        proration: catalog.proration,
-        meters: Object.values(catalog.meters),
-        features: Object.values(catalog.features),
-        plans: Object.keys(catalog.plans),
-      }),
+      handler: async () => catalogView(catalog),
     }),
     route({
       method: "get",
@@ -72,12 +95,7 @@ export function catalogRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "Versions of prices synced from providers, oldest first (current=true: only each price's current version)",
-      query: z.strictObject({
-        provider: z.string().min(1).max(64).optional(),
-        lookupKey: z.string().min(1).max(200).optional(),
-        priceId: z.string().min(1).max(255).optional(),
-        current: flag.optional(),
-      }),
+      query: pricesQuery,
       handler: async ({ query }) => {
         const { current, ...filter } = query;
         const versions = await hub.priceHistory(filter);
@@ -90,11 +108,7 @@ export function catalogRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The webhook log, newest first: provider, event id, type, object, outcome and error",
-      query: z.strictObject({
-        provider: z.string().min(1).max(64).optional(),
-        outcome: z.enum(WEBHOOK_OUTCOMES).optional(),
-        limit: wholeNumber(1000).optional(),
-      }),
+      query: webhookEventsQuery,
       handler: async ({ query }) => ({ events: await hub.webhooks.events(query) }),
     }),
   ];

@@ -7,6 +7,13 @@ import { instant, wholeNumber } from "./query.ts";
 
 const TAG = "credits";
 
+export const creditHistoryQuery = z.strictObject({
+  grantId: z.string().min(1).max(255).optional(),
+  limit: wholeNumber(500).optional(),
+  cursor: z.string().regex(/^\d{1,15}$/, "must be the nextCursor of a previous page").optional(),
+});
+export const creditExpiringQuery = z.strictObject({ until: instant.optional() });
+
 /** Prepaid credit of a customer: grants (top-ups), the balance, the ledger and what expires soon. */
 export function creditRoutes(hub: Hub): RouteSpec[] {
   return [
@@ -37,11 +44,7 @@ export function creditRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The credit ledger (grants, draws, expiries), oldest first, 100 a page (limit up to 500); page with cursor=nextCursor",
-      query: z.strictObject({
-        grantId: z.string().min(1).max(255).optional(),
-        limit: wholeNumber(500).optional(),
-        cursor: z.string().regex(/^\d{1,15}$/, "must be the nextCursor of a previous page").optional(),
-      }),
+      query: creditHistoryQuery,
       handler: ({ params, query }) => hub.credits.history(params.id!, query),
     }),
     route({
@@ -50,7 +53,7 @@ export function creditRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "What expires or does not roll over by `until` (default 31 days from now) if nothing draws it first",
-      query: z.strictObject({ until: instant.optional() }),
+      query: creditExpiringQuery,
       handler: ({ params, query }) => hub.credits.expiring(params.id!, query satisfies z.input<typeof expiringQuerySchema>),
     }),
   ];

@@ -19,7 +19,16 @@ export const assignSchema = z.strictObject({
 });
 
 /** Feature key → `true`/`false` for a flag, a limit (number or decimal string) or null for unlimited. */
-const overridesSchema = z.record(z.string().min(1).max(128), z.union([z.boolean(), z.number(), z.string().max(64), z.null()]));
+/** `GET /v1/customers`'s query. */
+export const customerListQuery = z.strictObject({
+  search: z.string().min(1).max(200).optional(),
+  limit: wholeNumber(500).optional(),
+  cursor: z.string().min(1).max(255).optional(),
+});
+export const unassignQuery = z.strictObject({ effectiveAt: instant.optional() });
+export const adjustmentListQuery = z.strictObject({ feature: z.string().min(1).max(128).optional(), includeEnded: flag.optional() });
+
+export const overridesSchema = z.record(z.string().min(1).max(128), z.union([z.boolean(), z.number(), z.string().max(64), z.null()]));
 
 /**
  * Customers, their plan, overrides, limit adjustments and synced subscriptions. Answers are the
@@ -33,11 +42,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "Customers in id order (50 a page, limit up to 500), optionally those whose id, email or name contains `search`; page with cursor=nextCursor",
-      query: z.strictObject({
-        search: z.string().min(1).max(200).optional(),
-        limit: wholeNumber(500).optional(),
-        cursor: z.string().min(1).max(255).optional(),
-      }),
+      query: customerListQuery,
       handler: ({ query }) => hub.listCustomers(query),
     }),
     route({
@@ -109,7 +114,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Return the customer to the catalog's default plan, from now or from `effectiveAt`",
-      query: z.strictObject({ effectiveAt: instant.optional() }),
+      query: unassignQuery,
       handler: ({ params, query }) => hub.unassign(params.id!, query.effectiveAt === undefined ? {} : { effectiveAt: query.effectiveAt }),
     }),
     route({
@@ -157,7 +162,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The customer's limit adjustments (ended ones with includeEnded=true)",
-      query: z.strictObject({ feature: z.string().min(1).max(128).optional(), includeEnded: flag.optional() }),
+      query: adjustmentListQuery,
       handler: async ({ query, params }) => ({
         adjustments: await hub.listAdjustments(params.id!, {
           ...(query.feature === undefined ? {} : { feature: query.feature }),

@@ -7,6 +7,8 @@ const TAG = "entitlements";
 
 const amountSchema = z.union([z.number(), z.string().max(64)], { error: "must be a number or a decimal string" });
 
+export const entitlementsQuery = z.strictObject({ variant: z.string().min(1).max(128).optional() });
+
 export const checkSchema = z.strictObject({
   customerId: z.string(),
   feature: z.string(),
@@ -42,7 +44,7 @@ export function entitlementRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "Every feature's limit for the customer now: plan or variant, overrides and active adjustments (without usage)",
-      query: z.strictObject({ variant: z.string().min(1).max(128).optional() }),
+      query: entitlementsQuery,
       handler: ({ query, params }) => hub.entitlements(params.id!, query.variant === undefined ? {} : { variant: query.variant }),
     }),
     route({

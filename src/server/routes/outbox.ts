@@ -6,7 +6,7 @@ import { route, type RouteSpec } from "../route.ts";
 
 const provider = providerIdEnum("pushUsage");
 
-const rowsQuery = z.strictObject({
+export const outboxRowsQuery = z.strictObject({
   status: z.enum(OUTBOX_STATUSES).optional(),
   provider: provider.optional(),
   transactionId: z.string().min(1).max(100).optional(),
@@ -15,7 +15,7 @@ const rowsQuery = z.strictObject({
 });
 
 // One object (not a union) so that /openapi.json documents it as an object with its fields.
-const replayBody = z
+export const outboxReplayBody = z
   .strictObject({
     transactionId: z.string().min(1).max(100).optional(),
     dead: z.literal(true).optional(),
@@ -43,7 +43,7 @@ export function outboxRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: "outbox",
       summary: "Outbox rows oldest first (filter by status, provider, transactionId; cursor pagination)",
-      query: rowsQuery,
+      query: outboxRowsQuery,
       handler: ({ query }) => hub.outbox.list(query),
     }),
     route({
@@ -52,7 +52,7 @@ export function outboxRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: "outbox",
       summary: "Make dead rows pending again: one transaction's ({ transactionId, provider? }) or all ({ dead: true, provider? })",
-      body: replayBody,
+      body: outboxReplayBody,
       handler: ({ body }) =>
         hub.outbox.replay(body.transactionId !== undefined ? { transactionId: body.transactionId, provider: body.provider } : { dead: true, provider: body.provider }),
     }),

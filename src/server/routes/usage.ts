@@ -24,6 +24,21 @@ const meterOrFeature = {
   feature: z.string().min(1).max(128).optional(),
 };
 
+export const activityQuery = z.strictObject({ hours: wholeNumber(744).optional() });
+export const usageQuery = withPropertyFilter({ ...meterOrFeature, ...windowParams });
+export const statsQuery = withPropertyFilter({ meter: z.string().min(1).max(128), groupBy: z.enum(BUCKET_UNITS), ...windowParams });
+export const eventsQuery = z.strictObject({
+  meter: z.string().min(1).max(128).optional(),
+  kind: z.enum(["usage", "refund", "bonus", "correction"]).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  limit: wholeNumber(1000).optional(),
+  cursor: z.string().max(1000).optional(),
+  order: z.enum(["desc", "asc"]).optional(),
+});
+export const resetBody = z.strictObject({ feature: z.string().min(1).max(128), reason: z.string().min(1).max(500) });
+export const resetsQuery = z.strictObject({ feature: z.string().min(1).max(128).optional() });
+
 /**
  * Recording usage (exactly once by transactionId) and reading it back. A new event answers 201,
  * a retry of a recorded one 200 with `status: "duplicate"` and the original event; other content
@@ -83,7 +98,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "Usage per hour over the last `hours` (default 24) and today's usage events and customers, every customer together (from the hourly rollups, by when usage happened), and the last invoice run",
-      query: z.strictObject({ hours: wholeNumber(744).optional() }),
+      query: activityQuery,
       handler: ({ query }) => hub.activity(query.hours === undefined ? {} : { hours: query.hours }),
     }),
     route({
@@ -92,7 +107,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The aggregate of a meter or a metered feature (exactly one) over a window; filter.<property>=<value> narrows to matching events",
-      query: withPropertyFilter({ ...meterOrFeature, ...windowParams }),
+      query: usageQuery,
       handler: ({ query, params }) => {
         const window = windowFrom(query);
         return hub.usage({
@@ -111,7 +126,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "A meter's usage per hour, day, week or month, with total, average, min and max",
-      query: withPropertyFilter({ meter: z.string().min(1).max(128), groupBy: z.enum(BUCKET_UNITS), ...windowParams }),
+      query: statsQuery,
       handler: ({ query, params }) => {
         const window = windowFrom(query);
         return hub.stats({
@@ -130,15 +145,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The customer's ledger for audit, newest first, page by page (pass nextCursor as cursor)",
-      query: z.strictObject({
-        meter: z.string().min(1).max(128).optional(),
-        kind: z.enum(["usage", "refund", "bonus", "correction"]).optional(),
-        from: instant.optional(),
-        to: instant.optional(),
-        limit: wholeNumber(1000).optional(),
-        cursor: z.string().max(1000).optional(),
-        order: z.enum(["desc", "asc"]).optional(),
-      }),
+      query: eventsQuery,
       handler: ({ query, params }) => hub.listEvents({ ...query, customerId: params.id! }),
     }),
     route({
@@ -147,7 +154,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Start a metered feature's usage over from now (earlier events stay in the ledger and on invoices)",
-      body: z.strictObject({ feature: z.string().min(1).max(128), reason: z.string().min(1).max(500) }),
+      body: resetBody,
       status: 201,
       handler: ({ body, params }) => hub.resetUsage(params.id!, body.feature, { reason: body.reason }),
     }),
@@ -157,7 +164,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The customer's usage resets, newest first",
-      query: z.strictObject({ feature: z.string().min(1).max(128).optional() }),
+      query: resetsQuery,
       handler: async ({ query, params }) => ({ resets: await hub.listResets(params.id!, query.feature) }),
     }),
   ];
