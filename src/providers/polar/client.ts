@@ -10,6 +10,10 @@ export type PolarUsageEvent = Extract<EventsIngest["events"][number], { external
 export type PolarIngestResult = Awaited<ReturnType<Polar["events"]["ingest"]>>;
 export type PolarSubscription = Awaited<ReturnType<Polar["subscriptions"]["get"]>>;
 export type PolarProduct = Awaited<ReturnType<Polar["products"]["get"]>>;
+/** `CustomerIndividualCreate` (`POST /v1/customers/`): `email` is required and unique in the organization, as is `external_id`. */
+export type PolarCustomerCreate = Extract<Parameters<Polar["customers"]["create"]>[0], { email: string; type?: "individual" }>;
+/** `CheckoutCreate` (`POST /v1/checkouts/`). */
+export type PolarCheckoutCreate = Parameters<Polar["checkouts"]["create"]>[0];
 
 export interface PolarMeterQuery {
   from: Date;
@@ -29,6 +33,14 @@ export interface PolarClient {
   getSubscription(id: string): Promise<PolarSubscription>;
   /** `polar.products.get(id)` (GET /v1/products/{id}). */
   getProduct(id: string): Promise<PolarProduct>;
+  /** `polar.customers.getExternal(externalId)` (GET /v1/customers/external/{external_id}): the customer's Polar id. */
+  customerByExternalId(externalId: string): Promise<{ id: string }>;
+  /** `polar.customers.create(body)` (POST /v1/customers/). */
+  createCustomer(body: PolarCustomerCreate): Promise<{ id: string }>;
+  /** `polar.checkouts.create(body)` (POST /v1/checkouts/): the session's id and its hosted `url`. */
+  createCheckout(body: PolarCheckoutCreate): Promise<{ id: string; url: string }>;
+  /** `polar.customerSessions.create({ external_customer_id, return_url })` (POST /v1/customer-sessions/): its id and `customer_portal_url`. */
+  createCustomerSession(externalCustomerId: string, returnUrl: string): Promise<{ id: string; customer_portal_url: string }>;
 }
 
 /**
@@ -63,5 +75,9 @@ export function createPolarClient(options: Pick<PolarSettings, "secretKey" | "en
     meterAggregation: async (meterId) => (await (await sdk()).meters.get(meterId)).aggregation.func ?? "count",
     getSubscription: async (id) => (await sdk()).subscriptions.get(id),
     getProduct: async (id) => (await sdk()).products.get(id),
+    customerByExternalId: async (externalId) => (await sdk()).customers.getExternal(externalId),
+    createCustomer: async (body) => (await sdk()).customers.create(body),
+    createCheckout: async (body) => (await sdk()).checkouts.create(body),
+    createCustomerSession: async (externalCustomerId, returnUrl) => (await sdk()).customerSessions.create({ external_customer_id: externalCustomerId, return_url: returnUrl }),
   };
 }

@@ -3,7 +3,7 @@ import { createPolarClient, type PolarClient } from "./client.ts";
 import { polarConfigSchema } from "./config.ts";
 import { createPolarProvider } from "./provider.ts";
 
-/** Polar: usage through event ingestion deduplicated on external_id, subscription and product webhooks, meter totals for reconciliation. */
+/** Polar: usage through event ingestion deduplicated on external_id, subscription and product webhooks, meter totals for reconciliation, customers, checkouts and customer portal sessions. */
 export const polar = defineProvider({
   id: "polar",
   displayName: "Polar",
@@ -16,7 +16,7 @@ export const polar = defineProvider({
     POLAR_MAX_REQUESTS_PER_SECOND: { option: "maxRequestsPerSecond", type: "decimal" },
     POLAR_MAX_IN_FLIGHT: { option: "maxInFlight", type: "integer" },
   },
-  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: true, createCustomers: false, checkout: false, portal: false },
+  capabilities: { pushUsage: true, webhooks: true, readObjects: true, pullCatalog: false, invoiceItems: false, reconcile: true, createCustomers: true, checkout: true, portal: true },
   meterMapping: (config) => ({
     meters: config.meters,
     mappingExample: `{ "eventName": "<Polar meter event name>" }`,

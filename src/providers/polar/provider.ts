@@ -5,6 +5,7 @@ import type { PolarSettings } from "./config.ts";
 import { createPolarObjectReader } from "./read-objects.ts";
 import { polarSendLimits } from "./send-limits.ts";
 import { POLAR_BATCH_SIZE, sendPolarUsage } from "./send-usage.ts";
+import { createPolarHostedPages } from "./hosted-pages.ts";
 import { createPolarUsageTotals } from "./usage-totals.ts";
 import { parsePolarWebhook } from "./webhooks.ts";
 
@@ -28,7 +29,8 @@ const HOUR_MS = 3_600_000;
  * `external_id`, which Polar deduplicates on, for the customer's external id
  * (`provider_ids.polar`, else billhub's customer id). Verified webhooks bring subscriptions (and
  * with them customers' plans) and products; subscriptions and products are re-read for ties.
- * Meter totals are read back for reconciliation from meters that name their id.
+ * Meter totals are read back for reconciliation from meters that name their id. Customers are
+ * created by external id, checkouts started for a product, customer portal sessions opened.
  *
  * @example
  * const polar = createPolarProvider({ client: createPolarClient(hubConfig.polar!), config: hubConfig.polar! });
@@ -38,6 +40,7 @@ export function createPolarProvider(options: PolarProviderOptions) {
   const { client, config } = options;
   const now = options.now ?? (() => new Date());
   const limiter = options.limiter ?? createRequestLimiter({ ...polarSendLimits(config), clock: options.limiterClock });
+  const hostedPages = createPolarHostedPages(client);
 
   return {
     id: "polar",
@@ -59,6 +62,10 @@ export function createPolarProvider(options: PolarProviderOptions) {
 
     readObject: createPolarObjectReader(client),
     readUsageTotal: createPolarUsageTotals(client, config.meters),
+
+    createCustomer: hostedPages.createCustomer,
+    startCheckout: hostedPages.startCheckout,
+    openPortal: hostedPages.openPortal,
   } satisfies BillingProvider;
 }
 

@@ -18,6 +18,16 @@ import { connectionReset, createFaultQueue, unanswered, type Fault } from "./fau
  *   metadata property of the meter's events; here over [start, end).
  * - `GET /v1/subscriptions/{id}` and `GET /v1/products/{id}` answer what the test put there, 404
  *   `ResourceNotFound` otherwise.
+ * - `GET /v1/customers/external/{external_id}` answers the `Customer` or 404; `POST /v1/customers/`
+ *   (`CustomerIndividualCreate`) requires `email`; `email` and `external_id` are "unique within the
+ *   organization": a repeat is 422 with a `value_error` at `body.email` / `body.external_id` (the
+ *   messages are the stand-in's wording after Polar's server, which publishes none).
+ * - `POST /v1/checkouts/` (`CheckoutCreate`) answers 201 `Checkout` (`id`, `url`, `client_secret`,
+ *   `status: "open"`, `expires_at`, `success_url`, `return_url`, `metadata`, `external_customer_id`,
+ *   `products`); a product id it does not hold, or an archived one, is 422 at `body.products.<i>`.
+ * - `POST /v1/customer-sessions/` (`CustomerSessionCustomerExternalIDCreate`) answers 201
+ *   `CustomerSession` (`id`, `token`, `expires_at`, `return_url`, `customer_portal_url`,
+ *   `customer_id`, `customer`); an external id no customer has is 422 at `body.external_customer_id`.
  *
  * @example
  * const polar = createPolarStandIn({ meters: { "meter-api": { eventName: "api_call" } } });
@@ -31,7 +41,16 @@ export interface PolarStandInOptions {
   meters?: Record<string, { eventName: string; property?: string; func?: "sum" | "count" | "max" }>;
 }
 
-export type PolarRoute = "ingest" | "meter" | "quantities" | "subscription" | "product";
+export type PolarRoute = "ingest" | "meter" | "quantities" | "subscription" | "product" | "customer_external" | "create_customer" | "checkout" | "customer_session";
+
+/** A customer as the stand-in holds it (the fields of Polar's `Customer` billhub's requests touch). */
+export interface PolarStandInCustomer {
+  id: string;
+  email: string;
+  name: string | null;
+  external_id: string | null;
+  metadata: Record<string, unknown>;
+}
 
 export interface HeldPolarEvent {
   name: string;
@@ -52,6 +71,22 @@ export function createPolarStandIn(options: PolarStandInOptions = {}) {
   const withoutId: HeldPolarEvent[] = [];
   const subscriptions = new Map<string, unknown>();
   const products = new Map<string, unknown>();
+  const customers = new Map<string, PolarStandInCustomer>();
+  const checkouts: Record<string, unknown>[] = [];
+  const customerSessions: Record<string, unknown>[] = [];
+  const invalid = (loc: (string | number)[], msg: string, input: unknown) => HttpResponse.json({ detail: [{ loc, msg, type: "value_error", input }] }, { status: 422 });
+  const customerObject = (customer: PolarStandInCustomer) => ({
+    ...customer,
+    created_at: "2026-03-01T00:00:00Z",
+    modified_at: null,
+    email_verified: false,
+    billing_address: null,
+    tax_id: null,
+    organization_id: "org_standin",
+    deleted_at: null,
+    avatar_url: null,
+    type: "individual",
+  });
   const calls: { route: PolarRoute; body: unknown; url: string; headers: Headers }[] = [];
 
   const error = (status: number, name: string, detail: string, headers: Record<string, string> = {}) => HttpResponse.json({ error: name, detail }, { status, headers });
@@ -171,6 +206,74 @@ export function createPolarStandIn(options: PolarStandInOptions = {}) {
       const found = products.get(String(params.id));
       return found === undefined ? error(404, "ResourceNotFound", "Not found") : HttpResponse.json(found as Record<string, unknown>);
     }),
+    http.get(`${baseUrl}/v1/customers/external/:externalId`, ({ request, params }) => {
+      const refused = enter("customer_external", request, null);
+      if (refused !== undefined && refused !== "after") return refused;
+      const found = customers.get(String(params.externalId));
+      return found === undefined ? error(404, "ResourceNotFound", "Not found") : HttpResponse.json(customerObject(found));
+    }),
+    http.post(`${baseUrl}/v1/customers/`, async ({ request }) => {
+      const body = (await request.json().catch(() => ({}))) as Partial<PolarStandInCustomer>;
+      const refused = enter("create_customer", request, body);
+      if (refused !== undefined && refused !== "after") return refused;
+      if (typeof body.email !== "string" || !body.email.includes("@")) return invalid(["body", "email"], "value is not a valid email address", body.email ?? null);
+      if ([...customers.values()].some((customer) => customer.email === body.email)) return invalid(["body", "email"], "A customer with this email address already exists.", body.email);
+      if (typeof body.external_id === "string" && customers.has(body.external_id)) return invalid(["body", "external_id"], "A customer with this external ID already exists.", body.external_id);
+      const customer: PolarStandInCustomer = { id: crypto.randomUUID(), email: body.email, name: body.name ?? null, external_id: body.external_id ?? null, metadata: body.metadata ?? {} };
+      customers.set(customer.external_id ?? customer.id, customer);
+      if (refused === "after") return connectionReset();
+      return HttpResponse.json(customerObject(customer), { status: 201 });
+    }),
+    http.post(`${baseUrl}/v1/checkouts/`, async ({ request }) => {
+      const body = (await request.json().catch(() => ({}))) as { products?: unknown; external_customer_id?: string | null; success_url?: string | null; return_url?: string | null; metadata?: Record<string, unknown> };
+      const refused = enter("checkout", request, body);
+      if (refused !== undefined && refused !== "after") return refused;
+      if (!Array.isArray(body.products) || body.products.length === 0) return invalid(["body", "products"], "List should have at least 1 item after validation, not 0", body.products ?? null);
+      for (const [index, id] of body.products.entries()) {
+        const product = products.get(String(id)) as { is_archived?: boolean } | undefined;
+        if (product === undefined) return invalid(["body", "products", index], "Product does not exist.", id);
+        if (product.is_archived === true) return invalid(["body", "products", index], "Product is archived.", id);
+      }
+      const id = crypto.randomUUID();
+      const checkout = {
+        id,
+        status: "open",
+        client_secret: `polar_c_${id.replaceAll("-", "")}`,
+        url: `https://sandbox.polar.sh/checkout/polar_c_${id.replaceAll("-", "")}`,
+        expires_at: "2026-03-10T13:00:00Z",
+        success_url: body.success_url ?? "https://polar.sh",
+        return_url: body.return_url ?? null,
+        metadata: body.metadata ?? {},
+        external_customer_id: body.external_customer_id ?? null,
+        customer_id: body.external_customer_id == null ? null : (customers.get(body.external_customer_id)?.id ?? null),
+        product_id: body.products[0],
+        products: body.products.map((product) => products.get(String(product))),
+      };
+      checkouts.push(checkout);
+      return HttpResponse.json(checkout, { status: 201 });
+    }),
+    http.post(`${baseUrl}/v1/customer-sessions/`, async ({ request }) => {
+      const body = (await request.json().catch(() => ({}))) as { external_customer_id?: string; return_url?: string | null };
+      const refused = enter("customer_session", request, body);
+      if (refused !== undefined && refused !== "after") return refused;
+      const customer = customers.get(body.external_customer_id ?? "");
+      if (customer === undefined) return invalid(["body", "external_customer_id"], "Customer does not exist.", body.external_customer_id ?? null);
+      const id = crypto.randomUUID();
+      const token = `polar_cst_${id.replaceAll("-", "")}`;
+      const session = {
+        id,
+        token,
+        expires_at: "2026-03-10T13:00:00Z",
+        return_url: body.return_url ?? null,
+        customer_portal_url: `https://sandbox.polar.sh/standin-org/portal?customer_session_token=${token}`,
+        customer_id: customer.id,
+        customer: customerObject(customer),
+        created_at: "2026-03-10T12:00:00Z",
+        modified_at: null,
+      };
+      customerSessions.push(session);
+      return HttpResponse.json(session, { status: 201 });
+    }),
   ];
 
   return {
@@ -190,7 +293,22 @@ export function createPolarStandIn(options: PolarStandInOptions = {}) {
     setProduct(product: { id: string } & Record<string, unknown>): void {
       products.set(product.id, product);
     },
+    /** Adds a customer Polar holds, under its external id. */
+    addCustomer(customer: { external_id: string; email: string; name?: string }): PolarStandInCustomer {
+      const held: PolarStandInCustomer = { id: crypto.randomUUID(), email: customer.email, name: customer.name ?? null, external_id: customer.external_id, metadata: {} };
+      customers.set(customer.external_id, held);
+      return held;
+    },
+    /** The customer Polar holds under this external id. */
+    customer: (externalId: string): PolarStandInCustomer | undefined => customers.get(externalId),
+    /** Checkout sessions created, in order. */
+    checkouts: (): Record<string, unknown>[] => [...checkouts],
+    /** Customer sessions created, in order. */
+    customerSessions: (): Record<string, unknown>[] => [...customerSessions],
     reset(): void {
+      customers.clear();
+      checkouts.length = 0;
+      customerSessions.length = 0;
       held.clear();
       withoutId.length = 0;
       subscriptions.clear();
