@@ -12,7 +12,7 @@ import type { adjustmentListQuery, assignSchema, customerListQuery, overridesSch
 import type { checkSchema, consumeSchema, entitlementsQuery } from "../server/routes/entitlements.ts";
 import type { listQuery, previewQuery, runBody } from "../server/routes/invoices.ts";
 import type { outboxReplayBody, outboxRowsQuery } from "../server/routes/outbox.ts";
-import type { activityQuery, batchSchema, eventsQuery, resetBody, resetsQuery, statsQuery, usageQuery } from "../server/routes/usage.ts";
+import type { activityQuery, batchSchema, eventsQuery, resetBody, resetsQuery, statsQueryShape, usageQueryShape } from "../server/routes/usage.ts";
 
 /**
  * A query parameter as the client takes it. Routes read every parameter from text, so where one
@@ -24,6 +24,9 @@ type Param<V> = unknown extends V ? number | string | undefined : string extends
 
 /** A route's query parameters, typed from the zod schema the service validates them with. */
 type QueryOf<S extends z.ZodType> = { [K in keyof z.input<S>]: Param<z.input<S>[K]> };
+
+/** A usage query's property filters: `"filter.model": "gpt-5"` counts only events whose `model` property is "gpt-5". */
+type PropertyFilters = { [property: `filter.${string}`]: string };
 
 /** Request bodies and queries, typed from the same zod schemas the service validates them with (and /openapi.json documents). */
 export type CustomerFields = z.input<typeof customerFieldsSchema>;
@@ -39,8 +42,8 @@ export type PortalBody = z.input<typeof portalInputSchema>;
 export type UsageEventBody = z.input<typeof usageEventSchema>;
 export type AdjustmentBody = z.input<typeof adjustmentEventSchema>;
 export type UsageBatchBody = z.input<typeof batchSchema>;
-export type UsageQuery = QueryOf<typeof usageQuery>;
-export type StatsQuery = QueryOf<typeof statsQuery>;
+export type UsageQuery = QueryOf<z.ZodObject<typeof usageQueryShape>> & PropertyFilters;
+export type StatsQuery = QueryOf<z.ZodObject<typeof statsQueryShape>> & PropertyFilters;
 export type BatchStatsBody = z.input<typeof batchStatsSchema>;
 export type EventsQuery = QueryOf<typeof eventsQuery>;
 export type ResetBody = z.input<typeof resetBody>;

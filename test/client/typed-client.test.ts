@@ -91,6 +91,7 @@ describe("the typed client reaches every area of the API with typed inputs and t
       { customerId: "area_3", meter: "api_calls", quantity: 7, transactionId: "area_3_b" },
     ]);
     expect(await billing.usage.total("area_3", { meter: "api_calls", window: "month" })).toMatchObject({ value: "12" });
+    expect(await billing.usage.total("area_3", { meter: "api_calls", window: "month", "filter.model": "gpt-5" })).toMatchObject({ value: "0" });
     const from = new Date(Date.now() - 3_600_000);
     const to = new Date(Date.now() + 3_600_000);
     expect((await billing.usage.stats("area_3", { meter: "api_calls", groupBy: "day", from, to })).total).toBe("12");

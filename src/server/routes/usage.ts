@@ -25,8 +25,11 @@ const meterOrFeature = {
 };
 
 export const activityQuery = z.strictObject({ hours: wholeNumber(744).optional() });
-export const usageQuery = withPropertyFilter({ ...meterOrFeature, ...windowParams });
-export const statsQuery = withPropertyFilter({ meter: z.string().min(1).max(128), groupBy: z.enum(BUCKET_UNITS), ...windowParams });
+// The named parameters of the usage and stats queries; each also takes filter.<property>=<value>
+// (withPropertyFilter). Shapes, not the schemas: a schema with a catch-all declares an index
+// signature its optional fields do not fit, which a consumer type-checking billhub's .d.ts refuses.
+export const usageQueryShape = { ...meterOrFeature, ...windowParams };
+export const statsQueryShape = { meter: z.string().min(1).max(128), groupBy: z.enum(BUCKET_UNITS), ...windowParams };
 export const eventsQuery = z.strictObject({
   meter: z.string().min(1).max(128).optional(),
   kind: z.enum(["usage", "refund", "bonus", "correction"]).optional(),
@@ -107,7 +110,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The aggregate of a meter or a metered feature (exactly one) over a window; filter.<property>=<value> narrows to matching events",
-      query: usageQuery,
+      query: withPropertyFilter(usageQueryShape),
       handler: ({ query, params }) => {
         const window = windowFrom(query);
         return hub.usage({
@@ -126,7 +129,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "A meter's usage per hour, day, week or month, with total, average, min and max",
-      query: statsQuery,
+      query: withPropertyFilter(statsQueryShape),
       handler: ({ query, params }) => {
         const window = windowFrom(query);
         return hub.stats({
