@@ -5,15 +5,15 @@ import { createActivityApi, type ActivityApi } from "./hub/activity.ts";
 import { createAlertFirer } from "./hub/alerts/fire-alerts.ts";
 import { createAlertsApi, type AlertSenderOptions, type AlertsApi } from "./hub/alerts/index.ts";
 import { createCreditsApi, type CreditsApi } from "./hub/credits/credits-api.ts";
-import { createCustomersApi, type CustomersApi } from "./hub/customers.ts";
+import { createCustomersApi } from "./hub/customers.ts";
 import { createEntitlementCache } from "./hub/entitlement-cache.ts";
 import type { EntitlementHooks } from "./hub/entitlement-hooks.ts";
 import { createEntitlementResolver } from "./hub/entitlement-resolver.ts";
 import { createEntitlementsApi, type EntitlementsApi } from "./hub/entitlements.ts";
-import { createInvoicesApi, type InvoicesApi } from "./hub/invoices.ts";
+import { createInvoicesApi } from "./hub/invoices.ts";
 import { createInvoiceItemsBilling, invoiceItemSettings } from "./hub/invoicing/invoice-items.ts";
 import { createLedger, type LedgerApi } from "./hub/ledger.ts";
-import { createLimitAdjustmentsApi, type LimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
+import { createLimitAdjustmentsApi } from "./hub/limit-adjustments.ts";
 import { resolveCatalog } from "./config/catalog-source.ts";
 import { checkMeterMappings } from "./config/meter-mappings.ts";
 import { checkAlertEndpoints } from "./config/alert-endpoints.ts";
@@ -22,8 +22,10 @@ import { createMetrics, type Metrics } from "./hub/metrics.ts";
 import { createOutboxApi, type ForwarderOptions, type OutboxApi } from "./hub/outbox.ts";
 import { createReconcileApi, type ReconcileApi } from "./hub/reconcile.ts";
 import { traceHub } from "./hub/traced-hub.ts";
-import { createHostedPagesApi, upsertCreatingAtProvider, type HostedPagesApi } from "./hub/hosted-pages.ts";
-import { createWebhooksApi, type CatalogSyncMethods, type WebhooksApi } from "./hub/webhooks.ts";
+import { groupAreaMethods, type DeprecatedHubMembers, type HubNamespaces } from "./hub/namespaces.ts";
+import { attachStore } from "./hub/hub-internals.ts";
+import { createHostedPagesApi, upsertCreatingAtProvider } from "./hub/hosted-pages.ts";
+import { createWebhooksApi, type WebhooksApi } from "./hub/webhooks.ts";
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryOptions } from "./providers/registry.ts";
 import type { InvoiceCreatedHandler } from "./webhooks/index.ts";
 import { migrate, pendingMigrations, type MigrationReport } from "./store/migrate.ts";
@@ -54,9 +56,28 @@ export interface HubOptions {
   limiterClock?: ProviderRegistryOptions["limiterClock"];
 }
 
-export interface Hub extends LedgerApi, CustomersApi, LimitAdjustmentsApi, EntitlementsApi, WebhooksApi, CatalogSyncMethods, InvoicesApi, OutboxApi, ReconcileApi, ActivityApi, HostedPagesApi, AlertsApi {
+/**
+ * The hub. Namespaced: `hub.customers`, `hub.invoices`, `hub.ledger`, `hub.prices`, `hub.credits`,
+ * `hub.alerts`, `hub.outbox`, `hub.webhooks`; what a request handler calls stays flat (`record`,
+ * `recordBatch`, `adjust`, `usage`, `check`, `can`, `consume`, `limit`, `entitlements`), with
+ * `reconcile` and `activity`. The flat members of earlier versions (`upsertCustomer`,
+ * `previewInvoice`, ...) remain as deprecated aliases of the namespaced ones for one minor version.
+ */
+export interface Hub
+  extends Pick<LedgerApi, "record" | "recordBatch" | "adjust" | "usage">,
+    EntitlementsApi,
+    ReconcileApi,
+    ActivityApi,
+    HubNamespaces,
+    OutboxApi,
+    AlertsApi,
+    DeprecatedHubMembers {
+  /**
+   * The webhook routes as Web-standard handlers, one per provider that sends webhooks, and the webhook log.
+   * @example export const POST = hub.webhooks.stripe; // a Next.js route handler
+   */
+  readonly webhooks: WebhooksApi["webhooks"];
   readonly config: HubConfig;
-  readonly store: Store;
   readonly catalog: Catalog;
   readonly now: () => Date;
   readonly metrics: Metrics;
@@ -121,21 +142,36 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const hostedPages = createHostedPagesApi(ctx);
   if (config.provider.createCustomers === true) customers.upsertCustomer = upsertCreatingAtProvider(ctx, customers.upsertCustomer, hostedPages.createProviderCustomer);
   let closed = false;
-  return traceHub({
+  // Traced once here; the namespaces and the deprecated flat names share these functions.
+  const traced = traceHub({
     ...createLedger(ctx),
     ...customers,
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}, alertFirer),
     ...createInvoicesApi(ctx),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
-    outbox: outbox.outbox,
-    alerts: alerts.alerts,
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),
     ...hostedPages,
+  });
+  const hub: Hub = {
+    record: traced.record,
+    recordBatch: traced.recordBatch,
+    adjust: traced.adjust,
+    usage: traced.usage,
+    check: traced.check,
+    can: traced.can,
+    consume: traced.consume,
+    limit: traced.limit,
+    entitlements: traced.entitlements,
+    reconcile: traced.reconcile,
+    activity: traced.activity,
+    ...groupAreaMethods(traced),
+    webhooks: traced.webhooks,
+    outbox: outbox.outbox,
+    alerts: alerts.alerts,
     credits: createCreditsApi(ctx, resolver),
     config: ctx.config,
-    store: ctx.store,
     catalog: ctx.catalog,
     now: ctx.now,
     metrics: ctx.metrics,
@@ -163,5 +199,6 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
       await alerts.stop();
       if (ownsStore) await store.close();
     },
-  });
+  };
+  return attachStore(hub, store);
 }

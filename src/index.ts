@@ -6,6 +6,7 @@
  * `billhub/webhooks`.
  */
 export { createHub, type Hub, type HubOptions } from "./hub.ts";
+export type { HubCustomers, HubInvoices, HubLedger, HubPrices } from "./hub/namespaces.ts";
 export { BillingError, ERROR_CODES, isBillingError, type BillingErrorCode } from "./core/errors.ts";
 export { loadConfig, parseConfig, configFromEnv, ENV_OPTIONS } from "./config/load.ts";
 export { type HubConfig, type HubConfigInput, PROVIDER_IDS, type ProviderId } from "./config/schema.ts";

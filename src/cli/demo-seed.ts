@@ -59,12 +59,12 @@ export async function seedDemo(hub: Hub): Promise<SeedReport> {
   const month = periodStart.toISOString().slice(0, 7);
 
   for (const customer of DEMO_CUSTOMERS) {
-    await hub.upsertCustomer({ id: customer.id, name: customer.name, referenceType: customer.referenceType, periodStart, periodEnd, metadata: { demo: true } });
+    await hub.customers.upsert({ id: customer.id, name: customer.name, referenceType: customer.referenceType, periodStart, periodEnd, metadata: { demo: true } });
     // On its plan for the whole period: a plan change is dated, and the preview prices each part on the plan held then.
-    await hub.assign(customer.id, customer.plan, { variant: customer.variant, effectiveAt: periodStart });
+    await hub.customers.assign(customer.id, customer.plan, { variant: customer.variant, effectiveAt: periodStart });
   }
-  await hub.override("initech", { seats: 3 });
-  await hub.adjustLimit("globex", { id: `demo-${month}-launch-bonus`, feature: "api", amount: 5_000, reason: "launch bonus", startsAt: periodStart });
+  await hub.customers.override("initech", { seats: 3 });
+  await hub.customers.adjustLimit("globex", { id: `demo-${month}-launch-bonus`, feature: "api", amount: 5_000, reason: "launch bonus", startsAt: periodStart });
 
   const events: UsageEventInput[] = DEMO_CUSTOMERS.flatMap(({ id }) =>
     USAGE[id].map((usage, index) => ({ ...usage, customerId: id, transactionId: `demo-${month}-${id}-${index + 1}` })),

@@ -20,8 +20,10 @@ export interface ServiceHub {
     status(): Promise<Omit<OutboxStatus, "at">>;
     replay(target: ReplayTarget): Promise<ReplayResult>;
   };
-  /** Over HTTP there is no progress: `onProgress` is not called. */
-  runInvoices(input: RunInvoicesInput): Promise<RunInvoicesResult>;
+  invoices: {
+    /** Over HTTP there is no progress: `onProgress` is not called. */
+    run(input: RunInvoicesInput): Promise<RunInvoicesResult>;
+  };
 }
 
 /** An invoice run of a large month takes minutes; nothing else a command asks should take more than seconds. */
@@ -68,6 +70,8 @@ export function serviceHub(service: Service): ServiceHub {
       status: () => call(service, "GET", "/v1/outbox", undefined),
       replay: (target) => call(service, "POST", "/v1/outbox/replay", typeof target === "string" ? { transactionId: target } : target),
     },
-    runInvoices: ({ period, batchSize }) => call(service, "POST", "/v1/invoices/run", { period, ...(batchSize === undefined ? {} : { batchSize }) }, RUN_TIMEOUT_MS),
+    invoices: {
+      run: ({ period, batchSize }) => call(service, "POST", "/v1/invoices/run", { period, ...(batchSize === undefined ? {} : { batchSize }) }, RUN_TIMEOUT_MS),
+    },
   };
 }

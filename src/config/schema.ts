@@ -46,7 +46,7 @@ const providerSchema = z.strictObject({
   /**
    * Create each new hub customer at its primary provider too, right after the hub customer is
    * written (providers that can create customers; others are passed by). A provider failure never
-   * undoes the hub customer: `upsertCustomer` reports it, and the customer-creation route retries.
+   * undoes the hub customer: `hub.customers.upsert` reports it, and the customer-creation route retries.
    */
   createCustomers: z.boolean().optional(),
 });

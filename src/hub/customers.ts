@@ -75,42 +75,42 @@ export type OverrideValue = boolean | number | string | null;
 export interface CustomersApi {
   /**
    * Creates the customer or updates the fields given (others keep their values).
-   * @example await hub.upsertCustomer({ id: "org_42", referenceType: "organization", providerIds: { stripe: "cus_123" } })
+   * @example await hub.customers.upsert({ id: "org_42", referenceType: "organization", providerIds: { stripe: "cus_123" } })
    */
   upsertCustomer(input: CustomerInput): Promise<{ customer: Customer; created: boolean; providerCustomer?: ProviderCustomerOutcome }>;
-  /** The customer, or CUSTOMER_NOT_FOUND. @example await hub.getCustomer("org_42") */
+  /** The customer, or CUSTOMER_NOT_FOUND. @example await hub.customers.get("org_42") */
   getCustomer(customerId: string): Promise<Customer>;
   /**
    * Puts the customer on a plan, optionally on one of its variants (UNKNOWN_PLAN / UNKNOWN_VARIANT otherwise).
    * With `trial: true`, on the plan's trial (`plans.<plan>.trial`): its limits from now, no flat fee
    * until the trial ends, then the plan or the default plan as the trial says.
-   * @example await hub.assign("org_42", "pro", { variant: "starter" })
-   * @example await hub.assign("org_42", "pro", { trial: true }) // { plan: "pro", trialing: true, trialEndsAt: now + 14 days }
+   * @example await hub.customers.assign("org_42", "pro", { variant: "starter" })
+   * @example await hub.customers.assign("org_42", "pro", { trial: true }) // { plan: "pro", trialing: true, trialEndsAt: now + 14 days }
    */
   assign(customerId: string, plan: string, options?: PlanChangeOptions & { variant?: string | null; trial?: boolean }): Promise<Customer>;
-  /** Returns the customer to the catalog's default plan, following later changes of the default. @example await hub.unassign("org_42") */
+  /** Returns the customer to the catalog's default plan, following later changes of the default. @example await hub.customers.unassign("org_42") */
   unassign(customerId: string, options?: PlanChangeOptions): Promise<Customer>;
   /**
    * The customer's plan changes, oldest first: each with the instant it took effect (null = since
    * before history was kept) and what made it. Before the first, the customer was on the default plan.
-   * @example await hub.planHistory("org_42") // [{ plan: "pro", variant: null, onDefaultPlan: false, effectiveAt: 2026-10-10T09:00:00.000Z, source: "assign", ... }]
+   * @example await hub.customers.planHistory("org_42") // [{ plan: "pro", variant: null, onDefaultPlan: false, effectiveAt: 2026-10-10T09:00:00.000Z, source: "assign", ... }]
    */
   planHistory(customerId: string): Promise<PlanChange[]>;
   /**
    * Sets the customer's own grant for the named features; earlier overrides of other features stay.
    * Returns every override the customer now has.
-   * @example await hub.override("org_42", { api: 50_000, sso: true, seats: null })
+   * @example await hub.customers.override("org_42", { api: 50_000, sso: true, seats: null })
    */
   override(customerId: string, overrides: Record<string, OverrideValue>): Promise<Record<string, LimitOverride>>;
   /**
    * Removes all the customer's overrides, or those of the named features. Returns those left.
-   * @example await hub.clearOverride("org_42", ["api"])
+   * @example await hub.customers.clearOverride("org_42", ["api"])
    */
   clearOverride(customerId: string, features?: readonly string[]): Promise<Record<string, LimitOverride>>;
   /**
    * Customers in id order, optionally those whose id, email or name contains `search`
    * (case-insensitive); page with `cursor: nextCursor`.
-   * @example await hub.listCustomers({ search: "acme", limit: 50 }) // { customers, nextCursor }
+   * @example await hub.customers.list({ search: "acme", limit: 50 }) // { customers, nextCursor }
    */
   listCustomers(filter?: { search?: string; limit?: number; cursor?: string }): Promise<{ customers: Customer[]; nextCursor: string | null }>;
 }

@@ -46,7 +46,7 @@ export interface HostedPagesApi {
    * `provider_ids`; a customer that already has one keeps it. Idempotent: a retry after a lost
    * answer gets the same provider customer (Stripe: an Idempotency-Key from billhub's customer id).
    *
-   * @example await hub.createProviderCustomer("org_42") // { provider: "stripe", providerCustomerId: "cus_...", created: true }
+   * @example await hub.customers.createProviderCustomer("org_42") // { provider: "stripe", providerCustomerId: "cus_...", created: true }
    */
   createProviderCustomer(customerId: string, options?: z.input<typeof providerCustomerInputSchema>): Promise<ProviderCustomerLink>;
   /**
@@ -54,10 +54,10 @@ export interface HostedPagesApi {
    * provider customer first when needed). The plan is set when the provider's subscription webhook
    * arrives, as for any subscription.
    *
-   * @example const { url } = await hub.startCheckout("org_42", { plan: "pro", successUrl, cancelUrl })
+   * @example const { url } = await hub.customers.checkout("org_42", { plan: "pro", successUrl, cancelUrl })
    */
   startCheckout(customerId: string, input: CheckoutInput): Promise<ProviderSession & { provider: string }>;
-  /** A session of the provider's customer portal. @example const { url } = await hub.openPortal("org_42", { returnUrl }) */
+  /** A session of the provider's customer portal. @example const { url } = await hub.customers.portal("org_42", { returnUrl }) */
   openPortal(customerId: string, input: PortalInput): Promise<ProviderSession & { provider: string }>;
 }
 
@@ -148,7 +148,7 @@ export type ProviderCustomerOutcome = ProviderCustomerLink | { provider: string;
  * yet. The provider's answer, or its refusal, comes back as `providerCustomer`; a refusal never
  * undoes the hub customer (the provider-customer call or route links it later, idempotently).
  *
- * @example (await hub.upsertCustomer({ id: "org_42", email: "ops@acme.test" })).providerCustomer // { provider: "stripe", providerCustomerId: "cus_...", created: true }
+ * @example (await hub.customers.upsert({ id: "org_42", email: "ops@acme.test" })).providerCustomer // { provider: "stripe", providerCustomerId: "cus_...", created: true }
  */
 export function upsertCreatingAtProvider(ctx: HubContext, upsert: CustomersApi["upsertCustomer"], createProviderCustomer: HostedPagesApi["createProviderCustomer"]): CustomersApi["upsertCustomer"] {
   return async (input) => {

@@ -15,28 +15,28 @@ export interface InvoicesApi {
   /**
    * What the customer would be invoiced, priced from the ledger now; nothing is stored.
    * @example
-   * await hub.previewInvoice("acme")                         // the current billing period
-   * await hub.previewInvoice("acme", { period: "2026-10" })  // what the October run bills
+   * await hub.invoices.preview("acme")                         // the current billing period
+   * await hub.invoices.preview("acme", { period: "2026-10" })  // what the October run bills
    * // { customerId, plan, period: { from, to }, currency, lineItems, subtotal }
    */
   previewInvoice(customerId: string, options?: PreviewOptions): Promise<PricedInvoice>;
   /**
    * Invoices every customer for a billing month: numbered, immutable invoices; resumable.
    * @example
-   * await hub.runInvoices({ period: "2026-10", onProgress: ({ done, total }) => bar.update(done, total) })
+   * await hub.invoices.run({ period: "2026-10", onProgress: ({ done, total }) => bar.update(done, total) })
    * // { period: "2026-10", total: 120, invoiced: 118, alreadyInvoiced: 0, skipped: {...}, failed: [...], numbers: { first: 1, last: 118 } }
    */
   runInvoices(input: RunInvoicesInput): Promise<RunInvoicesResult>;
   /**
    * Stored invoices without their lines, by number; page with `cursor: nextCursor`.
-   * @example await hub.listInvoices({ period: "2026-10", limit: 50 }) // { invoices, nextCursor }
+   * @example await hub.invoices.list({ period: "2026-10", limit: 50 }) // { invoices, nextCursor }
    */
   listInvoices(filter?: { customerId?: string; period?: string; limit?: number; cursor?: string }): Promise<{ invoices: InvoiceSummary[]; nextCursor: string | null }>;
-  /** One stored invoice with its lines, or NOT_FOUND. @example await hub.getInvoice("inv_3f0c...") */
+  /** One stored invoice with its lines, or NOT_FOUND. @example await hub.invoices.get("inv_3f0c...") */
   getInvoice(id: string): Promise<Invoice>;
   /**
    * A billing month's invoices as JSON (an array of invoices with their lines) or CSV (one row per line item).
-   * @example await writeFile("2026-10.csv", await hub.exportInvoices({ period: "2026-10", format: "csv" }))
+   * @example await writeFile("2026-10.csv", await hub.invoices.export({ period: "2026-10", format: "csv" }))
    */
   exportInvoices(input: { period: string; format: "json" | "csv" }): Promise<string>;
 }

@@ -43,13 +43,13 @@ export interface LimitAdjustmentsApi {
    * adjustment as a duplicate; the same id with other content is IDEMPOTENCY_CONFLICT.
    *
    * @example
-   * await hub.adjustLimit("org_42", { id: "launch-bonus", feature: "api", amount: 500 });
-   * await hub.adjustLimit("org_42", { id: "grandfathered", feature: "api", amount: 1000, recurrence: "each_period" });
+   * await hub.customers.adjustLimit("org_42", { id: "launch-bonus", feature: "api", amount: 500 });
+   * await hub.customers.adjustLimit("org_42", { id: "grandfathered", feature: "api", amount: 1000, recurrence: "each_period" });
    */
   adjustLimit(customerId: string, input: LimitAdjustmentInput): Promise<{ adjustment: LimitAdjustment; status: "created" | "duplicate" }>;
-  /** Ends an adjustment now (it stops counting at once); NOT_FOUND when there is none. @example await hub.endAdjustment("org_42", "launch-bonus") */
+  /** Ends an adjustment now (it stops counting at once); NOT_FOUND when there is none. @example await hub.customers.endAdjustment("org_42", "launch-bonus") */
   endAdjustment(customerId: string, id: string): Promise<LimitAdjustment>;
-  /** The customer's adjustments; ended ones only with `includeEnded`. @example await hub.listAdjustments("org_42", { feature: "api" }) */
+  /** The customer's adjustments; ended ones only with `includeEnded`. @example await hub.customers.listAdjustments("org_42", { feature: "api" }) */
   listAdjustments(customerId: string, options?: { feature?: string; includeEnded?: boolean }): Promise<LimitAdjustment[]>;
 }
 

@@ -1,4 +1,4 @@
-import type { Hub } from "../hub.ts";
+import type { HubAreas } from "./namespaces.ts";
 import { traceMethods } from "./tracing.ts";
 
 /** Reads one field of an argument that may be anything (the hub validates it; tracing only looks). */
@@ -7,11 +7,13 @@ function field(value: unknown, key: string): unknown {
 }
 
 /**
- * The hub with its request-time and job methods traced: `billhub.record`, `billhub.check`,
+ * The areas' request-time and job methods traced: `billhub.record`, `billhub.check`,
  * `billhub.consume`, `billhub.runInvoices`, ... as OpenTelemetry spans carrying the customer,
- * feature or meter and the outcome. No span is recorded unless the host registers an SDK.
+ * feature or meter and the outcome. No span is recorded unless the host registers an SDK. The
+ * span is named for the area's method, so `hub.invoices.run` (and its deprecated alias
+ * `hub.runInvoices`) is a `billhub.runInvoices` span.
  */
-export function traceHub(hub: Hub): Hub {
+export function traceHub(hub: HubAreas): HubAreas {
   return traceMethods(hub, {
     record: {
       args: (input) => ({ "billhub.customer_id": field(input, "customerId"), "billhub.meter": field(input, "meter") }),

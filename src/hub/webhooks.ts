@@ -35,19 +35,19 @@ export interface WebhooksApi {
   };
   /**
    * Pulls a provider's catalog into the price history, for providers that keep one (`pullCatalog`).
-   * @example await hub.syncCatalog("flowglad")
+   * @example await hub.prices.sync("flowglad")
    */
   syncCatalog(provider: CatalogProvider): Promise<CatalogSyncReport>;
   /**
    * The synced prices in effect at an instant, as `mapUsageToLineItems`'s `resolvePrice`.
-   * @example mapUsageToLineItems(plan, usage, { resolvePrice: await hub.priceResolverAt(new Date()) })
+   * @example mapUsageToLineItems(plan, usage, { resolvePrice: await hub.prices.resolverAt(new Date()) })
    */
   priceResolverAt(at: Date, options?: PriceResolverOptions): Promise<ResolvePrice>;
-  /** The prices that bill a period: those in effect at its last instant. @example await hub.priceResolverForPeriod({ start, end }) */
+  /** The prices that bill a period: those in effect at its last instant. @example await hub.prices.resolverForPeriod({ start, end }) */
   priceResolverForPeriod(period: { start: Date; end: Date }, options?: PriceResolverOptions): Promise<ResolvePrice>;
-  /** Versions of synced prices, oldest first. @example await hub.priceHistory({ lookupKey: "api_calls" }) */
+  /** Versions of synced prices, oldest first. @example await hub.prices.history({ lookupKey: "api_calls" }) */
   priceHistory(filter: { provider?: string; priceId?: string; lookupKey?: string }): Promise<PriceVersion[]>;
-  /** The customer's provider subscriptions as last synced. @example await hub.providerSubscriptions("org_42") */
+  /** The customer's provider subscriptions as last synced. @example await hub.customers.subscriptions("org_42") */
   providerSubscriptions(customerId: string): Promise<SubscriptionRecord[]>;
 }
 
@@ -70,7 +70,8 @@ export type CatalogProvider = ProviderIdWith<"pullCatalog">;
 
 /**
  * `sync<Provider>Catalog()` for each provider that keeps a catalog (`hub.syncFlowgladCatalog()`),
- * the same as `syncCatalog(<provider>)`.
+ * the same as `hub.prices.sync(<provider>)`.
+ * @deprecated Use `hub.prices.sync("<provider>")`.
  */
 export type CatalogSyncMethods = { readonly [P in CatalogProvider as `sync${Capitalize<P>}Catalog`]: () => Promise<CatalogSyncReport> };
 

@@ -80,12 +80,12 @@ export function billhub(options: BillhubPluginOptions) {
       throw new APIError("FORBIDDEN", { code: "NO_BILLING_CUSTOMER", message: "This session has no billing customer (the plugin's customerId option answered undefined)" });
     }
     try {
-      await hub.getCustomer(customerId);
+      await hub.customers.get(customerId);
     } catch (error) {
       if (!(error instanceof BillingError && error.code === "CUSTOMER_NOT_FOUND")) throw error;
       const own = customerId === session.user.id;
       const organization = customerId === session.session.activeOrganizationId;
-      await hub.upsertCustomer({ id: customerId, ...(own ? { referenceType: "user", email: session.user.email ?? null, name: session.user.name ?? null } : organization ? { referenceType: "organization" } : {}) });
+      await hub.customers.upsert({ id: customerId, ...(own ? { referenceType: "user", email: session.user.email ?? null, name: session.user.name ?? null } : organization ? { referenceType: "organization" } : {}) });
     }
     return customerId;
   }
@@ -106,7 +106,7 @@ export function billhub(options: BillhubPluginOptions) {
       billhubCustomer: createAuthEndpoint("/billhub/customer", { method: "GET", use: [sessionMiddleware] }, async (c) =>
         answer(async () => {
           const customerId = await sessionCustomer(c.context.session as BillhubSession);
-          const [customer, entitlements] = await Promise.all([hub.getCustomer(customerId), hub.entitlements(customerId)]);
+          const [customer, entitlements] = await Promise.all([hub.customers.get(customerId), hub.entitlements(customerId)]);
           return c.json({ customer, entitlements });
         }),
       ),
@@ -129,14 +129,14 @@ export function billhub(options: BillhubPluginOptions) {
       billhubCheckout: createAuthEndpoint("/billhub/checkout", { method: "POST", use: [sessionMiddleware], body: checkoutBody }, async (c) =>
         answer(async () => {
           const customerId = await sessionCustomer(c.context.session as BillhubSession);
-          return c.json(await hub.startCheckout(customerId, c.body));
+          return c.json(await hub.customers.checkout(customerId, c.body));
         }),
       ),
       /** POST /billhub/portal: a session of the provider's customer portal. */
       billhubPortal: createAuthEndpoint("/billhub/portal", { method: "POST", use: [sessionMiddleware], body: portalBody }, async (c) =>
         answer(async () => {
           const customerId = await sessionCustomer(c.context.session as BillhubSession);
-          return c.json(await hub.openPortal(customerId, c.body));
+          return c.json(await hub.customers.portal(customerId, c.body));
         }),
       ),
     },
@@ -149,7 +149,7 @@ export function billhub(options: BillhubPluginOptions) {
             const organization = ctx.context.returned as { id?: unknown; name?: unknown } | undefined;
             if (typeof organization?.id !== "string") return;
             try {
-              await hub.upsertCustomer({ id: organization.id, referenceType: "organization", name: typeof organization.name === "string" ? organization.name.slice(0, 200) : null });
+              await hub.customers.upsert({ id: organization.id, referenceType: "organization", name: typeof organization.name === "string" ? organization.name.slice(0, 200) : null });
             } catch (error) {
               ctx.context.logger.error("billhub: the customer of a new organization could not be created; it will be on its first billing request", error);
             }
@@ -169,7 +169,7 @@ export function billhub(options: BillhubPluginOptions) {
                 // create the customer on first use.
                 async after(user: { id: string; email?: string | null; name?: string | null }, context: { context?: { logger?: { error(message: string, ...args: unknown[]): void } } } | null) {
                   try {
-                    await hub.upsertCustomer({ id: user.id, referenceType: "user", email: user.email ?? null, name: user.name ?? null });
+                    await hub.customers.upsert({ id: user.id, referenceType: "user", email: user.email ?? null, name: user.name ?? null });
                   } catch (error) {
                     context?.context?.logger?.error("billhub: the customer of a new user could not be created; it will be on the user's first billing request", error);
                   }

@@ -22,8 +22,8 @@ export function startCatalogSync(hub: Hub, intervalMs: number, log: (line: strin
   let running: Promise<void> | undefined;
   const run = () => {
     if (running !== undefined) return;
-    running = hub
-      .syncCatalog(provider)
+    running = hub.prices
+      .sync(provider)
       .then(
         (report) => {
           const changes = report.added.length + report.changed.length + report.removed.length;

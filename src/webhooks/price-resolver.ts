@@ -17,7 +17,7 @@ export interface PriceResolverOptions {
  * with no provider named, throws CATALOG_INVALID saying which.
  *
  * @example
- * const resolvePrice = await resolvePriceAt(hub.store, new Date("2026-02-28T23:59:59.999Z"));
+ * const resolvePrice = await resolvePriceAt(store, new Date("2026-02-28T23:59:59.999Z"));
  * mapUsageToLineItems(catalog.plans.pro.pricing, usage, { resolvePrice });
  */
 export async function resolvePriceAt(sql: Sql, at: Date, options: PriceResolverOptions = {}): Promise<ResolvePrice> {
@@ -53,7 +53,7 @@ export async function resolvePriceAt(sql: Sql, at: Date, options: PriceResolverO
  * `end` belongs to the next period only.
  *
  * @example
- * const resolvePrice = await resolvePriceForPeriod(hub.store, { start: march1, end: april1 });
+ * const resolvePrice = await resolvePriceForPeriod(store, { start: march1, end: april1 });
  */
 export async function resolvePriceForPeriod(sql: Sql, period: { start: Date; end: Date }, options: PriceResolverOptions = {}): Promise<ResolvePrice> {
   if (!(period.end instanceof Date) || !(period.start instanceof Date) || !(period.start < period.end)) {

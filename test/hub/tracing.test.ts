@@ -22,7 +22,7 @@ beforeAll(async () => {
   provider.register();
   store = await openTestStore();
   hub = await forwarderHub(store, forwarderConfig({ default: "metronome" }));
-  await hub.upsertCustomer({ id: "traced_co" });
+  await hub.customers.upsert({ id: "traced_co" });
 });
 beforeEach(() => exporter.reset());
 afterAll(async () => {
@@ -81,5 +81,19 @@ describe("tracing with OpenTelemetry", () => {
   it("traces a webhook delivery with the provider and the status answered", async () => {
     const response = await hub.webhooks.stripe(new Request("https://hub.test/webhooks/stripe", { method: "POST", body: "{}", headers: { "stripe-signature": "t=1,v1=bad" } }));
     expect(spans("billhub.webhook").map((span) => span.attributes)).toEqual([{ "billhub.provider": "stripe", "http.response.status_code": response.status }]);
+  });
+
+  it("names the spans of namespaced calls as before, and a deprecated alias makes the same single span", async () => {
+    await hub.customers.upsert({ id: "traced_co", name: "Traced" });
+    await hub.upsertCustomer({ id: "traced_co" });
+    expect(spans("billhub.upsertCustomer").map((span) => span.attributes)).toEqual([
+      { "billhub.customer_id": "traced_co", "billhub.customer.created": false },
+      { "billhub.customer_id": "traced_co", "billhub.customer.created": false },
+    ]);
+    await hub.customers.assign("traced_co", "free");
+    expect(spans("billhub.assign").map((span) => span.attributes)).toEqual([{ "billhub.customer_id": "traced_co", "billhub.plan": "free" }]);
+    await expect(hub.invoices.run({ period: "not-a-month" })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(spans("billhub.runInvoices").map((span) => span.attributes)).toEqual([{ "billhub.period": "not-a-month", "billhub.error.code": "VALIDATION_FAILED" }]);
+    expect(exporter.getFinishedSpans().map((span) => span.name).sort()).toEqual(["billhub.assign", "billhub.runInvoices", "billhub.upsertCustomer", "billhub.upsertCustomer"]);
   });
 });

@@ -43,10 +43,10 @@ const hub = await createHub({
 const host = express();
 let server;
 try {
-  await hub.upsertCustomer({ id: "org_42" });
-  await hub.assign("org_42", "pro");
+  await hub.customers.upsert({ id: "org_42" });
+  await hub.customers.assign("org_42", "pro");
   await hub.record({ customerId: "org_42", meter: "api_calls", quantity: 12000, transactionId: "batch_1" });
-  const invoice = await hub.previewInvoice("org_42");
+  const invoice = await hub.invoices.preview("org_42");
   const refused = await hub.record({ customerId: "org_42", meter: "nope", quantity: 1, transactionId: "t" }).catch((error) => isBillingError(error) && error.code);
 
   // A Next.js route handler at app/api/billing/[...path]/route.ts: (Request) => Response.
@@ -113,9 +113,12 @@ console.log(mapUsageToLineItems(plan, { api_calls: 1001 }).subtotal);
       `import { createHub, defineCatalog, mapUsageToLineItems, BillingError, type Hub, type LineItem } from "billhub";
 const catalog = defineCatalog({ currency: "USD", meters: { calls: { aggregation: "sum" } }, features: {}, plans: { basic: { name: "Basic", features: {} } }, defaultPlan: "basic" });
 export async function total(hub: Hub, customerId: string): Promise<number> {
-  const invoice = await hub.previewInvoice(customerId);
+  const invoice = await hub.invoices.preview(customerId);
   return invoice.subtotal;
 }
+// The store is no part of the public hub.
+// @ts-expect-error
+export const noStore = (hub: Hub) => hub.store;
 export const lines: (typeof mapUsageToLineItems) extends (...args: never[]) => readonly LineItem[] | LineItem[] ? true : boolean = true;
 export const made: Promise<Hub> = createHub({ store: { dataDir: "memory://" }, catalog });
 export const isError = (error: unknown): boolean => error instanceof BillingError;

@@ -171,11 +171,11 @@ describe("billhub as a better-auth plugin", () => {
 
   it("lets the sign-up succeed when the hub cannot take the customer, and creates it on the user's first request", async () => {
     let failures = 1;
-    const flaky: Hub = { ...hub, upsertCustomer: (input) => (failures-- > 0 ? Promise.reject(new Error("store down")) : hub.upsertCustomer(input)) };
+    const flaky: Hub = { ...hub, customers: { ...hub.customers, upsert: (input) => (failures-- > 0 ? Promise.reject(new Error("store down")) : hub.customers.upsert(input)) } };
     const auth = authWith({ hub: flaky });
     const { userId, cookie } = await signUp(auth, "late@example.test", "Late Comer");
-    await expect(hub.getCustomer(userId)).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
+    await expect(hub.customers.get(userId)).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
     expect(await get(auth, "/billhub/check?feature=api", cookie)).toMatchObject({ status: 200, body: { limit: 100 } });
-    expect(await hub.getCustomer(userId)).toMatchObject({ email: "late@example.test", name: "Late Comer" });
+    expect(await hub.customers.get(userId)).toMatchObject({ email: "late@example.test", name: "Late Comer" });
   });
 });

@@ -5,6 +5,7 @@ import { meterUsage } from "../../src/hub/ledger.ts";
 import { queryEventValues, queryUsageTotals } from "../../src/store/ledger/aggregate.ts";
 import { createCustomer, ledgerCatalog, testClock } from "../support/ledger.ts";
 import { driverName, openTestStore, type TestStore } from "../support/store.ts";
+import { contextOf } from "../../src/hub/hub-internals.ts";
 
 const METERS = ["api_calls", "requests", "peak_seats", "storage_level", "active_models"] as const;
 const clock = testClock("2026-11-02T00:00:00.000Z");
@@ -58,7 +59,7 @@ describe(`batched usage totals (${driverName})`, () => {
         const batched = new Map(totals.map((row) => [`${row.customerId} ${row.meter}`, row.value]));
         for (const scope of SCOPES) {
           for (const meter of METERS) {
-            const single = await meterUsage(store, hub, { customerId: scope.customerId, meter, window: { from: scope.from, to: scope.to } });
+            const single = await meterUsage(store, contextOf(hub), { customerId: scope.customerId, meter, window: { from: scope.from, to: scope.to } });
             expect(batched.get(`${scope.customerId} ${meter}`) ?? "0").toBe(single);
           }
         }

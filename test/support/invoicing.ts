@@ -2,6 +2,7 @@ import { createHub, type Hub, type HubOptions } from "../../src/hub.ts";
 import type { CatalogInput } from "../../src/core/catalog/index.ts";
 import type { HubConfigInput } from "../../src/config/schema.ts";
 import type { Store, Sql } from "../../src/store/types.ts";
+import { storeOf } from "../../src/hub/hub-internals.ts";
 
 /**
  * A catalog billing every way a stored invoice can: a platform fee, API calls past an allowance,
@@ -62,7 +63,7 @@ export async function customer(hub: Hub, id: string, options: { plan?: string; c
   const createdAt = options.createdAt ?? "2026-01-01T00:00:00Z";
   // On the plan since it was created: a plan change is dated, and invoices price each part of a window on the plan held then.
   if (options.plan) await hub.assign(id, options.plan, { effectiveAt: createdAt });
-  await setCreatedAt(hub.store, id, createdAt);
+  await setCreatedAt(storeOf(hub), id, createdAt);
   return id;
 }
 

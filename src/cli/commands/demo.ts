@@ -61,7 +61,7 @@ function checkRow(customer: string, plan: string, check: CheckResult, type: stri
 async function entitlementTable(hub: Hub): Promise<string> {
   const rows: string[][] = [];
   for (const { id } of DEMO_CUSTOMERS) {
-    const customer = await hub.getCustomer(id);
+    const customer = await hub.customers.get(id);
     const plan = customer.variant === null ? customer.plan : `${customer.plan} (${customer.variant})`;
     for (const { feature, amount } of CHECKS) {
       rows.push(checkRow(id, plan, await hub.check(id, feature, { amount }), hub.catalog.features[feature]!.type));
@@ -87,7 +87,7 @@ async function invoiceTable(hub: Hub): Promise<string> {
   const rows: string[][] = [];
   let currency = hub.catalog.currency;
   for (const { id } of DEMO_CUSTOMERS) {
-    const preview = await hub.previewInvoice(id);
+    const preview = await hub.invoices.preview(id);
     currency = preview.currency;
     for (const line of preview.lineItems) {
       rows.push([id, preview.plan, line.description, line.quantity, line.billableQuantity, formatMinorUnits(line.amount, preview.currency)]);

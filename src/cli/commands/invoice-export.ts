@@ -19,7 +19,7 @@ export const invoiceExport: Subcommand = {
     const period = requireOption(options.period, "period", HELP);
     const format = requireOption(options.format, "format", HELP);
     if (format !== "csv" && format !== "json") throw new BillingError("VALIDATION_FAILED", `--format must be csv or json, got ${JSON.stringify(format)}`, { field: "format" });
-    const text = await withHub(context, (hub) => hub.exportInvoices({ period, format }), withSampleCatalog);
+    const text = await withHub(context, (hub) => hub.invoices.export({ period, format }), withSampleCatalog);
     if (options.out === undefined) {
       context.io.out(text.replace(/\r?\n$/, ""));
     } else {

@@ -44,7 +44,7 @@ export const invoicePreview: Subcommand = {
     const period = options.from !== undefined || options.to !== undefined ? { from: options.from ?? "", to: options.to ?? "" } : options.period;
     const preview = await withHub(context, (hub) => {
       announceSampleCatalog(context.io, hub.config);
-      return hub.previewInvoice(customerId, period === undefined ? {} : { period });
+      return hub.invoices.preview(customerId, period === undefined ? {} : { period });
     }, withSampleCatalog);
     context.io.out(options.json ? JSON.stringify(preview, null, 2) : previewTable(preview));
     return 0;

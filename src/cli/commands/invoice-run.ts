@@ -34,7 +34,7 @@ export const invoiceRun: Subcommand = {
       if (config !== undefined) announceSampleCatalog(context.io, config);
       let progress: Progress | undefined;
       let shown = 0;
-      const outcome = await hub.runInvoices({
+      const outcome = await hub.invoices.run({
         period,
         ...(batchSize === undefined ? {} : { batchSize }),
         onProgress: ({ done, total }) => {

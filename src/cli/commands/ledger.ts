@@ -1,3 +1,4 @@
+import { storeOf } from "../../hub/hub-internals.ts";
 import { BillingError } from "../../core/errors.ts";
 import { archiveLedgerMonths, listLedgerMonths, parseMonth } from "../../store/ledger/partitions.ts";
 import { commandAction, commandArgs, table } from "../args.ts";
@@ -40,12 +41,12 @@ export const ledgerCommand: Command = {
     const { io } = context;
     return withHub(context, async (hub) => {
       if (before === null) {
-        const months = await listLedgerMonths(hub.store);
+        const months = await listLedgerMonths(storeOf(hub));
         const rows = months.map((m) => [m.month, m.archived ? "archived" : "live", m.table ?? "(dropped)", m.archived ? String(m.events) : "-", megabytes(m.bytes)]);
         for (const line of table(["month", "state", "table", "events", "size"], rows)) io.out(line);
         return 0;
       }
-      const outcomes = await archiveLedgerMonths(hub.store, before, { drop: values.drop === true });
+      const outcomes = await archiveLedgerMonths(storeOf(hub), before, { drop: values.drop === true });
       if (outcomes.length === 0) {
         io.out(`No live month of the ledger is before ${values.before}.`);
         return 0;

@@ -1,3 +1,4 @@
+import { storeOf } from "../../hub/hub-internals.ts";
 import { BillingError } from "../../core/errors.ts";
 import { compactRollups } from "../../store/rollups/compact-rollups.ts";
 import { rebuildRollups } from "../../store/rollups/rebuild-rollups.ts";
@@ -50,16 +51,16 @@ export const rollupsCommand: Command = {
     const { io } = context;
     return withHub(context, async (hub) => {
       if (action === "compact") {
-        const { compactedBefore, moved } = await compactRollups(hub.store, { before: values.before === undefined ? new Date() : new Date(values.before) });
+        const { compactedBefore, moved } = await compactRollups(storeOf(hub), { before: values.before === undefined ? new Date() : new Date(values.before) });
         io.out(`Compacted the usage rollups before ${compactedBefore.toISOString()}: ${moved} hourly row${moved === 1 ? "" : "s"} moved into day and month rows.`);
         return 0;
       }
       if (action === "rebuild") {
-        const rows = await rebuildRollups(hub.store, scope);
+        const rows = await rebuildRollups(storeOf(hub), scope);
         io.out(`Rebuilt the usage rollups of ${whose}: ${rows} hourly row${rows === 1 ? "" : "s"}.`);
         return 0;
       }
-      const mismatches = await findRollupMismatches(hub.store, scope);
+      const mismatches = await findRollupMismatches(storeOf(hub), scope);
       if (mismatches.length === 0) {
         io.out(`The usage rollups of ${whose} match the ledger.`);
         return 0;

@@ -21,7 +21,7 @@ export const syncCommand: Command = {
     const provider = target as CatalogProvider;
     noOptions(context.args.slice(1), HELP);
     await withHub(context, async (hub) => {
-      const report = await hub.syncCatalog(provider);
+      const report = await hub.prices.sync(provider);
       const list = (names: string[]) => (names.length === 0 ? "" : ` (${names.join(", ")})`);
       context.io.out(
         `Synced ${providerDefinition(provider)!.displayName} pricing model ${report.pricingModelId}: ${report.prices} prices; ${report.added.length} added${list(report.added)}, ` +

@@ -45,8 +45,8 @@ function decodeCursor(cursor: string): { timestamp: Date; transactionId: string 
  * or skips an event, however many are recorded meanwhile.
  *
  * @example
- * let page = await hub.listEvents({ customerId: "cus_1", limit: 50 });
- * while (page.nextCursor) page = await hub.listEvents({ customerId: "cus_1", limit: 50, cursor: page.nextCursor });
+ * let page = await hub.ledger.events({ customerId: "cus_1", limit: 50 });
+ * while (page.nextCursor) page = await hub.ledger.events({ customerId: "cus_1", limit: 50, cursor: page.nextCursor });
  */
 export async function listEvents(sql: Sql, ctx: HubContext, query: ListEventsQuery): Promise<EventPage> {
   const q = parseWith(listSchema, query, "VALIDATION_FAILED");

@@ -87,7 +87,7 @@ async function run(sql: Sql, ctx: HubContext, q: Common, meters: Meter[], custom
  * with the window's total and the average, minimum and maximum bucket. Empty buckets are "0".
  *
  * @example
- * await hub.stats({ customerId: "cus_1", meter: "api_calls", window: "last_30_days", groupBy: "day" })
+ * await hub.ledger.stats({ customerId: "cus_1", meter: "api_calls", window: "last_30_days", groupBy: "day" })
  * // { buckets: [{ from, to, value: "120" }, ...], total: "3400", average: "113.333333", min: "0", max: "410", ... }
  */
 export async function stats(sql: Sql, ctx: HubContext, query: StatsQuery): Promise<Stats> {

@@ -160,7 +160,7 @@ export function createDashboard(hub: Hub): Hono<DashboardEnv> {
   app.get("/invoices", async (c) => html(c, await invoicesPage(hub, frame(c), c.req.query())));
   app.get("/invoices/export", async (c) => {
     const { period, format } = parseQuery(exportSchema, c.req.query());
-    const body = await hub.exportInvoices({ period, format });
+    const body = await hub.invoices.export({ period, format });
     const type = format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
     return c.body(body, 200, { "content-type": type, "content-disposition": `attachment; filename="invoices-${period}.${format}"` });
   });

@@ -47,7 +47,7 @@ export function alertRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "One customer's fired threshold alerts, newest first (404 for an unknown customer)",
       query: customerAlertsQuery,
-      handler: async ({ params, query }) => hub.alerts.list({ ...query, customerId: (await hub.getCustomer(params.id!)).id }),
+      handler: async ({ params, query }) => hub.alerts.list({ ...query, customerId: (await hub.customers.get(params.id!)).id }),
     }),
     route({
       method: "post",

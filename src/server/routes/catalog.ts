@@ -98,7 +98,7 @@ export function catalogRoutes(hub: Hub): RouteSpec[] {
       query: pricesQuery,
       handler: async ({ query }) => {
         const { current, ...filter } = query;
-        const versions = await hub.priceHistory(filter);
+        const versions = await hub.prices.history(filter);
         return { prices: current ? versions.filter((version) => version.validTo === null) : versions };
       },
     }),

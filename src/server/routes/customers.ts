@@ -43,7 +43,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Customers in id order (50 a page, limit up to 500), optionally those whose id, email or name contains `search`; page with cursor=nextCursor",
       query: customerListQuery,
-      handler: ({ query }) => hub.listCustomers(query),
+      handler: ({ query }) => hub.customers.list(query),
     }),
     route({
       method: "put",
@@ -54,7 +54,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       body: customerFieldsSchema,
       status: 201,
       handler: async ({ body, params, c }) => {
-        const result = await hub.upsertCustomer({ ...body, id: params.id! });
+        const result = await hub.customers.upsert({ ...body, id: params.id! });
         return c.json(result, result.created ? 201 : 200);
       },
     }),
@@ -67,7 +67,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       body: providerCustomerInputSchema,
       status: 201,
       handler: async ({ body, params, c }) => {
-        const result = await hub.createProviderCustomer(params.id!, body);
+        const result = await hub.customers.createProviderCustomer(params.id!, body);
         return c.json(result, result.created ? 201 : 200);
       },
     }),
@@ -79,7 +79,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       summary: "Start the provider's hosted checkout for one of a plan's prices; the plan follows from the subscription webhook",
       body: checkoutInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => c.json(await hub.startCheckout(params.id!, body), 201),
+      handler: async ({ body, params, c }) => c.json(await hub.customers.checkout(params.id!, body), 201),
     }),
     route({
       method: "post",
@@ -89,7 +89,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       summary: "Open a session of the provider's customer portal",
       body: portalInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => c.json(await hub.openPortal(params.id!, body), 201),
+      handler: async ({ body, params, c }) => c.json(await hub.customers.portal(params.id!, body), 201),
     }),
     route({
       method: "get",
@@ -97,7 +97,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The customer, with the plan in force",
-      handler: ({ params }) => hub.getCustomer(params.id!),
+      handler: ({ params }) => hub.customers.get(params.id!),
     }),
     route({
       method: "post",
@@ -106,7 +106,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Put the customer on a plan, optionally on one of its variants, from now or from `effectiveAt`",
       body: assignSchema,
-      handler: ({ body, params }) => hub.assign(params.id!, body.plan, { variant: body.variant ?? null, ...(body.effectiveAt === undefined ? {} : { effectiveAt: body.effectiveAt }), ...(body.trial === undefined ? {} : { trial: body.trial }) }),
+      handler: ({ body, params }) => hub.customers.assign(params.id!, body.plan, { variant: body.variant ?? null, ...(body.effectiveAt === undefined ? {} : { effectiveAt: body.effectiveAt }), ...(body.trial === undefined ? {} : { trial: body.trial }) }),
     }),
     route({
       method: "delete",
@@ -115,7 +115,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Return the customer to the catalog's default plan, from now or from `effectiveAt`",
       query: unassignQuery,
-      handler: ({ params, query }) => hub.unassign(params.id!, query.effectiveAt === undefined ? {} : { effectiveAt: query.effectiveAt }),
+      handler: ({ params, query }) => hub.customers.unassign(params.id!, query.effectiveAt === undefined ? {} : { effectiveAt: query.effectiveAt }),
     }),
     route({
       method: "get",
@@ -123,7 +123,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The customer's plan changes, oldest first, each with the instant it took effect (null: since before history was kept) and its source",
-      handler: async ({ params }) => ({ changes: await hub.planHistory(params.id!) }),
+      handler: async ({ params }) => ({ changes: await hub.customers.planHistory(params.id!) }),
     }),
     route({
       method: "patch",
@@ -132,7 +132,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Set the customer's own grant for the features named in the body (others keep theirs); answers every override the customer has",
       body: overridesSchema,
-      handler: async ({ body, params }) => ({ overrides: await hub.override(params.id!, body) }),
+      handler: async ({ body, params }) => ({ overrides: await hub.customers.override(params.id!, body) }),
     }),
     route({
       method: "delete",
@@ -141,7 +141,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Remove the customer's overrides, or only those of `features=api,sso`; answers those left",
       query: z.strictObject({ features: keyList.optional() }),
-      handler: async ({ query, params }) => ({ overrides: await hub.clearOverride(params.id!, query.features) }),
+      handler: async ({ query, params }) => ({ overrides: await hub.customers.clearOverride(params.id!, query.features) }),
     }),
     route({
       method: "post",
@@ -152,7 +152,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       body: adjustmentInputSchema,
       status: 201,
       handler: async ({ body, params, c }) => {
-        const result = await hub.adjustLimit(params.id!, body);
+        const result = await hub.customers.adjustLimit(params.id!, body);
         return c.json(result, result.status === "created" ? 201 : 200);
       },
     }),
@@ -164,7 +164,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       summary: "The customer's limit adjustments (ended ones with includeEnded=true)",
       query: adjustmentListQuery,
       handler: async ({ query, params }) => ({
-        adjustments: await hub.listAdjustments(params.id!, {
+        adjustments: await hub.customers.listAdjustments(params.id!, {
           ...(query.feature === undefined ? {} : { feature: query.feature }),
           includeEnded: query.includeEnded ?? false,
         }),
@@ -176,7 +176,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "End a limit adjustment now (it is kept, and stops counting at once)",
-      handler: ({ params }) => hub.endAdjustment(params.id!, params.adjustmentId!),
+      handler: ({ params }) => hub.customers.endAdjustment(params.id!, params.adjustmentId!),
     }),
     route({
       method: "get",
@@ -184,7 +184,7 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "The customer's provider subscriptions as last synced by webhooks",
-      handler: async ({ params }) => ({ subscriptions: await hub.providerSubscriptions((await hub.getCustomer(params.id!)).id) }),
+      handler: async ({ params }) => ({ subscriptions: await hub.customers.subscriptions((await hub.customers.get(params.id!)).id) }),
     }),
   ];
 }

@@ -38,7 +38,7 @@ export function invoiceRoutes(hub: Hub): RouteSpec[] {
       query: previewQuery,
       handler: ({ params, query }) => {
         const period = query.period ?? (query.from !== undefined && query.to !== undefined ? { from: query.from, to: query.to } : undefined);
-        return hub.previewInvoice(params.id!, period === undefined ? {} : { period });
+        return hub.invoices.preview(params.id!, period === undefined ? {} : { period });
       },
     }),
     route({
@@ -49,7 +49,7 @@ export function invoiceRoutes(hub: Hub): RouteSpec[] {
       summary: "Stored invoices by number, without their lines; page with cursor=nextCursor",
       query: listQuery,
       handler: ({ query }) =>
-        hub.listInvoices({
+        hub.invoices.list({
           ...(query.customerId === undefined ? {} : { customerId: query.customerId }),
           ...(query.period === undefined ? {} : { period: query.period }),
           ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
@@ -62,7 +62,7 @@ export function invoiceRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: "invoices",
       summary: "One stored invoice with its numbered lines",
-      handler: ({ params }) => hub.getInvoice(params.id!),
+      handler: ({ params }) => hub.invoices.get(params.id!),
     }),
     route({
       method: "post",
@@ -71,7 +71,7 @@ export function invoiceRoutes(hub: Hub): RouteSpec[] {
       tag: "invoices",
       summary: "Invoice every customer for a billing month (resumable: invoiced customers are passed by)",
       body: runBody,
-      handler: ({ body }) => hub.runInvoices(body),
+      handler: ({ body }) => hub.invoices.run(body),
     }),
   ];
 }

@@ -93,7 +93,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "Usage per hour, day, week or month for many customers × meters in one query",
       body: batchStatsSchema,
-      handler: async ({ body }) => ({ stats: await hub.batchStats(body) }),
+      handler: async ({ body }) => ({ stats: await hub.ledger.batchStats(body) }),
     }),
     route({
       method: "get",
@@ -132,7 +132,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       query: withPropertyFilter(statsQueryShape),
       handler: ({ query, params }) => {
         const window = windowFrom(query);
-        return hub.stats({
+        return hub.ledger.stats({
           customerId: params.id!,
           meter: query.meter,
           groupBy: query.groupBy,
@@ -149,7 +149,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "The customer's ledger for audit, newest first, page by page (pass nextCursor as cursor)",
       query: eventsQuery,
-      handler: ({ query, params }) => hub.listEvents({ ...query, customerId: params.id! }),
+      handler: ({ query, params }) => hub.ledger.events({ ...query, customerId: params.id! }),
     }),
     route({
       method: "post",
@@ -159,7 +159,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       summary: "Start a metered feature's usage over from now (earlier events stay in the ledger and on invoices)",
       body: resetBody,
       status: 201,
-      handler: ({ body, params }) => hub.resetUsage(params.id!, body.feature, { reason: body.reason }),
+      handler: ({ body, params }) => hub.ledger.reset(params.id!, body.feature, { reason: body.reason }),
     }),
     route({
       method: "get",
@@ -168,7 +168,7 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       tag: TAG,
       summary: "The customer's usage resets, newest first",
       query: resetsQuery,
-      handler: async ({ query, params }) => ({ resets: await hub.listResets(params.id!, query.feature) }),
+      handler: async ({ query, params }) => ({ resets: await hub.ledger.resets(params.id!, query.feature) }),
     }),
   ];
 }

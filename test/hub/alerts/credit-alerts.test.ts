@@ -9,6 +9,7 @@ import { createEntitlementResolver } from "../../../src/hub/entitlement-resolver
 import { alertsCatalogInput, webhookSecret } from "../../support/alerts.ts";
 import { openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
+import { contextOf } from "../../../src/hub/hub-internals.ts";
 
 const catalog = defineCatalog({
   ...alertsCatalogInput,
@@ -51,7 +52,7 @@ describe("credit alerts fed by the credit ledger", () => {
   beforeAll(async () => {
     store = await openTestStore();
     hub = await createHub({ catalog, alerts: { endpoints: { ops: { url: "http://127.0.0.1:9/ops", secret: webhookSecret() } } } }, { store, now: clock.now });
-    const ctx = { config: hub.config, store: hub.store, catalog: hub.catalog, now: hub.now, metrics: hub.metrics, providers: hub.providers };
+    const ctx = contextOf(hub);
     firer = createAlertFirer(ctx, createEntitlementResolver(ctx, createEntitlementCache({ ttlMs: 0, maxEntries: 10, now: clock.now })));
     await hub.upsertCustomer({ id: "cr_1", periodStart: "2026-03-05T00:00:00Z", periodEnd: "2026-04-05T00:00:00Z" });
   });

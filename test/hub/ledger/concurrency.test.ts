@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { closePeriod, meterUsage, recordUsage } from "../../../src/hub/ledger.ts";
 import type { HubContext } from "../../../src/hub/context.ts";
+import { contextOf } from "../../../src/hub/hub-internals.ts";
 import { isBillingError } from "../../../src/core/errors.ts";
 import { describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, ledgerCount, outboxOf } from "../../support/ledger.ts";
@@ -41,7 +42,7 @@ describeOnPostgres("concurrent records on PostgreSQL", () => {
       { catalog: ledgerCatalog, provider: { default: "stripe", mirror: ["flowglad"] }, stripe: { secretKey: "sk_test_c" }, flowglad: { secretKey: "fg_c" } },
       { store, now: () => new Date("2026-03-10T12:00:00Z") },
     );
-    ctx = hub; // a hub is a HubContext
+    ctx = contextOf(hub);
     for (const id of ["cus_c1", "cus_c2", "cus_race1", "cus_race2"]) await createCustomer(store, id);
   });
   afterAll(() => store.cleanup());

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { closePeriod, featureUsage, meterUsage, type RecordResult } from "../../../src/hub/ledger.ts";
 import type { HubContext } from "../../../src/hub/context.ts";
+import { contextOf } from "../../../src/hub/hub-internals.ts";
 import { isBillingError } from "../../../src/core/errors.ts";
 import { windowAt, type Window } from "../../../src/core/periods.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
@@ -24,7 +25,7 @@ let run = 0;
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = hub; // a hub is a HubContext
+  ctx = contextOf(hub);
 });
 afterAll(() => store.cleanup());
 

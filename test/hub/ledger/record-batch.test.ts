@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { recordUsage } from "../../../src/hub/ledger.ts";
 import type { HubContext } from "../../../src/hub/context.ts";
+import { contextOf } from "../../../src/hub/hub-internals.ts";
 import type { BillingError } from "../../../src/core/errors.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, ledgerCount, testClock } from "../../support/ledger.ts";
@@ -14,7 +15,7 @@ const clock = testClock("2026-03-10T12:00:00.000Z");
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = hub; // a hub is a HubContext
+  ctx = contextOf(hub);
   await createCustomer(store, "cus_a");
   await createCustomer(store, "cus_b");
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { batchStats } from "../../../src/hub/ledger/stats.ts";
 import type { HubContext } from "../../../src/hub/context.ts";
+import { contextOf } from "../../../src/hub/hub-internals.ts";
 import type { Sql } from "../../../src/store/types.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, testClock } from "../../support/ledger.ts";
@@ -15,7 +16,7 @@ const at = (iso: string) => new Date(iso);
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = hub; // a hub is a HubContext
+  ctx = contextOf(hub);
   await createCustomer(store, "cus_s");
   // Billing period Mar 5 – Apr 5.
   await createCustomer(store, "cus_t", { start: "2026-03-05T00:00:00Z", end: "2026-04-05T00:00:00Z" });

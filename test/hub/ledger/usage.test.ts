@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { featureUsage, meterUsage } from "../../../src/hub/ledger.ts";
 import type { HubContext } from "../../../src/hub/context.ts";
+import { contextOf } from "../../../src/hub/hub-internals.ts";
 import { windowAt } from "../../../src/core/periods.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
 import { createCustomer, ledgerCatalog, testClock } from "../../support/ledger.ts";
@@ -16,7 +17,7 @@ const lifetime = { from: null, to: null };
 beforeAll(async () => {
   store = await openTestStore();
   hub = await createHub({ catalog: ledgerCatalog }, { store, now: clock.now });
-  ctx = hub; // a hub is a HubContext
+  ctx = contextOf(hub);
   await createCustomer(store, "cus_agg");
   // Billing period from the 15th: Feb 15 – Mar 15.
   await createCustomer(store, "cus_cycle", { start: "2026-02-15T00:00:00Z", end: "2026-03-15T00:00:00Z" });

@@ -49,17 +49,17 @@ async function orProblem<T>(read: Promise<T>): Promise<T | BillingError> {
 export async function customerPage(hub: Hub, frame: Frame, customerId: string, rawQuery: Record<string, string>) {
   const query = parseQuery(querySchema, rawQuery);
   const selected: ChartWindow = query.window ?? "7d";
-  const customer = await hub.getCustomer(customerId);
+  const customer = await hub.customers.get(customerId);
   const { window, groupBy } = chartWindow(selected, hub.now());
   const meters = Object.values(hub.catalog.meters);
   const [entitlements, adjustments, subscriptions, events, preview, stats, planChanges] = await Promise.all([
     hub.entitlements(customer.id),
-    hub.listAdjustments(customer.id),
-    hub.providerSubscriptions(customer.id),
-    hub.listEvents({ customerId: customer.id, limit: RECENT_EVENTS }),
-    orProblem(hub.previewInvoice(customer.id)),
-    Promise.all(meters.map((meter) => hub.stats({ customerId: customer.id, meter: meter.key, groupBy, window }))),
-    hub.planHistory(customer.id),
+    hub.customers.listAdjustments(customer.id),
+    hub.customers.subscriptions(customer.id),
+    hub.ledger.events({ customerId: customer.id, limit: RECENT_EVENTS }),
+    orProblem(hub.invoices.preview(customer.id)),
+    Promise.all(meters.map((meter) => hub.ledger.stats({ customerId: customer.id, meter: meter.key, groupBy, window }))),
+    hub.customers.planHistory(customer.id),
   ]);
   // One feature after another: each is one rollup read, and a page asks for a handful.
   const usage: FeatureUsage[] = [];

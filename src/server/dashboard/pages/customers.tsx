@@ -12,7 +12,7 @@ const querySchema = z.strictObject({ q: text(200).optional(), after: text(255).o
 /** Customers in id order, searchable by id, email or name, a page at a time. */
 export async function customersPage(hub: Hub, frame: Frame, rawQuery: Record<string, string>) {
   const query = parseQuery(querySchema, rawQuery);
-  const { customers, nextCursor } = await hub.listCustomers({
+  const { customers, nextCursor } = await hub.customers.list({
     limit: PAGE_SIZE,
     ...(query.q === undefined ? {} : { search: query.q }),
     ...(query.after === undefined ? {} : { cursor: query.after }),

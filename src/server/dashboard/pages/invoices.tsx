@@ -13,7 +13,7 @@ const listSchema = z.strictObject({ period: month.optional(), customer: text(255
 export async function invoicesPage(hub: Hub, frame: Frame, rawQuery: Record<string, string>) {
   const query = parseQuery(listSchema, rawQuery);
   const filter = { period: query.period, customer: query.customer };
-  const { invoices, nextCursor } = await hub.listInvoices({
+  const { invoices, nextCursor } = await hub.invoices.list({
     limit: PAGE_SIZE,
     ...(query.period === undefined ? {} : { period: query.period }),
     ...(query.customer === undefined ? {} : { customerId: query.customer }),
@@ -93,7 +93,7 @@ export async function invoicesPage(hub: Hub, frame: Frame, rawQuery: Record<stri
 
 /** One stored invoice with its numbered lines. */
 export async function invoicePage(hub: Hub, frame: Frame, id: string) {
-  const invoice = await hub.getInvoice(id);
+  const invoice = await hub.invoices.get(id);
   return (
     <Page title={`Invoice ${invoice.number}`} section="invoices" frame={frame}>
       <section class="panel">

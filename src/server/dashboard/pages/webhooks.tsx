@@ -27,7 +27,7 @@ export async function webhooksPage(hub: Hub, frame: Frame, rawQuery: Record<stri
       ...(query.provider === undefined ? {} : { provider: query.provider }),
       ...(query.outcome === undefined ? {} : { outcome: query.outcome }),
     }),
-    hub.priceHistory(query.lookupKey === undefined ? {} : { lookupKey: query.lookupKey }),
+    hub.prices.history(query.lookupKey === undefined ? {} : { lookupKey: query.lookupKey }),
   ]);
   const shownPrices = prices.slice(-PRICE_ROWS).reverse();
   return (
