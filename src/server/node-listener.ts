@@ -1,9 +1,7 @@
 import { getRequestListener } from "@hono/node-server";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BillingError } from "../core/errors.ts";
-
-/** What a host app's body parser may have left on the request (Express's `express.json()`, `express.raw()`, ...). */
-type ParsedRequest = IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: unknown };
+import { bodyLeftByHost, type HostParsedRequest } from "../node/request-body.ts";
 
 const BODY_READ_BEFORE = new BillingError(
   "CONFIG_INVALID",
@@ -32,15 +30,15 @@ export function toNodeListener(app: { fetch: (request: Request) => Response | Pr
   // Request and Response with its own for good: the host app's would change under it.
   const listener = getRequestListener(fetch, { overrideGlobalObjects: false });
   return async (req, res) => {
-    const parsed = req as ParsedRequest;
-    if (parsed._body === true && !(parsed.rawBody instanceof Buffer)) {
-      if (Buffer.isBuffer(parsed.body)) parsed.rawBody = parsed.body;
-      else if (typeof parsed.body === "string") parsed.rawBody = Buffer.from(parsed.body, "utf8");
-      else {
-        res.writeHead(BODY_READ_BEFORE.status, { "content-type": "application/json" }).end(JSON.stringify(BODY_READ_BEFORE.toJSON()));
-        return;
-      }
+    // The same reading of what the host left as the webhooks' toNodeHandler (src/node/request-body.ts).
+    const left = bodyLeftByHost(req as HostParsedRequest);
+    if (left === "parsed") {
+      res.writeHead(BODY_READ_BEFORE.status, { "content-type": "application/json" }).end(JSON.stringify(BODY_READ_BEFORE.toJSON()));
+      return;
     }
+    // @hono/node-server builds the Request's body from `req.rawBody` when it is a Buffer, else from
+    // the stream (@hono/node-server 2.1, dist/index.mjs: `incoming.rawBody instanceof Buffer`).
+    if (left !== "unread") (req as HostParsedRequest).rawBody = left.bytes;
     await listener(req, res);
   };
 }

@@ -77,10 +77,18 @@ describe("toNodeHandler (Express and node:http)", () => {
   let url: string;
   beforeAll(async () => {
     const stripeHandler = toNodeHandler(hub.webhooks.stripe);
-    server = createServer(async (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
+    server = createServer(async (req: IncomingMessage & { body?: unknown; rawBody?: Buffer }, res: ServerResponse) => {
       // Stand in for what Express's body parsers leave on the request.
       if (req.url === "/parsed") req.body = JSON.parse(await text(req));
       if (req.url === "/raw") req.body = Buffer.from(await text(req), "utf8");
+      if (req.url === "/verify") {
+        // express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })
+        const raw = await text(req);
+        req.rawBody = Buffer.from(raw, "utf8");
+        req.body = JSON.parse(raw);
+      }
+      // Express 4's express.json() leaves `{}` in req.body on a request it does not parse, the stream unread.
+      if (req.url === "/untouched") req.body = {};
       await stripeHandler(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -99,6 +107,14 @@ describe("toNodeHandler (Express and node:http)", () => {
 
   it("takes a raw body a raw body parser left as a Buffer", async () => {
     expect(await post("/raw", priceEvent("evt_node_2", "price_node_2"))).toMatchObject({ status: 200, body: { outcome: "applied" } });
+  });
+
+  it("takes the raw bytes a JSON parser kept in req.rawBody (express.json's verify hook), as the REST API's toNodeListener does", async () => {
+    expect(await post("/verify", priceEvent("evt_node_4", "price_node_4"))).toMatchObject({ status: 200, body: { outcome: "applied" } });
+  });
+
+  it("reads the stream when a parser left an empty object in req.body without reading it", async () => {
+    expect(await post("/untouched", priceEvent("evt_node_5", "price_node_5"))).toMatchObject({ status: 200, body: { outcome: "applied" } });
   });
 
   it("refuses a body a JSON parser already parsed with 400, saying how to mount the route", async () => {
