@@ -1,8 +1,9 @@
 import { canonicalDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
+import { failedOutcome, invalidTimestampError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
 import type { RequestLimiter } from "../request-limiter.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
+import { allOutcomes, prepareEach, sendInChunks, skipRest, type OutcomeSlots, type ReadyEvent } from "../send-in-chunks.ts";
 import type { LagoClient, LagoEventInput } from "./client.ts";
 import type { LagoMeters } from "./config.ts";
 import { isLagoErrorResponse, lagoErrorBody, lagoErrorToBillingError } from "./errors.ts";
@@ -28,11 +29,7 @@ export interface LagoUsageDeps {
   now: () => Date;
 }
 
-interface Ready {
-  index: number;
-  event: ProviderUsageEvent;
-  item: LagoEventInput;
-}
+type Ready = ReadyEvent<LagoEventInput>;
 
 /**
  * Sends usage to Lago's batch endpoint (POST /api/v1/events/batch) in requests of up to 100. The
@@ -53,13 +50,7 @@ interface Ready {
  * transaction_id and timestamp, which billhub's resend always carries: nothing counts twice.
  */
 export async function sendLagoUsage(batch: readonly ProviderUsageEvent[], deps: LagoUsageDeps): Promise<PushOutcome[]> {
-  const outcomes: (PushOutcome | undefined)[] = Array.from({ length: batch.length });
-  const prepared: { index: number; event: ProviderUsageEvent; item: Omit<LagoEventInput, "external_subscription_id"> }[] = [];
-  for (const [index, event] of batch.entries()) {
-    const item = eventInput(event, deps.meters);
-    if (item instanceof BillingError) outcomes[index] = failedOutcome(event, item);
-    else prepared.push({ index, event, item });
-  }
+  const { outcomes, ready: prepared } = prepareEach(batch, (event) => eventInput(event, deps.meters));
 
   const customers = [...new Set(prepared.map(({ event }) => externalCustomerId(event)))];
   const targets = new Map(await Promise.all(customers.map(async (customer) => [customer, await subscriptionFor(customer, deps)] as const)));
@@ -70,21 +61,8 @@ export async function sendLagoUsage(batch: readonly ProviderUsageEvent[], deps: 
     else ready.push({ index, event, item: { ...item, external_subscription_id: target } });
   }
 
-  const chunks: Ready[][] = [];
-  for (let start = 0; start < ready.length; start += LAGO_BATCH_SIZE) chunks.push(ready.slice(start, start + LAGO_BATCH_SIZE));
-  for (const [position, chunk] of chunks.entries()) {
-    const failure = await sendBatch(chunk, outcomes, deps);
-    if (failure !== undefined && stopsBatch(failure)) {
-      const skipped = notAttemptedError(failure);
-      for (const rest of chunks.slice(position + 1).flat()) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-      break;
-    }
-  }
-
-  return outcomes.map((outcome, index) => {
-    if (outcome === undefined) throw new Error(`lago provider produced no outcome for event ${index}`);
-    return outcome;
-  });
+  await sendInChunks(ready, outcomes, LAGO_BATCH_SIZE, (chunk) => sendBatch(chunk, outcomes, deps));
+  return allOutcomes(outcomes, "lago");
 }
 
 function externalCustomerId(event: ProviderUsageEvent): string {
@@ -178,7 +156,7 @@ function rejected(ready: Ready, details: unknown, cause: BillingError): BillingE
 }
 
 /** Sends one batch and records its outcomes; returns the failure that should stop the rest, if any. */
-async function sendBatch(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: LagoUsageDeps): Promise<BillingError | undefined> {
+async function sendBatch(chunk: readonly Ready[], outcomes: OutcomeSlots, deps: LagoUsageDeps): Promise<BillingError | undefined> {
   if (chunk.length === 0) return undefined;
   try {
     await deps.limiter.run(() => deps.client.createBatch(chunk.map((ready) => ready.item)));
@@ -205,7 +183,7 @@ async function sendBatch(chunk: readonly Ready[], outcomes: (PushOutcome | undef
 }
 
 /** Sends each event alone (POST /api/v1/events), to find the one a batch refusal was about. */
-async function sendOneByOne(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: LagoUsageDeps): Promise<BillingError | undefined> {
+async function sendOneByOne(chunk: readonly Ready[], outcomes: OutcomeSlots, deps: LagoUsageDeps): Promise<BillingError | undefined> {
   for (const [position, ready] of chunk.entries()) {
     try {
       await deps.limiter.run(() => deps.client.createOne(ready.item));
@@ -220,8 +198,7 @@ async function sendOneByOne(chunk: readonly Ready[], outcomes: (PushOutcome | un
       }
       outcomes[ready.index] = failedOutcome(ready.event, details === undefined ? failure : rejected(ready, details, failure));
       if (stopsBatch(failure)) {
-        const skipped = notAttemptedError(failure);
-        for (const rest of chunk.slice(position + 1)) outcomes[rest.index] = failedOutcome(rest.event, skipped);
+        skipRest(chunk.slice(position + 1), outcomes, failure);
         return failure;
       }
     }

@@ -1,8 +1,9 @@
 import { canonicalDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
+import { invalidTimestampError, quantityOf, unmappedMeterError } from "../errors.ts";
 import type { RequestLimiter } from "../request-limiter.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
+import { allOutcomes, prepareEach, sendInChunks, sendOrSplit } from "../send-in-chunks.ts";
 import type { MetronomeClient, MetronomeUsageEvent } from "./client.ts";
 import type { MetronomeMeters } from "./config.ts";
 import { metronomeErrorToBillingError } from "./errors.ts";
@@ -31,12 +32,6 @@ export interface MetronomeUsageDeps {
   now: () => Date;
 }
 
-interface Ready {
-  index: number;
-  event: ProviderUsageEvent;
-  item: MetronomeUsageEvent;
-}
-
 /**
  * Sends usage to Metronome's ingest endpoint in requests of up to 100 events. The hub's
  * transactionId is Metronome's `transaction_id`, its deduplication key; `customer_id` is the
@@ -49,30 +44,17 @@ interface Ready {
  * the others are not counted twice, since the resend carries the same transaction ids.
  */
 export async function sendMetronomeUsage(batch: readonly ProviderUsageEvent[], deps: MetronomeUsageDeps): Promise<PushOutcome[]> {
-  const outcomes: (PushOutcome | undefined)[] = Array.from({ length: batch.length });
-  const ready: Ready[] = [];
   const now = deps.now();
-  for (const [index, event] of batch.entries()) {
-    const item = usageItem(event, deps.meters, now);
-    if (item instanceof BillingError) outcomes[index] = failedOutcome(event, item);
-    else ready.push({ index, event, item });
-  }
-
-  const chunks: Ready[][] = [];
-  for (let start = 0; start < ready.length; start += METRONOME_BATCH_SIZE) chunks.push(ready.slice(start, start + METRONOME_BATCH_SIZE));
-  for (const [position, chunk] of chunks.entries()) {
-    const failure = await ingestChunk(chunk, outcomes, deps);
-    if (failure !== undefined && stopsBatch(failure)) {
-      const skipped = notAttemptedError(failure);
-      for (const rest of chunks.slice(position + 1).flat()) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-      break;
-    }
-  }
-
-  return outcomes.map((outcome, index) => {
-    if (outcome === undefined) throw new Error(`metronome provider produced no outcome for event ${index}`);
-    return outcome;
-  });
+  const { outcomes, ready } = prepareEach(batch, (event) => usageItem(event, deps.meters, now));
+  await sendInChunks(ready, outcomes, METRONOME_BATCH_SIZE, (chunk) =>
+    sendOrSplit(chunk, outcomes, {
+      limiter: deps.limiter,
+      send: (items) => deps.client.ingest(items),
+      accepted: (_, sent) => sent.map((ready) => ({ transactionId: ready.event.transactionId, status: "delivered" })),
+      toError: (error) => metronomeErrorToBillingError(error, deps.now()),
+    }),
+  );
+  return allOutcomes(outcomes, "metronome");
 }
 
 /** The event as Metronome ingests it, or why it cannot be sent. */
@@ -118,29 +100,4 @@ function usageItem(event: ProviderUsageEvent, meters: MetronomeMeters, now: Date
     timestamp: event.timestamp.toISOString(),
     properties: { ...event.properties, [mapping.quantityProperty]: canonicalDecimal(event.quantity) },
   };
-}
-
-/** Sends one ingest request and records its outcomes; returns the failure when the whole request failed and was not resolved one by one. */
-async function ingestChunk(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: MetronomeUsageDeps): Promise<BillingError | undefined> {
-  try {
-    await deps.limiter.run(() => deps.client.ingest(chunk.map((ready) => ready.item)));
-    for (const ready of chunk) outcomes[ready.index] = { transactionId: ready.event.transactionId, status: "delivered" };
-    return undefined;
-  } catch (error) {
-    const failure = metronomeErrorToBillingError(error, deps.now());
-    if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
-    if (failure.retryable || stopsBatch(failure) || chunk.length === 1) {
-      for (const ready of chunk) outcomes[ready.index] = failedOutcome(ready.event, failure);
-      return failure;
-    }
-    for (const [position, ready] of chunk.entries()) {
-      const alone = await ingestChunk([ready], outcomes, deps);
-      if (alone !== undefined && stopsBatch(alone)) {
-        const skipped = notAttemptedError(alone);
-        for (const rest of chunk.slice(position + 1)) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-        return alone;
-      }
-    }
-    return undefined;
-  }
 }

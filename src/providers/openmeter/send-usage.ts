@@ -1,8 +1,9 @@
 import { canonicalDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
+import { invalidTimestampError, quantityOf, unmappedMeterError } from "../errors.ts";
 import type { RequestLimiter } from "../request-limiter.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
+import { allOutcomes, prepareEach, sendInChunks, sendOrSplit } from "../send-in-chunks.ts";
 import type { OpenMeterClient, OpenMeterEvent } from "./client.ts";
 import type { OpenMeterMeters } from "./config.ts";
 import { openmeterErrorToBillingError } from "./errors.ts";
@@ -23,12 +24,6 @@ export interface OpenMeterUsageDeps {
   now: () => Date;
 }
 
-interface Ready {
-  index: number;
-  event: ProviderUsageEvent;
-  item: OpenMeterEvent;
-}
-
 /**
  * Sends usage to OpenMeter as CloudEvents in batches of up to 100. The hub's transactionId is the
  * CloudEvent `id` and the configured `source` is fixed: OpenMeter "deduplicates events based on
@@ -43,29 +38,16 @@ interface Ready {
  * sent one by one to find the one at fault; the others are not counted twice (same ids).
  */
 export async function sendOpenMeterUsage(batch: readonly ProviderUsageEvent[], deps: OpenMeterUsageDeps): Promise<PushOutcome[]> {
-  const outcomes: (PushOutcome | undefined)[] = Array.from({ length: batch.length });
-  const ready: Ready[] = [];
-  for (const [index, event] of batch.entries()) {
-    const item = cloudEvent(event, deps);
-    if (item instanceof BillingError) outcomes[index] = failedOutcome(event, item);
-    else ready.push({ index, event, item });
-  }
-
-  const chunks: Ready[][] = [];
-  for (let start = 0; start < ready.length; start += OPENMETER_BATCH_SIZE) chunks.push(ready.slice(start, start + OPENMETER_BATCH_SIZE));
-  for (const [position, chunk] of chunks.entries()) {
-    const failure = await ingestChunk(chunk, outcomes, deps);
-    if (failure !== undefined && stopsBatch(failure)) {
-      const skipped = notAttemptedError(failure);
-      for (const rest of chunks.slice(position + 1).flat()) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-      break;
-    }
-  }
-
-  return outcomes.map((outcome, index) => {
-    if (outcome === undefined) throw new Error(`openmeter provider produced no outcome for event ${index}`);
-    return outcome;
-  });
+  const { outcomes, ready } = prepareEach(batch, (event) => cloudEvent(event, deps));
+  await sendInChunks(ready, outcomes, OPENMETER_BATCH_SIZE, (chunk) =>
+    sendOrSplit(chunk, outcomes, {
+      limiter: deps.limiter,
+      send: (items) => deps.client.ingest(items),
+      accepted: (_, sent) => sent.map((ready) => ({ transactionId: ready.event.transactionId, status: "delivered" })),
+      toError: (error) => openmeterErrorToBillingError(error, deps.now()),
+    }),
+  );
+  return allOutcomes(outcomes, "openmeter");
 }
 
 /** The event as an OpenMeter CloudEvent, or why it cannot be sent. */
@@ -95,29 +77,4 @@ function cloudEvent(event: ProviderUsageEvent, deps: OpenMeterUsageDeps): OpenMe
     time: event.timestamp,
     data: { ...event.properties, [mapping.valueProperty]: canonicalDecimal(event.quantity) },
   };
-}
-
-/** Sends one ingest request and records its outcomes; returns the failure when the whole request failed and was not resolved one by one. */
-async function ingestChunk(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: OpenMeterUsageDeps): Promise<BillingError | undefined> {
-  try {
-    await deps.limiter.run(() => deps.client.ingest(chunk.map((ready) => ready.item)));
-    for (const ready of chunk) outcomes[ready.index] = { transactionId: ready.event.transactionId, status: "delivered" };
-    return undefined;
-  } catch (error) {
-    const failure = openmeterErrorToBillingError(error, deps.now());
-    if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
-    if (failure.retryable || stopsBatch(failure) || chunk.length === 1) {
-      for (const ready of chunk) outcomes[ready.index] = failedOutcome(ready.event, failure);
-      return failure;
-    }
-    for (const [position, ready] of chunk.entries()) {
-      const alone = await ingestChunk([ready], outcomes, deps);
-      if (alone !== undefined && stopsBatch(alone)) {
-        const skipped = notAttemptedError(alone);
-        for (const rest of chunk.slice(position + 1)) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-        return alone;
-      }
-    }
-    return undefined;
-  }
 }

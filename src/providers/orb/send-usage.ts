@@ -1,8 +1,9 @@
 import { canonicalDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
+import { failedOutcome, invalidTimestampError, quantityOf, unmappedMeterError } from "../errors.ts";
 import type { RequestLimiter } from "../request-limiter.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
+import { allOutcomes, prepareEach, sendInChunks, sendOrSplit } from "../send-in-chunks.ts";
 import type { OrbClient, OrbIngestEvent } from "./client.ts";
 import type { OrbMeters } from "./config.ts";
 import { orbErrorToBillingError } from "./errors.ts";
@@ -30,12 +31,6 @@ export interface OrbUsageDeps {
   now: () => Date;
 }
 
-interface Ready {
-  index: number;
-  event: ProviderUsageEvent;
-  item: OrbIngestEvent;
-}
-
 /**
  * Sends usage to Orb's ingest endpoint in requests of up to 500 events. The hub's transactionId
  * is the event's `idempotency_key`: "a single idempotency key will be successfully ingested at
@@ -55,30 +50,25 @@ interface Ready {
  * permanent, kept in the outbox as dead with how to bring it in (an Orb backfill), never dropped.
  */
 export async function sendOrbUsage(batch: readonly ProviderUsageEvent[], deps: OrbUsageDeps): Promise<PushOutcome[]> {
-  const outcomes: (PushOutcome | undefined)[] = Array.from({ length: batch.length });
-  const ready: Ready[] = [];
   const now = deps.now();
-  for (const [index, event] of batch.entries()) {
-    const item = ingestEvent(event, deps, now);
-    if (item instanceof BillingError) outcomes[index] = failedOutcome(event, item);
-    else ready.push({ index, event, item });
-  }
-
-  const chunks: Ready[][] = [];
-  for (let start = 0; start < ready.length; start += ORB_BATCH_SIZE) chunks.push(ready.slice(start, start + ORB_BATCH_SIZE));
-  for (const [position, chunk] of chunks.entries()) {
-    const failure = await ingestChunk(chunk, outcomes, deps);
-    if (failure !== undefined && stopsBatch(failure)) {
-      const skipped = notAttemptedError(failure);
-      for (const rest of chunks.slice(position + 1).flat()) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-      break;
-    }
-  }
-
-  return outcomes.map((outcome, index) => {
-    if (outcome === undefined) throw new Error(`orb provider produced no outcome for event ${index}`);
-    return outcome;
-  });
+  const { outcomes, ready } = prepareEach(batch, (event) => ingestEvent(event, deps, now));
+  await sendInChunks(ready, outcomes, ORB_BATCH_SIZE, (chunk) =>
+    sendOrSplit(chunk, outcomes, {
+      limiter: deps.limiter,
+      send: (items) => deps.client.ingest(items),
+      // A 200 lists no failures, but should one ever be listed, that event was not ingested.
+      accepted: (answer, sent) => {
+        const failed = new Map((answer.validation_failed ?? []).map((entry) => [entry.idempotency_key, entry.validation_errors]));
+        return sent.map((ready) => {
+          const errors = failed.get(ready.event.transactionId);
+          return errors === undefined ? { transactionId: ready.event.transactionId, status: "delivered" } : failedOutcome(ready.event, refusal(ready.event, errors.join("; ")));
+        });
+      },
+      toError: (error) => orbErrorToBillingError(error, deps.now()),
+      refusedAlone: (ready, failure) => (GRACE_PERIOD_REFUSAL.test(failure.message) ? tooOld(ready.event, `refused by Orb as outside the account's grace period (${failure.message})`) : failure),
+    }),
+  );
+  return allOutcomes(outcomes, "orb");
 }
 
 function tooOld(event: ProviderUsageEvent, reason: string): BillingError {
@@ -129,41 +119,6 @@ function ingestEvent(event: ProviderUsageEvent, deps: OrbUsageDeps, now: Date): 
     timestamp: event.timestamp.toISOString(),
     properties: { ...event.properties, [mapping.quantityProperty]: quantity },
   };
-}
-
-/** Sends one ingest request and records its outcomes; returns the failure when the whole request failed and was not resolved one by one. */
-async function ingestChunk(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: OrbUsageDeps): Promise<BillingError | undefined> {
-  try {
-    const answer = await deps.limiter.run(() => deps.client.ingest(chunk.map((ready) => ready.item)));
-    // A 200 lists no failures, but should one ever be listed, that event was not ingested.
-    const failed = new Map((answer.validation_failed ?? []).map((entry) => [entry.idempotency_key, entry.validation_errors]));
-    for (const ready of chunk) {
-      const errors = failed.get(ready.event.transactionId);
-      outcomes[ready.index] = errors === undefined ? { transactionId: ready.event.transactionId, status: "delivered" } : failedOutcome(ready.event, refusal(ready.event, errors.join("; ")));
-    }
-    return undefined;
-  } catch (error) {
-    const failure = orbErrorToBillingError(error, deps.now());
-    if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
-    if (failure.retryable || stopsBatch(failure)) {
-      for (const ready of chunk) outcomes[ready.index] = failedOutcome(ready.event, failure);
-      return failure;
-    }
-    if (chunk.length === 1) {
-      const ready = chunk[0]!;
-      outcomes[ready.index] = failedOutcome(ready.event, GRACE_PERIOD_REFUSAL.test(failure.message) ? tooOld(ready.event, `refused by Orb as outside the account's grace period (${failure.message})`) : failure);
-      return failure;
-    }
-    for (const [position, ready] of chunk.entries()) {
-      const alone = await ingestChunk([ready], outcomes, deps);
-      if (alone !== undefined && stopsBatch(alone)) {
-        const skipped = notAttemptedError(alone);
-        for (const rest of chunk.slice(position + 1)) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-        return alone;
-      }
-    }
-    return undefined;
-  }
 }
 
 /** An event Orb listed as failing validation. */

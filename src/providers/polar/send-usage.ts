@@ -1,8 +1,9 @@
 import { canonicalDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
-import { failedOutcome, invalidTimestampError, notAttemptedError, quantityOf, stopsBatch, unmappedMeterError } from "../errors.ts";
+import { invalidTimestampError, quantityOf, unmappedMeterError } from "../errors.ts";
 import type { RequestLimiter } from "../request-limiter.ts";
 import type { ProviderUsageEvent, PushOutcome } from "../types.ts";
+import { allOutcomes, prepareEach, sendInChunks, sendOrSplit } from "../send-in-chunks.ts";
 import type { PolarClient, PolarUsageEvent } from "./client.ts";
 import type { PolarMeters } from "./config.ts";
 import { polarErrorToBillingError } from "./errors.ts";
@@ -19,12 +20,6 @@ export interface PolarUsageDeps {
   limiter: RequestLimiter;
   meters: PolarMeters;
   now: () => Date;
-}
-
-interface Ready {
-  index: number;
-  event: ProviderUsageEvent;
-  item: PolarUsageEvent;
 }
 
 /**
@@ -44,29 +39,20 @@ interface Ready {
  * one to find the one at fault; the others are not counted twice (same `external_id`s).
  */
 export async function sendPolarUsage(batch: readonly ProviderUsageEvent[], deps: PolarUsageDeps): Promise<PushOutcome[]> {
-  const outcomes: (PushOutcome | undefined)[] = Array.from({ length: batch.length });
-  const ready: Ready[] = [];
-  for (const [index, event] of batch.entries()) {
-    const item = usageItem(event, deps.meters);
-    if (item instanceof BillingError) outcomes[index] = failedOutcome(event, item);
-    else ready.push({ index, event, item });
-  }
-
-  const chunks: Ready[][] = [];
-  for (let start = 0; start < ready.length; start += POLAR_BATCH_SIZE) chunks.push(ready.slice(start, start + POLAR_BATCH_SIZE));
-  for (const [position, chunk] of chunks.entries()) {
-    const failure = await ingestChunk(chunk, outcomes, deps);
-    if (failure !== undefined && stopsBatch(failure)) {
-      const skipped = notAttemptedError(failure);
-      for (const rest of chunks.slice(position + 1).flat()) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-      break;
-    }
-  }
-
-  return outcomes.map((outcome, index) => {
-    if (outcome === undefined) throw new Error(`polar provider produced no outcome for event ${index}`);
-    return outcome;
-  });
+  const { outcomes, ready } = prepareEach(batch, (event) => usageItem(event, deps.meters));
+  await sendInChunks(ready, outcomes, POLAR_BATCH_SIZE, (chunk) =>
+    sendOrSplit(chunk, outcomes, {
+      limiter: deps.limiter,
+      send: (items) => deps.client.ingest(items),
+      // Polar answers per request: all duplicates is already delivered, anything else delivered.
+      accepted: (answer, sent) => {
+        const status = answer.inserted === 0 && (answer.duplicates ?? 0) === sent.length ? "already_delivered" : "delivered";
+        return sent.map((ready) => ({ transactionId: ready.event.transactionId, status }));
+      },
+      toError: (error) => polarErrorToBillingError(error),
+    }),
+  );
+  return allOutcomes(outcomes, "polar");
 }
 
 /** The event as Polar ingests it, or why it cannot be sent. */
@@ -111,30 +97,4 @@ function scalarProperties(properties: Record<string, unknown>): Record<string, s
     if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) kept[key] = value;
   }
   return kept;
-}
-
-/** Sends one ingest request and records its outcomes; returns the failure when the whole request failed and was not resolved one by one. */
-async function ingestChunk(chunk: readonly Ready[], outcomes: (PushOutcome | undefined)[], deps: PolarUsageDeps): Promise<BillingError | undefined> {
-  try {
-    const answer = await deps.limiter.run(() => deps.client.ingest(chunk.map((ready) => ready.item)));
-    const status = answer.inserted === 0 && (answer.duplicates ?? 0) === chunk.length ? "already_delivered" : "delivered";
-    for (const ready of chunk) outcomes[ready.index] = { transactionId: ready.event.transactionId, status };
-    return undefined;
-  } catch (error) {
-    const failure = polarErrorToBillingError(error);
-    if (failure.code === "PROVIDER_RATE_LIMITED") deps.limiter.rateLimited(failure.retryAfterSeconds);
-    if (failure.retryable || stopsBatch(failure) || chunk.length === 1) {
-      for (const ready of chunk) outcomes[ready.index] = failedOutcome(ready.event, failure);
-      return failure;
-    }
-    for (const [position, ready] of chunk.entries()) {
-      const alone = await ingestChunk([ready], outcomes, deps);
-      if (alone !== undefined && stopsBatch(alone)) {
-        const skipped = notAttemptedError(alone);
-        for (const rest of chunk.slice(position + 1)) outcomes[rest.index] = failedOutcome(rest.event, skipped);
-        return alone;
-      }
-    }
-    return undefined;
-  }
 }
