@@ -23,7 +23,11 @@ export interface OrbClient {
   ingest(events: OrbIngestEvent[]): Promise<OrbIngestResponse>;
   /** `client.subscriptions.list({ external_customer_id: [id] })` (GET /v1/subscriptions), every page. */
   subscriptionsOf(externalCustomerId: string): Promise<OrbSubscription[]>;
-  /** `client.subscriptions.fetchUsage(id, { timeframe_start, timeframe_end, view_mode: "periodic" })`: GET /v1/subscriptions/{id}/usage. */
+  /**
+   * `client.subscriptions.fetchUsage(id, { timeframe_start, timeframe_end, view_mode: "periodic" })`:
+   * GET /v1/subscriptions/{id}/usage. Periodic, because the default (cumulative) counts "since the
+   * start of the billing period" (`SubscriptionFetchUsageParams.view_mode`), not from timeframe_start.
+   */
   subscriptionUsage(subscriptionId: string, window: { from: Date; to: Date }): Promise<OrbSubscriptionUsage>;
   /** `client.metrics.fetch(id)`: GET /v1/metrics/{id}. */
   billableMetric(metricId: string): Promise<OrbBillableMetric>;
