@@ -205,6 +205,15 @@ describe("Lago usage totals (reconcile)", () => {
     expect(lago.calls("current_usage").map((call) => new URL(call.url).searchParams.get("external_subscription_id"))).toEqual(["sub_new"]);
   });
 
+  it("reads every page of past usage to find the period (100 periods a page)", async () => {
+    const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000);
+    const pastPeriods = Array.from({ length: 101 }, (_, i) => ({ from: day(100 - i).toISOString().replace(".000", ""), to: new Date(day(101 - i).getTime() - 1000).toISOString().replace(".000", "") }));
+    lago.putSubscription({ externalId: "sub_acme", externalCustomerId: "cus_acme", planCode: "pro", pastPeriods });
+    await provider().pushUsage([usageEvent({ quantity: "6", timestamp: new Date(day(0).getTime() + 3_600_000) })]);
+    expect(await read({ from: day(0), to: day(1) })).toEqual({ value: "6", aggregation: "sum" });
+    expect(lago.calls("past_usage").map((call) => new URL(call.url).searchParams.get("page"))).toEqual(["1", "2"]);
+  });
+
   it("answers a window that is not made of whole Lago periods as not comparable, naming the periods, rather than as a difference", async () => {
     subscribe();
     await provider().pushUsage([usageEvent({ quantity: "3" })]);
