@@ -12,14 +12,22 @@ export interface Window {
   to: Date | null;
 }
 
-/** A customer's billing cycle: an explicit current period and/or an anchor to repeat monthly from. */
+/** A customer's billing cycle: an explicit current period and/or an anchor to repeat periods from. */
 export interface BillingCycle {
   /** The provider's (or the operator's) current period, when known. */
   periodStart?: Date | null;
   periodEnd?: Date | null;
-  /** Day-and-time the monthly cycle repeats from (Stripe's billing_cycle_anchor). */
+  /** Day-and-time the cycle repeats from (Stripe's billing_cycle_anchor). */
   anchor?: Date | null;
 }
+
+/**
+ * How long a plan's billing period is. `month` steps whole calendar months from the anchor (the
+ * calendar month without one), `year` twelve months (the calendar year without an anchor), `week`
+ * seven days (the ISO week, Monday 00:00 UTC, without an anchor).
+ */
+export const BILLING_INTERVALS = ["month", "year", "week"] as const;
+export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 
 export const NAMED_WINDOWS = ["billing_period", "month", "week", "day", "hour", "never", "last_30_days", "last_28_days"] as const;
 export type NamedWindow = (typeof NAMED_WINDOWS)[number];
@@ -63,25 +71,60 @@ export function addMonthsClamped(anchor: Date, months: number): Date {
   return utcDate(year, month, day, anchor.getUTCHours(), anchor.getUTCMinutes(), anchor.getUTCSeconds(), anchor.getUTCMilliseconds());
 }
 
+/** The anchor moved by `steps` periods of the interval (months and years clamp the day to the month's length). */
+export function addIntervals(anchor: Date, interval: BillingInterval, steps: number): Date {
+  switch (interval) {
+    case "month":
+      return addMonthsClamped(anchor, steps);
+    case "year":
+      return addMonthsClamped(anchor, 12 * steps);
+    case "week":
+      return new Date(anchor.getTime() + steps * 7 * DAY);
+    default: {
+      const unknown: never = interval;
+      throw new BillingError("VALIDATION_FAILED", `Unknown billing interval ${JSON.stringify(unknown)}; valid intervals: ${BILLING_INTERVALS.join(", ")}`, { field: "interval" });
+    }
+  }
+}
+
+/** Whole periods of the interval between the anchor and `at`, estimated from the calendar (then corrected by the caller). */
+function estimateSteps(anchor: Date, at: Date, interval: BillingInterval): number {
+  if (interval === "week") return Math.floor((at.getTime() - anchor.getTime()) / (7 * DAY));
+  const months = (at.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + (at.getUTCMonth() - anchor.getUTCMonth());
+  return interval === "year" ? Math.floor(months / 12) : months;
+}
+
 /**
- * The monthly billing period that contains `at`. An explicit current period that contains `at`
- * wins; otherwise periods repeat monthly from the anchor (or the explicit period's start); with
- * neither, the calendar month.
+ * The billing period of the interval (default `month`) that contains `at`. An explicit current
+ * period that contains `at` wins (for a year or a week only when it is exactly one such period
+ * long: a provider's monthly period says nothing about a yearly plan's); otherwise periods repeat
+ * from the anchor (or the explicit period's start); with neither, the calendar month, the
+ * calendar year or the ISO week (from Monday 00:00 UTC).
  *
  * @example
  * billingPeriodAt(new Date("2026-03-10T00:00:00Z"), { anchor: new Date("2026-01-31T00:00:00Z") })
  * // { from: 2026-02-28T00:00:00Z, to: 2026-03-31T00:00:00Z }
+ * billingPeriodAt(new Date("2026-03-10T00:00:00Z"), { anchor: new Date("2024-02-29T00:00:00Z") }, "year")
+ * // { from: 2026-02-28T00:00:00Z, to: 2027-02-28T00:00:00Z }
  */
-export function billingPeriodAt(at: Date, cycle: BillingCycle = {}): { from: Date; to: Date } {
+export function billingPeriodAt(at: Date, cycle: BillingCycle = {}, interval: BillingInterval = "month"): { from: Date; to: Date } {
   const { periodStart, periodEnd } = cycle;
-  if (periodStart && periodEnd && periodStart <= at && at < periodEnd) return { from: periodStart, to: periodEnd };
+  if (periodStart && periodEnd && periodStart <= at && at < periodEnd) {
+    if (interval === "month" || addIntervals(periodStart, interval, 1).getTime() === periodEnd.getTime()) return { from: periodStart, to: periodEnd };
+  }
   const anchor = cycle.anchor ?? periodStart ?? null;
-  if (!anchor) return calendarMonth(at);
-  // Estimate the number of whole months between anchor and `at`, then correct by one either way.
-  let k = (at.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + (at.getUTCMonth() - anchor.getUTCMonth());
-  while (addMonthsClamped(anchor, k) > at) k -= 1;
-  while (addMonthsClamped(anchor, k + 1) <= at) k += 1;
-  return { from: addMonthsClamped(anchor, k), to: addMonthsClamped(anchor, k + 1) };
+  if (!anchor) return calendarPeriod(at, interval);
+  // Estimate the number of whole periods between anchor and `at`, then correct by one either way.
+  let k = estimateSteps(anchor, at, interval);
+  while (addIntervals(anchor, interval, k) > at) k -= 1;
+  while (addIntervals(anchor, interval, k + 1) <= at) k += 1;
+  return { from: addIntervals(anchor, interval, k), to: addIntervals(anchor, interval, k + 1) };
+}
+
+function calendarPeriod(at: Date, interval: BillingInterval): { from: Date; to: Date } {
+  if (interval === "year") return { from: utcDate(at.getUTCFullYear(), 0, 1), to: utcDate(at.getUTCFullYear() + 1, 0, 1) };
+  if (interval === "week") return isoWeek(at);
+  return calendarMonth(at);
 }
 
 function calendarMonth(at: Date): { from: Date; to: Date } {
@@ -89,6 +132,14 @@ function calendarMonth(at: Date): { from: Date; to: Date } {
     from: utcDate(at.getUTCFullYear(), at.getUTCMonth(), 1),
     to: utcDate(at.getUTCFullYear(), at.getUTCMonth() + 1, 1),
   };
+}
+
+/** The ISO week (Monday 00:00 UTC to the next Monday) that contains `at`. */
+function isoWeek(at: Date): { from: Date; to: Date } {
+  const day = startOfUtcDay(at);
+  const sinceMonday = (day.getUTCDay() + 6) % 7;
+  const from = new Date(day.getTime() - sinceMonday * DAY);
+  return { from, to: new Date(from.getTime() + 7 * DAY) };
 }
 
 /**
@@ -112,12 +163,8 @@ export function windowAt(spec: WindowSpec, at: Date, cycle: BillingCycle = {}): 
       return billingPeriodAt(at, cycle);
     case "month":
       return calendarMonth(at);
-    case "week": {
-      const day = startOfUtcDay(at);
-      const sinceMonday = (day.getUTCDay() + 6) % 7;
-      const from = new Date(day.getTime() - sinceMonday * DAY);
-      return { from, to: new Date(from.getTime() + 7 * DAY) };
-    }
+    case "week":
+      return isoWeek(at);
     case "day": {
       const from = startOfUtcDay(at);
       return { from, to: new Date(from.getTime() + DAY) };

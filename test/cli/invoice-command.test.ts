@@ -88,9 +88,9 @@ describe("billhub invoice (as a process)", { timeout: 120_000 }, () => {
       billhubHere(["invoice", "--help"]),
       billhubHere(["--help"]),
     ]);
-    expect(run.stdout).toContain("Usage: billhub invoice run --period <YYYY-MM>");
+    expect(run.stdout).toContain("Usage: billhub invoice run --period <YYYY-MM | YYYY | YYYY-Www>");
     expect(preview.stdout).toContain("Usage: billhub invoice preview --customer <id>");
-    expect(exported.stdout).toContain("Usage: billhub invoice export --period <YYYY-MM> --format <csv|json>");
+    expect(exported.stdout).toContain("Usage: billhub invoice export --period <YYYY-MM | YYYY | YYYY-Www> --format <csv|json>");
     expect(invoice.stdout).toContain("Usage: billhub invoice <run|preview|export>");
     expect(top.stdout).toContain("invoice run | preview | export");
   });
@@ -105,7 +105,7 @@ describe("billhub invoice (as a process)", { timeout: 120_000 }, () => {
     ]);
     for (const result of [missing, bad, unknown, stray, sub]) expect(result.code).toBe(1);
     expect(missing.stderr).toContain("VALIDATION_FAILED: --period is required");
-    expect(bad.stderr).toContain('VALIDATION_FAILED: period must be a month written YYYY-MM, such as "2026-10"; got "2026-13"');
+    expect(bad.stderr).toContain('VALIDATION_FAILED: period must be a run period: a month "2026-10", a year "2026" or an ISO week "2026-W45"; got "2026-13"');
     expect(unknown.stderr).toContain("VALIDATION_FAILED: --format must be csv or json");
     expect(stray.stderr).toContain("VALIDATION_FAILED: Unknown option '--colour'");
     expect(sub.stderr).toContain('Unknown invoice subcommand "void"');

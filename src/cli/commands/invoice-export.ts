@@ -3,9 +3,9 @@ import { BillingError } from "../../core/errors.ts";
 import { commandOptions, requireOption, withHub, withSampleCatalog } from "../command.ts";
 import type { Subcommand } from "./invoice.ts";
 
-const HELP = `Usage: billhub invoice export --period <YYYY-MM> --format <csv|json> [--out <file>] [--config <file>]
+const HELP = `Usage: billhub invoice export --period <YYYY-MM | YYYY | YYYY-Www> --format <csv|json> [--out <file>] [--config <file>]
 
-Writes a billing month's stored invoices to the file (or to standard output):
+Writes the stored invoices of a run's period (a month, a year or an ISO week) to the file (or to standard output):
 - csv: one row per line item (RFC 4180 quoting), with the invoice number and id, customer, plan,
   period, currency, line number, charge, meter, description, quantity, the amount in minor units
   and formatted in major units;

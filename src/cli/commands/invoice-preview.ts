@@ -3,12 +3,13 @@ import type { PricedInvoice } from "../../core/invoicing/invoice.ts";
 import { announceSampleCatalog, commandOptions, requireOption, withHub, withSampleCatalog } from "../command.ts";
 import type { Subcommand } from "./invoice.ts";
 
-const HELP = `Usage: billhub invoice preview --customer <id> [--period <YYYY-MM> | --from <iso> --to <iso>] [--json] [--config <file>]
+const HELP = `Usage: billhub invoice preview --customer <id> [--period <YYYY-MM | YYYY | YYYY-Www> | --from <iso> --to <iso>] [--json] [--config <file>]
 
 Prices what the customer would be invoiced, from the ledger as it is now, and prints it as a
 table (or as JSON with --json). Nothing is stored and no period is closed.
 - no period: the customer's current billing period;
-- --period 2026-10: the window the October run bills the customer for;
+- --period 2026-10: the window the October run bills the customer for (2026: the run of the
+  year, for yearly plans; 2026-W45: the run of that ISO week, for weekly plans);
 - --from/--to: any window (ISO 8601 date-times with a zone).`;
 
 /** The preview as an aligned table: one row per line item, then the subtotal. */

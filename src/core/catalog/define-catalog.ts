@@ -2,6 +2,7 @@ import { canonicalDecimal } from "../decimal.ts";
 import { BillingError, listKeys } from "../errors.ts";
 import { normalizeCurrency } from "../money.ts";
 import type { Proration } from "../invoicing/proration.ts";
+import type { BillingInterval } from "../periods.ts";
 import { zodToBillingError } from "../validation.ts";
 import type { Charge } from "../pricing/charge-schema.ts";
 import { preparePlan, type PreparedPlan } from "../pricing/prepare-plan.ts";
@@ -51,6 +52,8 @@ export interface Plan {
   readonly trial: PlanTrial | null;
   /** ISO 4217 code the plan bills in (the catalog's unless the plan names its own). */
   readonly currency: string;
+  /** How long its billing period is: invoiced by the runs of that interval (a month, a year, an ISO week). */
+  readonly interval: BillingInterval;
   /** False: not newly assignable (customers on it keep it). Earlier versions are never active. */
   readonly active: boolean;
   /** The plan key without a version ("pro" for "pro@2"). */
@@ -164,7 +167,7 @@ function resolvePlan(
   if (identity.withProviderPrices) for (const [provider, keys] of Object.entries(plan.providerPrices ?? {})) providerPrices[provider] = keys;
   const trial = plan.trial === undefined ? null : { days: plan.trial.days, onEnd: plan.trial.onEnd };
   const { family, version, active } = identity;
-  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices, trial, currency, active, family, version };
+  return { key, name: plan.name, description: plan.description, metadata: plan.metadata ?? {}, grants, charges: plan.charges, pricing, providerPrices, trial, currency, interval: plan.interval, active, family, version };
 }
 
 /** The catalog key of a plan's version: "pro@2". */

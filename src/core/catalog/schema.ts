@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isDecimalLike } from "../decimal.ts";
 import { PRORATIONS } from "../invoicing/proration.ts";
+import { BILLING_INTERVALS } from "../periods.ts";
 import { chargeSchema, minimumCommitmentSchema } from "../pricing/charge-schema.ts";
 import { strictFields } from "../strict-fields.ts";
 
@@ -140,6 +141,8 @@ const planFields = {
   trial: trialSchema.optional(),
   /** ISO 4217 code the plan bills in; default: the catalog's currency. */
   currency: currencySchema.optional(),
+  /** How long the plan's billing period is: "month" (default), "year" or "week" (see `BillingInterval`). */
+  interval: z.enum(BILLING_INTERVALS, { error: `must be one of ${BILLING_INTERVALS.map((i) => JSON.stringify(i)).join(", ")}` }).default("month"),
   /** False: no customer can newly be put on the plan; those on it keep it. Default true. */
   active: z.boolean().default(true),
 };

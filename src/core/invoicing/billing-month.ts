@@ -1,5 +1,5 @@
 import { BillingError } from "../errors.ts";
-import { billingPeriodAt, utcDate, type BillingCycle } from "../periods.ts";
+import { billingPeriodAt, utcDate, type BillingCycle, type BillingInterval } from "../periods.ts";
 import { END_OF_SUPPORTED_MS, instantProblem } from "../supported-time.ts";
 
 /** A calendar month an invoice run is for: its key ("2026-10") and its UTC bounds, [from, to). */
@@ -54,16 +54,22 @@ export function parseBillingMonth(input: unknown, field = "period"): BillingMont
  * ends inside the month, in (month.from, month.to]. Without a billing cycle that is the calendar
  * month itself; with one (an anchor or a current period, repeating monthly), the period that
  * closes during the month — a cycle anchored on the 15th is billed Sep 15 → Oct 15 in the October
- * run. Undefined when no period of the cycle ends in the month.
+ * run. Undefined when no period of the cycle ends in the month. With another `interval`, the same
+ * for a run of that interval (`month` is then a year or an ISO week, see `RunPeriod`): the yearly or
+ * weekly period of the cycle ending in it.
  *
  * @example
  * billingPeriodEndingIn(parseBillingMonth("2026-10"), {}) // { from: 2026-10-01, to: 2026-11-01 }
  * billingPeriodEndingIn(parseBillingMonth("2026-10"), { anchor: new Date("2026-01-15T00:00:00Z") })
  * // { from: 2026-09-15, to: 2026-10-15 }
  */
-export function billingPeriodEndingIn(month: BillingMonth, cycle: BillingCycle = {}): { from: Date; to: Date } | undefined {
-  const last = billingPeriodAt(new Date(month.to.getTime() - 1), cycle);
+export function billingPeriodEndingIn(
+  month: { readonly from: Date; readonly to: Date },
+  cycle: BillingCycle = {},
+  interval: BillingInterval = "month",
+): { from: Date; to: Date } | undefined {
+  const last = billingPeriodAt(new Date(month.to.getTime() - 1), cycle, interval);
   if (last.to <= month.to) return last;
-  const previous = billingPeriodAt(new Date(last.from.getTime() - 1), cycle);
+  const previous = billingPeriodAt(new Date(last.from.getTime() - 1), cycle, interval);
   return previous.to > month.from && previous.to <= month.to ? previous : undefined;
 }

@@ -49,6 +49,9 @@ export interface JoinOptions {
  *   own flat fees, each times the part's share of the window (`prorationShare`), rounded once per
  *   line (`prorateAmount`); the shares of a window's parts add up to the whole window, so no instant
  *   pays two plans' fees and none pays nothing.
+ *   `window` may be longer than the parts (a billing period cut short where the customer moved to a
+ *   plan of another interval): the parts then pay their share of it, one part alone included, and
+ *   the rest is billed by the other interval's invoice.
  * - A part held on a plan's trial prices its usage as the plan says (a trial waives the plan's
  *   subscription fee, not what is used) and bills no flat fee; a window whose last part is a
  *   trial bills no minimum commitment either.
@@ -65,7 +68,10 @@ export interface JoinOptions {
 export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions = {}): JoinedParts {
   const last = parts[parts.length - 1];
   if (last === undefined) throw new BillingError("INTERNAL", "a window has at least one part", { field: "parts" });
-  if (parts.length === 1 && last.trial !== true) {
+  const proration = options.proration ?? "none";
+  // One part that fills the window its fee is shared over (or a fee not shared at all): as priced.
+  const whole = options.window === undefined || (options.window.from.getTime() === last.period.from.getTime() && options.window.to.getTime() === last.period.to.getTime());
+  if (parts.length === 1 && last.trial !== true && (proration === "none" || whole)) {
     return { plan: last.plan, currency: last.priced.currency, lineItems: last.priced.lineItems, lineParts: last.priced.lineItems.map(() => null), subtotal: last.priced.subtotal };
   }
   const lineItems: LineItem[] = [];
@@ -87,8 +93,7 @@ export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions
       push({ ...line, description: `${line.description}${label(parts, part)}` }, part);
     }
   }
-  const proration = options.proration ?? "none";
-  if (proration === "none" || parts.length === 1) {
+  if (proration === "none") {
     if (last.trial !== true) {
       for (const line of last.priced.lineItems) {
         if (line.model !== "flat") continue;
@@ -101,7 +106,7 @@ export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions
       if (part.trial === true) continue;
       const share = prorationShare(part.period, window, proration);
       if (share.units === 0n) continue;
-      const suffix = `${label(parts, part).slice(0, -1)}: ${share.units} of ${share.of} ${share.unit}s)`;
+      const suffix = `${partLabel(part).slice(0, -1)}: ${share.units} of ${share.of} ${share.unit}s)`;
       for (const line of part.priced.lineItems) {
         if (line.model !== "flat") continue;
         const prorated = prorateAmount(parseDecimal(line.exactAmount), share);
@@ -120,6 +125,9 @@ export function joinPlanParts(parts: readonly PricedPart[], options: JoinOptions
 
 /** " (plan pro on trial, <from> to <to>)" when the window has several parts; nothing for one. */
 function label(parts: readonly PricedPart[], part: PricedPart): string {
-  if (parts.length === 1) return "";
+  return parts.length === 1 ? "" : partLabel(part);
+}
+
+function partLabel(part: PricedPart): string {
   return ` (plan ${part.plan.key}${part.trial === true ? " on trial" : ""}, ${instant(part.period.from)} to ${instant(part.period.to)})`;
 }

@@ -1,25 +1,26 @@
 import { z } from "zod";
-import { billingMonthProblem } from "../../core/invoicing/billing-month.ts";
+import { runPeriodProblem } from "../../core/invoicing/run-period.ts";
 import { storableText } from "../../core/storable-text.ts";
 import { dateSchema } from "../customer-input.ts";
 
-const monthSchema = z.string().superRefine((value, ctx) => {
-  const problem = billingMonthProblem(value);
+/** A run period key: a month "2026-10", a year "2026" or an ISO week "2026-W45". */
+const runPeriodSchema = z.string().superRefine((value, ctx) => {
+  const problem = runPeriodProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
 });
 
-/** A preview's period: a billing month, or an explicit window. */
+/** A preview's period: a run period key, or an explicit window. */
 export const previewPeriodSchema = z.union([
-  monthSchema,
+  runPeriodSchema,
   z
     .strictObject({ from: dateSchema, to: dateSchema })
     .refine((window) => window.from < window.to, { message: "must have from before to", path: ["to"] }),
-], { error: 'must be a month written YYYY-MM (such as "2026-10") or { from, to }' });
+], { error: 'must be a run period (a month "2026-10", a year "2026" or an ISO week "2026-W45") or { from, to }' });
 
 export const previewOptionsSchema = z.strictObject({ period: previewPeriodSchema.optional() }).default({});
 
 export const runInputSchema = z.strictObject({
-  period: monthSchema,
+  period: runPeriodSchema,
   batchSize: z.number().int().min(1).max(5000).optional(),
   onProgress: z.custom<(progress: { done: number; total: number }) => void>((value) => typeof value === "function", "must be a function").optional(),
   storeRetry: z
@@ -33,7 +34,7 @@ export const runInputSchema = z.strictObject({
 export const listFilterSchema = z
   .strictObject({
     customerId: storableText().min(1).max(255).optional(),
-    period: monthSchema.optional(),
+    period: runPeriodSchema.optional(),
     limit: z.number().int().min(1).max(1000).default(100),
     /** The `nextCursor` of the previous page. */
     cursor: z.string().regex(/^[1-9]\d{0,15}$/, "must be a cursor returned by listInvoices").optional(),
@@ -41,6 +42,6 @@ export const listFilterSchema = z
   .default({ limit: 100 });
 
 export const exportInputSchema = z.strictObject({
-  period: monthSchema,
+  period: runPeriodSchema,
   format: z.enum(["json", "csv"]),
 });

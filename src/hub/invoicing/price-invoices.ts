@@ -20,6 +20,10 @@ export interface InvoiceTarget {
   period: InvoicePeriod;
   /** Whose synced prices a lookup key means; default: the customer's primary provider (none when usage stays in billhub). */
   priceProvider?: string;
+  /** The window prorated flat fees are shared over, when longer than `period` (a billing period cut by an interval change); default `period`. */
+  prorationWindow?: InvoicePeriod;
+  /** Pieces of `period` other invoices already billed: left out of this one's parts. */
+  holes?: readonly InvoicePeriod[];
 }
 
 /** A part of the window held on one plan, and what it was priced with. */
@@ -88,6 +92,19 @@ function nonNegative(value: string): string {
   return value.startsWith("-") ? "0" : value;
 }
 
+/** The pieces of `span` outside every hole (holes in time order, none overlapping). */
+function withoutHoles(span: InvoicePeriod, holes: readonly InvoicePeriod[]): InvoicePeriod[] {
+  const pieces: InvoicePeriod[] = [];
+  let from = span.from;
+  for (const hole of holes) {
+    if (!(hole.from < span.to && hole.to > from)) continue;
+    if (hole.from > from) pieces.push({ from, to: hole.from });
+    from = hole.to;
+  }
+  if (from < span.to) pieces.push({ from, to: span.to });
+  return pieces;
+}
+
 interface PlannedPart {
   period: InvoicePeriod;
   plan: Plan;
@@ -112,9 +129,9 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
   const planned: Array<InvoiceTarget & { parts: PlannedPart[] }> = [];
   for (const target of targets) {
     try {
-      const parts = spans.get(target.customer.id)!.map((span) => {
+      const parts = spans.get(target.customer.id)!.flatMap((span) => {
         const plan = planOf(ctx, target.customer, span.planKey);
-        return { period: { from: span.from, to: span.to }, plan, trial: span.trial, perEvent: perEventMeters(ctx, plan) };
+        return withoutHoles({ from: span.from, to: span.to }, target.holes ?? []).map((period) => ({ period, plan, trial: span.trial, perEvent: perEventMeters(ctx, plan) }));
       });
       planned.push({ ...target, parts });
     } catch (error) {
@@ -165,7 +182,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         parts.push({ period: part.period, plan: part.plan, trial: part.trial, usage, lineItems: result.lineItems });
         priced.push({ period: part.period, plan: part.plan.pricing, priced: result, trial: part.trial });
       }
-      const joined = joinPlanParts(priced, { proration: ctx.catalog.proration, window: period });
+      const joined = joinPlanParts(priced, { proration: ctx.catalog.proration, window: target.prorationWindow ?? period });
       const plan = parts[parts.length - 1]!.plan;
       const invoice: PricedInvoice = {
         customerId: customer.id,

@@ -1,5 +1,5 @@
 import type { BillingErrorCode } from "../../core/errors.ts";
-import { parseBillingMonth, type BillingMonth } from "../../core/invoicing/billing-month.ts";
+import { parseRunPeriod, type RunPeriod } from "../../core/invoicing/run-period.ts";
 import type { Invoice } from "../../core/invoicing/invoice.ts";
 import { invoicedCustomers, writeInvoices } from "../../store/invoices/invoice-repository.ts";
 import { countRunCustomers, lockCustomerRows, nextRunCustomers, withoutJit } from "../../store/invoices/run-customers.ts";
@@ -7,7 +7,7 @@ import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { retryWhileStoreUnavailable, type StoreRetryPolicy } from "../store-retry.ts";
 import { invoiceId } from "./invoice-id.ts";
-import { monthWindows } from "./month-windows.ts";
+import { runWindows } from "./run-windows.ts";
 import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
 import { createPriceResolvers, type PriceResolvers } from "./price-resolvers.ts";
 import { ensureLedgerPartitions } from "../../store/ledger/partitions.ts";
@@ -15,7 +15,7 @@ import { queryUsageTotals } from "../../store/ledger/aggregate.ts";
 import { applyMoneyCredits } from "../credits/money-credits.ts";
 
 export interface RunInvoicesInput {
-  /** The billing month, `YYYY-MM`. */
+  /** The run's period: a month `YYYY-MM` (monthly plans), a year `YYYY` (yearly plans) or an ISO week `YYYY-Www` (weekly plans). */
   period: string;
   /** Customers per transaction (default 500). */
   batchSize?: number;
@@ -30,11 +30,11 @@ export interface RunInvoicesInput {
 
 export interface RunInvoicesResult {
   period: string;
-  /** Customers without an invoice for the month when the run started: the ones it went through. */
+  /** Customers without an invoice for the run's period when it started: the ones it went through. */
   total: number;
   /** Invoices this run wrote. */
   invoiced: number;
-  /** Customers that already had an invoice for the month (an earlier or a concurrent run). */
+  /** Customers that already had an invoice for the run's period (an earlier or a concurrent run). */
   alreadyInvoiced: number;
   /** Customers passed by, by reason; a later run looks at them again. */
   skipped: {
@@ -42,9 +42,9 @@ export interface RunInvoicesResult {
     notEnded: number;
     /** Created after the period ended, with no usage in it: not a customer then. */
     notYetCustomer: number;
-    /** No billing period of their cycle ends in the month. */
+    /** No billing period of their cycle ends in the run's period, or they were on plans of another interval all of it. */
     noPeriod: number;
-    /** Invoices of other months already cover the period. */
+    /** Invoices of other runs already cover the period. */
     covered: number;
   };
   /** Customers that could not be priced (e.g. a price not synced); nothing was written for them. */
@@ -56,11 +56,12 @@ export interface RunInvoicesResult {
 const DEFAULT_BATCH_SIZE = 500;
 
 /**
- * The invoice run of a month: every customer without an invoice for it, in id order, a batch of
+ * The invoice run of a period (a month, a year or an ISO week, each billing the customers on plans
+ * of its interval: see `runWindows`): every customer without an invoice for it, in id order, a batch of
  * customers per transaction. Each transaction locks its customers' rows (so the usage it reads is
  * final), prices them, closes their periods in the ledger and writes numbered invoices with their
  * lines — all or nothing. A crash loses at most the batches in flight, which the next run redoes;
- * a re-run passes every invoiced customer by, and the unique (customer, month) key makes a second
+ * a re-run passes every invoiced customer by, and the unique (customer, period key) makes a second
  * invoice impossible even for two runs at once.
  *
  * Where the store can hold two transactions open (PostgreSQL), batches overlap: the next batch
@@ -69,13 +70,13 @@ const DEFAULT_BATCH_SIZE = 500;
  * so invoice numbers follow the customers' order as they would one batch at a time.
  */
 export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Promise<RunInvoicesResult> {
-  const month = parseBillingMonth(input.period);
+  const run = parseRunPeriod(input.period);
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
   // A monthly job: the ledger's months ahead are created here too, for a hub that runs for months.
   await retryWhileStoreUnavailable(() => ensureLedgerPartitions(ctx.store), input.storeRetry);
-  const counts = await countRunCustomers(ctx.store, month.key);
+  const counts = await countRunCustomers(ctx.store, run.key);
   const result: RunInvoicesResult = {
-    period: month.key,
+    period: run.key,
     total: counts.pending,
     invoiced: 0,
     alreadyInvoiced: counts.invoiced,
@@ -83,7 +84,7 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Pro
     failed: [],
     numbers: null,
   };
-  const batches = batchesOf(ctx, month);
+  const batches = batchesOf(ctx, run);
   // Two transactions at once need two connections; with one, each batch finishes before the next.
   const overlap = ctx.store.connections >= 2;
   let done = 0;
@@ -103,7 +104,7 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Pro
         finish(ahead, (await batches.settle(ahead, undefined, input.storeRetry)).batch);
         ahead = undefined;
       }
-      const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, month.key, after, batchSize), input.storeRetry);
+      const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, run.key, after, batchSize), input.storeRetry);
       next = ids.length === 0 ? undefined : batches.start(ids, ahead === undefined ? Promise.resolve(true) : committed(ahead));
       after = ids[ids.length - 1] ?? after;
       if (ahead !== undefined) {
@@ -165,10 +166,10 @@ const committed = (flight: BatchFlight): Promise<boolean> =>
  * recording that holds one of its customers and waits for one of the next batch's — for the batch
  * that waits for it, a wait no database could see.
  */
-function batchesOf(ctx: HubContext, month: BillingMonth) {
+function batchesOf(ctx: HubContext, period: RunPeriod) {
   const resolvers = createPriceResolvers();
   const run = (ids: readonly string[], turn: Promise<boolean>, onLocked: () => void) =>
-    ctx.store.transaction((tx) => invoiceBatch(tx, ctx, month, ids, resolvers, { turn, onLocked }));
+    ctx.store.transaction((tx) => invoiceBatch(tx, ctx, period, ids, resolvers, { turn, onLocked }));
   return {
     start(ids: readonly string[], turn: Promise<boolean>): BatchFlight {
       let onLocked = () => {};
@@ -208,16 +209,16 @@ interface BatchOrder {
   onLocked: () => void;
 }
 
-async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder): Promise<BatchResult> {
+async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
   // transaction, so the usage priced below is final (writeInvoices then only records the close).
   await withoutJit(tx);
   const customers = await lockCustomerRows(tx, ids);
   order.onLocked();
-  const already = await invoicedCustomers(tx, month.key, ids);
+  const already = await invoicedCustomers(tx, run.key, ids);
   const open = customers.filter((customer) => !already.has(customer.id));
   const skipped = { notEnded: 0, notYetCustomer: 0, noPeriod: 0, covered: 0 };
-  const windows = await monthWindows(tx, month, open);
+  const windows = await runWindows(tx, ctx.catalog, run, open);
   const now = ctx.now();
   const targets: InvoiceTarget[] = [];
   for (const customer of open) {
@@ -225,10 +226,10 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
     if ("skip" in window) {
       if (window.skip === "no_period") skipped.noPeriod += 1;
       else skipped.covered += 1;
-    } else if (window.period.to > now) {
+    } else if (window.period.to > now || (window.regular !== undefined && window.regular.to > now)) {
       skipped.notEnded += 1;
     } else {
-      targets.push({ customer, period: window.period });
+      targets.push({ customer, period: window.period, ...(window.regular === undefined ? {} : { prorationWindow: window.regular }), ...(window.holes === undefined ? {} : { holes: window.holes }) });
     }
   }
   const outcomes = await priceInvoices(tx, ctx, targets, resolvers);
@@ -248,10 +249,10 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, month: BillingMonth, ids: 
   // here, the batch holds only its customers' rows (see batchesOf).
   if (!(await order.turn)) throw new Error("the batch before this one failed");
   // Money credits are drawn in this transaction, so they move exactly when the invoices are written.
-  const credited = await applyMoneyCredits(tx, priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, month.key), invoice })));
+  const credited = await applyMoneyCredits(tx, priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, run.key), invoice })));
   const invoices = await writeInvoices(
     tx,
-    priced.map(({ provider }, index) => ({ ...credited[index]!, id: invoiceId(credited[index]!.customerId, month.key), periodKey: month.key, provider, status: "issued" as const, createdAt: now })),
+    priced.map(({ provider }, index) => ({ ...credited[index]!, id: invoiceId(credited[index]!.customerId, run.key), periodKey: run.key, provider, status: "issued" as const, createdAt: now })),
   );
   return { invoices, alreadyInvoiced: already.size, skipped, failed };
 }

@@ -2,12 +2,13 @@ import { z } from "zod";
 import type { Hub } from "../../hub.ts";
 import { route, type RouteSpec } from "../route.ts";
 
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM, such as "2026-10"');
+/** A run period key; the hub refuses one outside the supported range or a week its year lacks ("2027-W53"). */
+const period = z.string().regex(/^\d{4}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4]\d|5[0-3]))?$/, 'must be a run period: a month "2026-10", a year "2026" or an ISO week "2026-W45"');
 
 export const previewQuery = z
   .strictObject({
-    /** A billing month, or `from` and `to` for an explicit window; neither: the current billing period. */
-    period: month.optional(),
+    /** A run period (month, year or ISO week), or `from` and `to` for an explicit window; neither: the current billing period. */
+    period: period.optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
   })
@@ -16,12 +17,12 @@ export const previewQuery = z
 
 export const listQuery = z.strictObject({
   customerId: z.string().min(1).max(255).optional(),
-  period: month.optional(),
+  period: period.optional(),
   limit: z.string().regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000").optional(),
   cursor: z.string().optional(),
 });
 
-export const runBody = z.strictObject({ period: month, batchSize: z.number().int().min(1).max(5000).optional() });
+export const runBody = z.strictObject({ period, batchSize: z.number().int().min(1).max(5000).optional() });
 
 /**
  * Invoice previews, stored invoices and the invoice run. Reads need a read key; starting a run
@@ -69,7 +70,7 @@ export function invoiceRoutes(hub: Hub): RouteSpec[] {
       path: "/v1/invoices/run",
       access: "write",
       tag: "invoices",
-      summary: "Invoice every customer for a billing month (resumable: invoiced customers are passed by)",
+      summary: "Invoice the customers of a period's interval: a month, a year or an ISO week (resumable: invoiced customers are passed by)",
       body: runBody,
       handler: ({ body }) => hub.invoices.run(body),
     }),
