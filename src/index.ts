@@ -82,6 +82,8 @@ export type { InvoicesApi, PreviewOptions, RunInvoicesInput, RunInvoicesResult }
 export type { Invoice, InvoiceLine, InvoicePeriod, InvoiceSummary, PricedInvoice } from "./core/invoicing/invoice.ts";
 export { invoicesToCsv, INVOICE_CSV_COLUMNS } from "./core/invoicing/invoice-csv.ts";
 export { parseBillingMonth, billingPeriodEndingIn, type BillingMonth } from "./core/invoicing/billing-month.ts";
+export { parseRunPeriod, type RunPeriod } from "./core/invoicing/run-period.ts";
+export type { BillingInterval } from "./core/periods.ts";
 export type { InvoiceItemsApi, NewInvoiceItem, ProviderInvoiceItem } from "./providers/types.ts";
 export type {
   OutboxApi,

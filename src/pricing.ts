@@ -24,3 +24,4 @@ export { resolvedPriceSchema, type ResolvedPrice, type ResolvedPriceInput } from
 export type { Invoice, InvoiceLine, InvoicePeriod, InvoiceSummary, PricedInvoice } from "./core/invoicing/invoice.ts";
 export { invoicesToCsv, INVOICE_CSV_COLUMNS } from "./core/invoicing/invoice-csv.ts";
 export { parseBillingMonth, billingPeriodEndingIn, type BillingMonth } from "./core/invoicing/billing-month.ts";
+export { parseRunPeriod, type RunPeriod } from "./core/invoicing/run-period.ts";

@@ -96,16 +96,18 @@ describe("billhub invoice (as a process)", { timeout: 120_000 }, () => {
   });
 
   it("refuses missing, malformed and unknown options before opening the store, exiting 1", async () => {
-    const [missing, bad, unknown, stray, sub] = await Promise.all([
+    const [missing, bad, noWeek53, unknown, stray, sub] = await Promise.all([
       billhubHere(["invoice", "run"]),
       billhubHere(["invoice", "run", "--period", "2026-13"]),
+      billhubHere(["invoice", "run", "--period", "2027-W53"]),
       billhubHere(["invoice", "export", "--period", "2026-10", "--format", "xml"]),
       billhubHere(["invoice", "preview", "--customer", "acme", "--colour"]),
       billhubHere(["invoice", "void"]),
     ]);
-    for (const result of [missing, bad, unknown, stray, sub]) expect(result.code).toBe(1);
+    for (const result of [missing, bad, noWeek53, unknown, stray, sub]) expect(result.code).toBe(1);
     expect(missing.stderr).toContain("VALIDATION_FAILED: --period is required");
     expect(bad.stderr).toContain('VALIDATION_FAILED: period must be a run period: a month "2026-10", a year "2026" or an ISO week "2026-W45"; got "2026-13"');
+    expect(noWeek53.stderr).toContain('VALIDATION_FAILED: period names week 53 of 2027, which has 52 ISO weeks; got "2027-W53"');
     expect(unknown.stderr).toContain("VALIDATION_FAILED: --format must be csv or json");
     expect(stray.stderr).toContain("VALIDATION_FAILED: Unknown option '--colour'");
     expect(sub.stderr).toContain('Unknown invoice subcommand "void"');

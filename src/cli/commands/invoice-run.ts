@@ -30,7 +30,8 @@ export const invoiceRun: Subcommand = {
   async run(context) {
     const options = commandOptions(context.args, { period: { type: "string" }, "batch-size": { type: "string" } }, HELP);
     // Checked before the store is opened, so a typo fails at once.
-    const period = parseRunPeriod(requireOption(options.period, "period", HELP)).key;
+    const run = parseRunPeriod(requireOption(options.period, "period", HELP));
+    const period = run.key;
     const batchSize = options["batch-size"] === undefined ? undefined : Number(options["batch-size"]);
     const result = await withHubOrService(context, async (hub) => {
       // A hub opened here (not the service's, whose catalog is its own) says when it runs on the sample catalog.
@@ -55,7 +56,7 @@ export const invoiceRun: Subcommand = {
     context.io.out(
       `Invoiced ${result.period}: ${result.invoiced} invoice${result.invoiced === 1 ? "" : "s"} written${numbers === null ? "" : ` (numbers ${numbers.first}–${numbers.last})`}; ` +
         `${result.alreadyInvoiced} already invoiced; ${passedBy} passed by (period not ended ${skipped.notEnded}, not a customer yet ${skipped.notYetCustomer}, ` +
-        `no period of its interval ending in it ${skipped.noPeriod}, covered by other invoices ${skipped.covered}); ${result.failed.length} failed.`,
+        `no period ending in the ${run.interval} ${skipped.noPeriod}, covered by other invoices ${skipped.covered}); ${result.failed.length} failed.`,
     );
     for (const failure of result.failed) context.io.err(`  ${failure.customerId}: ${failure.code}: ${failure.message}`);
     return result.failed.length === 0 ? 0 : 1;

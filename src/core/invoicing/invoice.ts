@@ -27,7 +27,7 @@ export interface Invoice extends PricedInvoice {
   readonly id: string;
   /** Sequential and gap-free across the hub. */
   readonly number: number;
-  /** The billing month of the run that wrote it ("2026-10"). */
+  /** The period of the run that wrote it: a month ("2026-10"), a year ("2026") or an ISO week ("2026-W45"). */
   readonly periodKey: string;
   /** Who collects it: the customer's primary provider when it was written (`manual`, `stripe`, `flowglad`). */
   readonly provider: string;

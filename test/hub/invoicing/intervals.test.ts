@@ -210,6 +210,17 @@ describe(`invoice runs per billing interval (${driverName})`, () => {
     });
   });
 
+  it("previews the current period of the interval of the plan held now", async () => {
+    const current = async (id: string) => {
+      const { period } = await hub.previewInvoice(id);
+      return [period.from.toISOString(), period.to.toISOString()];
+    };
+    expect(await current("y_annual")).toEqual(["2027-01-01T00:00:00.000Z", "2028-01-01T00:00:00.000Z"]);
+    expect(await current("w_weekly")).toEqual(["2027-01-11T00:00:00.000Z", "2027-01-18T00:00:00.000Z"]);
+    expect(await current("m_basic")).toEqual(["2027-01-01T00:00:00.000Z", "2027-02-01T00:00:00.000Z"]);
+    expect(await current("y_leap")).toEqual(["2026-02-28T00:00:00.000Z", "2027-02-28T00:00:00.000Z"]);
+  });
+
   it("refuses a bad run period with its code, message and field, writing nothing", async () => {
     const before = (await store.query<{ n: number }>("SELECT count(*)::int AS n FROM invoices")).rows[0]!.n;
     await expect(hub.runInvoices({ period: "2026-W54" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "period" });
