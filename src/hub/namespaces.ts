@@ -70,14 +70,14 @@ export interface HubInvoices {
   readonly preview: InvoicesApi["previewInvoice"];
   /**
    * Invoices every customer for a billing month: numbered, immutable invoices; resumable.
-   * @example await hub.invoices.run({ period: "2026-10" }) // { period, total, invoiced, alreadyInvoiced, skipped, failed, numbers }
+   * @example await hub.invoices.run({ period: "2026-10" }) // or "2026" (yearly plans), "2026-W45" (weekly plans) // { period, total, invoiced, alreadyInvoiced, skipped, failed, numbers }
    */
   readonly run: InvoicesApi["runInvoices"];
   /** Stored invoices without their lines, by number; page with `cursor: nextCursor`. @example await hub.invoices.list({ period: "2026-10" }) */
   readonly list: InvoicesApi["listInvoices"];
   /** One stored invoice with its lines, or NOT_FOUND. @example await hub.invoices.get("inv_3f0c...") */
   readonly get: InvoicesApi["getInvoice"];
-  /** A billing month's invoices as JSON or CSV. @example await hub.invoices.export({ period: "2026-10", format: "csv" }) */
+  /** A run period's invoices (a month, a year, an ISO week) as JSON or CSV. @example await hub.invoices.export({ period: "2026-10", format: "csv" }) */
   readonly export: InvoicesApi["exportInvoices"];
 }
 
