@@ -94,8 +94,10 @@ export function createApp(hub: Hub, options: AppOptions = {}): Hono<AppEnv> {
   root.onError((error, c) => {
     const known = error instanceof BillingError ? error : isStoreUnavailable(error) ? storeUnavailableError(error) : undefined;
     if (known !== undefined) {
-      // 503s are worth retrying soon: the store recovers by itself when the database returns.
-      if (known.status === 503) c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      // A wait the refusal knows (a provider's own Retry-After on its 429) is passed on as is;
+      // other 503s are worth retrying soon: the store recovers by itself when the database returns.
+      if (known.retryAfterSeconds !== undefined) c.header("Retry-After", String(Math.max(1, Math.ceil(known.retryAfterSeconds))));
+      else if (known.status === 503) c.header("Retry-After", String(RETRY_AFTER_SECONDS));
       return c.json(known.toJSON(), known.status as 400);
     }
     // The stack goes to the operator's log; the caller gets no internals.

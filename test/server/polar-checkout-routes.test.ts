@@ -53,7 +53,10 @@ async function expectPolarRefusals(route: "checkout" | "customer_session", send:
   polar.inject(route, { kind: "response", status: 403, body: { error: "insufficient_scope", detail: "The access token does not have the required scope" } });
   expect(await send()).toMatchObject({ status: 502, body: { error: { code: "PROVIDER_AUTH_FAILED", message: expect.stringContaining("required scope") } } });
   polar.inject(route, { kind: "rate_limit", retryAfter: "7" });
-  expect(await send()).toMatchObject({ status: 429, body: { error: { code: "PROVIDER_RATE_LIMITED" } } });
+  const limited = await send();
+  expect(limited).toMatchObject({ status: 429, body: { error: { code: "PROVIDER_RATE_LIMITED" } } });
+  // Polar's wait reaches the caller, who can retry when Polar will take the request.
+  expect(limited.headers.get("retry-after")).toBe("7");
   polar.inject(route, { kind: "server_error", status: 503 });
   expect(await send()).toMatchObject({ status: 502, body: { error: { code: "PROVIDER_UNAVAILABLE", message: expect.stringContaining("503") } } });
   polar.inject(route, { kind: "reset" });
