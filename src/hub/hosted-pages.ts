@@ -32,6 +32,7 @@ export const providerCustomerInputSchema = z.strictObject({ provider: providerFi
 
 export type CheckoutInput = z.input<typeof checkoutInputSchema>;
 export type PortalInput = z.input<typeof portalInputSchema>;
+export type ProviderCustomerOptions = z.input<typeof providerCustomerInputSchema>;
 
 export interface ProviderCustomerLink {
   provider: string;

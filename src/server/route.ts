@@ -33,16 +33,21 @@ export interface RouteSpec<B extends z.ZodType | undefined = z.ZodType | undefin
   /** Status for a successful answer (default 200); a handler may also return its own Response. */
   status?: 200 | 201 | 202;
   /**
-   * For a body the hub call validates itself (the ledger's, with its own codes INVALID_USAGE and
-   * INVALID_AMOUNT): the schema that documents it (/openapi.json, the typed client). The route
-   * parses the JSON only and the handler passes `json` on, so the body is validated once and HTTP
-   * and library answer alike.
+   * For a body the hub call validates itself with this very schema (or, for the ledger's, with
+   * its own codes INVALID_USAGE and INVALID_AMOUNT): the schema that documents it (/openapi.json,
+   * the typed client). The route parses the JSON only and the handler passes `json` on (`asSent`),
+   * so the body is validated once and HTTP and library answer alike.
    */
   bodyCheckedByHub?: z.ZodType;
   handler(input: RouteInput<Out<B>, Out<Q>>): Promise<unknown>;
 }
 
 export type AppEnv = { Variables: { access: Access | undefined } };
+
+/** The JSON a `bodyCheckedByHub` route received, handed as is to the hub call that validates it. */
+export function asSent<T>(json: unknown): T {
+  return json as T;
+}
 
 /** Keeps the spec's types tied to its handler. */
 export function route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(spec: RouteSpec<B, Q>): RouteSpec {

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { Hub } from "../../hub.ts";
 import { customerFieldsSchema } from "../../hub/customer-input.ts";
-import { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema } from "../../hub/hosted-pages.ts";
-import { adjustmentInputSchema } from "../../hub/limit-adjustments.ts";
-import { route, type RouteSpec } from "../route.ts";
+import { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema, type CheckoutInput, type PortalInput, type ProviderCustomerOptions } from "../../hub/hosted-pages.ts";
+import { adjustmentInputSchema, type LimitAdjustmentInput } from "../../hub/limit-adjustments.ts";
+import { asSent, route, type RouteSpec } from "../route.ts";
 import { flag, instant, keyList, wholeNumber } from "./query.ts";
 
 const TAG = "customers";
@@ -64,10 +64,10 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Create the customer at the provider (its primary one unless named) and store the id in providerIds; 200 with created: false when it has one",
-      body: providerCustomerInputSchema,
+      bodyCheckedByHub: providerCustomerInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => {
-        const result = await hub.customers.createProviderCustomer(params.id!, body);
+      handler: async ({ json, params, c }) => {
+        const result = await hub.customers.createProviderCustomer(params.id!, asSent<ProviderCustomerOptions>(json));
         return c.json(result, result.created ? 201 : 200);
       },
     }),
@@ -77,9 +77,9 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Start the provider's hosted checkout for one of a plan's prices; the plan follows from the subscription webhook",
-      body: checkoutInputSchema,
+      bodyCheckedByHub: checkoutInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => c.json(await hub.customers.checkout(params.id!, body), 201),
+      handler: async ({ json, params, c }) => c.json(await hub.customers.checkout(params.id!, asSent<CheckoutInput>(json)), 201),
     }),
     route({
       method: "post",
@@ -87,9 +87,9 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Open a session of the provider's customer portal",
-      body: portalInputSchema,
+      bodyCheckedByHub: portalInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => c.json(await hub.customers.portal(params.id!, body), 201),
+      handler: async ({ json, params, c }) => c.json(await hub.customers.portal(params.id!, asSent<PortalInput>(json)), 201),
     }),
     route({
       method: "get",
@@ -149,10 +149,10 @@ export function customerRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Grant (positive amount) or deduct (negative) part of a feature's limit for a time; 201 when created, 200 for a retry with the same id and content",
-      body: adjustmentInputSchema,
+      bodyCheckedByHub: adjustmentInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => {
-        const result = await hub.customers.adjustLimit(params.id!, body);
+      handler: async ({ json, params, c }) => {
+        const result = await hub.customers.adjustLimit(params.id!, asSent<LimitAdjustmentInput>(json));
         return c.json(result, result.status === "created" ? 201 : 200);
       },
     }),

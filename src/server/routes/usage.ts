@@ -3,18 +3,14 @@ import { BUCKET_UNITS } from "../../core/buckets.ts";
 import type { Hub } from "../../hub.ts";
 import { MAX_BATCH } from "../../hub/ledger.ts";
 import { adjustmentEventSchema, batchEvents, usageEventSchema } from "../../hub/ledger/input.ts";
-import type { AdjustmentInput, UsageEventInput } from "../../hub/ledger/types.ts";
+import type { AdjustmentInput, BatchStatsQuery, UsageEventInput } from "../../hub/ledger/types.ts";
 import { batchStatsSchema } from "../../hub/ledger/stats.ts";
-import { route, type RouteSpec } from "../route.ts";
+import { asSent, route, type RouteSpec } from "../route.ts";
 import { instant, wholeNumber, windowFrom, windowParams, withPropertyFilter } from "./query.ts";
 
 const TAG = "usage";
 
 /** A body handed on as sent: the ledger call it goes to validates it (once), against the catalog too. */
-function asSent<T>(json: unknown): T {
-  return json as T;
-}
-
 export const batchSchema = z.strictObject({
   events: z.array(usageEventSchema).max(MAX_BATCH, { error: `holds more than ${MAX_BATCH} events; split the batch` }),
 });
@@ -92,8 +88,8 @@ export function usageRoutes(hub: Hub): RouteSpec[] {
       access: "read",
       tag: TAG,
       summary: "Usage per hour, day, week or month for many customers × meters in one query",
-      body: batchStatsSchema,
-      handler: async ({ body }) => ({ stats: await hub.ledger.batchStats(body) }),
+      bodyCheckedByHub: batchStatsSchema,
+      handler: async ({ json }) => ({ stats: await hub.ledger.batchStats(asSent<BatchStatsQuery>(json)) }),
     }),
     route({
       method: "get",
