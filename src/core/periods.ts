@@ -71,7 +71,12 @@ export function addMonthsClamped(anchor: Date, months: number): Date {
   return utcDate(year, month, day, anchor.getUTCHours(), anchor.getUTCMinutes(), anchor.getUTCSeconds(), anchor.getUTCMilliseconds());
 }
 
-/** The anchor moved by `steps` periods of the interval (months and years clamp the day to the month's length). */
+/**
+ * The anchor moved by `steps` periods of the interval. Months and years keep the anchor's day,
+ * clamped to the month's length; weeks keep its weekday and time. As Stripe's billing cycle anchor
+ * does: "It sets the day of week for week intervals, the day of month for month and year intervals,
+ * and the month of year for year intervals" (https://docs.stripe.com/billing/subscriptions/billing-cycle).
+ */
 export function addIntervals(anchor: Date, interval: BillingInterval, steps: number): Date {
   switch (interval) {
     case "month":

@@ -19,8 +19,8 @@ export interface IntervalWindow {
 /**
  * The part of a customer's billing `period` (of `interval`) that a run of that interval bills: the
  * time in it held on plans of that interval. A change to a plan of another interval cuts the
- * period there, as Stripe starts a new billing cycle when a subscription's interval changes: a
- * customer who moves from a monthly to a yearly plan on Mar 15 is billed Mar 1 → Mar 15 by the
+ * period there (Lago likewise bills an old plan's days up to a mid-cycle change apart from the new
+ * plan's: https://getlago.com/docs/guide/subscriptions/upgrades-downgrades): a customer who moves from a monthly to a yearly plan on Mar 15 is billed Mar 1 → Mar 15 by the
  * March run (on the monthly plan) and Mar 15 → Jan 1 by the run of the year (on the yearly plan);
  * each instant is billed by the run of the interval of the plan held then, once. Undefined when
  * none of the period was held on the interval (the customer belongs to other runs then).
