@@ -1,6 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defineCatalog } from "../../../src/core/catalog/index.ts";
-import { intervalWindow, uninvoicedPieces } from "../../../src/core/invoicing/interval-window.ts";
+import { billingPeriodEndingIn } from "../../../src/core/invoicing/billing-month.ts";
+import type { InvoicePeriod } from "../../../src/core/invoicing/invoice.ts";
+import { intervalWindow, uninvoicedPieces, type IntervalSpan } from "../../../src/core/invoicing/interval-window.ts";
+import { isoWeeksIn, parseRunPeriod } from "../../../src/core/invoicing/run-period.ts";
+import { BILLING_INTERVALS } from "../../../src/core/periods.ts";
 import { joinPlanParts } from "../../../src/core/invoicing/plan-parts.ts";
 import { mapUsageToLineItems } from "../../../src/core/pricing/map-usage-to-line-items.ts";
 
@@ -76,5 +81,48 @@ describe("a yearly flat fee in a period cut by an interval change", () => {
     const part = p("2026-03-15T00:00:00Z", "2027-01-01T00:00:00Z");
     expect(joinPlanParts([{ period: part, plan, priced }], { proration: "none", window: p("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z") }).lineItems.map((l) => l.amount)).toEqual([120_000]);
     expect(joinPlanParts([{ period: part, plan, priced }], { proration: "second", window: part }).lineItems.map((l) => [l.amount, l.description])).toEqual([[120_000, "Platform fee"]]);
+  });
+});
+
+describe("the runs of all intervals together", () => {
+  const INNER = p("2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z");
+  const runKeys = [
+    ...["2026", "2027", "2028"],
+    ...Array.from({ length: 36 }, (_, i) => `${2026 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`),
+    ...[2026, 2027, 2028].flatMap((year) => Array.from({ length: isoWeeksIn(year) }, (_, i) => `${year}-W${String(i + 1).padStart(2, "0")}`)),
+  ].map((key) => parseRunPeriod(key));
+  const instant = fc.integer({ min: INNER.from.getTime(), max: INNER.to.getTime() - 1 }).map((ms) => new Date(ms));
+  const history = fc.tuple(fc.constantFrom(...BILLING_INTERVALS), fc.array(fc.tuple(instant, fc.constantFrom(...BILLING_INTERVALS)), { maxLength: 8 }));
+  const cycle = fc.oneof(fc.constant({}), fc.date({ min: d("2020-01-01T00:00:00Z"), max: d("2027-12-31T00:00:00Z"), noInvalidDate: true }).map((anchor) => ({ anchor })));
+
+  it("bill every instant of any plan history once: the ranges each run bills tile time, whatever the changes of interval", () => {
+    fc.assert(
+      fc.property(history, cycle, ([first, changes], billing) => {
+        const sorted = [...changes].sort((a, b) => a[0].getTime() - b[0].getTime());
+        const spans: IntervalSpan[] = [];
+        let from = d("2019-01-01T00:00:00Z");
+        let interval = first;
+        for (const [at, next] of sorted) {
+          if (at > from) spans.push({ from, to: at, interval });
+          from = at > from ? at : from;
+          interval = next;
+        }
+        spans.push({ from, to: d("2030-01-01T00:00:00Z"), interval });
+        const billed: InvoicePeriod[] = [];
+        for (const run of runKeys) {
+          const period = billingPeriodEndingIn(run, billing, run.interval);
+          if (period === undefined) continue;
+          for (const range of intervalWindow(period, spans, run.interval)?.ranges ?? []) {
+            const clipped = { from: range.from > INNER.from ? range.from : INNER.from, to: range.to < INNER.to ? range.to : INNER.to };
+            if (clipped.from < clipped.to) billed.push(clipped);
+          }
+        }
+        billed.sort((a, b) => a.from.getTime() - b.from.getTime());
+        expect(billed[0]!.from).toEqual(INNER.from);
+        for (let i = 1; i < billed.length; i += 1) expect(billed[i]!.from).toEqual(billed[i - 1]!.to);
+        expect(billed[billed.length - 1]!.to).toEqual(INNER.to);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
