@@ -46,8 +46,8 @@ const fee = (invoice: { lineItems: ReadonlyArray<{ chargeKey: string; amount: nu
 describe(`plan versions, inactive plans and currencies (${driverName})`, () => {
   it("puts a customer assigned a versioned plan on its current version, and keeps it there when the plan's price changes", async () => {
     await customer(hub, "v_keep");
-    expect(await hub.assign("v_keep", "pro", { effectiveAt: "2026-10-01T00:00:00Z" })).toMatchObject({ plan: "pro@2" });
-    expect(fee(await hub.previewInvoice("v_keep", { period: "2026-10" }))).toEqual([5900]);
+    expect(await hub.customers.assign("v_keep", "pro", { effectiveAt: "2026-10-01T00:00:00Z" })).toMatchObject({ plan: "pro@2" });
+    expect(fee(await hub.invoices.preview("v_keep", { period: "2026-10" }))).toEqual([5900]);
     // The price goes up: pro is now version 3 at 69 USD, version 2 kept under versions.
     const later = await createHub({ catalog: catalogInput(3) }, { store, now: clock.now });
     try {
@@ -64,39 +64,39 @@ describe(`plan versions, inactive plans and currencies (${driverName})`, () => {
 
   it("refuses to put a customer newly on an inactive plan or an earlier version, naming the current one, and changes nothing", async () => {
     await customer(hub, "v_refused");
-    await expect(hub.assign("v_refused", "legacy")).rejects.toMatchObject({ code: "PLAN_INACTIVE", field: "plan" });
-    await expect(hub.assign("v_refused", "pro@1")).rejects.toMatchObject({ code: "PLAN_INACTIVE", field: "plan", message: expect.stringContaining('its current version is "pro"') });
-    expect(await hub.planHistory("v_refused")).toEqual([]);
+    await expect(hub.customers.assign("v_refused", "legacy")).rejects.toMatchObject({ code: "PLAN_INACTIVE", field: "plan" });
+    await expect(hub.customers.assign("v_refused", "pro@1")).rejects.toMatchObject({ code: "PLAN_INACTIVE", field: "plan", message: expect.stringContaining('its current version is "pro"') });
+    expect(await hub.customers.planHistory("v_refused")).toEqual([]);
   });
 
   it("keeps the customers already on an inactive plan, billing them as before", async () => {
     await customer(hub, "v_legacy");
     await store.query("UPDATE customers SET plan_key = 'legacy' WHERE id = 'v_legacy'");
     await store.query("INSERT INTO customer_plan_changes (customer_id, effective_at, plan_key, source) VALUES ('v_legacy', '-infinity', 'legacy', 'migration')");
-    expect(await hub.getCustomer("v_legacy")).toMatchObject({ plan: "legacy" });
-    expect(fee(await hub.previewInvoice("v_legacy", { period: "2026-10" }))).toEqual([1900]);
+    expect(await hub.customers.get("v_legacy")).toMatchObject({ plan: "legacy" });
+    expect(fee(await hub.invoices.preview("v_legacy", { period: "2026-10" }))).toEqual([1900]);
   });
 
   it("fixes a customer's currency with its first plan and refuses a plan in another currency, naming the field", async () => {
     await customer(hub, "v_usd");
-    expect(await hub.assign("v_usd", "pro")).toMatchObject({ currency: "USD" });
-    await expect(hub.assign("v_usd", "pro_eu")).rejects.toMatchObject({ code: "CURRENCY_MISMATCH", field: "plan", message: expect.stringContaining("bills in EUR") });
-    expect(await hub.getCustomer("v_usd")).toMatchObject({ plan: "pro@2", currency: "USD" });
+    expect(await hub.customers.assign("v_usd", "pro")).toMatchObject({ currency: "USD" });
+    await expect(hub.customers.assign("v_usd", "pro_eu")).rejects.toMatchObject({ code: "CURRENCY_MISMATCH", field: "plan", message: expect.stringContaining("bills in EUR") });
+    expect(await hub.customers.get("v_usd")).toMatchObject({ plan: "pro@2", currency: "USD" });
   });
 
   it("takes a customer's currency given up front, and refuses to change it once set without writing anything", async () => {
-    const { customer: created } = await hub.upsertCustomer({ id: "v_eur", currency: "eur", name: "Euro GmbH" });
+    const { customer: created } = await hub.customers.upsert({ id: "v_eur", currency: "eur", name: "Euro GmbH" });
     expect(created.currency).toBe("EUR");
-    await expect(hub.assign("v_eur", "pro")).rejects.toMatchObject({ code: "CURRENCY_MISMATCH" });
-    expect(await hub.assign("v_eur", "pro_eu")).toMatchObject({ plan: "pro_eu", currency: "EUR" });
-    await expect(hub.upsertCustomer({ id: "v_eur", currency: "USD", name: "Renamed" })).rejects.toMatchObject({ code: "CURRENCY_MISMATCH", field: "currency" });
-    expect(await hub.getCustomer("v_eur")).toMatchObject({ currency: "EUR", name: "Euro GmbH" });
+    await expect(hub.customers.assign("v_eur", "pro")).rejects.toMatchObject({ code: "CURRENCY_MISMATCH" });
+    expect(await hub.customers.assign("v_eur", "pro_eu")).toMatchObject({ plan: "pro_eu", currency: "EUR" });
+    await expect(hub.customers.upsert({ id: "v_eur", currency: "USD", name: "Renamed" })).rejects.toMatchObject({ code: "CURRENCY_MISMATCH", field: "currency" });
+    expect(await hub.customers.get("v_eur")).toMatchObject({ currency: "EUR", name: "Euro GmbH" });
   });
 
   it("prices a plan in its own currency", async () => {
     await customer(hub, "v_invoice_eur");
-    await hub.assign("v_invoice_eur", "pro_eu", { effectiveAt: "2026-10-01T00:00:00Z" });
-    expect(await hub.previewInvoice("v_invoice_eur", { period: "2026-10" })).toMatchObject({ currency: "EUR", subtotal: 5500 });
+    await hub.customers.assign("v_invoice_eur", "pro_eu", { effectiveAt: "2026-10-01T00:00:00Z" });
+    expect(await hub.invoices.preview("v_invoice_eur", { period: "2026-10" })).toMatchObject({ currency: "EUR", subtotal: 5500 });
   });
 
   it("refuses a catalog whose earlier version is not below the current one, or versions without a current number", () => {

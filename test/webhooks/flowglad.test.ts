@@ -19,28 +19,28 @@ async function deliver(payload: unknown, svixId: string) {
   return answer(await env.hub.webhooks.flowglad(flowgladRequest(payload, { id: svixId, sentAt: clock })));
 }
 
-const planOf = async (customerId: string) => (await env.hub.getCustomer(customerId)).plan;
+const planOf = async (customerId: string) => (await env.hub.customers.get(customerId)).plan;
 
 describe("Flowglad subscription events", () => {
   it("re-fetches the customer's billing and puts them on the plan their subscription's price slug maps to", async () => {
-    await env.hub.upsertCustomer({ id: "acme_fg" });
+    await env.hub.customers.upsert({ id: "acme_fg" });
     flowglad.addCustomer({ externalId: "acme_fg", subscriptions: [{ id: "sub_acme" }] });
     const response = await deliver(event("subscription", "acme_fg", "sub_acme"), "msg_acme_1");
     expect(response).toEqual({ status: 200, body: { received: true, eventId: "msg_acme_1", outcome: "applied" } });
     expect(flowglad.calls("billing")).toHaveLength(1);
-    expect(await env.hub.getCustomer("acme_fg")).toMatchObject({ plan: "pro", periodStart: new Date("2026-03-01T00:00:00.000Z"), periodEnd: new Date("2026-04-01T00:00:00.000Z") });
-    expect(await env.hub.providerSubscriptions("acme_fg")).toEqual([expect.objectContaining({ provider: "flowglad", subscriptionId: "sub_acme", providerCustomerId: "acme_fg", status: "active", planKey: "pro", lookupKeys: ["pro_monthly"] })]);
+    expect(await env.hub.customers.get("acme_fg")).toMatchObject({ plan: "pro", periodStart: new Date("2026-03-01T00:00:00.000Z"), periodEnd: new Date("2026-04-01T00:00:00.000Z") });
+    expect(await env.hub.customers.subscriptions("acme_fg")).toEqual([expect.objectContaining({ provider: "flowglad", subscriptionId: "sub_acme", providerCustomerId: "acme_fg", status: "active", planKey: "pro", lookupKeys: ["pro_monthly"] })]);
   });
 
   it("finds the customer by provider_ids.flowglad when they have one", async () => {
-    await env.hub.upsertCustomer({ id: "org_globex", providerIds: { flowglad: "globex_fg" } });
+    await env.hub.customers.upsert({ id: "org_globex", providerIds: { flowglad: "globex_fg" } });
     flowglad.addCustomer({ externalId: "globex_fg", subscriptions: [{ id: "sub_globex" }] });
     expect((await deliver(event("customer", "globex_fg", "cust_globex_fg"), "msg_globex_1")).body.outcome).toBe("applied");
     expect(await planOf("org_globex")).toBe("pro");
   });
 
   it("converges on Flowglad's current state whatever order the events arrive in, and returns a cancelled customer to the default plan", async () => {
-    await env.hub.upsertCustomer({ id: "order_fg" });
+    await env.hub.customers.upsert({ id: "order_fg" });
     // Flowglad already cancelled: the `canceled` event arrives first, the older `created` one last.
     flowglad.addCustomer({ externalId: "order_fg", subscriptions: [] });
     await deliver({ ...event("subscription", "order_fg", "sub_order"), type: "subscription.canceled" }, "msg_order_2");
@@ -52,23 +52,23 @@ describe("Flowglad subscription events", () => {
     expect(await planOf("order_fg")).toBe("pro");
     flowglad.addCustomer({ externalId: "order_fg", subscriptions: [] });
     await deliver(event("subscription", "order_fg", "sub_order"), "msg_order_4");
-    expect(await env.hub.getCustomer("order_fg")).toMatchObject({ plan: "free", onDefaultPlan: true });
-    expect(await env.hub.providerSubscriptions("order_fg")).toEqual([expect.objectContaining({ subscriptionId: "sub_order", status: "ended", entitled: false })]);
+    expect(await env.hub.customers.get("order_fg")).toMatchObject({ plan: "free", onDefaultPlan: true });
+    expect(await env.hub.customers.subscriptions("order_fg")).toEqual([expect.objectContaining({ subscriptionId: "sub_order", status: "ended", entitled: false })]);
   });
 
   it("grants the plan while a cancellation is scheduled and during a credit trial, as Flowglad keeps the subscription current", async () => {
     for (const status of ["cancellation_scheduled", "credit_trial"]) {
       const id = `${status}_fg`;
-      await env.hub.upsertCustomer({ id });
+      await env.hub.customers.upsert({ id });
       flowglad.addCustomer({ externalId: id, subscriptions: [{ id: `sub_${status}`, status }] });
       expect((await deliver(event("subscription", id, `sub_${status}`), `msg_${status}`)).body.outcome).toBe("applied");
       expect(await planOf(id)).toBe("pro");
-      expect(await env.hub.providerSubscriptions(id)).toEqual([expect.objectContaining({ status, entitled: true, pending: false })]);
+      expect(await env.hub.customers.subscriptions(id)).toEqual([expect.objectContaining({ status, entitled: true, pending: false })]);
     }
   });
 
   it("answers a redelivered message (same svix-id) 200 duplicate without fetching again", async () => {
-    await env.hub.upsertCustomer({ id: "dup_fg" });
+    await env.hub.customers.upsert({ id: "dup_fg" });
     flowglad.addCustomer({ externalId: "dup_fg", subscriptions: [{ id: "sub_dup" }] });
     await deliver(event("subscription", "dup_fg"), "msg_dup");
     expect((await deliver(event("subscription", "dup_fg"), "msg_dup")).body.outcome).toBe("duplicate");
@@ -81,7 +81,7 @@ describe("Flowglad subscription events", () => {
   });
 
   it("answers 503 when Flowglad cannot be reached for the billing, and applies the event when it is redelivered", async () => {
-    await env.hub.upsertCustomer({ id: "retry_fg" });
+    await env.hub.customers.upsert({ id: "retry_fg" });
     flowglad.addCustomer({ externalId: "retry_fg", subscriptions: [{ id: "sub_retry" }] });
     flowglad.inject("billing", { kind: "server_error", status: 502 });
     const failed = await deliver(event("subscription", "retry_fg"), "msg_retry");
@@ -114,23 +114,23 @@ describe("Flowglad signatures (Svix)", () => {
 describe("Flowglad catalog sync", () => {
   it("pulls the pricing model into the price history under slugs, changes nothing when run again, and versions changes from the sync's time", async () => {
     clock = new Date("2026-04-01T00:00:00.000Z");
-    const first = await env.hub.syncFlowgladCatalog();
+    const first = await env.hub.prices.sync("flowglad");
     expect(first).toEqual({ provider: "flowglad", pricingModelId: "pm_default", prices: 2, added: ["pro_monthly", "api_calls_usage"], changed: [], removed: [], unchanged: 0, stale: false });
-    const atFirst = await env.hub.priceResolverAt(clock, { provider: "flowglad" });
+    const atFirst = await env.hub.prices.resolverAt(clock, { provider: "flowglad" });
     expect(atFirst({ lookupKey: "api_calls_usage" })).toEqual({ scheme: "per_unit", id: "price_um_api_calls", currency: "USD", unitAmount: "0.01", transformQuantity: null });
     expect(atFirst({ lookupKey: "pro_monthly" })).toMatchObject({ unitAmount: "2900" });
 
-    expect(await env.hub.syncFlowgladCatalog()).toMatchObject({ added: [], changed: [], removed: [], unchanged: 2 });
+    expect(await env.hub.prices.sync("flowglad")).toMatchObject({ added: [], changed: [], removed: [], unchanged: 2 });
 
     const syncedAt = new Date("2026-04-15T00:00:00.000Z");
     clock = syncedAt;
     const meter = flowglad.pricingModel.usageMeters[0]!;
     meter.prices[0]!.unitPrice = 2;
     flowglad.pricingModel.products[0]!.prices = [];
-    expect(await env.hub.syncFlowgladCatalog()).toMatchObject({ added: [], changed: ["api_calls_usage"], removed: ["price_pro_monthly"], unchanged: 0 });
+    expect(await env.hub.prices.sync("flowglad")).toMatchObject({ added: [], changed: ["api_calls_usage"], removed: ["price_pro_monthly"], unchanged: 0 });
 
-    const before = await env.hub.priceResolverAt(new Date(syncedAt.getTime() - 1));
-    const after = await env.hub.priceResolverAt(syncedAt);
+    const before = await env.hub.prices.resolverAt(new Date(syncedAt.getTime() - 1));
+    const after = await env.hub.prices.resolverAt(syncedAt);
     expect(before({ lookupKey: "api_calls_usage", provider: "flowglad" })).toMatchObject({ unitAmount: "0.01" });
     expect(after({ lookupKey: "api_calls_usage", provider: "flowglad" })).toMatchObject({ unitAmount: "0.02" });
     expect(after({ lookupKey: "pro_monthly", provider: "flowglad" })).toBeUndefined();
@@ -139,13 +139,13 @@ describe("Flowglad catalog sync", () => {
 
   it("asks which provider is meant when a Stripe price and a Flowglad price hold the same key", async () => {
     clock = new Date("2026-05-01T00:00:00.000Z");
-    await env.hub.syncFlowgladCatalog();
+    await env.hub.prices.sync("flowglad");
     const stripeEvent = stripeRequest("price.created", stripePrice({ id: "price_stripe_usage", lookup_key: "api_calls_usage" }), { id: "evt_both", created: clock, signedAt: clock });
     expect((await env.hub.webhooks.stripe(stripeEvent)).status).toBe(200);
-    const resolve = await env.hub.priceResolverAt(clock);
+    const resolve = await env.hub.prices.resolverAt(clock);
     expect(() => resolve({ lookupKey: "api_calls_usage" })).toThrow(expect.objectContaining({ code: "CATALOG_INVALID", message: 'Lookup key "api_calls_usage" is held by a price at flowglad and stripe; name the provider in the charge\'s price' }));
     expect(resolve({ lookupKey: "api_calls_usage", provider: "stripe" })).toMatchObject({ id: "price_stripe_usage" });
-    expect((await env.hub.priceResolverAt(clock, { provider: "flowglad" }))({ lookupKey: "api_calls_usage" })).toMatchObject({ id: "price_um_api_calls" });
+    expect((await env.hub.prices.resolverAt(clock, { provider: "flowglad" }))({ lookupKey: "api_calls_usage" })).toMatchObject({ id: "price_um_api_calls" });
   });
 
   it("refuses to sync without the flowglad section, naming the setting", async () => {

@@ -50,9 +50,9 @@ afterAll(() => store.cleanup());
 
 const window = { from: "2026-03-02T12:00:00Z", to: "2026-03-05T00:00:00Z" };
 
-describe(`hub.stats (${driverName})`, () => {
+describe(`hub.ledger.stats (${driverName})`, () => {
   it("sums a meter per day, clipping the first bucket to the window and filling empty days with 0", async () => {
-    const result = await hub.stats({ customerId: "cus_s", meter: "api_calls", window, groupBy: "day" });
+    const result = await hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window, groupBy: "day" });
     expect(result.buckets).toEqual([
       { from: at("2026-03-02T12:00:00Z"), to: at("2026-03-03T00:00:00Z"), value: "3" },
       { from: at("2026-03-03T00:00:00Z"), to: at("2026-03-04T00:00:00Z"), value: "6.5" },
@@ -63,23 +63,23 @@ describe(`hub.stats (${driverName})`, () => {
   });
 
   it("counts distinct values per bucket and distinct values over the whole window as the total", async () => {
-    const result = await hub.stats({ customerId: "cus_s", meter: "active_models", window, groupBy: "day" });
+    const result = await hub.ledger.stats({ customerId: "cus_s", meter: "active_models", window, groupBy: "day" });
     expect(result.buckets.map((b) => b.value)).toEqual(["2", "1", "0"]);
     expect(result.total).toBe("2");
   });
 
   it("takes the last value per bucket and in the window", async () => {
-    const result = await hub.stats({ customerId: "cus_s", meter: "storage_level", window, groupBy: "day" });
+    const result = await hub.ledger.stats({ customerId: "cus_s", meter: "storage_level", window, groupBy: "day" });
     expect(result.buckets.map((b) => b.value)).toEqual(["7", "9", "0"]);
     expect(result.total).toBe("9");
   });
 
   it("groups by hour, by Monday-based week and by month", async () => {
-    const hours = await hub.stats({ customerId: "cus_s", meter: "api_calls", window: { from: "2026-03-02T00:00:00Z", to: "2026-03-03T00:00:00Z" }, groupBy: "hour" });
+    const hours = await hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window: { from: "2026-03-02T00:00:00Z", to: "2026-03-03T00:00:00Z" }, groupBy: "hour" });
     expect(hours.buckets).toHaveLength(24);
     expect(hours.buckets[10]!.value).toBe("5");
     expect(hours.buckets[13]!.value).toBe("3");
-    const weeks = await hub.stats({ customerId: "cus_s", meter: "api_calls", window: "month", groupBy: "week" });
+    const weeks = await hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window: "month", groupBy: "week" });
     expect(weeks.buckets.map((b) => [b.from.toISOString().slice(0, 10), b.value])).toEqual([
       ["2026-03-01", "0"],
       ["2026-03-02", "114.5"],
@@ -88,42 +88,42 @@ describe(`hub.stats (${driverName})`, () => {
       ["2026-03-23", "0"],
       ["2026-03-30", "0"],
     ]);
-    const months = await hub.stats({ customerId: "cus_s", meter: "api_calls", window: { from: "2026-02-01T00:00:00Z", to: "2026-04-01T00:00:00Z" }, groupBy: "month" });
+    const months = await hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window: { from: "2026-02-01T00:00:00Z", to: "2026-04-01T00:00:00Z" }, groupBy: "month" });
     expect(months.buckets.map((b) => b.value)).toEqual(["0", "114.5"]);
   });
 
   it("stops an open-ended window at now and uses the billing period by default", async () => {
-    const trailing = await hub.stats({ customerId: "cus_t", meter: "api_calls", window: "last_30_days", groupBy: "day" });
+    const trailing = await hub.ledger.stats({ customerId: "cus_t", meter: "api_calls", window: "last_30_days", groupBy: "day" });
     expect(trailing.window).toEqual({ from: at("2026-02-08T12:00:00Z"), to: at("2026-03-10T12:00:00Z") });
     expect(trailing.total).toBe("24");
-    const period = await hub.stats({ customerId: "cus_t", meter: "api_calls", groupBy: "week" });
+    const period = await hub.ledger.stats({ customerId: "cus_t", meter: "api_calls", groupBy: "week" });
     expect(period.window).toEqual({ from: at("2026-03-05T00:00:00Z"), to: at("2026-04-05T00:00:00Z") });
     expect(period.total).toBe("13");
   });
 
   it("applies property filters", async () => {
-    const result = await hub.stats({ customerId: "cus_s", meter: "api_calls", window, groupBy: "day", filter: { region: "eu" } });
+    const result = await hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window, groupBy: "day", filter: { region: "eu" } });
     expect(result.buckets.map((b) => b.value)).toEqual(["3", "4.5", "0"]);
   });
 
   it("refuses bad queries with the field named", async () => {
-    await expect(hub.stats({ customerId: "cus_s", meter: "api_calls", window: "never", groupBy: "day" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "window" });
-    await expect(hub.stats({ customerId: "cus_s", meter: "api_calls", window: "month", groupBy: "minute" as never })).rejects.toMatchObject({
+    await expect(hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window: "never", groupBy: "day" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "window" });
+    await expect(hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window: "month", groupBy: "minute" as never })).rejects.toMatchObject({
       code: "VALIDATION_FAILED",
       field: "groupBy",
     });
-    await expect(hub.stats({ customerId: "cus_s", meter: "api_calls", window: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: "hour" })).rejects.toMatchObject({
+    await expect(hub.ledger.stats({ customerId: "cus_s", meter: "api_calls", window: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: "hour" })).rejects.toMatchObject({
       code: "INVALID_USAGE",
       field: "groupBy",
     });
-    await expect(hub.stats({ customerId: "cus_s", meter: "apicalls", groupBy: "day" })).rejects.toMatchObject({ code: "UNKNOWN_METER", field: "meter" });
-    await expect(hub.stats({ customerId: "cus_ghost", meter: "api_calls", groupBy: "day" })).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND", field: "customerId" });
+    await expect(hub.ledger.stats({ customerId: "cus_s", meter: "apicalls", groupBy: "day" })).rejects.toMatchObject({ code: "UNKNOWN_METER", field: "meter" });
+    await expect(hub.ledger.stats({ customerId: "cus_ghost", meter: "api_calls", groupBy: "day" })).rejects.toMatchObject({ code: "CUSTOMER_NOT_FOUND", field: "customerId" });
   });
 });
 
-describe(`hub.batchStats (${driverName})`, () => {
+describe(`hub.ledger.batchStats (${driverName})`, () => {
   it("answers every customer × meter pair, each customer in its own billing period", async () => {
-    const results = await hub.batchStats({ customerIds: ["cus_s", "cus_t"], meters: ["api_calls", "active_models"], groupBy: "month" });
+    const results = await hub.ledger.batchStats({ customerIds: ["cus_s", "cus_t"], meters: ["api_calls", "active_models"], groupBy: "month" });
     expect(results.map((r) => [r.customerId, r.meter, r.window.from.toISOString().slice(0, 10), r.total])).toEqual([
       ["cus_s", "api_calls", "2026-03-01", "114.5"],
       ["cus_s", "active_models", "2026-03-01", "2"],
@@ -147,11 +147,11 @@ describe(`hub.batchStats (${driverName})`, () => {
   });
 
   it("names the unknown customer or meter", async () => {
-    await expect(hub.batchStats({ customerIds: ["cus_s", "cus_ghost"], meters: ["api_calls"], groupBy: "day" })).rejects.toMatchObject({
+    await expect(hub.ledger.batchStats({ customerIds: ["cus_s", "cus_ghost"], meters: ["api_calls"], groupBy: "day" })).rejects.toMatchObject({
       code: "CUSTOMER_NOT_FOUND",
       field: "customerIds.1",
     });
-    await expect(hub.batchStats({ customerIds: ["cus_s"], meters: ["api_calls", "nope"], groupBy: "day" })).rejects.toMatchObject({ code: "UNKNOWN_METER", field: "meters.1" });
-    await expect(hub.batchStats({ customerIds: [], meters: ["api_calls"], groupBy: "day" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "customerIds" });
+    await expect(hub.ledger.batchStats({ customerIds: ["cus_s"], meters: ["api_calls", "nope"], groupBy: "day" })).rejects.toMatchObject({ code: "UNKNOWN_METER", field: "meters.1" });
+    await expect(hub.ledger.batchStats({ customerIds: [], meters: ["api_calls"], groupBy: "day" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "customerIds" });
   });
 });
