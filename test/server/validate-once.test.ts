@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isBillingError } from "../../src/core/errors.ts";
 import type { Hub } from "../../src/hub.ts";
+import { grantInputSchema } from "../../src/hub/credits/input.ts";
 import { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema } from "../../src/hub/hosted-pages.ts";
 import { batchStatsSchema } from "../../src/hub/ledger/stats.ts";
 import { adjustmentInputSchema } from "../../src/hub/limit-adjustments.ts";
@@ -67,6 +68,14 @@ const routes = [
     library: (body: unknown) => hub.customers.adjustLimit("once_co", body as never),
     bad: [{}, { id: "a1", feature: "api", amount: true }, { id: "a2", feature: "api", amount: 5, startsAt: "2026-03-10T00:00:00Z", endsAt: "2026-03-01T00:00:00Z" }, { id: "a3", feature: "api", amount: 5, recurrence: "weekly" }],
     valid: { id: "once-1", feature: "api", amount: 5 },
+  },
+  {
+    name: "POST /v1/customers/:id/credits",
+    schema: grantInputSchema,
+    send: (body: unknown) => call("POST", "/v1/customers/once_co/credits", body),
+    library: (body: unknown) => hub.credits.grant("once_co", body as never),
+    bad: [{}, { id: "g1", feature: "api", amount: "-5" }, { id: "g2", feature: "api", currency: "USD", amount: 5 }, { id: "g3", feature: "api", amount: 5, rollover: "some" }],
+    valid: { id: "once-grant", feature: "api", amount: 5 },
   },
   {
     name: "POST /v1/usage/stats",

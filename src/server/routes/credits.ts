@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Hub } from "../../hub.ts";
 import { expiringQuerySchema } from "../../hub/credits/credits-api.ts";
-import { grantInputSchema } from "../../hub/credits/input.ts";
-import { route, type RouteSpec } from "../route.ts";
+import { grantInputSchema, type CreditGrantInput } from "../../hub/credits/input.ts";
+import { asSent, route, type RouteSpec } from "../route.ts";
 import { instant, wholeNumber } from "./query.ts";
 
 const TAG = "credits";
@@ -23,10 +23,10 @@ export function creditRoutes(hub: Hub): RouteSpec[] {
       access: "write",
       tag: TAG,
       summary: "Grant credit: money (`currency`, whole minor units) drawn by invoices, or units of a metered `feature` drawn by consumes past the limit; 201 when created, 200 for a retry with the same id and content",
-      body: grantInputSchema,
+      bodyCheckedByHub: grantInputSchema,
       status: 201,
-      handler: async ({ body, params, c }) => {
-        const result = await hub.credits.grant(params.id!, body);
+      handler: async ({ json, params, c }) => {
+        const result = await hub.credits.grant(params.id!, asSent<CreditGrantInput>(json));
         return c.json(result, result.status === "created" ? 201 : 200);
       },
     }),
