@@ -7,7 +7,7 @@ import { utcDate } from "../core/periods.ts";
 import { storableText } from "../core/storable-text.ts";
 import { END_OF_SUPPORTED_MS, instantProblem } from "../core/supported-time.ts";
 import { parseWith } from "../core/validation.ts";
-import type { BillingProvider, ProviderUsageTotal } from "../providers/types.ts";
+import type { BillingProvider, ProviderUsageTotal, UsageTotalQuery } from "../providers/types.ts";
 import { customersAt, providerIdsOf, routedUsage } from "../store/outbox/routed-usage.ts";
 import { providerMeters } from "../config/meter-mappings.ts";
 import type { HubContext } from "./context.ts";
@@ -164,7 +164,7 @@ function mappedMeters(ctx: HubContext, provider: string): string[] {
 
 async function compare(
   row: ReconcileRow & { aggregation: string },
-  read: (query: { meter: string; providerCustomerId: string; from: Date; to: Date }) => Promise<ProviderUsageTotal>,
+  read: (query: UsageTotalQuery) => Promise<ProviderUsageTotal>,
   from: Date,
   to: Date,
   provider: BillingProvider,
@@ -174,7 +174,7 @@ async function compare(
   if (row.providerCustomerId === null) return { ...plain, note: explain(`billhub has no ${provider.id} customer id for this customer`) };
   let total: ProviderUsageTotal;
   try {
-    total = await read({ meter: row.meter, providerCustomerId: row.providerCustomerId, from, to });
+    total = await read({ meter: row.meter, providerCustomerId: row.providerCustomerId, from, to, aggregation });
   } catch (error) {
     if (error instanceof BillingError && (error.code === "UNKNOWN_METER" || error.code === "PROVIDER_NOT_FOUND")) return { ...plain, note: explain(error.message) };
     throw error;

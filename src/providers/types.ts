@@ -143,6 +143,11 @@ export interface UsageTotalQuery {
   from: Date;
   /** Exclusive. */
   to: Date;
+  /**
+   * How the catalog meter aggregates (`sum`, `count`, `max`, `last`, `unique_count`), for a provider
+   * that can tell its own meter totals something else and so has no comparable figure.
+   */
+  aggregation?: string;
 }
 
 /**

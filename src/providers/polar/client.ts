@@ -15,9 +15,12 @@ export type PolarCustomerCreate = Extract<Parameters<Polar["customers"]["create"
 /** `CheckoutCreate` (`POST /v1/checkouts/`). */
 export type PolarCheckoutCreate = Parameters<Polar["checkouts"]["create"]>[0];
 
+/** One `GET /v1/meters/{id}/quantities` request: the buckets of `interval` from `start` through `lastInstant`'s, in UTC, for one customer. */
 export interface PolarMeterQuery {
-  from: Date;
-  to: Date;
+  interval: "hour" | "day";
+  start: Date;
+  /** Polar counts the bucket this instant falls in, whole (see quantity-windows.ts). */
+  lastInstant: Date;
   externalCustomerId: string;
 }
 
@@ -25,7 +28,7 @@ export interface PolarMeterQuery {
 export interface PolarClient {
   /** `polar.events.ingest({ events })`: POST /v1/events/ingest. */
   ingest(events: PolarUsageEvent[]): Promise<PolarIngestResult>;
-  /** `polar.meters.quantities(id, …)` (GET /v1/meters/{id}/quantities): the meter's `total` over the window for one customer. */
+  /** `polar.meters.quantities(id, …)` (GET /v1/meters/{id}/quantities): the meter's `total`, "the total quantity for the period" (`MeterQuantities`), for one customer. */
   meterTotal(meterId: string, query: PolarMeterQuery): Promise<number>;
   /** `polar.meters.get(id)` (GET /v1/meters/{id}): the meter's aggregation function (`sum`, `count`, ...). */
   meterAggregation(meterId: string): Promise<string>;
@@ -65,9 +68,11 @@ export function createPolarClient(options: Pick<PolarSettings, "secretKey" | "en
     meterTotal: async (meterId, query) =>
       (
         await (await sdk()).meters.quantities(meterId, {
-          start_timestamp: query.from.toISOString(),
-          end_timestamp: query.to.toISOString(),
-          interval: "day",
+          start_timestamp: query.start.toISOString(),
+          end_timestamp: query.lastInstant.toISOString(),
+          interval: query.interval,
+          // Buckets are date_trunc'd in this zone (the API's default too).
+          timezone: "UTC",
           external_customer_id: query.externalCustomerId,
         })
       ).total,

@@ -25,7 +25,9 @@ export const polar = defineProvider({
   help: {
     reconcile: `Polar: the provider's total is the meter's total over the window (GET /v1/meters/{id}/quantities)
 for the customer's external id (provider_ids.polar, else the customer id); set
-polar.meters.<meter>.meterId for each meter to reconcile.`,
+polar.meters.<meter>.meterId for each meter to reconcile. Polar counts whole UTC hours and days, so
+a window must start and end on a whole hour; a meter Polar aggregates otherwise than the catalog
+(a sum against a count meter), or by avg or unique, is reported "not comparable".`,
   },
   create: (config, deps: ProviderDeps<PolarClient>) => createPolarProvider({ client: deps.client ?? createPolarClient(config), config, now: deps.now, limiterClock: deps.limiterClock }),
 });

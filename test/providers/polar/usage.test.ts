@@ -10,7 +10,6 @@ import { useStandIns } from "../../support/msw/use-stand-ins.ts";
 import { NOW, usageEvent, usageEvents } from "../../support/usage-events.ts";
 
 const BASE = "https://polar.test";
-const DAY_MS = 86_400_000;
 const polar = createPolarStandIn({ baseUrl: BASE, token: "polar_oat_test", meters: { "meter-api": { eventName: "api_call", property: "calls" } } });
 const sandbox = createPolarStandIn({ baseUrl: "https://sandbox-api.polar.sh" });
 useStandIns(polar, sandbox);
@@ -125,37 +124,5 @@ describe("Polar usage", () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["delivered"]);
     expect(sandbox.events()).toHaveLength(1);
     expect(polar.events()).toEqual([]);
-  });
-});
-
-describe("Polar usage totals (reconcile)", () => {
-  it("reads the meter's total for the customer's external id over the window", async () => {
-    await provider().pushUsage([usageEvent({ quantity: "3", providerCustomerId: "org_42" }), usageEvent({ quantity: "4.5", providerCustomerId: "org_42" }), usageEvent({ quantity: "9", providerCustomerId: "other" })]);
-    const total = await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "org_42", from: new Date(NOW.getTime() - DAY_MS), to: NOW });
-    expect(total).toEqual({ value: "7.5", aggregation: "sum" });
-    const query = new URL(polar.calls("quantities")[0]!.url);
-    expect(query.pathname).toBe("/v1/meters/meter-api/quantities");
-    expect(query.searchParams.getAll("external_customer_id")).toEqual(["org_42"]);
-    expect(query.searchParams.get("start_timestamp")).toBe(new Date(NOW.getTime() - DAY_MS).toISOString());
-  });
-
-  it("answers 0 when Polar has no usage, UNKNOWN_METER for a meter without an id, and PROVIDER_NOT_FOUND for an id Polar does not know", async () => {
-    const window = { from: new Date(NOW.getTime() - DAY_MS), to: NOW };
-    expect(await provider().readUsageTotal({ meter: "api_calls", providerCustomerId: "nobody", ...window })).toEqual({ value: "0", aggregation: "sum" });
-    await expect(provider({ meters: { api_calls: { eventName: "api_call" } } }).readUsageTotal({ meter: "api_calls", providerCustomerId: "x", ...window })).rejects.toMatchObject({
-      code: "UNKNOWN_METER",
-      field: "polar.meters.api_calls.meterId",
-    });
-    await expect(provider({ meters: { api_calls: { eventName: "api_call", meterId: "missing" } } }).readUsageTotal({ meter: "api_calls", providerCustomerId: "x", ...window })).rejects.toMatchObject({ code: "PROVIDER_NOT_FOUND" });
-  });
-
-  it("reads each meter's aggregation once, and throws a retryable error when Polar rate-limits the query", async () => {
-    const reconciler = provider();
-    const query = { meter: "api_calls", providerCustomerId: "x", from: new Date(NOW.getTime() - DAY_MS), to: NOW };
-    await reconciler.readUsageTotal(query);
-    await reconciler.readUsageTotal(query);
-    expect(polar.calls("meter")).toHaveLength(1);
-    polar.inject("quantities", { kind: "rate_limit", retryAfter: "2" });
-    await expect(reconciler.readUsageTotal(query)).rejects.toMatchObject({ code: "PROVIDER_RATE_LIMITED", retryable: true, retryAfterSeconds: 2 });
   });
 });

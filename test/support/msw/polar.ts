@@ -14,8 +14,13 @@ import { connectionReset, createFaultQueue, unanswered, type Fault } from "./fau
  *   404, the JSON body).
  * - `GET /v1/meters/{id}` answers the meter (`aggregation: { func, property }`); `GET
  *   /v1/meters/{id}/quantities?start_timestamp&end_timestamp&interval&external_customer_id` answers
- *   `{ quantities: [{ timestamp, quantity }], total }` (`MeterQuantities`), summing the numeric
- *   metadata property of the meter's events; here over [start, end).
+ *   `{ quantities: [{ timestamp, quantity }], total }` (`MeterQuantities`) as Polar's server computes
+ *   it (`MeterService.get_quantities`, polarsource/polar `server/polar/meter/service.py`): a series
+ *   from start_timestamp through end_timestamp inclusive, each point counting the whole
+ *   `date_trunc(interval)` bucket it falls in (UTC), the meter's function per bucket over the numeric
+ *   metadata property, the total summing count and sum buckets and taking max/min over the others.
+ *   The query is validated as Polar does (422: naive datetimes, before 2023-01-01, a span past
+ *   `MAX_INTERVAL_DAYS`).
  * - `GET /v1/subscriptions/{id}` and `GET /v1/products/{id}` answer what the test put there, 404
  *   `ResourceNotFound` otherwise.
  * - `GET /v1/customers/external/{external_id}` answers the `Customer` or 404; `POST /v1/customers/`
@@ -38,7 +43,7 @@ export interface PolarStandInOptions {
   /** The only accepted bearer token; by default any `Bearer ...` is accepted. */
   token?: string;
   /** Meters by id: the event name they filter on and the metadata property they sum (default "quantity"). */
-  meters?: Record<string, { eventName: string; property?: string; func?: "sum" | "count" | "max" }>;
+  meters?: Record<string, { eventName: string; property?: string; func?: "sum" | "count" | "max" | "min" | "avg" | "unique" }>;
 }
 
 export type PolarRoute = "ingest" | "meter" | "quantities" | "subscription" | "product" | "customer_external" | "create_customer" | "checkout" | "customer_session";
@@ -62,6 +67,65 @@ export interface HeldPolarEvent {
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+type TimeInterval = "year" | "month" | "week" | "day" | "hour";
+const INTERVALS: readonly TimeInterval[] = ["year", "month", "week", "day", "hour"];
+/** `MAX_INTERVAL_DAYS` (server/polar/kit/time_queries.py). */
+const MAX_INTERVAL_DAYS: Record<TimeInterval, number> = { hour: 7, day: 366, week: 7 * 53, month: 365 * 4, year: 365 * 10 };
+const DAY = 86_400_000;
+
+/** Postgres `date_trunc(interval, t)` in UTC. */
+function truncate(at: number, interval: TimeInterval): number {
+  const d = new Date(at);
+  switch (interval) {
+    case "hour":
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
+    case "day":
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    case "week":
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+    case "month":
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    case "year":
+      return Date.UTC(d.getUTCFullYear(), 0, 1);
+  }
+}
+
+/** `t + '1 <interval>'::interval` in UTC. */
+function step(at: number, interval: TimeInterval): number {
+  const d = new Date(at);
+  if (interval === "month") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+  if (interval === "year") return Date.UTC(d.getUTCFullYear() + 1, d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+  return at + (interval === "hour" ? DAY / 24 : interval === "day" ? DAY : 7 * DAY);
+}
+
+/**
+ * The quantities query as Polar validates it (server/polar/meter/endpoints.py): aware datetimes,
+ * start at or after 2023-01-01, an interval, a span `is_under_limits` allows (end's date minus
+ * start's date at most MAX_INTERVAL_DAYS); or FastAPI's 422 issues. The stand-in answers in UTC only.
+ */
+function quantitiesQuery(params: URLSearchParams): { start: number; end: number; interval: TimeInterval } | { loc: string[]; msg: string; type: string }[] {
+  const issues: { loc: string[]; msg: string; type: string }[] = [];
+  const aware = (name: string) => {
+    const text = params.get(name);
+    if (text === null) issues.push({ loc: ["query", name], msg: "Field required", type: "missing" });
+    else if (!ISO.test(text)) issues.push({ loc: ["query", name], msg: "Input should have timezone info", type: "timezone_aware" });
+    return text === null ? Number.NaN : Date.parse(text);
+  };
+  const start = aware("start_timestamp");
+  const end = aware("end_timestamp");
+  const interval = params.get("interval") as TimeInterval | null;
+  if (interval === null) issues.push({ loc: ["query", "interval"], msg: "Field required", type: "missing" });
+  else if (!INTERVALS.includes(interval)) issues.push({ loc: ["query", "interval"], msg: "Input should be 'year', 'month', 'week', 'day' or 'hour'", type: "enum" });
+  if ((params.get("timezone") ?? "UTC") !== "UTC") issues.push({ loc: ["query", "timezone"], msg: "the stand-in answers in UTC only", type: "value_error" });
+  if (start < Date.UTC(2023, 0, 1)) issues.push({ loc: ["query", "start_timestamp"], msg: "Input should be greater than or equal to 2023-01-01T00:00:00", type: "greater_than_equal" });
+  if (issues.length > 0 || interval === null) return issues;
+  const days = Math.floor(end / DAY) - Math.floor(start / DAY);
+  if (start > end || days > MAX_INTERVAL_DAYS[interval]) {
+    return [{ loc: ["query"], msg: "The interval is too small for the given date range. Use a larger interval or reduce the date range.", type: "value_error" }];
+  }
+  return { start, end, interval };
+}
 
 export function createPolarStandIn(options: PolarStandInOptions = {}) {
   const baseUrl = (options.baseUrl ?? "https://api.polar.sh").replace(/\/$/, "");
@@ -182,17 +246,37 @@ export function createPolarStandIn(options: PolarStandInOptions = {}) {
       const meter = meters[String(params.id)];
       if (meter === undefined) return error(404, "ResourceNotFound", "Not found");
       const url = new URL(request.url);
-      const start = Date.parse(url.searchParams.get("start_timestamp") ?? "");
-      const end = Date.parse(url.searchParams.get("end_timestamp") ?? "");
-      if (Number.isNaN(start) || Number.isNaN(end) || !url.searchParams.has("interval")) return HttpResponse.json({ detail: [{ loc: ["query", "start_timestamp"], msg: "Field required", type: "missing" }] }, { status: 422 });
+      const query = quantitiesQuery(url.searchParams);
+      if (!("interval" in query)) return HttpResponse.json({ detail: query }, { status: 422 });
       const customers = url.searchParams.getAll("external_customer_id");
-      const values = allEvents()
-        .filter((event) => event.name === meter.eventName && (customers.length === 0 || customers.includes(event.external_customer_id ?? "")))
-        .filter((event) => Date.parse(event.timestamp ?? "") >= start && Date.parse(event.timestamp ?? "") < end)
-        .map((event) => event.metadata?.[meter.property ?? "quantity"])
-        .filter((value): value is number => typeof value === "number");
-      const total = meter.func === "count" ? values.length : values.reduce((a, b) => a + b, 0);
-      return HttpResponse.json({ quantities: [{ timestamp: new Date(start).toISOString(), quantity: total }], total });
+      const func = meter.func ?? "sum";
+      const matching = allEvents().filter((event) => event.name === meter.eventName && (customers.length === 0 || customers.includes(event.external_customer_id ?? "")));
+      // Per bucket (date_trunc of the event's timestamp), the meter's function over its events; sum
+      // reads only numeric metadata.
+      const buckets = new Map<number, number[]>();
+      for (const event of matching) {
+        const value = event.metadata?.[meter.property ?? "quantity"];
+        if (func !== "count" && typeof value !== "number") continue;
+        const bucket = truncate(Date.parse(event.timestamp ?? ""), query.interval);
+        buckets.set(bucket, [...(buckets.get(bucket) ?? []), typeof value === "number" ? value : 0]);
+      }
+      const ofBucket = (values: number[] | undefined): number | null => {
+        if (values === undefined || values.length === 0) return null;
+        if (func === "count") return values.length;
+        if (func === "max") return Math.max(...values);
+        if (func === "min") return Math.min(...values);
+        return values.reduce((a, b) => a + b, 0);
+      };
+      // The series runs from start_timestamp through end_timestamp inclusive; the running total sums
+      // count and sum buckets and takes max/min over the others.
+      const quantities: { timestamp: string; quantity: number }[] = [];
+      let total: number | null = null;
+      for (let at = query.start; at <= query.end; at = step(at, query.interval)) {
+        const quantity = ofBucket(buckets.get(truncate(at, query.interval)));
+        quantities.push({ timestamp: new Date(at).toISOString(), quantity: quantity ?? 0 });
+        if (quantity !== null) total = total === null ? quantity : func === "max" ? Math.max(total, quantity) : func === "min" ? Math.min(total, quantity) : total + quantity;
+      }
+      return HttpResponse.json({ quantities, total: total ?? 0 });
     }),
     http.get(`${baseUrl}/v1/subscriptions/:id`, ({ request, params }) => {
       const refused = enter("subscription", request, null);
