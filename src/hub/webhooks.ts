@@ -5,19 +5,10 @@ import { parseWith } from "../core/validation.ts";
 import { listPriceVersions, type PriceVersion } from "../store/webhooks/price-versions.ts";
 import { subscriptionsOfCustomer, type SubscriptionRecord } from "../store/webhooks/provider-subscriptions.ts";
 import { listWebhookEvents, WEBHOOK_OUTCOMES, type WebhookEventRecord, type WebhookOutcome } from "../store/webhooks/webhook-log.ts";
-import {
-  createWebhookHandler,
-  resolvePriceAt,
-  resolvePriceForPeriod,
-  syncCatalog,
-  type CatalogSyncReport,
-  type InvoiceCreatedHandler,
-  type PriceResolverOptions,
-  type WebhookDeps,
-  type WebhookHandler,
-  type WebhookProvider,
-  WEBHOOK_PROVIDERS,
-} from "../webhooks/index.ts";
+import { createWebhookHandler, WEBHOOK_PROVIDERS, type WebhookHandler, type WebhookProvider } from "../webhooks/handler.ts";
+import type { InvoiceCreatedHandler, WebhookDeps } from "../webhooks/deps.ts";
+import { resolvePriceAt, resolvePriceForPeriod, type PriceResolverOptions } from "../webhooks/price-resolver.ts";
+import { syncCatalog, type CatalogSyncReport } from "../webhooks/sync-catalog.ts";
 import { providerIdsWith, type ProviderIdWith } from "../providers/index.ts";
 import type { HubContext } from "./context.ts";
 import { parseCustomerId } from "./customer-input.ts";

@@ -125,7 +125,7 @@ export const isError = (error: unknown): boolean => error instanceof BillingErro
 import { createApp, toNodeListener } from "billhub/server";
 import { createClient, type BillhubClient } from "billhub/client";
 import { preparePlan } from "billhub/pricing";
-import { createWebhookHandler } from "billhub/webhooks";
+import { toNodeHandler } from "billhub/webhooks";
 export const mount = async (hub: Hub) => toNodeListener(createApp(hub, { basePath: "/api/billing" }));
 export const client: BillhubClient = createClient({ baseUrl: "http://127.0.0.1:8787", apiKey: "k" });
 export async function used(): Promise<number> {
@@ -135,7 +135,7 @@ export async function used(): Promise<number> {
 // @ts-expect-error a usage event needs a transactionId, as the route's schema says
 export const missing = () => client.usage.record({ customerId: "org_42", meter: "api_calls", quantity: 1 });
 export const plan = preparePlan({ key: "p", currency: "USD", charges: [] });
-export const webhooks: typeof createWebhookHandler = createWebhookHandler;
+export const webhooks = async (hub: Hub) => toNodeHandler(hub.webhooks.stripe);
 `,
     );
     const strict = { strict: true, skipLibCheck: false, noEmit: true, types: ["node"], lib: ["ES2023"], target: "ES2023" };

@@ -1,6 +1,6 @@
 import type { ResolvePrice } from "../../core/pricing/charge-pricing.ts";
 import type { Sql } from "../../store/types.ts";
-import { resolvePriceForPeriod } from "../../webhooks/index.ts";
+import { resolvePriceForPeriod } from "../../webhooks/price-resolver.ts";
 
 /** The price resolvers of many periods, each read once (a run bills many customers per period). */
 export interface PriceResolvers {
