@@ -95,7 +95,7 @@ describe(`the dashboard in a browser (${driverName})`, () => {
       await page.screenshot({ path: join(shots, `${file}-1280.png`), fullPage: true });
     }
     await page.getByRole("link", { name: "Invoices" }).click();
-    await page.getByLabel("Billing month (YYYY-MM)").fill(seeded.period);
+    await page.getByLabel("Billing period (YYYY-MM, YYYY or YYYY-Www)").fill(seeded.period);
     await page.getByRole("button", { name: "Filter" }).click();
     await page.locator("tr[data-invoice-id] a").first().click();
     await page.getByRole("table", { name: "Invoice lines" }).waitFor();

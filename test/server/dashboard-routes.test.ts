@@ -268,6 +268,18 @@ describe(`the dashboard's pages (${driverName})`, () => {
     expect(JSON.parse(json.body)).toEqual(JSON.parse(await hub.exportInvoices({ period: seeded.period, format: "json" })));
   });
 
+  it("filters and exports the runs of yearly and weekly plans by their keys (2026, 2026-W45), as the API does", async () => {
+    const visitor = await signedIn(READ_KEY);
+    for (const period of ["2026", "2026-W45"]) {
+      const page = await visitor.request(`/dashboard/invoices?period=${period}`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain(`Export ${period}: `);
+      const csv = await visitor.request(`/dashboard/invoices/export?period=${period}&format=csv`);
+      expect(csv.headers.get("content-disposition")).toBe(`attachment; filename="invoices-${period}.csv"`);
+      expect(csv.body).toBe(await hub.exportInvoices({ period, format: "csv" }));
+    }
+  });
+
   it("shows the webhook log filtered by outcome and the synced price history", async () => {
     const visitor = await signedIn(READ_KEY);
     const all = (await visitor.request("/dashboard/webhooks?lookupKey=api_calls")).body;
@@ -285,6 +297,7 @@ describe(`the dashboard's pages (${driverName})`, () => {
     expect(search.body).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     const cases: Array<[string, number, string]> = [
       ["/dashboard/invoices?period=2026-13", 400, "query.period"],
+      ["/dashboard/invoices?period=2027-W53", 400, "query.period"],
       ["/dashboard/invoices/export?format=csv", 400, "query.period"],
       ["/dashboard/invoices/export?period=2026-02&format=xml", 400, "query.format"],
       ["/dashboard/outbox?status=lost", 400, "query.status"],

@@ -26,18 +26,6 @@ function monthBounds(input: unknown): { from: Date; to: Date } | string {
 }
 
 /**
- * Why `input` is not a billing month billhub accepts, or undefined when it is one.
- *
- * @example
- * billingMonthProblem("2026-10") // undefined
- * billingMonthProblem("9999-12") // "must be a month from 1970-01 to 9999-11 ..."
- */
-export function billingMonthProblem(input: unknown): string | undefined {
-  const bounds = monthBounds(input);
-  return typeof bounds === "string" ? bounds : undefined;
-}
-
-/**
  * Reads a billing month written as `YYYY-MM` (UTC), from 1970-01 to 9999-11.
  *
  * @example

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { billingMonthProblem } from "../../core/invoicing/billing-month.ts";
+import { runPeriodProblem } from "../../core/invoicing/run-period.ts";
 import { storableText } from "../../core/storable-text.ts";
 import { parseWith } from "../../core/validation.ts";
 
@@ -20,11 +20,12 @@ export const text = (max: number) =>
     .pipe(storableText())
     .transform((value) => (value === "" ? undefined : value));
 
-export const month = z
+/** A run period: a month `2026-10`, a year `2026` (yearly plans) or an ISO week `2026-W45` (weekly plans); empty means "not given". */
+export const runPeriod = z
   .string()
   .transform((value) => value.trim())
   .superRefine((value, ctx) => {
-    const problem = value === "" ? undefined : billingMonthProblem(value);
+    const problem = value === "" ? undefined : runPeriodProblem(value);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
   })
   .transform((value) => (value === "" ? undefined : value));

@@ -3,13 +3,13 @@ import type { Hub } from "../../../hub.ts";
 import { Empty, Pager } from "../components.tsx";
 import { formatCount, formatMoney, formatTime } from "../format.ts";
 import { href, Page, type Frame } from "../layout.tsx";
-import { month, parseQuery, required, text } from "../query.ts";
+import { parseQuery, required, runPeriod, text } from "../query.ts";
 
 const PAGE_SIZE = 50;
 
-const listSchema = z.strictObject({ period: month.optional(), customer: text(255).optional(), after: z.string().regex(/^[1-9]\d{0,15}$/, "must be a page link's invoice number").optional() });
+const listSchema = z.strictObject({ period: runPeriod.optional(), customer: text(255).optional(), after: z.string().regex(/^[1-9]\d{0,15}$/, "must be a page link's invoice number").optional() });
 
-/** Stored invoices by number, filtered by billing month and customer, with the month's export. */
+/** Stored invoices by number, filtered by run period (month, year or ISO week) and customer, with the period's export. */
 export async function invoicesPage(hub: Hub, frame: Frame, rawQuery: Record<string, string>) {
   const query = parseQuery(listSchema, rawQuery);
   const filter = { period: query.period, customer: query.customer };
@@ -23,8 +23,8 @@ export async function invoicesPage(hub: Hub, frame: Frame, rawQuery: Record<stri
     <Page title="Invoices" section="invoices" frame={frame}>
       <form class="filters" method="get" action={href("/invoices")}>
         <label>
-          Billing month (YYYY-MM)
-          <input type="text" name="period" value={query.period ?? ""} placeholder="2026-10" pattern="\d{4}-\d{2}" inputmode="numeric" maxlength={7} />
+          Billing period (YYYY-MM, YYYY or YYYY-Www)
+          <input type="text" name="period" value={query.period ?? ""} placeholder="2026-10" pattern="\d{4}(-\d{2}|-W\d{2})?" maxlength={8} />
         </label>
         <label>
           Customer id
@@ -35,7 +35,7 @@ export async function invoicesPage(hub: Hub, frame: Frame, rawQuery: Record<stri
         </button>
       </form>
       {query.period === undefined ? (
-        <p class="muted">Choose a billing month to export its invoices.</p>
+        <p class="muted">Choose a billing period to export its invoices.</p>
       ) : (
         <p>
           {`Export ${query.period}: `}
@@ -102,7 +102,7 @@ export async function invoicePage(hub: Hub, frame: Frame, id: string) {
           <dd class="mono">
             <a href={href(`/customers/${encodeURIComponent(invoice.customerId)}`)}>{invoice.customerId}</a>
           </dd>
-          <dt>Billing month</dt>
+          <dt>Billing period</dt>
           <dd>{invoice.periodKey}</dd>
           <dt>Window</dt>
           <dd>{`${formatTime(invoice.period.from)} to ${formatTime(invoice.period.to)}`}</dd>
@@ -163,6 +163,6 @@ export async function invoicePage(hub: Hub, frame: Frame, id: string) {
 }
 
 export const exportSchema = z.strictObject({
-  period: required(month, "is required: the billing month to export, written YYYY-MM"),
+  period: required(runPeriod, "is required: the billing period to export, written YYYY-MM (a month), YYYY (a year) or YYYY-Www (an ISO week)"),
   format: z.enum(["csv", "json"], { error: "must be csv or json" }),
 });
