@@ -19,6 +19,11 @@ export interface BillingCycle {
   periodEnd?: Date | null;
   /** Day-and-time the cycle repeats from (Stripe's billing_cycle_anchor). */
   anchor?: Date | null;
+  /**
+   * The interval of the plan the customer holds: how long its billing period is. Absent = a month
+   * (every plan without an interval bills monthly, and a cycle built before plans had intervals).
+   */
+  interval?: BillingInterval;
 }
 
 /**
@@ -100,7 +105,8 @@ function estimateSteps(anchor: Date, at: Date, interval: BillingInterval): numbe
 }
 
 /**
- * The billing period of the interval (default `month`) that contains `at`. An explicit current
+ * The billing period of the interval (default: the cycle's own `interval`, else `month`) that
+ * contains `at`. An explicit current
  * period that contains `at` wins (for a year or a week only when it is exactly one such period
  * long: a provider's monthly period says nothing about a yearly plan's); otherwise periods repeat
  * from the anchor (or the explicit period's start); with neither, the calendar month, the
@@ -112,7 +118,7 @@ function estimateSteps(anchor: Date, at: Date, interval: BillingInterval): numbe
  * billingPeriodAt(new Date("2026-03-10T00:00:00Z"), { anchor: new Date("2024-02-29T00:00:00Z") }, "year")
  * // { from: 2026-02-28T00:00:00Z, to: 2027-02-28T00:00:00Z }
  */
-export function billingPeriodAt(at: Date, cycle: BillingCycle = {}, interval: BillingInterval = "month"): { from: Date; to: Date } {
+export function billingPeriodAt(at: Date, cycle: BillingCycle = {}, interval: BillingInterval = cycle.interval ?? "month"): { from: Date; to: Date } {
   const { periodStart, periodEnd } = cycle;
   if (periodStart && periodEnd && periodStart <= at && at < periodEnd) {
     if (interval === "month" || addIntervals(periodStart, interval, 1).getTime() === periodEnd.getTime()) return { from: periodStart, to: periodEnd };
@@ -165,6 +171,7 @@ export function windowAt(spec: WindowSpec, at: Date, cycle: BillingCycle = {}): 
   }
   switch (spec) {
     case "billing_period":
+      // The period of the interval of the plan the customer holds (the cycle's), not always a month.
       return billingPeriodAt(at, cycle);
     case "month":
       return calendarMonth(at);

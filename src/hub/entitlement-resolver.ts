@@ -8,6 +8,7 @@ import { loadCustomerEntitlements, type CustomerEntitlements } from "../store/en
 import type { HubContext } from "./context.ts";
 import { parseCustomerId } from "./customer-input.ts";
 import type { EntitlementCache } from "./entitlement-cache.ts";
+import { withPlanInterval } from "./plan-interval.ts";
 
 export interface QueryOptions {
   /** A plan variant for this call ("starter"), instead of the customer's own. */
@@ -84,7 +85,11 @@ export function createEntitlementResolver(ctx: HubContext, cache: EntitlementCac
   const { catalog, store } = ctx;
 
   async function load(customerId: string): Promise<CustomerEntitlements> {
-    const entry = await cache.get(customerId, () => loadCustomerEntitlements(store, customerId, ctx.now()));
+    // The cycle carries the held plan's interval: a `billing_period` window is a period of it.
+    const entry = await cache.get(customerId, async () => {
+      const loaded = await loadCustomerEntitlements(store, customerId, ctx.now());
+      return loaded && withPlanInterval(catalog, loaded);
+    });
     if (!entry) throw customerNotFound(customerId);
     return entry;
   }

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { billingPeriodEndingIn } from "../../src/core/invoicing/billing-month.ts";
 import { parseRunPeriod } from "../../src/core/invoicing/run-period.ts";
-import { BILLING_INTERVALS, billingPeriodAt, type BillingCycle } from "../../src/core/periods.ts";
+import { BILLING_INTERVALS, billingPeriodAt, windowAt, type BillingCycle } from "../../src/core/periods.ts";
 
 const at = (iso: string) => new Date(iso);
 const period = (from: string, to: string) => ({ from: at(from), to: at(to) });
@@ -83,5 +83,17 @@ describe("consecutive billing periods of every interval", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("a cycle's own interval", () => {
+  it("makes billingPeriodAt and the billing_period window periods of that interval, and an explicit interval still wins", () => {
+    const now = at("2026-03-10T00:00:00Z");
+    const yearly: BillingCycle = { anchor: at("2024-02-29T00:00:00Z"), interval: "year" };
+    expect(billingPeriodAt(now, yearly)).toEqual(period("2026-02-28T00:00:00Z", "2027-02-28T00:00:00Z"));
+    expect(windowAt("billing_period", now, yearly)).toEqual(period("2026-02-28T00:00:00Z", "2027-02-28T00:00:00Z"));
+    expect(billingPeriodAt(now, yearly, "month")).toEqual(period("2026-02-28T00:00:00Z", "2026-03-29T00:00:00Z"));
+    expect(windowAt("billing_period", now, { interval: "week" })).toEqual(period("2026-03-09T00:00:00Z", "2026-03-16T00:00:00Z"));
+    expect(windowAt("billing_period", now, {})).toEqual(period("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"));
   });
 });

@@ -10,6 +10,7 @@ import { loadCustomerEntitlements } from "../../store/entitlement-state-reposito
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import type { EntitlementResolver, Resolved } from "../entitlement-resolver.ts";
+import { withPlanInterval } from "../plan-interval.ts";
 import { priceInvoices } from "../invoicing/price-invoices.ts";
 import { createPriceResolvers } from "../invoicing/price-resolvers.ts";
 import { featureUsage } from "../ledger.ts";
@@ -199,7 +200,7 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
       // Read in the caller's transaction: on the embedded store a read beside it would wait for it.
       const entry = await loadCustomerEntitlements(tx, customerId, at);
       if (entry === undefined) throw customerNotFound(customerId);
-      const period = billingPeriodAt(at, entry.state.cycle);
+      const period = billingPeriodAt(at, withPlanInterval(ctx.catalog, entry).state.cycle);
       const value = toDecimalString(parseDecimal(balance));
       return fireAll(tx, reached, { customerId, window: { start: period.from, end: period.to }, feature, value, extra: creditExtra(ctx, feature), firedAt: at });
     },

@@ -10,7 +10,8 @@ import type { HubContext } from "../context.ts";
 import { parseCustomerId } from "../customer-input.ts";
 import { previewMoneyCredits } from "../credits/money-credits.ts";
 import { previewOptionsSchema } from "./input.ts";
-import { intervalOfPlan, runWindows } from "./run-windows.ts";
+import { intervalOfPlan } from "../plan-interval.ts";
+import { runWindows } from "./run-windows.ts";
 import { priceInvoices, type InvoiceTarget } from "./price-invoices.ts";
 import { createPriceResolvers } from "./price-resolvers.ts";
 

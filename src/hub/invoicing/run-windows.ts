@@ -4,11 +4,11 @@ import type { InvoicePeriod } from "../../core/invoicing/invoice.ts";
 import { intervalWindow, uninvoicedPieces, type IntervalSpan } from "../../core/invoicing/interval-window.ts";
 import type { RunPeriod } from "../../core/invoicing/run-period.ts";
 import { uninvoicedWindow } from "../../core/invoicing/uninvoiced-window.ts";
-import type { BillingInterval } from "../../core/periods.ts";
 import type { CustomerRecord } from "../../store/customer-repository.ts";
 import { overlappingInvoicedPeriods } from "../../store/invoices/invoice-repository.ts";
 import { planSpans } from "../../store/plan-change-repository.ts";
 import type { Sql } from "../../store/types.ts";
+import { intervalOfPlan, onlyMonthly } from "../plan-interval.ts";
 
 /** Why a run passes a customer by for its period (nothing is written for them). */
 export type SkipReason =
@@ -31,17 +31,6 @@ export interface RunWindow {
 }
 
 export type RunWindowOutcome = RunWindow | { skip: SkipReason };
-
-/** The interval of a plan of the history (null: the default plan); a plan the catalog no longer declares counts as monthly, and its run reports it. */
-export function intervalOfPlan(catalog: Catalog, planKey: string | null): BillingInterval {
-  const key = planKey ?? catalog.defaultPlan;
-  return Object.hasOwn(catalog.plans, key) ? catalog.plans[key]!.interval : "month";
-}
-
-/** Whether every plan of the catalog is monthly: then a month's windows need no plan history. */
-function onlyMonthly(catalog: Catalog): boolean {
-  return Object.values(catalog.plans).every((plan) => plan.interval === "month");
-}
 
 /**
  * The window each customer is billed for in a run: its billing period of the run's interval ending

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import type { Catalog } from "../../core/catalog/index.ts";
 import { BillingError } from "../../core/errors.ts";
 import { NAMED_WINDOWS, type BillingCycle, type Window, type WindowSpec } from "../../core/periods.ts";
 import { storableText } from "../../core/storable-text.ts";
 import { refineSupportedInstant } from "../../core/supported-time.ts";
 import { parseWith } from "../../core/validation.ts";
 import type { Sql } from "../../store/types.ts";
+import { cyclesAt } from "../plan-interval.ts";
 import type { WindowInput } from "./types.ts";
 
 export const customerIdSchema = storableText().min(1).max(255);
@@ -52,10 +54,11 @@ export interface CustomerCycle {
 }
 
 /**
- * The billing cycles of customers (their current period), refusing unknown ids with
+ * The billing cycles of customers (their current period, and the interval of the plan each held
+ * at `at`: a `billing_period` window at `at` is a period of it), refusing unknown ids with
  * CUSTOMER_NOT_FOUND naming each one.
  */
-export async function loadCycles(sql: Sql, customerIds: readonly string[], field: (index: number) => string): Promise<Map<string, BillingCycle>> {
+export async function loadCycles(sql: Sql, catalog: Catalog, customerIds: readonly string[], at: Date, field: (index: number) => string): Promise<Map<string, BillingCycle>> {
   const { rows } = await sql.query<{ id: string; period_start: Date | null; period_end: Date | null }>(
     "SELECT id, period_start, period_end FROM customers WHERE id = ANY($1::text[])",
     [[...new Set(customerIds)]],
@@ -69,5 +72,5 @@ export async function loadCycles(sql: Sql, customerIds: readonly string[], field
       details: { missing: missing.map(({ id }) => id) },
     });
   }
-  return cycles;
+  return cyclesAt(sql, catalog, cycles, at);
 }

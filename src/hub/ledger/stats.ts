@@ -66,8 +66,8 @@ function summarize(customerId: string, meter: Meter, unit: BucketUnit, window: {
 type Common = Omit<z.output<typeof batchStatsSchema>, "meters">;
 
 async function run(sql: Sql, ctx: HubContext, q: Common, meters: Meter[], customerField: (index: number) => string): Promise<Stats[]> {
-  const cycles = await loadCycles(sql, q.customerIds, customerField);
   const at = q.at ?? ctx.now();
+  const cycles = await loadCycles(sql, ctx.catalog, q.customerIds, at, customerField);
   const spec = q.window ?? "billing_period";
   const scopes = [...new Set(q.customerIds)].map((customerId) => {
     const window = boundedWindow(spec, at, cycles.get(customerId)!);

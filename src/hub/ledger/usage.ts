@@ -71,7 +71,7 @@ export async function usage(sql: Sql, ctx: HubContext, q: UsageQuery): Promise<U
   const filter = q.filter === undefined ? undefined : parseWith(filterSchema, q.filter, "VALIDATION_FAILED", "filter");
   const at = parseWith(atSchema, q.at, "VALIDATION_FAILED", "at") ?? ctx.now();
   const spec = windowSpecOf(q.window, feature?.reset ?? "billing_period");
-  const cycle = (await loadCycles(sql, [customerId], () => "customerId")).get(customerId)!;
+  const cycle = (await loadCycles(sql, ctx.catalog, [customerId], at, () => "customerId")).get(customerId)!;
   const window = checkWindowEnd(windowAt(spec, at, cycle), "at");
   const value = await valueOf(sql, customerId, meter, window, feature?.key, filter);
   return { customerId, meter: meter.key, feature: feature?.key ?? null, aggregation: meter.aggregation, window, value };
