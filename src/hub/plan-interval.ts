@@ -23,7 +23,9 @@ function cycleOfInterval(cycle: BillingCycle, interval: BillingInterval): Billin
 /**
  * The customer's entitlement state with its cycle's `interval` set to that of the plan it holds
  * (the plan its limits come from), so `billing_period` windows, spend-alert periods and unit-credit
- * rollovers are periods of that interval: a yearly plan's `billing_period` is a year.
+ * rollovers are periods of that interval: a yearly plan's `billing_period` is a year. After a
+ * change of interval, the new plan's period containing the instant, not cut at the change (see
+ * `resetWindow`): switching never hands out a fresh allowance.
  *
  * @example
  * withPlanInterval(catalog, entry).state.cycle // { periodStart, periodEnd, interval: "year" } on a yearly plan
