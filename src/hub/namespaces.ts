@@ -217,6 +217,21 @@ export const DEPRECATED_ALIASES = [
 ] as const satisfies ReadonlyArray<{ [N in keyof HubNamespaces]: readonly [keyof DeprecatedHubMembers, N, keyof HubNamespaces[N]] }[keyof HubNamespaces]>;
 
 /**
+ * Namespaced members that never had a flat name: `[namespace, member, the area's method]`. A new
+ * hub method goes here (and into its namespace's interface above), never flat on the hub.
+ */
+export const NAMESPACE_ONLY_MEMBERS: ReadonlyArray<readonly [keyof HubNamespaces, string, keyof HubAreas]> = [];
+
+/** The area methods the hub keeps flat: what a request handler calls, and two single-call operations. */
+export const FLAT_METHODS = ["record", "recordBatch", "adjust", "usage", "check", "can", "consume", "limit", "entitlements", "reconcile", "activity"] as const satisfies ReadonlyArray<keyof HubAreas>;
+
+// Every method an area builds must be reachable on the hub: flat, in DEPRECATED_ALIASES or in
+// NAMESPACE_ONLY_MEMBERS. A method named below was built but put nowhere; place it.
+type Placed = (typeof FLAT_METHODS)[number] | (typeof DEPRECATED_ALIASES)[number][0] | "webhooks" | keyof CatalogSyncMethods;
+type Unplaced = Exclude<keyof HubAreas, Placed>;
+export const EVERY_AREA_METHOD_PLACED: [Unplaced] extends [never] ? true : { unplaced: Unplaced } = true;
+
+/**
  * The namespaces and the deprecated flat members, every one the very function the area built
  * (traced once, so a call through either name is one span under the same name).
  */
@@ -229,6 +244,7 @@ export function groupAreaMethods(areas: HubAreas): HubNamespaces & DeprecatedHub
     namespaces[namespace][member] = method;
     aliases[alias] = method;
   }
+  for (const [namespace, member, method] of NAMESPACE_ONLY_MEMBERS) namespaces[namespace][member] = areas[method];
   for (const key of Object.keys(areas)) if (/^sync[A-Z]\w*Catalog$/.test(key)) aliases[key] = (areas as unknown as Record<string, unknown>)[key];
   return { ...(namespaces as unknown as HubNamespaces), ...(aliases as unknown as DeprecatedHubMembers) };
 }

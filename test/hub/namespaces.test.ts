@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Hub } from "../../src/hub.ts";
 import { storeOf } from "../../src/hub/hub-internals.ts";
-import { DEPRECATED_ALIASES } from "../../src/hub/namespaces.ts";
+import { DEPRECATED_ALIASES, FLAT_METHODS, NAMESPACE_ONLY_MEMBERS } from "../../src/hub/namespaces.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { FLOWGLAD_BASE, useWebhookHub } from "../support/webhook-hub.ts";
 
@@ -24,9 +24,13 @@ describe("the namespaced hub and its deprecated flat aliases", () => {
 
   it("puts nothing in a namespace that the alias table does not name, so the table is the whole API of customers, invoices, ledger and prices", () => {
     for (const namespace of ["customers", "invoices", "ledger", "prices"] as const) {
-      const named = DEPRECATED_ALIASES.filter(([, ns]) => ns === namespace).map(([, , name]) => name);
+      const named = [...DEPRECATED_ALIASES.filter(([, ns]) => ns === namespace).map(([, , name]) => name), ...NAMESPACE_ONLY_MEMBERS.filter(([ns]) => ns === namespace).map(([, name]) => name)];
       expect(Object.keys(env.hub[namespace]).sort(), namespace).toEqual([...named].sort());
     }
+  });
+
+  it("keeps the request-time calls flat", () => {
+    for (const name of FLAT_METHODS) expect(typeof env.hub[name], name).toBe("function");
   });
 
   it("answers the same through the alias and the namespace: a customer written one way reads the same the other way", async () => {
