@@ -104,3 +104,20 @@ export function quantityOf(provider: string, event: ProviderUsageEvent): Decimal
 export function pausedByProviderError(provider: string, retryAfterSeconds: number): BillingError {
   return new BillingError("PROVIDER_RATE_LIMITED", `Not sent: ${provider} asked to wait ${retryAfterSeconds} s before the next request`, { provider, retryable: true, retryAfterSeconds });
 }
+
+/**
+ * Whether a lookup at the provider finds its object: false when it answers PROVIDER_NOT_FOUND
+ * (mapped from its 404), any other refusal thrown as it came.
+ *
+ * @example
+ * if (!(await foundAtProvider(() => call(() => client.getCustomer("org_42"))))) await createIt();
+ */
+export async function foundAtProvider(lookup: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await lookup();
+    return true;
+  } catch (error) {
+    if (error instanceof BillingError && error.code === "PROVIDER_NOT_FOUND") return false;
+    throw error;
+  }
+}

@@ -1,4 +1,5 @@
 import { BillingError } from "../../core/errors.ts";
+import { foundAtProvider } from "../errors.ts";
 import type { CheckoutRequest, NewProviderCustomer, ProviderSession } from "../types.ts";
 import type { FlowgladAdminClient } from "./client.ts";
 import { flowgladErrorToBillingError } from "./errors.ts";
@@ -28,15 +29,7 @@ export function createFlowgladHostedPages(client: FlowgladAdminClient, now: () =
     }
   };
   /** Whether Flowglad holds a customer with this external id. */
-  const exists = async (externalId: string): Promise<boolean> => {
-    try {
-      await call(() => client.getCustomer(externalId));
-      return true;
-    } catch (error) {
-      if (error instanceof BillingError && error.code === "PROVIDER_NOT_FOUND") return false;
-      throw error;
-    }
-  };
+  const exists = (externalId: string) => foundAtProvider(() => call(() => client.getCustomer(externalId)));
 
   return {
     async createCustomer(input: NewProviderCustomer): Promise<{ providerCustomerId: string }> {

@@ -1,4 +1,5 @@
 import { BillingError } from "../../core/errors.ts";
+import { foundAtProvider } from "../errors.ts";
 import type { CheckoutRequest, NewProviderCustomer, PortalRequest, ProviderSession } from "../types.ts";
 import type { PolarClient } from "./client.ts";
 import { polarErrorToBillingError } from "./errors.ts";
@@ -33,15 +34,7 @@ export function createPolarHostedPages(client: PolarClient) {
     }
   };
   /** Whether Polar holds a customer with this external id. */
-  const exists = async (externalId: string): Promise<boolean> => {
-    try {
-      await call(() => client.customerByExternalId(externalId));
-      return true;
-    } catch (error) {
-      if (error instanceof BillingError && error.code === "PROVIDER_NOT_FOUND") return false;
-      throw error;
-    }
-  };
+  const exists = (externalId: string) => foundAtProvider(() => call(() => client.customerByExternalId(externalId)));
 
   return {
     async createCustomer(input: NewProviderCustomer): Promise<{ providerCustomerId: string }> {
