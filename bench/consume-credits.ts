@@ -32,7 +32,7 @@ export const consumeCredits: Benchmark = {
       try {
         for (const id of credited) {
           // No API calls included: every consume is paid from credits, drawn across two grants in turn.
-          await hub.override(id, { api: 0 });
+          await hub.customers.override(id, { api: 0 });
           await hub.credits.grant(id, { id: "promo", feature: "api", amount: 1_000_000, priority: 0, expiresAt: new Date(Date.now() + 86_400_000 * 60) });
           await hub.credits.grant(id, { id: "bought", feature: "api", amount: 1_000_000, priority: 1, source: "purchase" });
         }

@@ -88,7 +88,7 @@ async function measure(run: Run): Promise<Figure> {
     { forwarder: { log: run.log }, ...(store.open ? { store: store.open } : {}) },
   );
   try {
-    for (const id of events.customers) await hub.upsertCustomer({ id, providerIds: { stripe: stripeCustomer(id) } });
+    for (const id of events.customers) await hub.customers.upsert({ id, providerIds: { stripe: stripeCustomer(id) } });
     for (let start = 0; start < events.list.length; start += 500) {
       await hub.recordBatch(events.list.slice(start, start + 500).map((event) => ({ ...event, meter: "api_calls" })));
     }

@@ -86,7 +86,7 @@ async function inLibrary(store: BenchStore, sizes: Sizes, log: BenchOptions["log
   const hub = await createHub({ catalog: CATALOG, store: store.config });
   try {
     const customers = Array.from({ length: sizes.customers }, (_, i) => `cus_lib_${i}`);
-    for (const id of customers) await hub.upsertCustomer({ id });
+    for (const id of customers) await hub.customers.upsert({ id });
     const record = async (events: UsageEvent[]) => {
       const results = await hub.recordBatch(events);
       if (results.some((result) => result.status !== "created")) throw new Error("library batch: an event was not created");

@@ -89,12 +89,12 @@ export const invoiceRun: Benchmark = {
           );
           const hub = await createHub({ catalog: benchCatalog, store: { migrate: false } }, { store });
           try {
-            const run = await timed(() => hub.runInvoices({ period: MONTH.key }));
+            const run = await timed(() => hub.invoices.run({ period: MONTH.key }));
             if (run.result.invoiced !== customers.length) throw new Error(`invoiced ${run.result.invoiced} of ${customers.length}: ${JSON.stringify(run.result)}`);
             // Spot check: the run billed the same usage the raw aggregate found.
             const sample = customers[customers.length >> 1]!;
-            const invoice = (await hub.listInvoices({ customerId: sample, period: MONTH.key })).invoices[0]!;
-            const full = await hub.getInvoice(invoice.id);
+            const invoice = (await hub.invoices.list({ customerId: sample, period: MONTH.key })).invoices[0]!;
+            const full = await hub.invoices.get(invoice.id);
             const api = raw.result.rows.find((row) => row.customer_id === sample && row.meter === "api_calls");
             const line = full.lineItems.find((item) => item.meter === "api_calls");
             if (String(api?.total) !== line?.quantity) throw new Error(`api_calls of ${sample}: invoice ${line?.quantity}, raw ${String(api?.total)}`);

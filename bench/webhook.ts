@@ -61,7 +61,7 @@ export const webhook: Benchmark = {
       const objects = options.smoke ? 5 : 50;
       const hub = await createHub({ catalog: CATALOG, store: { migrate: false }, stripe: { secretKey: "sk_test_bench", webhookSecret: SECRET } }, { store });
       try {
-        for (let i = 0; i < objects; i++) await hub.upsertCustomer({ id: `org_bench_${i}`, providerIds: { stripe: `cus_bench_${i}` } });
+        for (let i = 0; i < objects; i++) await hub.customers.upsert({ id: `org_bench_${i}`, providerIds: { stripe: `cus_bench_${i}` } });
         const start = new Date(Date.now() - 3_600_000);
         const warmUp = deliveries("warm", 2 * objects, objects, new Date(start.getTime() - 3_600_000));
         for (const d of warmUp) await hub.webhooks.stripe(signedStripeRequest(d.body, { signedAt: new Date(), secret: SECRET, signature: d.signature }));
