@@ -27,9 +27,10 @@ const catalog: CatalogInput = {
       charges: [{ key: "api", meter: "api_calls", model: "per_unit", unitAmount: "1", description: "API calls" }],
     },
     weekly: { name: "Weekly", interval: "week", features: { api: 100 } },
+    yearly_credits: { name: "Yearly on credits", interval: "year", features: { api: 0 } },
   },
   defaultPlan: "free",
-  alerts: { spend_50: { kind: "spend", amount: 50 } },
+  alerts: { spend_50: { kind: "spend", amount: 50 }, api_credits_low: { kind: "credit_balance_low", feature: "api", below: "5" } },
 };
 
 const at = (iso: string) => new Date(iso);
@@ -202,6 +203,16 @@ describe("spend alerts and credit rollovers follow the interval", () => {
       [at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"), "60"],
       [at("2027-01-01T00:00:00Z"), at("2028-01-01T00:00:00Z"), "60"],
     ]);
+  });
+
+  it("fires a low credit balance alert on a yearly plan once in the yearly window", async () => {
+    clock.set("2026-03-01T00:00:00Z");
+    const id = await customer("yearly_credits");
+    await hub.credits.grant(id, { id: "pack", feature: "api", amount: 10 });
+    await consumeAt(id, "2026-03-10T00:00:00Z", 6);
+    await consumeAt(id, "2026-05-10T00:00:00Z", 1);
+    const low = (await hub.alerts.list({ customerId: id, alert: "api_credits_low" })).alerts;
+    expect(low.map((firing) => [firing.window.start, firing.window.end, firing.value])).toEqual([[at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"), "4"]]);
   });
 
   it("rolls a yearly customer's unit credits over at the end of the year, not at month ends", async () => {
