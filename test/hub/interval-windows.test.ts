@@ -42,7 +42,7 @@ let n = 0;
 /** A customer on `plan` from the clock's now, optionally with a billing cycle. */
 async function customer(plan: string, cycle: { periodStart?: string; periodEnd?: string } = {}): Promise<string> {
   const id = `iw_${++n}`;
-  await hub.upsertCustomer({ id, ...cycle });
+  await hub.customers.upsert({ id, ...cycle });
   await hub.customers.assign(id, plan);
   return id;
 }
