@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createHub, type Hub } from "../src/hub.ts";
 import type { Sql } from "../src/store/types.ts";
-import { benchCatalog, customerIds, METERS } from "./support/catalog.ts";
+import { defineCatalog } from "../src/core/catalog/index.ts";
+import { benchCatalog, benchCatalogInput, customerIds, METERS } from "./support/catalog.ts";
 import { figure, secondsSince } from "./support/measure.ts";
 import { openBenchStore, storeNames, type BenchStore, type CopyRows } from "./support/stores.ts";
 import type { Benchmark, BenchOptions, Figure } from "./types.ts";
@@ -31,13 +32,29 @@ interface Variant {
   randomIds: boolean;
   /** The original figure's target, kept for comparison with earlier runs. */
   target?: boolean;
+  /** The catalog declares usage and spend alerts, so every batch is evaluated against them once committed. */
+  alerts?: boolean;
 }
+
+/**
+ * The bench catalog with alerts on two of its three meters and a spend alert (which watches every
+ * priced meter): thresholds no batch reaches, so what is measured is the evaluation, every time.
+ */
+const alertsCatalog = defineCatalog({
+  ...benchCatalogInput,
+  alerts: {
+    api_80: { kind: "usage", feature: "api", percent: 80 },
+    tokens_1b: { kind: "usage", feature: "tokens", units: "1000000000" },
+    spend_1m: { kind: "spend", amount: 100_000_000 },
+  },
+});
 
 const VARIANTS: Variant[] = [
   { label: "", stripe: false, randomIds: false, target: true },
   { label: ", Stripe outbox rows", stripe: true, randomIds: false },
   { label: ", random ids", stripe: false, randomIds: true },
   { label: ", Stripe outbox rows, random ids", stripe: true, randomIds: true },
+  { label: ", usage and spend alerts", stripe: false, randomIds: false, alerts: true },
 ];
 
 function batchOf(prefix: string, batch: number, size: number, customers: string[], randomIds: boolean): Row[] {
@@ -83,8 +100,8 @@ function copyRows(rows: Row[], stripe: boolean): CopyRows[] {
   return [ids, events, { table: "usage_outbox", columns: ["transaction_id", "customer_id", "provider", "role"], text: rows.map((r) => `${r.transactionId}\t${r.customerId}\tstripe\tprimary\n`).join("") }];
 }
 
-async function openHub(bench: BenchStore, stripe: boolean): Promise<Hub> {
-  if (!stripe) return createHub({ catalog: benchCatalog, store: { migrate: false } }, { store: bench.store });
+async function openHub(bench: BenchStore, stripe: boolean, alerts: boolean): Promise<Hub> {
+  if (!stripe) return createHub({ catalog: alerts ? alertsCatalog : benchCatalog, store: { migrate: false } }, { store: bench.store });
   return createHub(
     {
       catalog: benchCatalog,
@@ -102,7 +119,7 @@ async function measure(bench: BenchStore, variant: Variant, options: BenchOption
   const batches = options.smoke ? 2 : 40;
   const size = options.smoke ? 20 : BATCH;
   const customers = customerIds(options.smoke ? 10 : 200);
-  const hub = await openHub(bench, variant.stripe);
+  const hub = await openHub(bench, variant.stripe, variant.alerts ?? false);
   try {
     await store.query("INSERT INTO customers (id, provider_ids) SELECT c, jsonb_build_object('stripe', 'cus_' || c) FROM unnest($1::text[]) AS c ON CONFLICT (id) DO NOTHING", [customers]);
     await createLedgerMonths(store, new Date(Date.UTC(2026, 2, 1)), new Date(Date.UTC(2026, 3, 1)));
@@ -145,7 +162,7 @@ async function measure(bench: BenchStore, variant: Variant, options: BenchOption
       baseline: { name: `raw unnest insert${variant.stripe ? " + outbox rows" : ""}`, value: events / raw },
       ...(variant.target ? { target: { text: "ratio >= 0.5", met: (f) => f.ratio >= 0.5 } } : {}),
       extra: { copy: Math.round(events / copy), ratioToCopy: Number((copy / library).toFixed(3)), duplicateBatch: again },
-      notes: `${variant.stripe ? "customers routed to Stripe: one outbox row per event" : "manual provider (the default): no outbox rows"}; ${variant.randomIds ? "random" : "sequential"} transaction ids; customers interleaved in every batch; copy = COPY of the same rows${variant.stripe ? " and outbox rows" : ""}, events/s; duplicateBatch = events/s when a whole batch is resent`,
+      notes: `${variant.alerts ? "usage alerts on two meters and a spend alert, none reached: each batch's 200 customers evaluated after commit; " : ""}${variant.stripe ? "customers routed to Stripe: one outbox row per event" : "manual provider (the default): no outbox rows"}; ${variant.randomIds ? "random" : "sequential"} transaction ids; customers interleaved in every batch; copy = COPY of the same rows${variant.stripe ? " and outbox rows" : ""}, events/s; duplicateBatch = events/s when a whole batch is resent`,
     });
   } finally {
     await hub.close();

@@ -144,7 +144,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   let closed = false;
   // Traced once here; the namespaces and the deprecated flat names share these functions.
   const traced = traceHub({
-    ...createLedger(ctx),
+    ...createLedger(ctx, alertFirer),
     ...customers,
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}, alertFirer),

@@ -1,7 +1,7 @@
-import { defineCatalog } from "../../src/core/catalog/index.ts";
+import { defineCatalog, type CatalogInput } from "../../src/core/catalog/index.ts";
 
 /** The catalog the store benchmarks share: three summed meters, metered features over them. */
-export const benchCatalog = defineCatalog({
+export const benchCatalogInput = {
   currency: "USD",
   meters: {
     api_calls: { aggregation: "sum", unit: "call" },
@@ -24,7 +24,9 @@ export const benchCatalog = defineCatalog({
     },
   },
   defaultPlan: "pro",
-});
+} satisfies CatalogInput;
+
+export const benchCatalog = defineCatalog(benchCatalogInput);
 
 export const METERS = ["api_calls", "llm_tokens", "storage_gb"] as const;
 

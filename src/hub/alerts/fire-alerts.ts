@@ -11,9 +11,10 @@ import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import type { EntitlementResolver, Resolved } from "../entitlement-resolver.ts";
 import { withPlanInterval } from "../plan-interval.ts";
-import { priceInvoices } from "../invoicing/price-invoices.ts";
+import { priceInvoices, type InvoiceTarget, type PricingOutcome } from "../invoicing/price-invoices.ts";
 import { createPriceResolvers } from "../invoicing/price-resolvers.ts";
 import { featureUsage } from "../ledger.ts";
+import { featureUsages } from "../ledger/usage.ts";
 
 /** The window start of a lifetime window, which has none: one firing for the customer's whole life. */
 const LIFETIME_START = new Date(0);
@@ -53,9 +54,24 @@ export interface AfterUsage {
   known?: ReadonlyMap<string, Decimal>;
 }
 
+/** One new ledger event a `record` call committed: whose, on which meter, when it happened. */
+export interface RecordedUsage {
+  customerId: string;
+  meter: string;
+  occurredAt: Date;
+}
+
 export interface AlertFirer {
   /** True when some usage or spend alert watches this meter: writers of other meters skip alerts entirely. */
   watches(meter: string): boolean;
+  /**
+   * Fires the usage and spend alerts that committed `record` events have reached, in the windows
+   * the events fall in (each window evaluated once per customer, at its latest event). Reads
+   * after the commit, so of racing records the last to commit sees all of their usage and none
+   * can leave a threshold crossed unfired; the unique firing key keeps it to one firing. Events
+   * on meters no alert watches cost nothing.
+   */
+  afterRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<void>;
   /**
    * Fires the usage and spend alerts that usage just written on `meters` has reached, inside the
    * transaction that wrote it: a firing exists exactly when that usage does.
@@ -130,30 +146,71 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     return firedNow;
   }
 
+  /** Fires `alert` for the customer of `feature` when `used` in the feature's window has reached it. */
+  async function usageAlert(sql: Sql, alert: UsageAlert, feature: Resolved, used: Decimal, firedAt: Date): Promise<void> {
+    const threshold = usageThreshold(alert, feature.limit.limit);
+    if (threshold === null || feature.window === null || !reached(used, threshold)) return;
+    await fire(sql, {
+      customerId: feature.entry.customer.id,
+      alert,
+      window: windowOf(feature.window),
+      feature: alert.feature,
+      threshold: toDecimalString(threshold),
+      value: toDecimalString(used),
+      extra: { percent: alert.percent ?? null, limit: feature.limit.limit === null ? null : toDecimalString(feature.limit.limit) },
+      firedAt,
+    });
+  }
+
+  /** A feature's usage in its window, read once per feature and window start. */
+  function usageReader(sql: Sql, customerId: string, known?: ReadonlyMap<string, Decimal>) {
+    const read = new Map<string, Decimal>();
+    return async (feature: Resolved & { window: Window }): Promise<Decimal> => {
+      const key = `${feature.feature.key}\u0000${feature.window.from?.getTime() ?? ""}`;
+      let used = read.get(key) ?? known?.get(feature.feature.key);
+      if (used === undefined) {
+        used = parseDecimal(await featureUsage(sql, ctx, { customerId, feature: feature.feature.key, window: feature.window }));
+        read.set(key, used);
+      }
+      return used;
+    };
+  }
+
   async function usageAlertsOn(tx: Sql, { resolved, meters, at, known }: AfterUsage): Promise<void> {
-    const usedByFeature = new Map<string, Decimal>(known);
+    const usedIn = usageReader(tx, resolved.entry.customer.id, known);
     for (const alert of usageAlerts) {
       if (!meters.has(featureMeter(alert))) continue;
       const feature = resolver.sibling(resolved, ctx.catalog.features[alert.feature]!, at);
-      const threshold = usageThreshold(alert, feature.limit.limit);
-      if (threshold === null || feature.window === null) continue;
-      let used = usedByFeature.get(alert.feature);
-      if (used === undefined) {
-        used = parseDecimal(await featureUsage(tx, ctx, { customerId: resolved.entry.customer.id, feature: alert.feature, window: feature.window }));
-        usedByFeature.set(alert.feature, used);
-      }
-      if (!reached(used, threshold)) continue;
-      await fire(tx, {
-        customerId: resolved.entry.customer.id,
+      if (feature.window === null || usageThreshold(alert, feature.limit.limit) === null) continue;
+      await usageAlert(tx, alert, feature, await usedIn({ ...feature, window: feature.window }), at);
+    }
+  }
+
+  /** The metered lines of a priced period: what its usage costs so far. */
+  async function spendAlertsOf(sql: Sql, customerId: string, period: { from: Date; to: Date }, outcome: PricingOutcome, firedAt: Date): Promise<void> {
+    // A period that cannot be priced (a provider price not synced yet) has no spend to compare;
+    // the usage itself must not be refused for it.
+    if (!outcome.ok) return;
+    const spend = outcome.invoice.lineItems.reduce((total, line) => (line.meter === null ? total : total + line.amount), 0);
+    for (const alert of spendAlerts) {
+      if (alert.kind !== "spend" || spend < alert.amount) continue;
+      await fire(sql, {
+        customerId,
         alert,
-        window: windowOf(feature.window),
-        feature: alert.feature,
-        threshold: toDecimalString(threshold),
-        value: toDecimalString(used),
-        extra: { percent: alert.percent ?? null, limit: feature.limit.limit === null ? null : toDecimalString(feature.limit.limit) },
-        firedAt: at,
+        window: { start: period.from, end: period.to },
+        feature: null,
+        threshold: String(alert.amount),
+        value: String(spend),
+        extra: { currency: ctx.catalog.currency },
+        firedAt,
       });
     }
+  }
+
+  /** The plan the customer's usage is priced on now, when it prices one of `meters` (else its usage adds no spend). */
+  function pricingPlan(entry: Resolved["entry"], meters: Iterable<string>) {
+    const plan = ctx.catalog.plans[entry.state.assignedPlan ?? ctx.catalog.defaultPlan];
+    return plan !== undefined && [...meters].some((meter) => plan.pricing.meters.has(meter)) ? plan : undefined;
   }
 
   /** What the billing period's usage costs so far on the customer's plan(s): the metered lines of the invoice it would get. */
@@ -161,26 +218,78 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     if (spendAlerts.length === 0) return;
     const { customer, state } = resolved.entry;
     // Usage of a meter the customer's plan does not price adds no spend: no need to price the period.
-    const plan = ctx.catalog.plans[state.assignedPlan ?? ctx.catalog.defaultPlan];
-    if (plan === undefined || ![...meters].some((meter) => plan.pricing.meters.has(meter))) return;
+    if (pricingPlan(resolved.entry, meters) === undefined) return;
     const period = billingPeriodAt(at, state.cycle);
     const outcome = (await priceInvoices(tx, ctx, [{ customer, period }], createPriceResolvers())).get(customer.id)!;
-    // A period that cannot be priced (a provider price not synced yet) has no spend to compare;
-    // the usage itself must not be refused for it.
-    if (!outcome.ok) return;
-    const spend = outcome.invoice.lineItems.reduce((total, line) => (line.meter === null ? total : total + line.amount), 0);
-    for (const alert of spendAlerts) {
-      if (alert.kind !== "spend" || spend < alert.amount) continue;
-      await fire(tx, {
-        customerId: customer.id,
-        alert,
-        window: { start: period.from, end: period.to },
-        feature: null,
-        threshold: String(alert.amount),
-        value: String(spend),
-        extra: { currency: ctx.catalog.currency },
-        firedAt: at,
-      });
+    await spendAlertsOf(tx, customer.id, period, outcome, at);
+  }
+
+  async function afterRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<void> {
+    // Per customer and meter, the instants of the new events, latest first.
+    const byCustomer = new Map<string, Map<string, Date[]>>();
+    for (const event of events) {
+      if (!watched.has(event.meter)) continue;
+      const meters = byCustomer.get(event.customerId) ?? new Map<string, Date[]>();
+      byCustomer.set(event.customerId, meters);
+      const instants = meters.get(event.meter) ?? [];
+      meters.set(event.meter, instants);
+      instants.push(event.occurredAt);
+    }
+    if (byCustomer.size === 0) return;
+    const firedAt = ctx.now();
+    const customers = [...byCustomer.keys()];
+    const entries = await Promise.all(customers.map((customerId) => resolver.load(customerId)));
+    // Usage: each alert × customer × window the new events fall in (evaluated at its latest event),
+    // the usage of all of a feature's windows read at once.
+    const usageChecks = new Map<string, Array<{ alert: UsageAlert; feature: Resolved & { window: Window } }>>();
+    // Spend: one pricing per customer and billing period, all the customers of a period priced at once.
+    const periods = new Map<string, { period: { from: Date; to: Date }; targets: Map<string, InvoiceTarget> }>();
+    for (const [index, customerId] of customers.entries()) {
+      const meters = byCustomer.get(customerId)!;
+      const entry = entries[index]!;
+      const resolved = { entry, variant: entry.state.variant };
+      for (const instants of meters.values()) instants.sort((a, b) => b.getTime() - a.getTime());
+      for (const alert of usageAlerts) {
+        const instants = meters.get(featureMeter(alert));
+        if (instants === undefined) continue;
+        const seen = new Set<number>();
+        for (const at of instants) {
+          const feature = resolver.sibling(resolved, ctx.catalog.features[alert.feature]!, at);
+          if (feature.window === null) continue;
+          const start = feature.window.from?.getTime() ?? 0;
+          if (seen.has(start)) continue;
+          seen.add(start);
+          if (usageThreshold(alert, feature.limit.limit) === null) continue;
+          const checks = usageChecks.get(alert.feature) ?? [];
+          usageChecks.set(alert.feature, checks);
+          checks.push({ alert, feature: { ...feature, window: feature.window } });
+        }
+      }
+      const plan = spendAlerts.length === 0 ? undefined : pricingPlan(entry, meters.keys());
+      if (plan === undefined) continue;
+      for (const [meter, instants] of meters) {
+        if (!plan.pricing.meters.has(meter)) continue;
+        for (const at of instants) {
+          const period = billingPeriodAt(at, entry.state.cycle);
+          const key = `${period.from.getTime()}:${period.to.getTime()}`;
+          const group = periods.get(key) ?? { period, targets: new Map<string, InvoiceTarget>() };
+          periods.set(key, group);
+          group.targets.set(customerId, { customer: entry.customer, period });
+        }
+      }
+    }
+    for (const [featureKey, checks] of usageChecks) {
+      // One read per customer and window, whatever the number of alerts on the feature.
+      const scopes = new Map<string, { customerId: string; window: Window }>();
+      const scopeKey = (check: (typeof checks)[number]) => `${check.feature.entry.customer.id}\u0000${check.feature.window.from?.getTime() ?? ""}`;
+      for (const check of checks) scopes.set(scopeKey(check), { customerId: check.feature.entry.customer.id, window: check.feature.window });
+      const values = await featureUsages(sql, ctx, featureKey, [...scopes.values()]);
+      const used = new Map([...scopes.keys()].map((key, i) => [key, parseDecimal(values[i]!)]));
+      for (const check of checks) await usageAlert(sql, check.alert, check.feature, used.get(scopeKey(check))!, firedAt);
+    }
+    for (const { period, targets } of periods.values()) {
+      const outcomes = await priceInvoices(sql, ctx, [...targets.values()], createPriceResolvers());
+      for (const target of targets.values()) await spendAlertsOf(sql, target.customer.id, period, outcomes.get(target.customer.id)!, firedAt);
     }
   }
 
@@ -193,6 +302,7 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
 
   return {
     watches: (meter) => watched.has(meter),
+    afterRecorded,
 
     async creditBalance(tx, { customerId, feature, balance, at }) {
       const reached = creditBalanceReached(alerts, feature, parseDecimal(balance));

@@ -3,7 +3,8 @@ import { BillingError } from "../../core/errors.ts";
 import { windowAt, type Window } from "../../core/periods.ts";
 import { checkWindowEnd } from "../../core/supported-time.ts";
 import { parseWith } from "../../core/validation.ts";
-import { queryUsageValue } from "../../store/ledger/aggregate.ts";
+import { queryUsageTotals, queryUsageValue } from "../../store/ledger/aggregate.ts";
+import { latestResets } from "../../store/ledger/resets.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { atSchema, checkWindow, customerIdSchema, filterSchema, loadCycles, windowSpecOf } from "./query-input.ts";
@@ -41,6 +42,29 @@ export async function featureUsage(sql: Sql, ctx: HubContext, q: { customerId: s
   const customerId = parseWith(customerIdSchema, q.customerId, "VALIDATION_FAILED", "customerId");
   const feature = requireMetered(ctx.catalog, q.feature);
   return valueOf(sql, customerId, requireMeter(ctx.catalog, feature.meter), checkWindow(q.window), feature.key, undefined);
+}
+
+/**
+ * `featureUsage` of one feature for many customers, each in its own window, in two round trips
+ * (the latest resets, then every window's total at once) whatever the number of customers;
+ * answers in scope order. Windows of one customer must not overlap; a window without a start
+ * (lifetime) is read on its own. Customers are not checked: those without events answer "0".
+ *
+ * @example
+ * await featureUsages(store, ctx, "api", [{ customerId: "cus_1", window: march }, { customerId: "cus_2", window: march }]) // ["1500", "0"]
+ */
+export async function featureUsages(sql: Sql, ctx: HubContext, featureKey: string, scopes: ReadonlyArray<{ customerId: string; window: Window }>): Promise<string[]> {
+  const feature = requireMetered(ctx.catalog, featureKey);
+  const meter = requireMeter(ctx.catalog, feature.meter);
+  const bounded = scopes.flatMap((scope, index) => (scope.window.from === null || scope.window.to === null ? [] : [{ index, customerId: scope.customerId, from: scope.window.from, to: scope.window.to }]));
+  const values: string[] = new Array(scopes.length);
+  const resets = await latestResets(sql, feature.key, bounded.map((scope) => ({ customerId: scope.customerId, before: scope.to })));
+  const starts = bounded.map((scope, i) => ({ ...scope, from: resets[i] !== null && resets[i]! > scope.from ? resets[i]! : scope.from }));
+  const totals = await queryUsageTotals(sql, { scopes: starts, meters: [meter] });
+  const byScope = new Map(totals.map((row) => [`${row.customerId}\u0000${row.from.getTime()}`, row.value]));
+  for (const scope of starts) values[scope.index] = byScope.get(`${scope.customerId}\u0000${scope.from.getTime()}`) ?? "0";
+  for (const [index, scope] of scopes.entries()) values[index] ??= await valueOf(sql, scope.customerId, meter, scope.window, feature.key, undefined);
+  return values;
 }
 
 /**

@@ -20,3 +20,20 @@ export async function queryResets(sql: Sql, customerId: string, feature?: string
   );
   return rows.map((row) => ({ feature: row.feature, resetAt: row.reset_at, reason: row.reason }));
 }
+
+/**
+ * The latest reset of `feature` before each scope's `before`, for many customers in one round
+ * trip (`before` null: any reset). In scope order; null where there is none.
+ *
+ * @example
+ * await latestResets(sql, "api", [{ customerId: "cus_1", before: apr1 }]) // [2026-03-12T09:00:00Z] or [null]
+ */
+export async function latestResets(sql: Sql, feature: string, scopes: ReadonlyArray<{ customerId: string; before: Date | null }>): Promise<Array<Date | null>> {
+  if (scopes.length === 0) return [];
+  const { rows } = await sql.query<{ at: Date | null }>(
+    `SELECT (SELECT max(r.reset_at) FROM usage_resets r WHERE r.customer_id = s.customer_id AND r.feature = $3 AND r.reset_at < s.before) AS at
+       FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS s(customer_id, before, n) ORDER BY s.n`,
+    [scopes.map((scope) => scope.customerId), scopes.map((scope) => scope.before?.toISOString() ?? "infinity"), feature],
+  );
+  return rows.map((row) => row.at);
+}

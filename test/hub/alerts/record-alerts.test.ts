@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createHub, type Hub } from "../../../src/hub.ts";
+import { alertEventId } from "../../../src/hub/alerts/fire-alerts.ts";
+import { openPgStore } from "../../../src/store/pg-driver.ts";
+import type { Store } from "../../../src/store/types.ts";
+import { alertsCatalog, alertsCatalogInput, webhookSecret } from "../../support/alerts.ts";
+import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
+import { testClock } from "../entitlements-catalog.ts";
+import { defineCatalog } from "../../../src/core/catalog/index.ts";
+
+let store: TestStore;
+let hub: Hub;
+const clock = testClock("2026-03-18T10:30:00Z");
+const endpoints = {
+  ops: { url: "http://127.0.0.1:9/ops", secret: webhookSecret() },
+  billing: { url: "https://billing.example.com/hooks", secret: webhookSecret(), alerts: ["spend_50"] },
+};
+const config = { catalog: alertsCatalog, alerts: { endpoints } };
+let n = 0;
+async function customer(plan?: string): Promise<string> {
+  const id = `rec_${++n}`;
+  await hub.upsertCustomer({ id, periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
+  if (plan) await hub.assign(id, plan, { effectiveAt: "2026-03-01T00:00:00Z" });
+  return id;
+}
+const firings = async (customerId: string, alert?: string) => (await hub.alerts.list({ customerId, ...(alert === undefined ? {} : { alert }) })).alerts;
+const calls = (customerId: string, quantity: number, transactionId: string, timestamp?: string) => ({ customerId, meter: "api_calls", quantity, transactionId, ...(timestamp ? { timestamp } : {}) });
+
+/** Rows stored for one customer's alert: firings and their deliveries. */
+async function stored(customerId: string, alert: string) {
+  const { rows } = await store.query<{ firings: number; deliveries: number }>(
+    `SELECT (SELECT count(*)::int FROM alert_firings WHERE customer_id = $1 AND alert = $2) AS firings,
+            (SELECT count(*)::int FROM alert_deliveries d JOIN alert_firings f ON f.id = d.event_id WHERE f.customer_id = $1 AND f.alert = $2) AS deliveries`,
+    [customerId, alert],
+  );
+  return rows[0]!;
+}
+
+beforeAll(async () => {
+  store = await openTestStore();
+  hub = await createHub(config, { store, now: clock.now });
+});
+afterAll(async () => {
+  await hub.close();
+  await store.cleanup();
+});
+
+describe("threshold alerts on recorded usage", () => {
+  it("fires a percent-of-limit alert when a record reaches it, once in the window however much more is recorded", async () => {
+    const id = await customer();
+    await hub.record(calls(id, 79, `${id}-1`));
+    expect(await firings(id, "api_80")).toEqual([]);
+    await hub.record(calls(id, 1, `${id}-2`));
+    await hub.record(calls(id, 5, `${id}-3`));
+    const [fired, ...rest] = await firings(id, "api_80");
+    expect(rest).toEqual([]);
+    expect(fired).toMatchObject({
+      id: alertEventId(id, "api_80", new Date("2026-03-01T00:00:00Z")),
+      kind: "usage",
+      feature: "api",
+      threshold: "80",
+      value: "80",
+      window: { start: new Date("2026-03-01T00:00:00Z"), end: new Date("2026-04-01T00:00:00Z") },
+      deliveries: [{ endpoint: "ops", status: "pending", attempts: 0 }],
+    });
+    expect((fired!.event as { data: { percent: number; limit: string } }).data).toMatchObject({ percent: 80, limit: "100" });
+  });
+
+  it("fires units alerts reached by one batch, on every feature of the meter, in each feature's window", async () => {
+    const id = await customer();
+    const results = await hub.recordBatch([calls(id, 100, `${id}-1`), calls(id, 60, `${id}-2`)]);
+    expect(results.map((r) => r.status)).toEqual(["created", "created"]);
+    expect((await firings(id)).map((f) => [f.alert, f.threshold, f.value, f.window.start.toISOString()]).sort()).toEqual([
+      ["api_150", "150", "160", "2026-03-01T00:00:00.000Z"],
+      ["api_80", "80", "160", "2026-03-01T00:00:00.000Z"],
+      ["daily_30", "30", "160", "2026-03-18T00:00:00.000Z"],
+    ]);
+  });
+
+  it("fires a spend alert when the period's recorded usage costs the amount under the customer's plan", async () => {
+    const id = await customer("pro");
+    await hub.record(calls(id, 49, `${id}-1`));
+    expect((await firings(id)).filter((f) => f.kind === "spend")).toEqual([]);
+    await hub.recordBatch([calls(id, 1, `${id}-2`)]);
+    const [spend] = (await firings(id)).filter((f) => f.kind === "spend");
+    expect(spend).toMatchObject({
+      alert: "spend_50",
+      threshold: "50",
+      value: "50",
+      window: { start: new Date("2026-03-01T00:00:00Z"), end: new Date("2026-04-01T00:00:00Z") },
+      deliveries: [{ endpoint: "billing", status: "pending" }, { endpoint: "ops", status: "pending" }],
+    });
+  });
+
+  it("evaluates a late event in the window it happened in, not the current one", async () => {
+    const id = await customer();
+    await hub.record(calls(id, 35, `${id}-1`, "2026-03-10T09:00:00Z"));
+    const fired = await firings(id);
+    expect(fired.map((f) => [f.alert, f.window.start.toISOString(), f.value])).toEqual([["daily_30", "2026-03-10T00:00:00.000Z", "35"]]);
+  });
+
+  it("counts a feature's usage from its last reset, as consume does", async () => {
+    const [reset, kept] = [await customer(), await customer()];
+    for (const id of [reset, kept]) await hub.record(calls(id, 70, `${id}-1`, "2026-03-05T09:00:00Z"));
+    await hub.resetUsage(reset, "api", { reason: "support" });
+    await hub.recordBatch([calls(reset, 15, `${reset}-2`), calls(kept, 15, `${kept}-2`)]);
+    expect(await firings(reset, "api_80")).toEqual([]);
+    expect((await firings(kept, "api_80")).map((f) => f.value)).toEqual(["85"]);
+  });
+
+  it("evaluates each customer of a batch on its own usage", async () => {
+    const [a, b] = [await customer(), await customer()];
+    await hub.recordBatch([calls(a, 50, `${a}-1`), calls(b, 20, `${b}-1`), calls(a, 30, `${a}-2`), calls(b, 20, `${b}-2`)]);
+    expect((await firings(a)).map((f) => f.alert).sort()).toEqual(["api_80", "daily_30"]);
+    expect((await firings(b)).map((f) => f.alert).sort()).toEqual(["daily_30"]);
+  });
+
+  it("fires nothing for a retried record, and nothing for a refused batch", async () => {
+    const id = await customer();
+    await hub.record(calls(id, 10, `${id}-1`));
+    // The second item conflicts with the stored first record: the whole batch is refused after its insert.
+    await expect(hub.recordBatch([calls(id, 90, `${id}-2`), calls(id, 11, `${id}-1`)])).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
+    expect(await firings(id)).toEqual([]);
+    expect((await hub.record(calls(id, 10, `${id}-1`))).status).toBe("duplicate");
+    expect(await firings(id)).toEqual([]);
+  });
+
+  it("fires what a consume and a record reach together, once", async () => {
+    const id = await customer();
+    await hub.consume(id, "api", 70, `${id}-1`);
+    await hub.record(calls(id, 10, `${id}-2`));
+    await hub.consume(id, "api", 1, `${id}-3`);
+    expect(await stored(id, "api_80")).toEqual({ firings: 1, deliveries: 1 });
+  });
+
+  it("keeps the usage of a record whose alerts cannot be evaluated, and fires them at the next record", async () => {
+    const id = await customer();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const query = store.query.bind(store);
+    // The alert firings table refuses writes for one record, as a database fault would.
+    const spy = vi.spyOn(store, "query").mockImplementation((text: string, ...rest: unknown[]) =>
+      text.includes("INSERT INTO alert_firings") ? Promise.reject(new Error("connection terminated")) : (query as (...args: unknown[]) => ReturnType<Store["query"]>)(text, ...rest),
+    );
+    try {
+      expect((await hub.record(calls(id, 85, `${id}-1`))).status).toBe("created");
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining("evaluating alerts after recording usage failed (the usage is recorded): connection terminated"));
+    } finally {
+      spy.mockRestore();
+      errors.mockRestore();
+    }
+    expect(await hub.metrics.render()).toContain("billhub_alert_evaluation_failures_total 1");
+    expect((await hub.usage({ customerId: id, feature: "api" })).value).toBe("85");
+    expect(await firings(id)).toEqual([]);
+    await hub.record(calls(id, 1, `${id}-2`));
+    expect((await firings(id)).map((f) => [f.alert, f.value]).sort()).toEqual([
+      ["api_80", "86"],
+      ["daily_30", "86"],
+    ]);
+  });
+});
+
+describe("recorded usage on meters no alert watches", () => {
+  it("is recorded without evaluating any alert", async () => {
+    const quiet = defineCatalog({ ...alertsCatalogInput, alerts: { exports_3: { kind: "usage", feature: "exports", units: 3 } } });
+    const own = await openTestStore();
+    const quietHub = await createHub({ catalog: quiet, alerts: { endpoints: { ops: endpoints.ops } } }, { store: own, now: clock.now });
+    try {
+      await quietHub.upsertCustomer({ id: "quiet" });
+      const query = vi.spyOn(own, "query");
+      await quietHub.record(calls("quiet", 500, "quiet-1"));
+      expect(query.mock.calls.some(([text]) => String(text).includes("alert_firings") || String(text).includes("usage_rollup"))).toBe(false);
+      query.mockRestore();
+      await quietHub.recordBatch([{ customerId: "quiet", meter: "exports", quantity: 1, transactionId: "quiet-e1" }, ...["e2", "e3"].map((t) => ({ customerId: "quiet", meter: "exports", quantity: 1, transactionId: `quiet-${t}` }))]);
+      expect((await quietHub.alerts.list({ customerId: "quiet" })).alerts.map((f) => f.alert)).toEqual(["exports_3"]);
+    } finally {
+      await quietHub.close();
+      await own.cleanup();
+    }
+  });
+});
+
+/** 50 records of 2 calls at once on a customer with 70 recorded: the 80 % threshold is crossed by one of them. */
+async function race(hubs: Hub[], id: string, batch: boolean) {
+  await hub.upsertCustomer({ id });
+  await hub.record(calls(id, 70, `${id}-base`));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => {
+      const target = hubs[i % hubs.length]!;
+      // Each its own hour, so that no two of them wait on the same rollup row.
+      const event = calls(id, 2, `${id}-${i}`, new Date(Date.UTC(2026, 2, 1, 0) + i * 3_600_000).toISOString());
+      return batch ? target.recordBatch([event]).then(([result]) => result!) : target.record(event);
+    }),
+  );
+  expect(results.every((result) => result.status === "created")).toBe(true);
+  return stored(id, "api_80");
+}
+
+describe("an alert crossed by concurrent records", () => {
+  it("fires once, with one delivery per endpoint", async () => {
+    expect(await race([hub], "rrace_local", false)).toEqual({ firings: 1, deliveries: 1 });
+  });
+});
+
+describeOnPostgres("an alert crossed by concurrent records on PostgreSQL", () => {
+  let second: Store;
+  let secondHub: Hub;
+  beforeAll(async () => {
+    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20 });
+    secondHub = await createHub(config, { store: second, now: clock.now });
+  });
+  afterAll(async () => {
+    await secondHub.close();
+    await second.close();
+  });
+
+  it("fires once with one delivery when 50 records race over 20 connections", async () => {
+    expect(await race([secondHub], "rrace_pg", false)).toEqual({ firings: 1, deliveries: 1 });
+  });
+
+  it("fires once with one delivery when the racing batches come from two processes' pools", async () => {
+    expect(await race([hub, secondHub], "rrace_two_pools", true)).toEqual({ firings: 1, deliveries: 1 });
+  });
+});
