@@ -148,7 +148,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
     ...customers,
     ...createLimitAdjustmentsApi(ctx, cache),
     ...createEntitlementsApi(ctx, resolver, options.hooks ?? {}, alertFirer),
-    ...createInvoicesApi(ctx),
+    ...createInvoicesApi(ctx, alertFirer),
     ...createWebhooksApi(ctx, { onCustomerChanged: (customerId) => cache.invalidate(customerId), onInvoiceCreated }),
     ...createReconcileApi(ctx),
     ...createActivityApi(ctx),

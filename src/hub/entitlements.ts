@@ -172,7 +172,7 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
         // Usage past the limit is paid from unit credits, drawn in the same transaction as the usage.
         const creditsLeft = credits && (await drawUnitCredits(tx, credits, min(creditsNeeded(resolved.limit.limit, used, amount), credits.available), transactionId));
         await alerts?.afterUsage(tx, { resolved, meters: new Set([meter.key]), at: resolved.at, known: new Map([[feature.key, add(used, amount)]]) });
-        if (credits && creditsLeft) await alerts?.unitCreditsUsed(tx, { customerId: customer.id, feature: feature.key, before: credits.available, after: creditsLeft, grants: credits.grants, at: resolved.at });
+        if (credits && creditsLeft) await alerts?.creditsUsed(tx, { customerId: customer.id, feature: feature.key, before: credits.available, after: creditsLeft, grants: credits.grants, at: resolved.at });
         return { ...grantedResult({ limit: resolved.limit, used: add(used, amount), amount, resetsAt: resetAt, ...(creditsLeft && { credits: creditsLeft }) }), transactionId, status: "created" as const };
       });
     } catch (error) {

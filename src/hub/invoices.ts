@@ -4,6 +4,7 @@ import { invoicesToCsv } from "../core/invoicing/invoice-csv.ts";
 import { textProblem } from "../core/storable-text.ts";
 import { parseWith } from "../core/validation.ts";
 import { findInvoice, invoicesOfPeriod, listInvoiceSummaries } from "../store/invoices/invoice-repository.ts";
+import type { AlertFirer } from "./alerts/fire-alerts.ts";
 import type { HubContext } from "./context.ts";
 import { exportInputSchema, listFilterSchema, runInputSchema } from "./invoicing/input.ts";
 import { previewInvoice, type PreviewOptions } from "./invoicing/preview-invoice.ts";
@@ -42,11 +43,11 @@ export interface InvoicesApi {
 }
 
 /** Invoice previews, runs, stored invoices and exports, built from the hub's context. */
-export function createInvoicesApi(ctx: HubContext): InvoicesApi {
+export function createInvoicesApi(ctx: HubContext, alerts?: Pick<AlertFirer, "creditsUsed">): InvoicesApi {
   return {
     previewInvoice: (customerId, options) => previewInvoice(ctx, customerId, options),
 
-    runInvoices: async (input) => runInvoices(ctx, parseWith(runInputSchema, input, "VALIDATION_FAILED")),
+    runInvoices: async (input) => runInvoices(ctx, parseWith(runInputSchema, input, "VALIDATION_FAILED"), alerts),
 
     async listInvoices(filter) {
       const parsed = parseWith(listFilterSchema, filter, "VALIDATION_FAILED", "filter");

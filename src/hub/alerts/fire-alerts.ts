@@ -4,7 +4,7 @@ import { reached, usageThreshold, type UsageAlert } from "../../core/alerts/thre
 import type { Alert, Feature } from "../../core/catalog/index.ts";
 import { cmp, parseDecimal, toDecimalString, type Decimal } from "../../core/decimal.ts";
 import { billingPeriodAt, type Window } from "../../core/periods.ts";
-import { insertFiring } from "../../store/alerts/firings.ts";
+import { firedIds, insertFiring } from "../../store/alerts/firings.ts";
 import { customerNotFound } from "../../store/customer-repository.ts";
 import { loadCustomerEntitlements } from "../../store/entitlement-state-repository.ts";
 import type { Sql } from "../../store/types.ts";
@@ -61,6 +61,12 @@ export interface RecordedUsage {
   occurredAt: Date;
 }
 
+/** A usage alert to evaluate for one customer, in the window of the feature as resolved. */
+interface UsageCheck {
+  alert: UsageAlert;
+  feature: Resolved & { window: Window };
+}
+
 export interface AlertFirer {
   /** True when some usage or spend alert watches this meter: writers of other meters skip alerts entirely. */
   watches(meter: string): boolean;
@@ -92,11 +98,12 @@ export interface AlertFirer {
    */
   creditsExpiring(tx: Sql, input: { customerId: string; feature: string | null; amount: string; expiresAt: Date; at: Date }): Promise<string[]>;
   /**
-   * What a consume reports about a feature's unit credits: the balance when the consume changed
-   * it (`before` → `after`), and each grant's coming expiry. Nothing is read or written unless a
-   * credit alert watches the feature.
+   * What a credit draw reports: the balance when it changed it (`before` → `after`) and each
+   * grant's coming expiry, of one feature's unit credits (a consume) or of money credits
+   * (`feature` null: the invoice run). Nothing is read or written unless a credit alert watches
+   * that balance.
    */
-  unitCreditsUsed(tx: Sql, input: { customerId: string; feature: string; before: Decimal; after: Decimal; grants: ReadonlyArray<{ remaining: string; expiresAt: Date | null }>; at: Date }): Promise<void>;
+  creditsUsed(tx: Sql, input: { customerId: string; feature: string | null; before: Decimal; after: Decimal; grants: ReadonlyArray<{ remaining: string; expiresAt: Date | null }>; at: Date }): Promise<void>;
 }
 
 /**
@@ -241,7 +248,7 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     const entries = await Promise.all(customers.map((customerId) => resolver.load(customerId)));
     // Usage: each alert × customer × window the new events fall in (evaluated at its latest event),
     // the usage of all of a feature's windows read at once.
-    const usageChecks = new Map<string, Array<{ alert: UsageAlert; feature: Resolved & { window: Window } }>>();
+    const usageChecks = new Map<string, UsageCheck[]>();
     // Spend: one pricing per customer and billing period, all the customers of a period priced at once.
     const periods = new Map<string, { period: { from: Date; to: Date }; targets: Map<string, InvoiceTarget> }>();
     for (const [index, customerId] of customers.entries()) {
@@ -278,22 +285,36 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
         }
       }
     }
-    for (const [featureKey, checks] of usageChecks) {
+    // Thresholds that fired earlier in their window need no reading: once a customer has crossed
+    // them, a record costs one lookup of their firings.
+    const spendIds = (customerId: string, period: { from: Date }) => spendAlerts.map((alert) => alertEventId(customerId, alert.key, period.from));
+    const checkId = (check: UsageCheck) => alertEventId(check.feature.entry.customer.id, check.alert.key, windowOf(check.feature.window).start);
+    const fired = await firedIds(sql, [
+      ...[...usageChecks.values()].flatMap((checks) => checks.map(checkId)),
+      ...[...periods.values()].flatMap(({ period, targets }) => [...targets.keys()].flatMap((customerId) => spendIds(customerId, period))),
+    ]);
+    const usageReads = [...usageChecks].map(async ([featureKey, all]) => {
+      const checks = all.filter((check) => !fired.has(checkId(check)));
       // One read per customer and window, whatever the number of alerts on the feature.
       const scopes = new Map<string, { customerId: string; window: Window }>();
-      const scopeKey = (check: (typeof checks)[number]) => `${check.feature.entry.customer.id}\u0000${check.feature.window.from?.getTime() ?? ""}`;
+      const scopeKey = (check: UsageCheck) => `${check.feature.entry.customer.id}\u0000${check.feature.window.from?.getTime() ?? ""}`;
       for (const check of checks) scopes.set(scopeKey(check), { customerId: check.feature.entry.customer.id, window: check.feature.window });
-      const values = await featureUsages(sql, ctx, featureKey, [...scopes.values()]);
+      const values = scopes.size === 0 ? [] : await featureUsages(sql, ctx, featureKey, [...scopes.values()]);
       const used = new Map([...scopes.keys()].map((key, i) => [key, parseDecimal(values[i]!)]));
-      for (const check of checks) await usageAlert(sql, check.alert, check.feature, used.get(scopeKey(check))!, firedAt);
-    }
-    for (const { period, targets } of periods.values()) {
-      const outcomes = await priceInvoices(sql, ctx, [...targets.values()], createPriceResolvers());
-      for (const target of targets.values()) await spendAlertsOf(sql, target.customer.id, period, outcomes.get(target.customer.id)!, firedAt);
-    }
+      return checks.map((check) => ({ check, used: used.get(scopeKey(check))! }));
+    });
+    const spendReads = [...periods.values()].map(async ({ period, targets }) => {
+      const open = [...targets.values()].filter((target) => spendIds(target.customer.id, period).some((id) => !fired.has(id)));
+      const outcomes = open.length === 0 ? new Map<string, PricingOutcome>() : await priceInvoices(sql, ctx, open, createPriceResolvers());
+      return open.map((target) => ({ customerId: target.customer.id, period, outcome: outcomes.get(target.customer.id)! }));
+    });
+    // Read at once (a PostgreSQL pool runs them side by side), fired one after another.
+    for (const { check, used } of (await Promise.all(usageReads)).flat()) await usageAlert(sql, check.alert, check.feature, used, firedAt);
+    for (const { customerId, period, outcome } of (await Promise.all(spendReads)).flat()) await spendAlertsOf(sql, customerId, period, outcome, firedAt);
   }
 
-  const creditFeatures = new Set(alerts.flatMap((alert) => (alert.kind !== "usage" && alert.kind !== "spend" && alert.feature !== undefined ? [alert.feature] : [])));
+  // The balances credit alerts watch: features' unit credits, and null for money.
+  const creditBalances = new Set(alerts.flatMap((alert) => (alert.kind !== "usage" && alert.kind !== "spend" ? [alert.feature ?? null] : [])));
   const fireAll = async (tx: Sql, reached: Array<{ alert: Alert; threshold: string }>, facts: Omit<FiringFacts, "alert" | "threshold">): Promise<string[]> => {
     const keys: string[] = [];
     for (const { alert, threshold } of reached) if (await fire(tx, { ...facts, alert, threshold })) keys.push(alert.key);
@@ -315,8 +336,8 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
       return fireAll(tx, reached, { customerId, window: { start: period.from, end: period.to }, feature, value, extra: creditExtra(ctx, feature), firedAt: at });
     },
 
-    async unitCreditsUsed(tx, { customerId, feature, before, after, grants, at }) {
-      if (!creditFeatures.has(feature)) return;
+    async creditsUsed(tx, { customerId, feature, before, after, grants, at }) {
+      if (!creditBalances.has(feature)) return;
       if (cmp(before, after) !== 0) await this.creditBalance(tx, { customerId, feature, balance: toDecimalString(after), at });
       for (const grant of grants) {
         if (grant.expiresAt === null || parseDecimal(grant.remaining).coef <= 0n) continue;

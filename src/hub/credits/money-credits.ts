@@ -1,7 +1,8 @@
 import { invoiceCredits } from "../../core/credits/invoice-credits.ts";
 import { settle } from "../../core/credits/settle.ts";
 import type { CreditGrant } from "../../core/credits/types.ts";
-import { parseDecimal, sub, toDecimalString } from "../../core/decimal.ts";
+import { usableAt } from "../../core/credits/draw-order.ts";
+import { add, cmp, parseDecimal, sub, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
 import type { PricedInvoice } from "../../core/invoicing/invoice.ts";
 import { liveMoneyGrants, writeMovements, type CreditBalanceWrite, type CreditMovement } from "../../store/credits/credit-repository.ts";
 import type { Sql } from "../../store/types.ts";
@@ -11,6 +12,27 @@ import { invoicePeriodEnd } from "./period-ends.ts";
 export interface InvoiceToCredit {
   readonly id: string;
   readonly invoice: PricedInvoice;
+}
+
+/**
+ * What a customer's money credits were before and after the run drew and settled them: what
+ * the credit alerts are told (see AlertFirer.creditsUsed).
+ */
+export interface MoneyCreditsUsed {
+  readonly customerId: string;
+  /** Usable at `at`, in minor units. */
+  readonly before: Decimal;
+  readonly after: Decimal;
+  /** Each grant as the run left it. */
+  readonly grants: ReadonlyArray<{ remaining: string; expiresAt: Date | null }>;
+  readonly at: Date;
+}
+
+/** What the grants hold that is usable at `at`. */
+function usableTotal(grants: readonly CreditGrant[], at: Date): Decimal {
+  let total = ZERO;
+  for (const grant of grants) if (usableAt(grant, at)) total = add(total, parseDecimal(grant.remaining));
+  return total;
 }
 
 /** The invoice with its credit lines after its priced lines, and its subtotal less them. */
@@ -39,12 +61,17 @@ function byCustomer(grants: readonly CreditGrant[]): Map<string, CreditGrant[]> 
  * are locked, drawn in draw order as credit lines (never below a zero subtotal), and then settled
  * at the end of the invoiced period — expiries up to it, and what the rollover policy does not
  * carry past it — all in the transaction that writes the invoices, so a rolled-back batch draws
- * nothing and a re-run, which finds the invoice written, draws nothing twice.
+ * nothing and a re-run, which finds the invoice written, draws nothing twice. Each customer whose
+ * credits moved is told to `onUsed` in that transaction too (the credit alerts, at `at`: the run's clock).
  *
  * @example
  * const credited = await applyMoneyCredits(tx, [{ id: "inv_cus_1_2026-03", invoice }]); // subtotal 1200 → 200 with a 1000 credit
  */
-export async function applyMoneyCredits(tx: Sql, items: readonly InvoiceToCredit[]): Promise<PricedInvoice[]> {
+export async function applyMoneyCredits(
+  tx: Sql,
+  items: readonly InvoiceToCredit[],
+  report?: { at: Date; onUsed: (tx: Sql, used: MoneyCreditsUsed) => Promise<void> },
+): Promise<PricedInvoice[]> {
   const grants = byCustomer(await liveMoneyGrants(tx, items.map((item) => item.invoice.customerId), { lock: true }));
   const credited: PricedInvoice[] = [];
   for (const { id, invoice } of items) {
@@ -57,16 +84,27 @@ export async function applyMoneyCredits(tx: Sql, items: readonly InvoiceToCredit
     const drawn = new Map(draws.map((draw) => [draw.grantId, draw.amount]));
     const movements: CreditMovement[] = draws.map((draw) => ({ grantId: draw.grantId, kind: "draw", amount: draw.amount, reference: id, at: invoice.period.to }));
     const balances: CreditBalanceWrite[] = [];
+    const left: CreditGrant[] = [];
     for (const grant of own) {
       const taken = drawn.get(grant.id);
       const after = taken === undefined ? grant : { ...grant, remaining: toDecimalString(sub(parseDecimal(grant.remaining), parseDecimal(taken))) };
       const settled = settle(after, invoicePeriodEnd(invoice.period.to), invoice.period.to);
+      left.push({ ...grant, remaining: settled.remaining, settledThrough: settled.settledThrough });
       for (const forfeit of settled.forfeits) movements.push({ grantId: grant.id, kind: "expire", amount: forfeit.amount, reference: forfeit.reference, at: forfeit.at });
       if (taken !== undefined || settled.settledThrough.getTime() !== grant.settledThrough.getTime()) {
         balances.push({ grantId: grant.id, remaining: settled.remaining, settledThrough: settled.settledThrough });
       }
     }
     await writeMovements(tx, invoice.customerId, movements, balances);
+    if (report !== undefined && movements.length > 0) {
+      await report.onUsed(tx, {
+        customerId: invoice.customerId,
+        before: usableTotal(own, report.at),
+        after: usableTotal(left, report.at),
+        grants: left.map((grant) => ({ remaining: grant.remaining, expiresAt: grant.expiresAt })),
+        at: report.at,
+      });
+    }
     credited.push(withCreditLines(invoice, lines));
   }
   return credited;

@@ -13,6 +13,10 @@ import { createPriceResolvers, type PriceResolvers } from "./price-resolvers.ts"
 import { ensureLedgerPartitions } from "../../store/ledger/partitions.ts";
 import { queryUsageTotals } from "../../store/ledger/aggregate.ts";
 import { applyMoneyCredits } from "../credits/money-credits.ts";
+import type { AlertFirer } from "../alerts/fire-alerts.ts";
+
+/** The credit alerts a run tells what it drew from money credits. */
+type CreditAlerts = Pick<AlertFirer, "creditsUsed">;
 
 export interface RunInvoicesInput {
   /** The run's period: a month `YYYY-MM` (monthly plans), a year `YYYY` (yearly plans) or an ISO week `YYYY-Www` (weekly plans). */
@@ -69,7 +73,7 @@ const DEFAULT_BATCH_SIZE = 500;
  * and this process work at the same time. A batch writes only after the one before it committed,
  * so invoice numbers follow the customers' order as they would one batch at a time.
  */
-export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Promise<RunInvoicesResult> {
+export async function runInvoices(ctx: HubContext, input: RunInvoicesInput, alerts?: CreditAlerts): Promise<RunInvoicesResult> {
   const run = parseRunPeriod(input.period);
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
   // A monthly job: the ledger's months ahead are created here too, for a hub that runs for months.
@@ -84,7 +88,7 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput): Pro
     failed: [],
     numbers: null,
   };
-  const batches = batchesOf(ctx, run);
+  const batches = batchesOf(ctx, run, alerts);
   // Two transactions at once need two connections; with one, each batch finishes before the next.
   const overlap = ctx.store.connections >= 2;
   let done = 0;
@@ -166,10 +170,10 @@ const committed = (flight: BatchFlight): Promise<boolean> =>
  * recording that holds one of its customers and waits for one of the next batch's — for the batch
  * that waits for it, a wait no database could see.
  */
-function batchesOf(ctx: HubContext, period: RunPeriod) {
+function batchesOf(ctx: HubContext, period: RunPeriod, alerts: CreditAlerts | undefined) {
   const resolvers = createPriceResolvers();
   const run = (ids: readonly string[], turn: Promise<boolean>, onLocked: () => void) =>
-    ctx.store.transaction((tx) => invoiceBatch(tx, ctx, period, ids, resolvers, { turn, onLocked }));
+    ctx.store.transaction((tx) => invoiceBatch(tx, ctx, period, ids, resolvers, { turn, onLocked }, alerts));
   return {
     start(ids: readonly string[], turn: Promise<boolean>): BatchFlight {
       let onLocked = () => {};
@@ -209,7 +213,7 @@ interface BatchOrder {
   onLocked: () => void;
 }
 
-async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder): Promise<BatchResult> {
+async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder, alerts: CreditAlerts | undefined): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
   // transaction, so the usage priced below is final (writeInvoices then only records the close).
   await withoutJit(tx);
@@ -248,8 +252,13 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: reado
   // Numbers are given out in the customers' order: after the batch before took its own. Waiting
   // here, the batch holds only its customers' rows (see batchesOf).
   if (!(await order.turn)) throw new Error("the batch before this one failed");
-  // Money credits are drawn in this transaction, so they move exactly when the invoices are written.
-  const credited = await applyMoneyCredits(tx, priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, run.key), invoice })));
+  // Money credits are drawn in this transaction, so they move exactly when the invoices are
+  // written, and the money-credit alerts they reach fire with them (once per billing period).
+  const credited = await applyMoneyCredits(
+    tx,
+    priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, run.key), invoice })),
+    alerts && { at: now, onUsed: (sql, used) => alerts.creditsUsed(sql, { ...used, feature: null }) },
+  );
   const invoices = await writeInvoices(
     tx,
     priced.map(({ provider }, index) => ({ ...credited[index]!, id: invoiceId(credited[index]!.customerId, run.key), periodKey: run.key, provider, status: "issued" as const, createdAt: now })),

@@ -155,3 +155,16 @@ export async function listFirings(sql: Sql, filter: FiringFilter): Promise<Array
     })),
   }));
 }
+
+/**
+ * Which of these event ids have fired already: one primary-key lookup for a whole batch, so
+ * writers skip reading usage for thresholds that fired earlier in their window.
+ *
+ * @example
+ * await firedIds(store, ["evt_1...", "evt_2..."]) // Set { "evt_1..." }
+ */
+export async function firedIds(sql: Sql, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await sql.query<{ id: string }>("SELECT id FROM alert_firings WHERE id = ANY($1::text[])", [arrayLiteral(ids)]);
+  return new Set(rows.map((row) => row.id));
+}

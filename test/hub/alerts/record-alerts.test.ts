@@ -108,6 +108,23 @@ describe("threshold alerts on recorded usage", () => {
     expect((await firings(kept, "api_80")).map((f) => f.value)).toEqual(["85"]);
   });
 
+  it("reads no usage for a customer whose thresholds have all fired in their windows", async () => {
+    const id = await customer();
+    const reads = async (quantity: number, transactionId: string) => {
+      const query = vi.spyOn(store, "query");
+      try {
+        await hub.record(calls(id, quantity, transactionId));
+        return query.mock.calls.filter(([text]) => String(text).includes("usage_rollup")).length;
+      } finally {
+        query.mockRestore();
+      }
+    };
+    expect(await reads(10, `${id}-1`)).toBeGreaterThan(0);
+    expect(await reads(150, `${id}-2`)).toBeGreaterThan(0);
+    expect((await firings(id)).map((f) => f.alert).sort()).toEqual(["api_150", "api_80", "daily_30"]);
+    expect(await reads(1, `${id}-3`)).toBe(0);
+  });
+
   it("evaluates each customer of a batch on its own usage", async () => {
     const [a, b] = [await customer(), await customer()];
     await hub.recordBatch([calls(a, 50, `${a}-1`), calls(b, 20, `${b}-1`), calls(a, 30, `${a}-2`), calls(b, 20, `${b}-2`)]);
