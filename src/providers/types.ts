@@ -335,7 +335,7 @@ export type PurchasedCredit = { readonly productId: string; readonly quantity: n
 export interface ProviderCreditPurchase {
   /** What was paid (a checkout, an invoice): the grants' ids derive from it, so it is credited once. */
   objectId: string;
-  /** The provider's customer id. */
+  /** The provider's customer id (for a provider that names customers by billhub's id, that id: see customerIdFor). */
   providerCustomerId: string;
   credits: PurchasedCredit[];
 }
@@ -351,7 +351,11 @@ export type ProviderChange =
   | (ChangeMeta & { kind: "product_deleted"; productId: string })
   | (ChangeMeta & { kind: "subscription_changed"; subscription: ProviderSubscription; deleted: boolean })
   | (ChangeMeta & { kind: "invoice_created"; invoice: ProviderInvoice })
-  | (ChangeMeta & { kind: "credit_purchase"; purchase: ProviderCreditPurchase })
+  /**
+   * Paid purchases of credit, all of one customer: one, or every paid one when the provider's
+   * event cannot say which (each is granted once whatever the number of events naming it).
+   */
+  | (ChangeMeta & { kind: "credit_purchase"; purchases: ProviderCreditPurchase[] })
   | (ChangeMeta & {
       kind: "customer_billing_stale";
       /** The event is a thin reference: re-fetch the customer's billing before applying anything. */

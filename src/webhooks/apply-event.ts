@@ -187,7 +187,7 @@ export function objectOf(change: ProviderChange): ObjectKey | null {
     case "invoice_created":
       return at("invoice", change.invoice.id);
     case "credit_purchase":
-      return at("credit_purchase", change.purchase.objectId);
+      return at("credit_purchase", change.purchases[0]!.objectId);
     case "customer_billing_stale":
       return at("customer", change.customer.externalId);
     case "ignored":

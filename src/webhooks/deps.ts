@@ -28,7 +28,7 @@ export interface CreditPurchased {
   /** When the provider says the purchase event happened: the grants take effect then. */
   created: Date;
   customerId: string;
-  purchase: ProviderCreditPurchase;
+  purchases: ProviderCreditPurchase[];
 }
 
 /**

@@ -87,11 +87,22 @@ const subscriptionSchema = z.object({
   experimental: z.object({ usageMeterBalances: z.array(z.object({ slug: z.string(), availableBalance: z.number() })).default([]) }).nullish(),
 });
 
+// `purchases` of GET /api/v1/customers/{externalId}/billing, typed in @flowglad/node 0.29.0
+// (resources/customers.d.ts: CustomerRetrieveBillingResponse.*PurchaseClientSelectSchema).
+const purchaseSchema = z.object({
+  id: z.string().min(1),
+  priceId: z.string().min(1),
+  quantity: z.number().int().min(0),
+  status: z.string().min(1),
+  priceType: z.string().nullish(),
+});
+
 const billingSchema = z.object({
   customer: z.object({ id: z.string().min(1), externalId: z.string().min(1), email: z.string().nullish(), name: z.string().nullish() }),
   pricingModel: pricingModelSchema,
   currentSubscriptions: z.array(subscriptionSchema).nullish(),
   currentSubscription: subscriptionSchema.nullish(),
+  purchases: z.array(purchaseSchema).default([]),
 });
 
 export const pricingModelResponseSchema = z.object({ pricingModel: pricingModelSchema });
@@ -109,6 +120,7 @@ export function readCustomerBilling(response: unknown): FlowgladCustomerBilling 
     customer: { id: billing.customer.id, externalId: billing.customer.externalId, email: billing.customer.email ?? null, name: billing.customer.name ?? null },
     pricingModel: toPricingModel(billing.pricingModel),
     currentSubscriptions: current.map(toSubscription),
+    purchases: billing.purchases.map((purchase) => ({ id: purchase.id, priceId: purchase.priceId, quantity: purchase.quantity, status: purchase.status, priceType: purchase.priceType ?? null })),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { creditProductsSchema } from "../credit-products.ts";
 import { meterKeySchema, sendLimitsSchema } from "../define-provider.ts";
 
 const flowgladMeterSchema = z.union([
@@ -17,8 +18,14 @@ export const flowgladConfigSchema = z.strictObject({
   billingCacheTtlMs: z.number().int().min(0).default(60_000),
   /** `billhub serve` pulls Flowglad's pricing model this often (Flowglad sends no price events); 0 = never. */
   catalogSyncIntervalMs: z.number().int().min(0).default(0),
+  /**
+   * Flowglad price slugs (or product slugs) sold as prepaid credit → what one item bought grants,
+   * granted once per paid purchase (purchase.completed, payment.succeeded).
+   */
+  creditProducts: creditProductsSchema.optional(),
   ...sendLimitsSchema,
 });
 
 export type FlowgladSettings = z.output<typeof flowgladConfigSchema>;
 export type FlowgladMeters = FlowgladSettings["meters"];
+export type FlowgladCreditProducts = NonNullable<FlowgladSettings["creditProducts"]>;

@@ -1,5 +1,5 @@
 import { BillingError } from "../../core/errors.ts";
-import type { BillingProvider, ProviderObjects, ProviderObjectType, ProviderPriceState } from "../types.ts";
+import type { BillingProvider, ChangeMeta, ProviderChange, ProviderObjects, ProviderObjectType, ProviderPriceState } from "../types.ts";
 import type { FlowgladCustomerBilling, FlowgladPricingModel } from "./types.ts";
 import { readCustomerBilling, readPricingModel } from "./billing.ts";
 import { createBillingCache } from "./billing-cache.ts";
@@ -9,6 +9,7 @@ import { flowgladErrorToBillingError } from "./errors.ts";
 import { flowgladSendLimits } from "./send-limits.ts";
 import { FLOWGLAD_BATCH_SIZE, sendFlowgladUsage } from "./send-usage.ts";
 import { parseFlowgladWebhook } from "./webhooks.ts";
+import { flowgladCreditPurchase, PURCHASE_OBJECTS } from "./credit-purchases.ts";
 import { flowgladPriceState } from "./price-state.ts";
 import { customerSubscriptions } from "./customer-subscriptions.ts";
 import { createFlowgladHostedPages } from "./hosted-pages.ts";
@@ -72,7 +73,19 @@ export function createFlowgladProvider(options: FlowgladProviderOptions) {
     startCheckout: hostedPages.startCheckout,
 
     async parseWebhook(delivery) {
-      return parseFlowgladWebhook(delivery, { secret: config.webhookSecret, now });
+      const change = parseFlowgladWebhook(delivery, { secret: config.webhookSecret, now });
+      const products = config.creditProducts;
+      if (change.kind !== "customer_billing_stale" || products === undefined || Object.keys(products).length === 0 || !PURCHASE_OBJECTS.has(change.object.type)) return change;
+      // What a purchase or payment bought is in the customer's billing, not in the event.
+      let billing: FlowgladCustomerBilling;
+      try {
+        billing = await fetchBilling(change.customer.externalId);
+      } catch (error) {
+        if (error instanceof BillingError && error.code === "PROVIDER_NOT_FOUND") return { ...metaOf(change), kind: "ignored", reason: `Flowglad has no customer ${change.customer.externalId}` };
+        throw error;
+      }
+      cache.put(change.customer.externalId, billing);
+      return flowgladCreditPurchase(billing, products, change.object, metaOf(change)) ?? change;
     },
 
     /** The default pricing model (`GET /api/v1/pricing-models/default`), as plain data. */
@@ -129,4 +142,8 @@ function catalogPrices(pricingModel: FlowgladPricingModel): Map<string, Provider
   const prices = new Map<string, ProviderPriceState>();
   for (const price of [...pricingModel.products.flatMap((product) => product.prices), ...pricingModel.usageMeters.flatMap((meter) => meter.prices)]) prices.set(price.id, flowgladPriceState(price));
   return prices;
+}
+
+function metaOf(change: ProviderChange): ChangeMeta {
+  return { provider: change.provider, eventId: change.eventId, eventType: change.eventType, created: change.created, livemode: change.livemode };
 }

@@ -75,9 +75,20 @@ export interface FlowgladSubscription {
   usageMeterBalances: { slug: string; availableBalance: number }[];
 }
 
+/** A purchase of one of the customer's prices (a one-time payment, a subscription, usage). */
+export interface FlowgladPurchase {
+  id: string;
+  priceId: string;
+  quantity: number;
+  /** open, pending, failed, paid, refunded, partial_refund, fraudulent (@flowglad/node 0.29.0). */
+  status: string;
+  priceType: string | null;
+}
+
 /** A Flowglad customer's billing, as plain data. */
 export interface FlowgladCustomerBilling {
   customer: { id: string; externalId: string; email: string | null; name: string | null };
   pricingModel: FlowgladPricingModel;
   currentSubscriptions: FlowgladSubscription[];
+  purchases: FlowgladPurchase[];
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { creditProductsSchema } from "../credit-products.ts";
 import { meterKeySchema, sendLimitsSchema } from "../define-provider.ts";
 
 const stripeMeterSchema = z.strictObject({
@@ -30,15 +31,6 @@ const stripeInvoiceItemsSchema = z.strictObject({
   tooOldUsage: z.boolean().default(true),
 });
 
-/**
- * A Stripe product sold as prepaid credit: each item bought grants `amount` (whole minor units of
- * the currency paid in, which must be the catalog's) or `units` of a metered feature.
- */
-const creditProductSchema = z.union([
-  z.strictObject({ amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
-  z.strictObject({ feature: z.string().min(1).max(128), units: z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?$/, "must be a positive decimal such as \"1000\"")]) }),
-]);
-
 /** The `stripe` config section. */
 export const stripeConfigSchema = z.strictObject({
   secretKey: z.string().min(1),
@@ -59,7 +51,7 @@ export const stripeConfigSchema = z.strictObject({
   meters: z.record(meterKeySchema, stripeMeterSchema).default({}),
   invoiceItems: stripeInvoiceItemsSchema.optional(),
   /** Products (`prod_...`) sold as prepaid credit, granted once per paid Checkout Session or invoice.paid. */
-  creditProducts: z.record(z.string().min(1).max(255), creditProductSchema).optional(),
+  creditProducts: creditProductsSchema.optional(),
 });
 
 export type StripeSettings = z.output<typeof stripeConfigSchema>;

@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import { BillingError } from "../../core/errors.ts";
-import { mul, parseDecimal, toDecimalString } from "../../core/decimal.ts";
 import { zodToBillingError } from "../../core/validation.ts";
+import { purchasedCredit } from "../credit-products.ts";
 import type { ChangeMeta, ProviderChange, PurchasedCredit } from "../types.ts";
 import type { StripeCreditProducts } from "./config.ts";
 import { stripeErrorToBillingError } from "./errors.ts";
@@ -75,13 +75,7 @@ function creditsOf(lines: readonly BoughtLine[], products: StripeCreditProducts)
   const credits: PurchasedCredit[] = [];
   for (const line of lines) {
     const product = line.productId === null ? undefined : products[line.productId];
-    if (product === undefined) continue;
-    const quantity = parseDecimal(line.quantity);
-    if ("amount" in product) {
-      credits.push({ productId: line.productId!, quantity: line.quantity, currency: line.currency.toUpperCase(), amount: toDecimalString(mul(parseDecimal(product.amount), quantity)) });
-    } else {
-      credits.push({ productId: line.productId!, quantity: line.quantity, feature: product.feature, units: toDecimalString(mul(parseDecimal(product.units), quantity)) });
-    }
+    if (product !== undefined) credits.push(purchasedCredit(line.productId!, product, line.quantity, line.currency));
   }
   return credits;
 }
@@ -95,7 +89,7 @@ function creditsOf(lines: readonly BoughtLine[], products: StripeCreditProducts)
  *
  * @example
  * await stripeCreditPurchase(client, { prod_credits: { amount: 1000 } }, "invoice.paid", invoice, meta, now)
- * // { kind: "credit_purchase", purchase: { objectId: "in_1", providerCustomerId: "cus_1", credits: [{ currency: "USD", amount: "2000", quantity: 2, ... }] } }
+ * // { kind: "credit_purchase", purchases: [{ objectId: "in_1", providerCustomerId: "cus_1", credits: [{ currency: "USD", amount: "2000", quantity: 2, ... }] }] }
  */
 export async function stripeCreditPurchase(client: Stripe, products: StripeCreditProducts, type: string, object: Record<string, unknown>, meta: ChangeMeta, now: () => Date): Promise<ProviderChange> {
   const ignored = (reason: string): ProviderChange => ({ ...meta, kind: "ignored", reason });
@@ -129,5 +123,5 @@ export async function stripeCreditPurchase(client: Stripe, products: StripeCredi
   }
   const credits = creditsOf(lines, products);
   if (credits.length === 0) return ignored(`${objectId} bought no product of stripe.creditProducts`);
-  return { ...meta, kind: "credit_purchase", purchase: { objectId, providerCustomerId: customer, credits } };
+  return { ...meta, kind: "credit_purchase", purchases: [{ objectId, providerCustomerId: customer, credits }] };
 }

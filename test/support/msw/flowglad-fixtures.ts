@@ -13,9 +13,20 @@ export interface MeterSpec {
   aggregationType?: "sum" | "count_distinct_properties";
 }
 
+/** A product sold by a one-time (single_payment) price, such as a pack of credits. */
+export interface OneTimeProductSpec {
+  id: string;
+  slug: string;
+  priceId: string;
+  priceSlug: string;
+  currency?: string;
+  unitPrice?: number;
+}
+
 export interface PricingModelSpec {
   id?: string;
   meters?: MeterSpec[];
+  oneTimeProducts?: OneTimeProductSpec[];
 }
 
 const base = (pricingModelId: string) => ({ livemode: false, organizationId: "org_billhub", pricingModelId, createdAt: CREATED, updatedAt: CREATED });
@@ -60,12 +71,32 @@ export function flowgladPricingModel(spec: PricingModelSpec = {}) {
     usageEventsPerUnit: null,
     usageMeterId: null,
   };
+  const oneTime = (spec.oneTimeProducts ?? []).map((product) => {
+    const price = {
+      ...base(id),
+      id: product.priceId,
+      active: true,
+      currency: product.currency ?? "USD",
+      intervalCount: null,
+      intervalUnit: null,
+      isDefault: true,
+      name: product.priceSlug,
+      productId: product.id,
+      slug: product.priceSlug,
+      type: "single_payment",
+      unitPrice: product.unitPrice ?? 1000,
+      usageEventsPerUnit: null,
+      usageMeterId: null,
+    };
+    return { ...base(id), id: product.id, active: true, default: false, defaultPrice: price, description: null, features: [], imageURL: null, name: product.slug, pluralQuantityLabel: null, prices: [price], singularQuantityLabel: null, slug: product.slug };
+  });
   return {
     ...base(id),
     id,
     isDefault: true,
     name: "Default pricing model",
     products: [
+      ...oneTime,
       {
         ...base(id),
         id: "prod_pro",
@@ -160,5 +191,37 @@ export function flowgladSubscription(spec: SubscriptionSpec, customerId: string,
       })),
     ],
     experimental: { featureItems: [], usageMeterBalances: (spec.balances ?? []).map((slug) => ({ slug, availableBalance: 10_000 })) },
+  };
+}
+
+export interface PurchaseSpec {
+  id: string;
+  priceId: string;
+  quantity?: number;
+  /** open | pending | failed | paid | refunded | partial_refund | fraudulent; default paid. */
+  status?: string;
+}
+
+/** A one-time purchase as Flowglad's billing endpoint lists it (SinglePaymentPurchaseClientSelectSchema of @flowglad/node 0.29.0). */
+export function flowgladPurchase(spec: PurchaseSpec, customerId: string, pricingModelId: string) {
+  return {
+    ...base(pricingModelId),
+    id: spec.id,
+    archived: false,
+    bankPaymentOnly: false,
+    customerId,
+    firstInvoiceValue: 1000,
+    intervalCount: null,
+    intervalUnit: null,
+    name: spec.priceId,
+    position: 0,
+    priceId: spec.priceId,
+    pricePerBillingCycle: null,
+    priceType: "single_payment",
+    proposal: null,
+    quantity: spec.quantity ?? 1,
+    status: spec.status ?? "paid",
+    totalPurchaseValue: 1000 * (spec.quantity ?? 1),
+    trialPeriodDays: null,
   };
 }

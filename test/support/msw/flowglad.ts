@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { http, HttpResponse, type HttpHandler } from "msw";
 import { connectionReset, createFaultQueue, type Fault } from "./faults.ts";
-import { flowgladPricingModel, flowgladSubscription, type PricingModelSpec, type SubscriptionSpec } from "./flowglad-fixtures.ts";
+import { flowgladPricingModel, flowgladPurchase, flowgladSubscription, type PricingModelSpec, type PurchaseSpec, type SubscriptionSpec } from "./flowglad-fixtures.ts";
 
 /**
  * A stateful stand-in for the Flowglad API billhub uses, reproducing Flowglad's real behaviour
@@ -52,6 +52,7 @@ interface Customer {
   name: string;
   createdAt: number;
   subscriptions: SubscriptionSpec[];
+  purchases: PurchaseSpec[];
 }
 
 type UsageInput = Record<string, unknown>;
@@ -240,7 +241,7 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
       }
       const externalId = input.externalId as string;
       if (customers.has(externalId)) return fail(409, "CONFLICT", `A customer with externalId ${externalId} already exists`);
-      const customer: Customer = { id: `cust_${randomBytes(8).toString("hex")}`, externalId, email: input.email as string, name: input.name as string, createdAt: now().getTime(), subscriptions: [] };
+      const customer: Customer = { id: `cust_${randomBytes(8).toString("hex")}`, externalId, email: input.email as string, name: input.name as string, createdAt: now().getTime(), subscriptions: [], purchases: [] };
       customers.set(externalId, customer);
       return answer(HttpResponse.json({ data: { customer: customerRecord(customer) } }, { status: 201 }), after);
     }),
@@ -263,7 +264,7 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
         invoices: [],
         paymentMethods: [],
         pricingModel,
-        purchases: [],
+        purchases: customer.purchases.map((spec) => flowgladPurchase(spec, customer.id, pricingModel.id)),
         subscriptions,
         currentSubscription: subscriptions.at(-1),
         currentSubscriptions: subscriptions,
@@ -310,8 +311,8 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
     injectRandom: faults.injectRandom,
     /** How many faults of each kind were answered so far. */
     faultsServed: faults.served,
-    /** Adds (or replaces) a customer with their current subscriptions. */
-    addCustomer(customer: { externalId: string; id?: string; email?: string; name?: string; subscriptions: SubscriptionSpec[] }): void {
+    /** Adds (or replaces) a customer with their current subscriptions and their purchases. */
+    addCustomer(customer: { externalId: string; id?: string; email?: string; name?: string; subscriptions: SubscriptionSpec[]; purchases?: PurchaseSpec[] }): void {
       customers.set(customer.externalId, {
         id: customer.id ?? `cust_${customer.externalId}`,
         externalId: customer.externalId,
@@ -319,6 +320,7 @@ export function createFlowgladStandIn(options: FlowgladStandInOptions = {}) {
         name: customer.name ?? customer.externalId,
         createdAt: now().getTime(),
         subscriptions: customer.subscriptions,
+        purchases: customer.purchases ?? [],
       });
     },
     /** The customer Flowglad holds under an external id, as its API returns it. */
