@@ -1,5 +1,6 @@
 import { BillingError } from "../core/errors.ts";
 import type { Command } from "./command.ts";
+import { alertsCommand } from "./commands/alerts.ts";
 import { creditsCommand } from "./commands/credits.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { invoiceCommand } from "./commands/invoice.ts";
@@ -15,7 +16,7 @@ import type { Service } from "./service.ts";
 import { packageVersion } from "./version.ts";
 
 /** Every `billhub` command; each lives in its own file under commands/. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, ledgerCommand, creditsCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, syncCommand, invoiceCommand, outboxCommand, reconcileCommand, rollupsCommand, ledgerCommand, creditsCommand, alertsCommand, demoCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
@@ -29,7 +30,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
 Options:
   --config <file>   JSON config file (also BILLHUB_CONFIG)
   --url <service>   act through a running billhub serve's HTTP API instead of opening the store
-                    (also BILLHUB_URL; outbox status|replay and invoice run)
+                    (also BILLHUB_URL; outbox status|replay, alerts replay and invoice run)
   --api-key <key>   the service's API key for --url (also BILLHUB_API_KEY, which keeps it out of ps)
   -h, --help        show help (billhub <command> --help for a command's own)
   -v, --version     print billhub's version

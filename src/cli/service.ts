@@ -1,6 +1,7 @@
 import { BillingError, ERROR_CODES, type BillingErrorCode } from "../core/errors.ts";
 import type { RunInvoicesInput, RunInvoicesResult } from "../hub/invoicing/run-invoices.ts";
 import type { OutboxStatus, ReplayResult, ReplayTarget } from "../hub/outbox.ts";
+import type { AlertsApi } from "../hub/alerts/index.ts";
 
 /**
  * A running `billhub serve` a command acts through (`--url` and `--api-key`, or BILLHUB_URL and
@@ -20,6 +21,7 @@ export interface ServiceHub {
     status(): Promise<Omit<OutboxStatus, "at">>;
     replay(target: ReplayTarget): Promise<ReplayResult>;
   };
+  alerts: Pick<AlertsApi["alerts"], "replay">;
   invoices: {
     /** Over HTTP there is no progress: `onProgress` is not called. */
     run(input: RunInvoicesInput): Promise<RunInvoicesResult>;
@@ -69,6 +71,9 @@ export function serviceHub(service: Service): ServiceHub {
     outbox: {
       status: () => call(service, "GET", "/v1/outbox", undefined),
       replay: (target) => call(service, "POST", "/v1/outbox/replay", typeof target === "string" ? { transactionId: target } : target),
+    },
+    alerts: {
+      replay: (target) => call(service, "POST", "/v1/alerts/replay", target),
     },
     invoices: {
       run: ({ period, batchSize }) => call(service, "POST", "/v1/invoices/run", { period, ...(batchSize === undefined ? {} : { batchSize }) }, RUN_TIMEOUT_MS),
