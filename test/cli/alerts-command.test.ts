@@ -31,8 +31,8 @@ describe(`billhub alerts (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, {
     await cli.onStore(async (store) => {
       const hub = await createHub(config, { store, now: () => new Date("2026-03-18T10:30:00Z") });
       try {
-        await hub.upsertCustomer({ id: "acme", periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
-        await hub.upsertCustomer({ id: "quiet" });
+        await hub.customers.upsert({ id: "acme", periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
+        await hub.customers.upsert({ id: "quiet" });
         // 85 of the free plan's 100 calls: api_80 (the month) and daily_30 (the day) fire.
         await hub.record({ customerId: "acme", meter: "api_calls", quantity: 85, transactionId: "acme-1" });
         expect(await hub.alerts.deliver()).toMatchObject({ claimed: 2, dead: 2 });

@@ -41,7 +41,7 @@ const grantsOf = async (customerId: string) => (await env.hub.credits.balance(cu
 
 describe("Flowglad credit purchases", () => {
   it("grants a paid purchase of a credit price once per purchase, however often and by whichever event it comes", async () => {
-    await env.hub.upsertCustomer({ id: "buyer_fg" });
+    await env.hub.customers.upsert({ id: "buyer_fg" });
     flowglad.addCustomer({ externalId: "buyer_fg", subscriptions: [], purchases: [{ id: "prch_1", priceId: "price_pack", quantity: 2 }] });
     const first = await deliver(event("purchase", "prch_1", "buyer_fg"), "msg_buy_1");
     expect(first).toEqual({ status: 200, body: { received: true, eventId: "msg_buy_1", outcome: "applied" } });
@@ -56,14 +56,14 @@ describe("Flowglad credit purchases", () => {
   });
 
   it("grants units of a feature for a product slug, to the customer linked by provider_ids.flowglad", async () => {
-    await env.hub.upsertCustomer({ id: "org_units", providerIds: { flowglad: "units_fg" } });
+    await env.hub.customers.upsert({ id: "org_units", providerIds: { flowglad: "units_fg" } });
     flowglad.addCustomer({ externalId: "units_fg", subscriptions: [], purchases: [{ id: "prch_calls", priceId: "price_calls", quantity: 3 }] });
     expect((await deliver(event("purchase", "prch_calls", "units_fg"), "msg_units")).body.outcome).toBe("applied");
     expect(await grantsOf("org_units")).toEqual([{ id: "flowglad:prch_calls:1", kind: "units", amount: "1500", feature: "api", source: "purchase" }]);
   });
 
   it("credits every paid credit purchase a payment event may be about, each once, and none unpaid", async () => {
-    await env.hub.upsertCustomer({ id: "payer_fg" });
+    await env.hub.customers.upsert({ id: "payer_fg" });
     flowglad.addCustomer({
       externalId: "payer_fg",
       subscriptions: [],
@@ -82,7 +82,7 @@ describe("Flowglad credit purchases", () => {
   });
 
   it("logs a purchase of a product that is no credit product as ignored, and grants nothing", async () => {
-    await env.hub.upsertCustomer({ id: "shirt_fg" });
+    await env.hub.customers.upsert({ id: "shirt_fg" });
     flowglad.addCustomer({ externalId: "shirt_fg", subscriptions: [], purchases: [{ id: "prch_shirt", priceId: "price_tshirt" }] });
     const response = await deliver(event("purchase", "prch_shirt", "shirt_fg"), "msg_shirt");
     expect(response.body).toMatchObject({ outcome: "ignored" });
@@ -92,7 +92,7 @@ describe("Flowglad credit purchases", () => {
   });
 
   it("waits for an unpaid purchase to be paid, and grants it on the payment's event", async () => {
-    await env.hub.upsertCustomer({ id: "later_fg" });
+    await env.hub.customers.upsert({ id: "later_fg" });
     flowglad.addCustomer({ externalId: "later_fg", subscriptions: [], purchases: [{ id: "prch_later", priceId: "price_pack", status: "pending" }] });
     expect((await deliver(event("purchase", "prch_later", "later_fg"), "msg_later_1")).body.outcome).toBe("ignored");
     expect(await grantsOf("later_fg")).toEqual([]);
@@ -104,13 +104,13 @@ describe("Flowglad credit purchases", () => {
   it("keeps a purchase of a customer billhub does not know for its redelivery, and grants then", async () => {
     flowglad.addCustomer({ externalId: "newcomer_fg", subscriptions: [], purchases: [{ id: "prch_new", priceId: "price_pack" }] });
     expect((await deliver(event("purchase", "prch_new", "newcomer_fg"), "msg_new")).body.outcome).toBe("unknown_customer");
-    await env.hub.upsertCustomer({ id: "newcomer_fg" });
+    await env.hub.customers.upsert({ id: "newcomer_fg" });
     expect((await deliver(event("purchase", "prch_new", "newcomer_fg"), "msg_new")).body.outcome).toBe("applied");
     expect((await grantsOf("newcomer_fg")).map((grant) => grant.id)).toEqual(["flowglad:prch_new:1"]);
   });
 
   it("grants nothing of a purchase in another currency than the catalog's, logs it failed and asks for a redelivery", async () => {
-    await env.hub.upsertCustomer({ id: "euro_fg" });
+    await env.hub.customers.upsert({ id: "euro_fg" });
     flowglad.addCustomer({ externalId: "euro_fg", subscriptions: [], purchases: [{ id: "prch_eur", priceId: "price_eur" }] });
     const response = await deliver(event("purchase", "prch_eur", "euro_fg"), "msg_eur");
     // Not the delivery's fault: the operator fixes the catalog or the product, and the redelivery grants it.
@@ -120,7 +120,7 @@ describe("Flowglad credit purchases", () => {
   });
 
   it("answers Flowglad's 429 on the billing read as retryable and grants on the redelivery", async () => {
-    await env.hub.upsertCustomer({ id: "busy_fg" });
+    await env.hub.customers.upsert({ id: "busy_fg" });
     flowglad.addCustomer({ externalId: "busy_fg", subscriptions: [], purchases: [{ id: "prch_busy", priceId: "price_pack" }] });
     flowglad.inject("billing", { kind: "rate_limit", retryAfter: "1" });
     const refused = await deliver(event("purchase", "prch_busy", "busy_fg"), "msg_busy");
@@ -131,10 +131,10 @@ describe("Flowglad credit purchases", () => {
   });
 
   it("still refreshes billing for a subscription event, and for a payment with no credit purchase", async () => {
-    await env.hub.upsertCustomer({ id: "sub_only_fg" });
+    await env.hub.customers.upsert({ id: "sub_only_fg" });
     flowglad.addCustomer({ externalId: "sub_only_fg", subscriptions: [{ id: "sub_only" }] });
     expect((await deliver(event("payment", "pay_sub", "sub_only_fg"), "msg_sub_pay")).body.outcome).toBe("applied");
-    expect((await env.hub.getCustomer("sub_only_fg")).plan).toBe("pro");
+    expect((await env.hub.customers.get("sub_only_fg")).plan).toBe("pro");
     expect(await grantsOf("sub_only_fg")).toEqual([]);
   });
 });

@@ -26,8 +26,8 @@ let n = 0;
 /** A pro customer on calendar-month periods, with `credit` cents of money credit and `calls` API calls in each given month. */
 async function customer(credit: number, usage: Record<string, number>, grant: { expiresAt?: string } = {}): Promise<string> {
   const id = `money_${++n}`;
-  await hub.upsertCustomer({ id, periodStart: "2026-02-01T00:00:00Z", periodEnd: "2026-03-01T00:00:00Z" });
-  await hub.assign(id, "pro", { effectiveAt: "2026-02-01T00:00:00Z" });
+  await hub.customers.upsert({ id, periodStart: "2026-02-01T00:00:00Z", periodEnd: "2026-03-01T00:00:00Z" });
+  await hub.customers.assign(id, "pro", { effectiveAt: "2026-02-01T00:00:00Z" });
   await hub.credits.grant(id, { id: "prepaid", currency: "USD", amount: credit, effectiveAt: "2026-02-01T00:00:00Z", ...grant });
   for (const [month, calls] of Object.entries(usage)) await hub.record({ customerId: id, meter: "api_calls", quantity: calls, transactionId: `${id}-${month}`, timestamp: `${month}-10T12:00:00Z` });
   return id;
@@ -48,7 +48,7 @@ describe("money-credit alerts from the invoice run", () => {
     const low = await customer(1000, { "2026-03": 950 });
     const empty = await customer(300, { "2026-03": 500 });
     const plenty = await customer(5000, { "2026-03": 100 });
-    const run = await hub.runInvoices({ period: "2026-03" });
+    const run = await hub.invoices.run({ period: "2026-03" });
     expect(run.invoiced).toBe(3);
 
     const [lowFiring, ...others] = await fired(low);
@@ -74,23 +74,23 @@ describe("money-credit alerts from the invoice run", () => {
 
   it("fires once per billing period, however many runs draw in it, and nothing on a re-run", async () => {
     const id = await customer(1000, { "2026-02": 920, "2026-03": 50 });
-    await hub.runInvoices({ period: "2026-02" });
+    await hub.invoices.run({ period: "2026-02" });
     expect((await fired(id)).map((f) => [f.alert, f.value])).toEqual([["low", "80"]]);
-    await hub.runInvoices({ period: "2026-03" });
-    await hub.runInvoices({ period: "2026-03" });
+    await hub.invoices.run({ period: "2026-03" });
+    await hub.invoices.run({ period: "2026-03" });
     expect((await hub.credits.balance(id)).money.available).toBe("30");
     expect((await fired(id)).map((f) => [f.alert, f.value])).toEqual([["low", "80"]]);
   });
 
   it("fires expiring for money credits the run leaves that expire within the alert's days", async () => {
     const id = await customer(1000, { "2026-03": 10 }, { expiresAt: "2026-04-06T00:00:00Z" });
-    await hub.runInvoices({ period: "2026-03" });
+    await hub.invoices.run({ period: "2026-03" });
     expect((await fired(id)).map((f) => [f.alert, f.value, f.window.start.toISOString()])).toEqual([["soon", "990", "2026-04-06T00:00:00.000Z"]]);
   });
 
   it("fires nothing for a customer whose invoice draws no credit", async () => {
     const id = await customer(1000, {});
-    await hub.runInvoices({ period: "2026-03" });
+    await hub.invoices.run({ period: "2026-03" });
     expect(await fired(id)).toEqual([]);
   });
 
@@ -100,14 +100,14 @@ describe("money-credit alerts from the invoice run", () => {
     await store.query(`CREATE FUNCTION refuse_invoice() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'invoices are read-only now'; END $$ LANGUAGE plpgsql`);
     await store.query("CREATE TRIGGER refuse_invoice BEFORE INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION refuse_invoice()");
     try {
-      await expect(hub.runInvoices({ period: "2026-03" })).rejects.toThrow("invoices are read-only now");
+      await expect(hub.invoices.run({ period: "2026-03" })).rejects.toThrow("invoices are read-only now");
     } finally {
       await store.query("DROP TRIGGER refuse_invoice ON invoices");
       await store.query("DROP FUNCTION refuse_invoice()");
     }
     expect(await fired(id)).toEqual([]);
     expect((await hub.credits.balance(id)).money.available).toBe("300");
-    await hub.runInvoices({ period: "2026-03" });
+    await hub.invoices.run({ period: "2026-03" });
     expect((await fired(id)).map((f) => f.alert).sort()).toEqual(["empty", "low"]);
   });
 });

@@ -19,8 +19,8 @@ const config = { catalog: alertsCatalog, alerts: { endpoints } };
 let n = 0;
 async function customer(plan?: string): Promise<string> {
   const id = `rec_${++n}`;
-  await hub.upsertCustomer({ id, periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
-  if (plan) await hub.assign(id, plan, { effectiveAt: "2026-03-01T00:00:00Z" });
+  await hub.customers.upsert({ id, periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
+  if (plan) await hub.customers.assign(id, plan, { effectiveAt: "2026-03-01T00:00:00Z" });
   return id;
 }
 const firings = async (customerId: string, alert?: string) => (await hub.alerts.list({ customerId, ...(alert === undefined ? {} : { alert }) })).alerts;
@@ -102,7 +102,7 @@ describe("threshold alerts on recorded usage", () => {
   it("counts a feature's usage from its last reset, as consume does", async () => {
     const [reset, kept] = [await customer(), await customer()];
     for (const id of [reset, kept]) await hub.record(calls(id, 70, `${id}-1`, "2026-03-05T09:00:00Z"));
-    await hub.resetUsage(reset, "api", { reason: "support" });
+    await hub.ledger.reset(reset, "api", { reason: "support" });
     await hub.recordBatch([calls(reset, 15, `${reset}-2`), calls(kept, 15, `${kept}-2`)]);
     expect(await firings(reset, "api_80")).toEqual([]);
     expect((await firings(kept, "api_80")).map((f) => f.value)).toEqual(["85"]);
@@ -182,7 +182,7 @@ describe("recorded usage on meters no alert watches", () => {
     const own = await openTestStore();
     const quietHub = await createHub({ catalog: quiet, alerts: { endpoints: { ops: endpoints.ops } } }, { store: own, now: clock.now });
     try {
-      await quietHub.upsertCustomer({ id: "quiet" });
+      await quietHub.customers.upsert({ id: "quiet" });
       const query = vi.spyOn(own, "query");
       await quietHub.record(calls("quiet", 500, "quiet-1"));
       expect(query.mock.calls.some(([text]) => String(text).includes("alert_firings") || String(text).includes("usage_rollup"))).toBe(false);
@@ -198,7 +198,7 @@ describe("recorded usage on meters no alert watches", () => {
 
 /** 50 records of 2 calls at once on a customer with 70 recorded: the 80 % threshold is crossed by one of them. */
 async function race(hubs: Hub[], id: string, batch: boolean) {
-  await hub.upsertCustomer({ id });
+  await hub.customers.upsert({ id });
   await hub.record(calls(id, 70, `${id}-base`));
   const results = await Promise.all(
     Array.from({ length: 50 }, (_, i) => {
