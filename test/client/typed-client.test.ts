@@ -72,17 +72,17 @@ describe("the typed client reaches every area of the API with typed inputs and t
     expect(changes.at(-1)).toMatchObject({ plan: "pro", source: "assign" });
     expect(typeof changes.at(-1)!.effectiveAt).toBe("string");
     expect((await billing.customers.override("area_1", { api: 50_000 })).overrides).toMatchObject({ api: { limit: "50000" } });
-    expect((await billing.customers.clearOverrides("area_1", ["api"])).overrides).toEqual({});
-    const adjusted = await billing.limits.adjust("area_1", { id: "adj_area_1", feature: "api", amount: 1000, reason: "launch week", endsAt: "2099-01-01T00:00:00Z" });
+    expect((await billing.customers.clearOverride("area_1", ["api"])).overrides).toEqual({});
+    const adjusted = await billing.customers.adjustLimit("area_1", { id: "adj_area_1", feature: "api", amount: 1000, reason: "launch week", endsAt: "2099-01-01T00:00:00Z" });
     expect(adjusted.status).toBe("created");
-    expect((await billing.limits.list("area_1", { includeEnded: true })).adjustments.map((a) => a.id)).toEqual(["adj_area_1"]);
-    expect((await billing.limits.end("area_1", "adj_area_1")).id).toBe("adj_area_1");
-    expect((await billing.limits.list("area_1")).adjustments).toEqual([]);
+    expect((await billing.customers.listAdjustments("area_1", { includeEnded: true })).adjustments.map((a) => a.id)).toEqual(["adj_area_1"]);
+    expect((await billing.customers.endAdjustment("area_1", "adj_area_1")).id).toBe("adj_area_1");
+    expect((await billing.customers.listAdjustments("area_1")).adjustments).toEqual([]);
     expect((await billing.customers.subscriptions("area_1")).subscriptions).toEqual([]);
     expect(await billing.customers.unassign("area_1")).toMatchObject({ plan: "free" });
   });
 
-  it("reads usage back as totals, stats, events and resets, with Date and number query parameters", async () => {
+  it("reads usage back as totals, stats, events and resets (hub.usage, hub.ledger.*), with Date and number query parameters", async () => {
     const billing = client();
     await billing.customers.upsert("area_3");
     await billing.customers.assign("area_3", { plan: "pro" });
@@ -90,17 +90,17 @@ describe("the typed client reaches every area of the API with typed inputs and t
       { customerId: "area_3", meter: "api_calls", quantity: 5, transactionId: "area_3_a" },
       { customerId: "area_3", meter: "api_calls", quantity: 7, transactionId: "area_3_b" },
     ]);
-    expect(await billing.usage.total("area_3", { meter: "api_calls", window: "month" })).toMatchObject({ value: "12" });
-    expect(await billing.usage.total("area_3", { meter: "api_calls", window: "month", "filter.model": "gpt-5" })).toMatchObject({ value: "0" });
+    expect(await billing.usage.get("area_3", { meter: "api_calls", window: "month" })).toMatchObject({ value: "12" });
+    expect(await billing.usage.get("area_3", { meter: "api_calls", window: "month", "filter.model": "gpt-5" })).toMatchObject({ value: "0" });
     const from = new Date(Date.now() - 3_600_000);
     const to = new Date(Date.now() + 3_600_000);
-    expect((await billing.usage.stats("area_3", { meter: "api_calls", groupBy: "day", from, to })).total).toBe("12");
-    expect((await billing.usage.batchStats({ customerIds: ["area_3"], meters: ["api_calls"], groupBy: "day", window: { from, to } })).stats).toHaveLength(1);
-    const events = await billing.usage.events("area_3", { limit: 1, order: "asc" });
+    expect((await billing.ledger.stats("area_3", { meter: "api_calls", groupBy: "day", from, to })).total).toBe("12");
+    expect((await billing.ledger.batchStats({ customerIds: ["area_3"], meters: ["api_calls"], groupBy: "day", window: { from, to } })).stats).toHaveLength(1);
+    const events = await billing.ledger.events("area_3", { limit: 1, order: "asc" });
     expect(events.events.map((e) => e.transactionId)).toEqual(["area_3_a"]);
-    await billing.usage.reset("area_3", { feature: "api", reason: "support ticket 7" });
-    expect((await billing.usage.resets("area_3", { feature: "api" })).resets).toHaveLength(1);
-    expect(await billing.usage.total("area_3", { feature: "api" })).toMatchObject({ value: "0" });
+    await billing.ledger.reset("area_3", { feature: "api", reason: "support ticket 7" });
+    expect((await billing.ledger.resets("area_3", { feature: "api" })).resets).toHaveLength(1);
+    expect(await billing.usage.get("area_3", { feature: "api" })).toMatchObject({ value: "0" });
     const activity = await billing.usage.activity({ hours: 2 });
     expect(activity.hours.length).toBeGreaterThan(0);
     expect(Number(activity.today.events)).toBeGreaterThanOrEqual(2);
@@ -118,10 +118,10 @@ describe("the typed client reaches every area of the API with typed inputs and t
     expect((await billing.catalog.plans()).plans.map((p) => p.key)).toEqual(["free", "pro", "enterprise"]);
     expect((await billing.catalog.plan("pro")).name).toBe("Pro");
     await expect(billing.catalog.plan("gold")).rejects.toMatchObject({ code: "NOT_FOUND", status: 404, field: "key" });
-    expect((await billing.catalog.prices({ current: true })).prices).toEqual([]);
-    expect((await billing.catalog.webhookEvents({ limit: 5 })).events).toEqual([]);
+    expect((await billing.prices.history({ current: true })).prices).toEqual([]);
+    expect((await billing.webhooks.events({ limit: 5 })).events).toEqual([]);
     expect(await billing.outbox.status()).toBeTypeOf("object");
-    expect((await billing.outbox.rows({ limit: 5 })).rows).toEqual([]);
+    expect((await billing.outbox.list({ limit: 5 })).rows).toEqual([]);
     expect((await billing.alerts.list({ customerId: "area_4", limit: 5 })).alerts).toEqual([]);
     await expect(billing.alerts.replay({})).rejects.toMatchObject({ code: "VALIDATION_FAILED", status: 400, field: "eventId" });
   });
