@@ -10,7 +10,7 @@ let store: TestStore;
 let hub: Hub;
 const clock = testClock("2026-03-18T10:30:00Z");
 beforeAll(async () => {
-  store = await openTestStore();
+  store = await openTestStore({ connectTimeoutMs: 60_000 });
   hub = await createHub({ catalog: entitlementsCatalog }, { store, now: clock.now });
 });
 afterAll(async () => {
@@ -47,7 +47,7 @@ describeOnPostgres("concurrent consumes on PostgreSQL", () => {
   let secondHub: Hub;
   beforeAll(async () => {
     // A second pool on the same schema: another process sharing the database.
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20 });
+    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
     secondHub = await createHub({ catalog: entitlementsCatalog }, { store: second, now: clock.now });
   });
   afterAll(async () => {

@@ -15,10 +15,10 @@ let second: Store | undefined;
 let hubs: Hub[];
 
 beforeAll(async () => {
-  store = await openTestStore();
+  store = await openTestStore({ connectTimeoutMs: 60_000 });
   hubs = [await createHub(config, { store, now })];
   if (DATABASE_URL) {
-    second = await openPgStore({ connectionString: DATABASE_URL, schema: store.schema, maxConnections: 20 });
+    second = await openPgStore({ connectionString: DATABASE_URL, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
     hubs.push(await createHub(config, { store: second, now }));
   }
   for (const id of ["rc_same", "rc_consume"]) await createCustomer(store, id);

@@ -25,13 +25,15 @@ export interface TestStore extends Store {
  * The store a test file runs on: its own schema on PostgreSQL when DATABASE_URL is set,
  * otherwise an in-memory PGlite loaded from the run's migrated template (see global-setup.ts).
  * Open one per file: even from the template PGlite takes about a second to start.
- * `migrate: false` gives an empty schema.
+ * `migrate: false` gives an empty schema. `connectTimeoutMs` (PostgreSQL): how long a query waits
+ * for a free connection of the pool; a race test whose callers outnumber the pool's 20 and queue
+ * behind one row lock waits longer than the default 5 s on a loaded machine.
  */
-export async function openTestStore(options: { migrate?: boolean } = {}): Promise<TestStore> {
+export async function openTestStore(options: { migrate?: boolean; connectTimeoutMs?: number } = {}): Promise<TestStore> {
   const migrated = options.migrate !== false;
   const schema = DATABASE_URL || !migrated ? uniqueSchema() : TEMPLATE_SCHEMA;
   const store = DATABASE_URL
-    ? await openPgStore({ connectionString: DATABASE_URL, schema, maxConnections: 20 })
+    ? await openPgStore({ connectionString: DATABASE_URL, schema, maxConnections: 20, ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }) })
     : await openPgliteStore({ schema, loadDataDir: new Blob([await readFile(inject("pgliteTemplate"))]) });
   if (migrated) await migrate(store);
   return {

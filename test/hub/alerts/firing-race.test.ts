@@ -14,7 +14,7 @@ const clock = testClock("2026-03-18T10:30:00Z");
 const config = { catalog: alertsCatalog, alerts: { endpoints: { ops: { url: "http://127.0.0.1:9/ops", secret: webhookSecret() } } } };
 
 beforeAll(async () => {
-  store = await openTestStore();
+  store = await openTestStore({ connectTimeoutMs: 60_000 });
   hub = await createHub(config, { store, now: clock.now });
 });
 afterAll(async () => {
@@ -52,7 +52,7 @@ describeOnPostgres("an alert crossed by concurrent consumes on PostgreSQL", () =
   let secondHub: Hub;
   beforeAll(async () => {
     // A second pool on the same schema: another process sharing the database.
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20 });
+    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
     secondHub = await createHub(config, { store: second, now: clock.now });
   });
   afterAll(async () => {

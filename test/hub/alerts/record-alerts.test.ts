@@ -37,7 +37,7 @@ async function stored(customerId: string, alert: string) {
 }
 
 beforeAll(async () => {
-  store = await openTestStore();
+  store = await openTestStore({ connectTimeoutMs: 60_000 });
   hub = await createHub(config, { store, now: clock.now });
 });
 afterAll(async () => {
@@ -222,7 +222,7 @@ describeOnPostgres("an alert crossed by concurrent records on PostgreSQL", () =>
   let second: Store;
   let secondHub: Hub;
   beforeAll(async () => {
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20 });
+    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
     secondHub = await createHub(config, { store: second, now: clock.now });
   });
   afterAll(async () => {
