@@ -10,7 +10,6 @@ import { refusalOf, type ConsumeResult, type EntitlementHooks } from "./entitlem
 import { parseAmount, type CustomerEntitlementsView, type EntitlementResolver, type QueryOptions, type Resolved } from "./entitlement-resolver.ts";
 import { featureUsage } from "./ledger.ts";
 import { countRecorded, recordOne } from "./ledger/record.ts";
-import { periodEndsOf } from "./credits/period-ends.ts";
 import { drawUnitCredits, unitCredits, type UnitCredits } from "./credits/unit-credits.ts";
 
 export interface CheckOptions extends QueryOptions {
@@ -104,7 +103,7 @@ export function createEntitlementsApi(ctx: HubContext, resolver: EntitlementReso
   async function creditsFor(resolved: Resolved, sql: Sql, lock: boolean): Promise<UnitCredits | undefined> {
     if (resolved.feature.type !== "metered" || resolved.limit.limit === null) return undefined;
     const { customer, state } = resolved.entry;
-    const credits = await unitCredits(sql, { customerId: customer.id, feature: resolved.feature.key, periodEnds: periodEndsOf(state.cycle), at: resolved.at, lock });
+    const credits = await unitCredits(sql, catalog, { customerId: customer.id, cycle: state.cycle, feature: resolved.feature.key, at: resolved.at, lock });
     // Results carry `exact.credits` only for customers holding unit credits of the feature.
     return credits.grants.length === 0 ? undefined : credits;
   }

@@ -10,8 +10,8 @@ import type { HubContext } from "../context.ts";
 import { dateSchema, parseCustomerId } from "../customer-input.ts";
 import type { EntitlementResolver } from "../entitlement-resolver.ts";
 import { differingGrantField, parseGrant, type CreditGrantInput } from "./input.ts";
-import { periodEndsOf } from "./period-ends.ts";
-import { settleAll } from "./unit-credits.ts";
+import { periodEndsFromHistory } from "./period-ends.ts";
+import { settleFromHistory } from "./unit-credits.ts";
 
 /** Granted, drawn and expired (rollovers included) of a kind of credit; available + scheduled = granted − drawn − expired. */
 export interface CreditTotals {
@@ -122,7 +122,7 @@ export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver)
     const { state } = await resolver.load(customerId);
     await store.transaction(async (tx) => {
       const live = await lockUnitGrants(tx, customerId);
-      const { grants, forfeits } = settleAll(live, periodEndsOf(state.cycle), at);
+      const { grants, forfeits } = await settleFromHistory(tx, catalog, { customerId, cycle: state.cycle }, live, at);
       const touched = new Set(forfeits.map((forfeit) => forfeit.grantId));
       const balances = grants.filter((grant) => touched.has(grant.id)).map((grant) => ({ grantId: grant.id, remaining: grant.remaining, settledThrough: grant.settledThrough }));
       await writeMovements(tx, customerId, forfeits, balances);
@@ -183,9 +183,12 @@ export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver)
       const { state } = await resolver.load(id);
       const now = ctx.now();
       const until = query.until ?? new Date(now.getTime() + EXPIRING_HORIZON_MS);
-      const periodEnds = periodEndsOf(state.cycle);
+      const grants = await listGrants(store, id);
+      const earliest = grants.reduce((first, grant) => (grant.settledThrough < first ? grant.settledThrough : first), now);
+      // The plan history from the earliest grant's settlement to `until`: what is recorded ahead (a trial's end) counts.
+      const periodEnds = (await periodEndsFromHistory(store, catalog, [{ customerId: id, cycle: state.cycle, after: earliest, through: until }])).get(id)!;
       const expiries: UpcomingExpiry[] = [];
-      for (const grant of await listGrants(store, id)) {
+      for (const grant of grants) {
         if (sign(parseDecimal(grant.remaining)) <= 0) continue;
         // Unit grants up to now first, so what is already due is not shown as upcoming.
         const settledNow = grant.kind === "units" ? settle(grant, periodEnds, now) : undefined;

@@ -1,9 +1,12 @@
 import { drawDown, usableAt } from "../../core/credits/draw-order.ts";
 import { settle, type PeriodEnds } from "../../core/credits/settle.ts";
 import type { CreditGrant } from "../../core/credits/types.ts";
+import type { Catalog } from "../../core/catalog/index.ts";
 import { add, parseDecimal, sign, sub, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
+import type { BillingCycle } from "../../core/periods.ts";
 import { liveUnitGrants, writeMovements, type CreditBalanceWrite, type CreditMovement } from "../../store/credits/credit-repository.ts";
 import type { Sql } from "../../store/types.ts";
+import { periodEndsFromHistory } from "./period-ends.ts";
 
 /** A feature's unit credits at an instant, with expiries and rollovers up to it applied. */
 export interface UnitCredits {
@@ -28,14 +31,39 @@ export function settleAll(grants: readonly CreditGrant[], periodEnds: PeriodEnds
   return { grants: settled, forfeits };
 }
 
+/** Ends that settle nothing: what a settlement passes when no grant has a rollover to apply. */
+const NO_ENDS: PeriodEnds = () => [];
+
+/**
+ * Settles a customer's grants to `at` in memory, with the period ends of its plan history over
+ * the stretch settled (`periodEndsFromHistory`): read only when a grant has a rollover to apply
+ * in it (something left, a policy other than "all", not settled to `at` yet).
+ */
+export async function settleFromHistory(
+  sql: Sql,
+  catalog: Catalog,
+  customer: { customerId: string; cycle: BillingCycle },
+  grants: readonly CreditGrant[],
+  at: Date,
+): Promise<{ grants: CreditGrant[]; forfeits: CreditMovement[] }> {
+  let after: Date | undefined;
+  for (const grant of grants) {
+    const from = grant.settledThrough > grant.effectiveAt ? grant.settledThrough : grant.effectiveAt;
+    if (grant.rollover.policy === "all" || sign(parseDecimal(grant.remaining)) <= 0 || !(from < at)) continue;
+    if (after === undefined || from < after) after = from;
+  }
+  const periodEnds = after === undefined ? NO_ENDS : (await periodEndsFromHistory(sql, catalog, [{ ...customer, after, through: at }])).get(customer.customerId)!;
+  return settleAll(grants, periodEnds, at);
+}
+
 /**
  * The customer's unit credits of a feature at `at`. With `lock`, the grants' rows are held until
  * the transaction ends (what a consume draws from); without, it is a read (what a check reports).
  */
-export async function unitCredits(sql: Sql, input: { customerId: string; feature: string; periodEnds: PeriodEnds; at: Date; lock?: boolean }): Promise<UnitCredits> {
+export async function unitCredits(sql: Sql, catalog: Catalog, input: { customerId: string; cycle: BillingCycle; feature: string; at: Date; lock?: boolean }): Promise<UnitCredits> {
   const stored = await liveUnitGrants(sql, input.customerId, input.feature, { lock: input.lock ?? false });
   if (stored.length === 0) return { customerId: input.customerId, grants: [], available: ZERO, at: input.at, forfeits: [] };
-  const { grants, forfeits } = settleAll(stored, input.periodEnds, input.at);
+  const { grants, forfeits } = await settleFromHistory(sql, catalog, input, stored, input.at);
   let available = ZERO;
   for (const grant of grants) if (usableAt(grant, input.at)) available = add(available, parseDecimal(grant.remaining));
   return { customerId: input.customerId, grants, available, at: input.at, forfeits };
