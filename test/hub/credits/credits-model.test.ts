@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineCatalog } from "../../../src/core/catalog/index.ts";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { customer } from "../../support/invoicing.ts";
 import { driverName, openTestStore, type TestStore } from "../../support/store.ts";
@@ -222,6 +223,152 @@ describe(`credits against a reference model (${driverName})`, () => {
           expect(row.from_ledger).toBe(row.remaining);
           expect(Number(row.remaining)).toBeGreaterThanOrEqual(0);
         }
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
+
+/**
+ * The unit rules again with the customer changing interval (month, year, ISO week) between
+ * random grants and consumes. The model's period ends come from its own day-by-day history: in
+ * each calendar month, year or ISO week, the last day held on a plan of that interval ends a
+ * period (the window its invoice run bills), the plan held now counting as held from then on.
+ */
+const intervalCatalog = defineCatalog({
+  currency: "USD",
+  meters: { api_calls: { aggregation: "sum" } },
+  features: { api: { type: "metered", meter: "api_calls", reset: "month" } },
+  plans: {
+    free: { name: "Free", features: { api: 0 } },
+    free_yearly: { name: "Free yearly", interval: "year", features: { api: 0 } },
+    free_weekly: { name: "Free weekly", interval: "week", features: { api: 0 } },
+  },
+  defaultPlan: "free",
+});
+
+type Interval = "month" | "year" | "week";
+const PLAN_OF: Record<Interval, string> = { month: "free", year: "free_yearly", week: "free_weekly" };
+const HISTORY_FROM = Date.UTC(2025, 0, 1);
+const HISTORY_TO = Date.UTC(2029, 0, 1);
+
+/** The calendar period of `interval` holding the day at `day` (a UTC midnight), as a key. */
+function periodKey(interval: Interval, day: number): string {
+  const d = new Date(day);
+  if (interval === "year") return `y${d.getUTCFullYear()}`;
+  if (interval === "month") return `m${d.getUTCFullYear()}-${d.getUTCMonth()}`;
+  return `w${day - ((d.getUTCDay() + 6) % 7) * DAY}`;
+}
+
+/** Period ends in (after, through] of a history of changes (time order, the first at HISTORY_FROM). */
+function historyEnds(history: ReadonlyArray<{ at: number; interval: Interval }>, after: number, through: number): number[] {
+  const lastDay = new Map<string, number>();
+  let index = 0;
+  for (let day = HISTORY_FROM; day < HISTORY_TO; day += DAY) {
+    while (index + 1 < history.length && history[index + 1]!.at <= day) index += 1;
+    const interval = history[index]!.interval;
+    lastDay.set(`${interval}:${periodKey(interval, day)}`, day + DAY);
+  }
+  return [...new Set(lastDay.values())].filter((end) => end > after && end <= through).sort((a, b) => a - b);
+}
+
+const intervalOpArb = fc.oneof(
+  { weight: 3, arbitrary: grantArb.map((g) => ({ type: "units" as const, g })) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 25 }).map((amount) => ({ type: "consume" as const, amount })) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }).map((days) => ({ type: "advance" as const, days })) },
+  { weight: 2, arbitrary: fc.constantFrom<Interval>("month", "year", "week").map((interval) => ({ type: "change" as const, interval })) },
+);
+
+describe(`unit credits against a reference model, changing interval (${driverName})`, () => {
+  let intervalStore: TestStore;
+  let intervalHub: Hub;
+  const intervalClock = testClock("2026-01-01T00:00:00Z");
+  beforeAll(async () => {
+    intervalStore = await openTestStore();
+    intervalHub = await createHub({ catalog: intervalCatalog }, { store: intervalStore, now: intervalClock.now });
+  });
+  afterAll(async () => {
+    await intervalHub.close();
+    await intervalStore.cleanup();
+  });
+
+  it("rolls over at the ends of the periods of the plan history, as the model does", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(intervalOpArb, { minLength: 1, maxLength: 18 }), async (ops) => {
+        run += 1;
+        intervalClock.set("2026-01-01T00:00:00Z");
+        const id = `mi${run}`;
+        await customer(intervalHub, id, { createdAt: "2025-12-01T00:00:00Z" });
+        const history: Array<{ at: number; interval: Interval }> = [{ at: HISTORY_FROM, interval: "month" }];
+        const grants: ModelGrant[] = [];
+        const totals: Totals = { granted: 0, drawn: 0, expired: 0 };
+        let n = 0;
+        const settleAllModel = (now: number) => {
+          for (const grant of grants) settleModel(grant, totals, historyEnds(history, Math.max(grant.settled, grant.effective), now), now);
+        };
+
+        for (const op of ops) {
+          const now = intervalClock.now().getTime();
+          switch (op.type) {
+            case "units": {
+              const { g } = op;
+              const effective = now + g.startsInDays * DAY;
+              const grant: ModelGrant = {
+                id: `g${++n}`,
+                priority: g.priority,
+                effective,
+                expires: g.lastsDays === null ? null : effective + g.lastsDays * DAY,
+                rollover: g.rollover,
+                amount: g.amount,
+                remaining: g.amount,
+                settled: effective,
+              };
+              await intervalHub.credits.grant(id, {
+                id: grant.id,
+                feature: "api",
+                amount: grant.amount,
+                priority: grant.priority,
+                effectiveAt: new Date(grant.effective),
+                expiresAt: grant.expires === null ? null : new Date(grant.expires),
+                rollover: rollover(grant.rollover),
+              });
+              grants.push(grant);
+              totals.granted += grant.amount;
+              break;
+            }
+            case "consume": {
+              settleAllModel(now);
+              const usable = grants.filter((grant) => grant.effective <= now && (grant.expires === null || now < grant.expires) && grant.remaining > 0);
+              const available = usable.reduce((sum, grant) => sum + grant.remaining, 0);
+              const result = await intervalHub.consume(id, "api", op.amount, `${id}-${++n}`);
+              expect(result.status).toBe(op.amount <= available ? "created" : "refused");
+              if (result.status === "created") expect(draw(usable, op.amount, totals)).toBe(op.amount);
+              break;
+            }
+            case "advance":
+              intervalClock.advance(op.days * DAY);
+              break;
+            case "change": {
+              // A day on, so no change is dated at the instant of an earlier settlement.
+              intervalClock.advance(DAY);
+              await intervalHub.customers.assign(id, PLAN_OF[op.interval]);
+              history.push({ at: intervalClock.now().getTime(), interval: op.interval });
+              break;
+            }
+          }
+        }
+
+        const now = intervalClock.now().getTime();
+        settleAllModel(now);
+        const balance = await intervalHub.credits.balance(id);
+        if (grants.length === 0) return;
+        expect(balance.units.api).toEqual({
+          available: String(grants.filter((grant) => grant.effective <= now).reduce((sum, grant) => sum + grant.remaining, 0)),
+          scheduled: String(grants.filter((grant) => grant.effective > now).reduce((sum, grant) => sum + grant.remaining, 0)),
+          granted: String(totals.granted),
+          drawn: String(totals.drawn),
+          expired: String(totals.expired),
+        });
       }),
       { numRuns: 12 },
     );
