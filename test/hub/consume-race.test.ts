@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../src/hub.ts";
-import { openPgStore } from "../../src/store/pg-driver.ts";
 import type { Store } from "../../src/store/types.ts";
-import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../support/store.ts";
+import { describeOnPostgres, openSecondPool, openTestStore, type TestStore } from "../support/store.ts";
 import { entitlementsCatalog, testClock } from "./entitlements-catalog.ts";
 import { usageRecorder } from "./usage-recorder.ts";
 
@@ -47,7 +46,7 @@ describeOnPostgres("concurrent consumes on PostgreSQL", () => {
   let secondHub: Hub;
   beforeAll(async () => {
     // A second pool on the same schema: another process sharing the database.
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
+    second = await openSecondPool(store);
     secondHub = await createHub({ catalog: entitlementsCatalog }, { store: second, now: clock.now });
   });
   afterAll(async () => {

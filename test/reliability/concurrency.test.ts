@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../src/hub.ts";
-import { openPgStore } from "../../src/store/pg-driver.ts";
 import type { Store } from "../../src/store/types.ts";
 import { createCustomer, ledgerCatalog, ledgerCount, outboxOf } from "../support/ledger.ts";
-import { DATABASE_URL, driverName, openTestStore, type TestStore } from "../support/store.ts";
+import { DATABASE_URL, driverName, openSecondPool, openTestStore, type TestStore } from "../support/store.ts";
 
 const CONCURRENT = 50;
 const config = { catalog: ledgerCatalog, provider: { default: "stripe" as const, mirror: ["flowglad" as const] }, stripe: { secretKey: "sk_test_c" }, flowglad: { secretKey: "fg_c" } };
@@ -18,7 +17,7 @@ beforeAll(async () => {
   store = await openTestStore({ connectTimeoutMs: 60_000 });
   hubs = [await createHub(config, { store, now })];
   if (DATABASE_URL) {
-    second = await openPgStore({ connectionString: DATABASE_URL, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
+    second = await openSecondPool(store);
     hubs.push(await createHub(config, { store: second, now }));
   }
   for (const id of ["rc_same", "rc_consume"]) await createCustomer(store, id);

@@ -65,3 +65,13 @@ export async function migratedDataDir(dataDir: string): Promise<string> {
   await cp(inject("pgliteDataDirTemplate"), dataDir, { recursive: true, errorOnExist: true, force: false });
   return dataDir;
 }
+
+/**
+ * A second pool on the test store's schema (PostgreSQL only): another process sharing the
+ * database, for race tests. Its callers may wait up to 60 s for one of its 20 connections, as
+ * racing callers queued behind one row lock do on a loaded machine.
+ */
+export function openSecondPool(store: TestStore): Promise<Store> {
+  if (!DATABASE_URL) throw new Error("openSecondPool needs PostgreSQL (DATABASE_URL)");
+  return openPgStore({ connectionString: DATABASE_URL, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
+}

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { insertFiring } from "../../../src/store/alerts/firings.ts";
-import { openPgStore } from "../../../src/store/pg-driver.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { startReceiver } from "../../support/alert-receiver.ts";
 import { alertsCatalog, webhookSecret } from "../../support/alerts.ts";
-import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
+import { describeOnPostgres, openSecondPool, openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
 
 let store: TestStore;
@@ -52,7 +51,7 @@ describeOnPostgres("an alert crossed by concurrent consumes on PostgreSQL", () =
   let secondHub: Hub;
   beforeAll(async () => {
     // A second pool on the same schema: another process sharing the database.
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
+    second = await openSecondPool(store);
     secondHub = await createHub(config, { store: second, now: clock.now });
   });
   afterAll(async () => {

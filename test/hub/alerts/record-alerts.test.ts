@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { alertEventId } from "../../../src/hub/alerts/fire-alerts.ts";
-import { openPgStore } from "../../../src/store/pg-driver.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { alertsCatalog, alertsCatalogInput, webhookSecret } from "../../support/alerts.ts";
-import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
+import { describeOnPostgres, openSecondPool, openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
 import { defineCatalog } from "../../../src/core/catalog/index.ts";
 
@@ -222,7 +221,7 @@ describeOnPostgres("an alert crossed by concurrent records on PostgreSQL", () =>
   let second: Store;
   let secondHub: Hub;
   beforeAll(async () => {
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 60_000 });
+    second = await openSecondPool(store);
     secondHub = await createHub(config, { store: second, now: clock.now });
   });
   afterAll(async () => {

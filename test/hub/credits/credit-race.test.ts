@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
-import { openPgStore } from "../../../src/store/pg-driver.ts";
 import type { Store } from "../../../src/store/types.ts";
-import { DATABASE_URL, describeOnPostgres, openTestStore, type TestStore } from "../../support/store.ts";
+import { DATABASE_URL, describeOnPostgres, openSecondPool, openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
 import { creditsCatalog } from "./credits-catalog.ts";
 
@@ -20,8 +19,8 @@ describeOnPostgres("consumes racing for unit credits on PostgreSQL", () => {
     hub = await createHub({ catalog: creditsCatalog }, { store, now: clock.now });
     // Two pools on the same schema: two processes sharing the database. The consumes of one
     // customer take turns, so 200 of them queue for a connection longer than the default 5 s allows.
-    first = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 120_000 });
-    second = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 20, connectTimeoutMs: 120_000 });
+    first = await openSecondPool(store);
+    second = await openSecondPool(store);
     firstHub = await createHub({ catalog: creditsCatalog }, { store: first, now: clock.now });
     secondHub = await createHub({ catalog: creditsCatalog }, { store: second, now: clock.now });
   });
