@@ -64,7 +64,7 @@ function serviceFor(command: Command, flags: { url: string | undefined; apiKey: 
   const url = flags.url ?? (env.BILLHUB_URL || undefined);
   if (flags.url !== undefined && command.service !== true) {
     const able = COMMANDS.filter((c) => c.service === true).map((c) => `billhub ${c.name}`);
-    throw new BillingError("VALIDATION_FAILED", `billhub ${command.name} has no HTTP equivalent, so it takes no --url (${able.join(" and ")} do).`, { field: "url" });
+    throw new BillingError("VALIDATION_FAILED", `billhub ${command.name} has no HTTP equivalent, so it takes no --url (${able.length > 1 ? `${able.slice(0, -1).join(", ")} and ${able.at(-1)}` : able.join("")} do).`, { field: "url" });
   }
   if (flags.apiKey !== undefined && url === undefined) throw new BillingError("VALIDATION_FAILED", "--api-key is for --url <service>; give both, or neither.", { field: "api-key" });
   if (url === undefined || command.service !== true) return undefined;

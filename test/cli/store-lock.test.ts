@@ -86,7 +86,7 @@ describe("--url and --api-key", () => {
     expect(await billhubInProcess(["migrate", "--url", "http://127.0.0.1:8787"])).toEqual({
       code: 1,
       stdout: "",
-      stderr: "VALIDATION_FAILED: billhub migrate has no HTTP equivalent, so it takes no --url (billhub invoice and billhub outbox do).\n",
+      stderr: "VALIDATION_FAILED: billhub migrate has no HTTP equivalent, so it takes no --url (billhub invoice, billhub outbox and billhub alerts do).\n",
     });
     expect((await billhubInProcess(["outbox", "status", "--url", "http://127.0.0.1:8787"])).stderr).toBe(
       "VALIDATION_FAILED: --url needs the service's API key: --api-key <key> or BILLHUB_API_KEY.\n",
