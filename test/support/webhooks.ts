@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { stripeEventBody, stripeObject, stripeSignature } from "./stripe-events.ts";
 
 /** The signing secrets webhook tests configure. */
@@ -71,6 +72,17 @@ export function svixSignature(body: string, id: string, timestamp: number, secre
   const key = Buffer.from(secret.slice("whsec_".length), "base64");
   return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
 }
+
+const flowgladFixtures = JSON.parse(readFileSync(new URL("../fixtures/flowglad/webhook-bodies.json", import.meta.url), "utf8")) as {
+  bodies: Record<string, Record<string, unknown>>;
+  supersededDocsEnvelope: { body: Record<string, unknown> };
+};
+
+/** Every event type Flowglad sends, with its body as Flowglad builds it (test/fixtures/flowglad). */
+export const FLOWGLAD_EVENT_BODIES: Readonly<Record<string, Record<string, unknown>>> = flowgladFixtures.bodies;
+
+/** The `{ eventType, eventId, data }` envelope Flowglad's docs showed for a day; the server never sent it. */
+export const FLOWGLAD_SUPERSEDED_ENVELOPE: Readonly<Record<string, unknown>> = flowgladFixtures.supersededDocsEnvelope.body;
 
 /** A Flowglad (Svix) delivery POSTed to billhub. */
 export function flowgladRequest(payload: unknown, options: { id: string; sentAt: Date; secret?: string; url?: string }): Request {

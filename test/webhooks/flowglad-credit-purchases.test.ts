@@ -30,7 +30,7 @@ const env = useWebhookHub(() => clock, [flowglad], {
 });
 
 /** Flowglad's thin event: the object and its customer, never the object's state. */
-const event = (object: "purchase" | "payment", id: string, externalId: string) => ({ id, object, type: object === "purchase" ? "purchase.completed" : "payment.succeeded", customer: { id: `cust_${externalId}`, externalId }, pricingModelId: "pm_default" });
+const event = (object: "purchase" | "payment", id: string, externalId: string) => ({ id, object, customer: { id: `cust_${externalId}`, externalId }, pricingModelId: "pm_default" });
 
 async function deliver(payload: unknown, svixId: string) {
   clock = new Date(clock.getTime() + 1000);

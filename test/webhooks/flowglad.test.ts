@@ -3,7 +3,7 @@ import { createHub } from "../../src/hub.ts";
 import { createFlowgladStandIn } from "../support/msw/flowglad.ts";
 import { createStripeStandIn } from "../support/msw/stripe.ts";
 import { FLOWGLAD_BASE, useWebhookHub } from "../support/webhook-hub.ts";
-import { answer, flowgladRequest, stripePrice, stripeRequest } from "../support/webhooks.ts";
+import { answer, FLOWGLAD_EVENT_BODIES, FLOWGLAD_SUPERSEDED_ENVELOPE, flowgladRequest, stripePrice, stripeRequest } from "../support/webhooks.ts";
 
 const T0 = new Date("2026-03-10T12:00:00.000Z");
 let clock = T0;
@@ -43,8 +43,8 @@ describe("Flowglad subscription events", () => {
     await env.hub.customers.upsert({ id: "order_fg" });
     // Flowglad already cancelled: the `canceled` event arrives first, the older `created` one last.
     flowglad.addCustomer({ externalId: "order_fg", subscriptions: [] });
-    await deliver({ ...event("subscription", "order_fg", "sub_order"), type: "subscription.canceled" }, "msg_order_2");
-    await deliver({ ...event("subscription", "order_fg", "sub_order"), type: "subscription.created" }, "msg_order_1");
+    await deliver(event("subscription", "order_fg", "sub_order"), "msg_order_2");
+    await deliver(event("subscription", "order_fg", "sub_order"), "msg_order_1");
     expect(await planOf("order_fg")).toBe("free");
 
     flowglad.addCustomer({ externalId: "order_fg", subscriptions: [{ id: "sub_order" }] });
@@ -93,6 +93,24 @@ describe("Flowglad subscription events", () => {
 
   it("acknowledges events about other objects with 200 ignored", async () => {
     expect((await deliver({ id: "prod_1", object: "product" }, "msg_product")).body).toMatchObject({ outcome: "ignored" });
+  });
+});
+
+describe("Flowglad's bodies as Flowglad sends them", () => {
+  it("answers every event type Flowglad sends, in the body it builds, with 200: billing events applied, the sync stream notice ignored", async () => {
+    await env.hub.customers.upsert({ id: "user_42" });
+    flowglad.addCustomer({ externalId: "user_42", subscriptions: [{ id: "sub_6t4r1jzp" }] });
+    for (const [type, body] of Object.entries(FLOWGLAD_EVENT_BODIES)) {
+      const expected = body.object === "sync_stream" ? "ignored" : "applied";
+      expect(await deliver(body, `msg_real_${type}`), type).toMatchObject({ status: 200, body: { received: true, eventId: `msg_real_${type}`, outcome: expected } });
+    }
+    expect(await planOf("user_42")).toBe("pro");
+  });
+
+  it("refuses the { eventType, data } envelope of Flowglad's superseded docs with 400 WEBHOOK_PAYLOAD_INVALID, logging nothing", async () => {
+    const refused = await deliver(FLOWGLAD_SUPERSEDED_ENVELOPE, "msg_envelope");
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: "WEBHOOK_PAYLOAD_INVALID", field: "id", message: expect.stringContaining("Flowglad sends the object reference itself") } } });
+    expect((await env.hub.webhooks.events({ provider: "flowglad" })).map((e) => e.eventId)).not.toContain("msg_envelope");
   });
 });
 

@@ -5,16 +5,19 @@ import type { FlowgladCustomerBilling, FlowgladPrice, FlowgladProduct, FlowgladP
 
 /**
  * The objects of Flowglad's events that may mean a credit product was paid for: `purchase`
- * (purchase.completed) and `payment` (payment.succeeded), the event types docs.flowglad.com/features/webhooks
- * lists. Their bodies are thin references (`{ id, object, customer }`, PROVIDERS.md): what was
+ * (purchase.completed) and `payment` (payment.succeeded, and payment.failed, whose body is the
+ * same). Their bodies are thin references (`{ id, object, customer, pricingModelId }`): what was
  * bought is read from the customer's billing (`purchases`, each with its `priceId`, `quantity`
- * and `status`). Unverified: that a payment event names the payment and not its purchase, and
- * that purchase.completed may come before the purchase is paid; hence a payment event credits
- * every paid credit purchase of the customer, each once.
+ * and `status`). From Flowglad's source: a payment event names the payment (`pay_...`), never its
+ * purchase, and the billing lists no payments, so a payment event credits every paid credit
+ * purchase of the customer, each once; purchase.completed is emitted only for a purchase already
+ * `paid` (after a card payment, in the same transaction as its payment.succeeded), so the unpaid
+ * branch below is a guard, not a path Flowglad takes. A refund sends no event and leaves the
+ * purchase `paid` in the billing: billhub cannot see it (README, Credits).
  */
 export const PURCHASE_OBJECTS = new Set(["purchase", "payment"]);
 
-/** A Flowglad purchase is credited once it is paid; the other statuses (@flowglad/node 0.29.0) are not, or no longer, paid. */
+/** A Flowglad purchase is credited once it is paid; the other statuses (open, pending, failed, refunded, partial_refund, fraudulent) are not, or no longer, paid. */
 const PAID = "paid";
 
 interface PricedPurchase {

@@ -17,21 +17,32 @@ const MAX_AHEAD_S = 60;
 /** Objects whose events mean "this customer's billing changed". */
 const BILLING_OBJECTS = new Set(["customer", "subscription", "purchase", "payment"]);
 
-// Flowglad's events are thin references: the object and its customer, never the object's state.
+// The body is the event's payload and nothing else: Svix sends a message's payload as the body, and
+// Flowglad's payload is a thin reference, the object and its customer, never the object's state
+// (flowglad/flowglad platform/flowglad-next/src/utils/svix.ts sendSvixEvent; the payloads are built
+// in src/utils/events.ts and src/utils/bookkeeping/processPaymentIntentStatusUpdated.ts). The event
+// type and Flowglad's event id travel as Svix message attributes, not in the body or a header.
 const bodySchema = z.object({
   id: z.string().min(1),
   object: z.string().min(1),
-  type: z.string().min(1).optional(),
+  // Optional in Flowglad's own payload schema (older events were stored without it).
   customer: z.object({ id: z.string().min(1), externalId: z.string().min(1) }).nullish(),
+  // Added to every delivery on 2026-01-26.
   pricingModelId: z.string().nullish(),
 });
+
+const EXPECTED_BODY = "Flowglad sends the object reference itself: { id, object, customer: { id, externalId }, pricingModelId }";
 
 /**
  * Verifies a Flowglad webhook (sent through Svix) and maps it to billhub's change union.
  * Verification follows the Svix scheme: HMAC-SHA256 keyed with the base64-decoded secret over
- * `${svix-id}.${svix-timestamp}.${rawBody}`, any `v1,<base64>` entry matching in constant time,
- * timestamps at most 300 s old and 60 s ahead. Flowglad sends no catalog events and no object
- * state, so every billing event becomes `customer_billing_stale`: re-fetch, then apply.
+ * `${svix-id}.${svix-timestamp}.${rawBody}`, any `v1,<base64>` entry matching in constant time
+ * (Svix signs with every active key of the endpoint, space-separated), timestamps at most 300 s
+ * old and 60 s ahead. `svix-id` is the Svix message id, the same on every retry of a message:
+ * the event id billhub dedupes on. The body names no event type (payment.succeeded and
+ * payment.failed look alike), so the change's `eventType` is the object's type. Flowglad sends no
+ * catalog events and no object state, so every billing event becomes `customer_billing_stale`:
+ * re-fetch, then apply.
  *
  * @example
  * const change = parseFlowgladWebhook({ rawBody: await request.text(), headers: request.headers },
@@ -83,13 +94,13 @@ export function parseFlowgladWebhook(delivery: WebhookDelivery, options: Flowgla
   const parsed = bodySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Flowglad webhook body is malformed: ${issue.path.join(".") || "body"}: ${issue.message}`, {
+    throw new BillingError("WEBHOOK_PAYLOAD_INVALID", `Flowglad webhook body is malformed: ${issue.path.join(".") || "body"}: ${issue.message}. ${EXPECTED_BODY}`, {
       provider: "flowglad",
       field: issue.path.join(".") || "rawBody",
     });
   }
   const event = parsed.data;
-  const meta = { provider: "flowglad" as const, eventId: id, eventType: event.type ?? event.object, created: new Date(sentAt * 1000), livemode: null };
+  const meta = { provider: "flowglad" as const, eventId: id, eventType: event.object, created: new Date(sentAt * 1000), livemode: null };
   if (!BILLING_OBJECTS.has(event.object)) return { ...meta, kind: "ignored", reason: `billhub does not act on Flowglad ${event.object} events` };
   if (!event.customer) return { ...meta, kind: "ignored", reason: `Flowglad ${event.object} event ${event.id} names no customer` };
   return {

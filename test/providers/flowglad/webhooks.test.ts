@@ -5,6 +5,7 @@ import { parseFlowgladWebhook } from "../../../src/providers/flowglad/webhooks.t
 import type { ProviderChange, WebhookDelivery } from "../../../src/providers/types.ts";
 import { NOW } from "../../support/usage-events.ts";
 import { thrownBillingError } from "../../support/errors.ts";
+import { FLOWGLAD_EVENT_BODIES, FLOWGLAD_SUPERSEDED_ENVELOPE } from "../../support/webhooks.ts";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -41,6 +42,17 @@ describe("Flowglad webhooks: verification (Svix scheme)", () => {
     const forged = delivery(subscriptionUpdated, { secret: `whsec_${randomBytes(24).toString("base64")}` });
     expect(() => verifyWebhook(forged.rawBody as string, forged.headers as Record<string, string>, SECRET, null)).toThrow();
     expect(thrownBillingError(() => parse(forged)).code).toBe("WEBHOOK_SIGNATURE_INVALID");
+  });
+
+  it("verifies the signature Svix's own server computes for its published test message, and nothing one character off", () => {
+    // Svix's vector (svix/svix-webhooks server/svix-server/src/worker.rs, test_generate_msg_headers_with_signing_key).
+    const vector = { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1614265330, body: '{"test": 2432232314}' };
+    const signature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    const at = { secret: vector.secret, now: () => new Date(vector.timestamp * 1000) };
+    const signed = (sig: string): WebhookDelivery => ({ rawBody: vector.body, headers: { "svix-id": vector.id, "svix-timestamp": String(vector.timestamp), "svix-signature": sig } });
+    // The signature passes; the body, no Flowglad event, is then refused as a payload.
+    expect(thrownBillingError(() => parseFlowgladWebhook(signed(signature), at))).toMatchObject({ code: "WEBHOOK_PAYLOAD_INVALID", field: "id" });
+    expect(thrownBillingError(() => parseFlowgladWebhook(signed(signature.replace("g0hM", "g0hN")), at)).code).toBe("WEBHOOK_SIGNATURE_INVALID");
   });
 
   it("passes when any of several space-separated signatures matches (secret rotation)", () => {
@@ -108,8 +120,34 @@ describe("Flowglad webhooks: parsing into changes", () => {
     }
   });
 
-  it("keeps the event type when the body carries one", () => {
-    expect(parse(delivery({ ...subscriptionUpdated, type: "subscription.canceled" })).eventType).toBe("subscription.canceled");
+  it("reads every body Flowglad sends: a billing object's event to a refetch of its customer, the sync stream notice to ignored", () => {
+    for (const [type, body] of Object.entries(FLOWGLAD_EVENT_BODIES)) {
+      const change = parse(delivery(body, { id: `msg_${type}` }));
+      if (body.object === "sync_stream") {
+        expect(change, type).toMatchObject({ kind: "ignored", eventType: "sync_stream" });
+      } else {
+        expect(change, type).toMatchObject({
+          kind: "customer_billing_stale",
+          eventId: `msg_${type}`,
+          customer: { providerCustomerId: "cust_bc91m2vk", externalId: "user_42" },
+          object: { type: body.object, id: body.id },
+          pricingModelId: "pricing_model_7fq2",
+        });
+      }
+    }
+  });
+
+  it("names the change by its object, as the body carries no event type: a failed and a succeeded payment read alike", () => {
+    const failed = parse(delivery(FLOWGLAD_EVENT_BODIES["payment.failed"]));
+    const succeeded = parse(delivery(FLOWGLAD_EVENT_BODIES["payment.succeeded"]));
+    expect([failed.eventType, succeeded.eventType]).toEqual(["payment", "payment"]);
+    expect([failed.kind, succeeded.kind]).toEqual(["customer_billing_stale", "customer_billing_stale"]);
+  });
+
+  it("refuses the { eventType, data } envelope Flowglad's docs once showed, saying what Flowglad sends", () => {
+    const error = thrownBillingError(() => parse(delivery(FLOWGLAD_SUPERSEDED_ENVELOPE)));
+    expect(error).toMatchObject({ code: "WEBHOOK_PAYLOAD_INVALID", field: "id", provider: "flowglad" });
+    expect(error.message).toContain("{ id, object, customer: { id, externalId }, pricingModelId }");
   });
 
   it("parses objects billhub does not act on, or events without a customer, to ignored", () => {
