@@ -247,7 +247,7 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: reado
     const outcome = outcomes.get(customer.id)!;
     if (!outcome.ok) failed.push({ customerId: customer.id, code: outcome.error.code, message: outcome.error.message });
     else if (customer.createdAt >= period.to && !outcome.hadUsage && !usedAnyMeter.has(customer.id)) skipped.notYetCustomer += 1;
-    else priced.push(outcome);
+    else priced.push({ ...outcome, customerCreatedAt: customer.createdAt });
   }
   // Numbers are given out in the customers' order: after the batch before took its own. Waiting
   // here, the batch holds only its customers' rows (see batchesOf).
@@ -256,7 +256,8 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: reado
   // written, and the money-credit alerts they reach fire with them (once per billing period).
   const credited = await applyMoneyCredits(
     tx,
-    priced.map(({ invoice }) => ({ id: invoiceId(invoice.customerId, run.key), invoice })),
+    { catalog: ctx.catalog, interval: run.interval },
+    priced.map(({ invoice, customerCreatedAt }) => ({ id: invoiceId(invoice.customerId, run.key), invoice, customerCreatedAt })),
     alerts && { at: now, onUsed: (sql, used) => alerts.creditsUsed(sql, { ...used, feature: null }) },
   );
   const invoices = await writeInvoices(

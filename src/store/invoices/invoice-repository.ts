@@ -147,3 +147,21 @@ export async function overlappingInvoicedPeriods(
   }
   return overlaps;
 }
+
+/**
+ * Each customer's invoiced periods that end after its `after`, in time order: what money credits
+ * settle over (see `moneySettlement`).
+ */
+export async function invoicedPeriodsAfter(sql: Sql, customers: ReadonlyArray<{ customerId: string; after: Date }>): Promise<Map<string, Array<{ from: Date; to: Date }>>> {
+  const periods = new Map<string, Array<{ from: Date; to: Date }>>(customers.map((customer) => [customer.customerId, []]));
+  if (customers.length === 0) return periods;
+  const { rows } = await sql.query<{ customer_id: string; period_from: Date; period_to: Date }>(
+    `SELECT i.customer_id, i.period_from, i.period_to
+       FROM unnest($1::text[], $2::timestamptz[]) AS c(customer_id, after_at)
+       JOIN invoices i ON i.customer_id = c.customer_id AND i.period_to > c.after_at
+      ORDER BY i.customer_id, i.period_from`,
+    [customers.map((c) => c.customerId), customers.map((c) => c.after.toISOString())],
+  );
+  for (const row of rows) periods.get(row.customer_id)!.push({ from: row.period_from, to: row.period_to });
+  return periods;
+}
