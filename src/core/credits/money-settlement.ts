@@ -31,9 +31,14 @@ export interface MoneySettlement {
  *   after the invoice is left as it is). Each invoiced period's
  *   end within that stretch is a rollover end, applied to what is left after every draw of it.
  *
- * Nothing is lost to the customer: a forfeit is written only once every window before it is
- * invoiced. An invoice written before an earlier window's may draw from a grant what a rollover at
- * that window's end would have taken; it never draws more than the grant holds.
+ * Nothing is forfeited early: a grant's expiry or rollover is written only once every window
+ * before it that can draw the grant is invoiced, and no draw exceeds what the grant holds. An
+ * invoice written before an earlier window may draw from a grant what a rollover at that window's
+ * end would have taken, so from the grants it waits for the customer gets at least what invoicing
+ * in time order gives. Rejected: billing the cut window at the change (the customer may come back
+ * to the interval before the period ends, and the run bills that time on the same invoice), and
+ * keeping later invoices from drawing a waiting grant (one expiring after the change would then
+ * pay nothing of the time after it, and be lost).
  *
  * @example
  * // Grant since Jan 1; yearly → monthly on Jun 10; the June invoice (Jun 10 → Jul 1) is written first:

@@ -39,7 +39,8 @@ export function carriedOver(grant: Pick<CreditGrant, "rollover">, remaining: Dec
 /**
  * Applies a grant's period-end rollovers and its expiry from `settledThrough` up to `through`
  * (inclusive), in time order. Nothing is drawn in between: callers settle before every draw, so
- * what is left at each of these instants is what is left now.
+ * what is left at each of these instants is what is left now (but for a money grant that waited
+ * for an earlier window, which later invoices drew from first: see `moneySettlement`).
  *
  * A rollover counts only period ends after the grant took effect; an expiry takes everything left.
  *
