@@ -17,7 +17,7 @@ export const DEFAULT_STORE_RETRY: StoreRetryPolicy = { attempts: 5, backoff: { b
  * invoice batch does: a customer already invoiced is counted, not invoiced again).
  *
  * @example
- * const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(store, month, after, 500));
+ * const page = await retryWhileStoreUnavailable(() => nextRunCustomers(store, month, after, 500));
  */
 export async function retryWhileStoreUnavailable<T>(step: () => Promise<T>, policy: StoreRetryPolicy = DEFAULT_STORE_RETRY): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {

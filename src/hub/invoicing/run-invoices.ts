@@ -92,7 +92,7 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput, aler
   // Two transactions at once need two connections; with one, each batch finishes before the next.
   const overlap = ctx.store.connections >= 2;
   let done = 0;
-  let after: string | null = null;
+  const queue = runQueue(ctx, run.key, Math.max(batchSize, PAGE_SIZE), input.storeRetry);
   // The batch in flight, its customers locked (the next one starts only then), and the next one.
   let ahead: BatchFlight | undefined;
   let next: BatchFlight | undefined;
@@ -108,9 +108,8 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput, aler
         finish(ahead, (await batches.settle(ahead, undefined, input.storeRetry)).batch);
         ahead = undefined;
       }
-      const ids = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, run.key, after, batchSize), input.storeRetry);
+      const ids = await queue.take(batchSize);
       next = ids.length === 0 ? undefined : batches.start(ids, ahead === undefined ? Promise.resolve(true) : committed(ahead));
-      after = ids[ids.length - 1] ?? after;
       if (ahead !== undefined) {
         const settled = await batches.settle(ahead, next, input.storeRetry);
         finish(ahead, settled.batch);
@@ -127,6 +126,33 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput, aler
     throw error;
   }
   return result;
+}
+
+/** Customers read ahead per page (their ids only), so that the pages cost the run little whatever the planner does with them. */
+const PAGE_SIZE = 10_000;
+
+/**
+ * The run's customers in id order, read a page at a time (each page's customers without an
+ * invoice for the period then) and handed out a batch at a time. A customer created while the run
+ * goes is included when its id comes after the page read last, as before.
+ */
+function runQueue(ctx: HubContext, periodKey: string, pageSize: number, policy: StoreRetryPolicy | undefined) {
+  let pending: string[] = [];
+  let after: string | null = null;
+  let exhausted = false;
+  return {
+    async take(count: number): Promise<string[]> {
+      while (pending.length < count && !exhausted) {
+        const page = await retryWhileStoreUnavailable(() => nextRunCustomers(ctx.store, periodKey, after, pageSize), policy);
+        if (page.last === null) exhausted = true;
+        else after = page.last;
+        pending = pending.length === 0 ? page.ids : pending.concat(page.ids);
+      }
+      const batch = pending.slice(0, count);
+      pending = pending.slice(count);
+      return batch;
+    },
+  };
 }
 
 interface BatchResult {

@@ -12,13 +12,32 @@ export async function countRunCustomers(sql: Sql, periodKey: string): Promise<{ 
   return rows[0]!;
 }
 
-/** The next page of customer ids (by id, after `afterId`) without an invoice for the billing month. */
-export async function nextRunCustomers(sql: Sql, periodKey: string, afterId: string | null, limit: number): Promise<string[]> {
-  const { rows } = await sql.query<{ id: string }>(
-    `SELECT c.id FROM customers c WHERE ($2::text IS NULL OR c.id > $2) AND ${NOT_INVOICED} ORDER BY c.id LIMIT $3`,
-    [periodKey, afterId, limit],
+/** A page of customers in id order: those without an invoice for the run's period, and the page's last id. */
+export interface RunCustomerPage {
+  ids: string[];
+  /** The last customer id the page went through, invoiced or not; null when no customer is left after the cursor. */
+  last: string | null;
+}
+
+/**
+ * The next `limit` customers by id (after `afterId`), less those with an invoice for the period
+ * already, each looked up in the invoices' unique (customer, period) index (a LATERAL with LIMIT,
+ * which the planner cannot turn into a join). A page may therefore hold fewer ids than `limit`,
+ * or none while more pages follow (`last` is then the cursor). Written so because the planner,
+ * given `NOT EXISTS … ORDER BY id LIMIT`, merge-joined with every invoice of the period, sorted,
+ * on each page: a run sorted a list of invoices growing with every batch it wrote. Without
+ * statistics on the customers the range may still be read by a scan and sort of the customers
+ * after the cursor, which is why a run reads pages much larger than its batches.
+ */
+export async function nextRunCustomers(sql: Sql, periodKey: string, afterId: string | null, limit: number): Promise<RunCustomerPage> {
+  const { rows } = await sql.query<{ id: string; invoiced: boolean }>(
+    `SELECT p.id, i.invoiced IS NOT NULL AS invoiced
+       FROM (SELECT c.id FROM customers c WHERE c.id > $2 ORDER BY c.id LIMIT $3) p
+       LEFT JOIN LATERAL (SELECT true AS invoiced FROM invoices i WHERE i.customer_id = p.id AND i.period_key = $1 LIMIT 1) i ON true
+      ORDER BY p.id`,
+    [periodKey, afterId ?? "", limit],
   );
-  return rows.map((row) => row.id);
+  return { ids: rows.filter((row) => !row.invoiced).map((row) => row.id), last: rows[rows.length - 1]?.id ?? null };
 }
 
 /**
