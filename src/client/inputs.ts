@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { takeBackInputSchema } from "../hub/credits/credits-api.ts";
 import type { grantInputSchema } from "../hub/credits/input.ts";
 import type { customerFieldsSchema } from "../hub/customer-input.ts";
 import type { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema } from "../hub/hosted-pages.ts";
@@ -58,6 +59,7 @@ export type InvoiceRunBody = z.input<typeof runBody>;
 export type CreditGrantBody = z.input<typeof grantInputSchema>;
 export type CreditHistoryQuery = QueryOf<typeof creditHistoryQuery>;
 export type CreditExpiringQuery = QueryOf<typeof creditExpiringQuery>;
+export type CreditTakeBackBody = z.input<typeof takeBackInputSchema>;
 export type PricesQuery = QueryOf<typeof pricesQuery>;
 export type WebhookEventsQuery = QueryOf<typeof webhookEventsQuery>;
 export type OutboxRowsQuery = QueryOf<typeof outboxRowsQuery>;

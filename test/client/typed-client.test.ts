@@ -114,6 +114,7 @@ describe("the typed client reaches every area of the API with typed inputs and t
     expect((await billing.credits.history("area_4", { limit: 10 })).entries).toHaveLength(1);
     expect((await billing.credits.expiring("area_4", { until: new Date("2100-01-01T00:00:00Z") })).expiries).toEqual([]);
     expect(JSON.stringify(await billing.credits.balance("area_4"))).toContain("500");
+    expect(await billing.credits.takeBack("area_4", "grant_area_4", { reason: "refund area_4" })).toMatchObject({ status: "taken_back", amount: "500", grant: { remaining: "0" } });
     expect((await billing.catalog.get()).defaultPlan).toBe("free");
     expect((await billing.catalog.plans()).plans.map((p) => p.key)).toEqual(["free", "pro", "enterprise"]);
     expect((await billing.catalog.plan("pro")).name).toBe("Pro");

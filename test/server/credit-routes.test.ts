@@ -40,6 +40,16 @@ describe("credit routes", () => {
     expect(expiring.body).toEqual({ expiries: [{ grantId: "units-1", kind: "units", feature: "api", currency: null, amount: "25.5", at: "2026-03-20T00:00:00.000Z", reason: "expiry" }] });
   });
 
+  it("takes back what a grant named with colons has left with 201, a repeat with 200, and refuses an unknown grant with 404", async () => {
+    await call("POST", "/v1/customers/org_1/credits", { id: "flowglad:prch_9:1", feature: "api", amount: 40, source: "purchase" });
+    const path = `/v1/customers/org_1/credits/${encodeURIComponent("flowglad:prch_9:1")}/take-back`;
+    expect(await call("POST", path, { reason: "refund pay_9" })).toMatchObject({ status: 201, body: { status: "taken_back", amount: "40", grant: { id: "flowglad:prch_9:1", remaining: "0" } } });
+    expect(await call("POST", path, { reason: "refund pay_9" })).toMatchObject({ status: 200, body: { status: "duplicate", amount: "40" } });
+    expect(await call("POST", path, { reason: "" })).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED", field: "reason" } } });
+    expect(await call("POST", "/v1/customers/org_1/credits/nope/take-back", { reason: "refund" })).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND", field: "grantId" } } });
+    expect(await call("POST", path, { reason: "refund" }, { key: READ_KEY })).toMatchObject({ status: 403 });
+  });
+
   it("refuses bad grants with 400 naming the field and an unknown customer with 404", async () => {
     expect(await call("POST", "/v1/customers/org_1/credits", { id: "b", currency: "EUR", amount: 10 })).toMatchObject({ status: 400, body: { error: { code: "CURRENCY_MISMATCH", field: "currency" } } });
     expect(await call("POST", "/v1/customers/org_1/credits", { id: "b", feature: "api", amount: -1 })).toMatchObject({ status: 400, body: { error: { code: "INVALID_AMOUNT", field: "amount" } } });

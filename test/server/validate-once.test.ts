@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isBillingError } from "../../src/core/errors.ts";
 import type { Hub } from "../../src/hub.ts";
+import { takeBackInputSchema } from "../../src/hub/credits/credits-api.ts";
 import { grantInputSchema } from "../../src/hub/credits/input.ts";
 import { checkoutInputSchema, portalInputSchema, providerCustomerInputSchema } from "../../src/hub/hosted-pages.ts";
 import { batchStatsSchema } from "../../src/hub/ledger/stats.ts";
@@ -76,6 +77,14 @@ const routes = [
     library: (body: unknown) => hub.credits.grant("once_co", body as never),
     bad: [{}, { id: "g1", feature: "api", amount: "-5" }, { id: "g2", feature: "api", currency: "USD", amount: 5 }, { id: "g3", feature: "api", amount: 5, rollover: "some" }],
     valid: { id: "once-grant", feature: "api", amount: 5 },
+  },
+  {
+    name: "POST /v1/customers/:id/credits/:grantId/take-back",
+    schema: takeBackInputSchema,
+    send: (body: unknown) => call("POST", "/v1/customers/once_co/credits/once-grant/take-back", body),
+    library: (body: unknown) => hub.credits.takeBack("once_co", "once-grant", body as never),
+    bad: [{}, { reason: "" }, { reason: "refund", amount: 5 }],
+    valid: { reason: "refund once" },
   },
   {
     name: "POST /v1/usage/stats",

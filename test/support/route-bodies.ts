@@ -15,6 +15,7 @@ export const ROUTE_BODIES: Record<string, (n: number) => Record<string, unknown>
   "post /v1/customers/:id/portal": () => ({ returnUrl: "https://app.example/account" }),
   "patch /v1/customers/:id/overrides": () => ({ api: "5000", sso: true }),
   "post /v1/customers/:id/credits": (i) => ({ id: `cr_${i}`, feature: "api", amount: "100", source: "promotion", metadata: { note: "v" } }),
+  "post /v1/customers/:id/credits/:grantId/take-back": (i) => ({ reason: `refund ${i}` }),
   "post /v1/customers/:id/adjustments": (i) => ({ id: `adj_${i}`, feature: "api", amount: "100", reason: "promo", metadata: { note: "v" } }),
   "post /v1/usage": (i) => ({ customerId: CUSTOMER, meter: "api_calls", quantity: "1", transactionId: `tx_${i}`, reason: "r", properties: { model: "m" } }),
   "post /v1/usage/batch": (i) => ({ events: [{ customerId: CUSTOMER, meter: "api_calls", quantity: "1", transactionId: `btx_${i}`, properties: { model: "m" } }] }),

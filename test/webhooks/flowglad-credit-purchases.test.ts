@@ -81,6 +81,19 @@ describe("Flowglad credit purchases", () => {
     ]);
   });
 
+  it("never grants a refunded purchase again once taken back, though Flowglad still lists it paid and a later payment event credits every paid purchase", async () => {
+    await env.hub.customers.upsert({ id: "refund_fg" });
+    flowglad.addCustomer({ externalId: "refund_fg", subscriptions: [], purchases: [{ id: "prch_refunded", priceId: "price_pack" }] });
+    await deliver(event("purchase", "prch_refunded", "refund_fg"), "msg_refund_buy");
+    // Refunded in Flowglad: no event comes, and the purchase stays paid in the billing.
+    expect(await env.hub.credits.takeBack("refund_fg", "flowglad:prch_refunded:1", { reason: "refund pay_refunded" })).toMatchObject({ amount: "1000", status: "taken_back" });
+    flowglad.addCustomer({ externalId: "refund_fg", subscriptions: [], purchases: [{ id: "prch_refunded", priceId: "price_pack" }, { id: "prch_next", priceId: "price_pack" }] });
+    expect((await deliver(event("payment", "pay_next", "refund_fg"), "msg_refund_next")).body.outcome).toBe("applied");
+    expect((await deliver(event("purchase", "prch_refunded", "refund_fg"), "msg_refund_buy")).body.outcome).toBe("duplicate");
+    expect((await env.hub.credits.balance("refund_fg")).money).toMatchObject({ available: "1000", granted: "2000", expired: "1000" });
+    expect(await grantsOf("refund_fg")).toEqual([{ id: "flowglad:prch_next:1", kind: "money", amount: "1000", feature: null, source: "purchase" }]);
+  });
+
   it("logs a purchase of a product that is no credit product as ignored, and grants nothing", async () => {
     await env.hub.customers.upsert({ id: "shirt_fg" });
     flowglad.addCustomer({ externalId: "shirt_fg", subscriptions: [], purchases: [{ id: "prch_shirt", priceId: "price_tshirt" }] });

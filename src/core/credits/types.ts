@@ -46,7 +46,7 @@ export interface CreditEntry {
   readonly kind: "grant" | "draw" | "expire";
   /** Always positive; `kind` gives the direction. */
   readonly amount: string;
-  /** What caused it: the grant id, a consume's transactionId, an invoice id, "expiry" or "rollover:<period end>". */
+  /** What caused it: the grant id, a consume's transactionId, an invoice id, "expiry", "rollover:<period end>" or "take-back:<reason>". */
   readonly reference: string;
   readonly at: Date;
 }

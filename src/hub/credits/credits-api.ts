@@ -3,9 +3,10 @@ import { settle } from "../../core/credits/settle.ts";
 import type { CreditEntry, CreditGrant } from "../../core/credits/types.ts";
 import { add, parseDecimal, sign, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
+import { storableText } from "../../core/storable-text.ts";
 import { parseWith } from "../../core/validation.ts";
 import { lockCustomer } from "../../store/customer-repository.ts";
-import { entryTotals, insertGrant, listEntries, listGrants, lockUnitGrants, writeMovements, type CreditGrantWrite } from "../../store/credits/credit-repository.ts";
+import { entryTotals, findEntry, insertGrant, listEntries, listGrants, lockGrant, lockUnitGrants, writeMovements, type CreditGrantWrite } from "../../store/credits/credit-repository.ts";
 import type { HubContext } from "../context.ts";
 import { dateSchema, parseCustomerId } from "../customer-input.ts";
 import type { EntitlementResolver } from "../entitlement-resolver.ts";
@@ -59,6 +60,26 @@ export const expiringQuerySchema = z.strictObject({
   until: dateSchema.optional(),
 });
 
+/** What `credits.takeBack` accepts (also the body of `POST /v1/customers/:id/credits/:grantId/take-back`). */
+export const takeBackInputSchema = z.strictObject({
+  /** Why, and the take-back's idempotency key ("refund re_3Pq..."): the same reason again takes nothing more. */
+  reason: storableText().min(1).max(200),
+});
+
+const grantIdSchema = z.strictObject({ grantId: storableText().min(1).max(255) });
+
+/** Where a take-back's entry says what caused it. */
+const TAKE_BACK_PREFIX = "take-back:";
+
+export interface TakeBackResult {
+  /** The grant after the take-back (`remaining` "0" unless nothing was taken). */
+  readonly grant: CreditGrant;
+  /** What this reason took back: what was left, or, for a repeat, what the first call took. */
+  readonly amount: string;
+  /** "taken_back": written now; "duplicate": this reason took it before; "nothing_left": nothing was left to take. */
+  readonly status: "taken_back" | "duplicate" | "nothing_left";
+}
+
 export interface CreditsApi {
   /**
    * Grants credit to a customer: money (whole minor units of the catalog's currency), drawn by
@@ -77,6 +98,17 @@ export interface CreditsApi {
   history(customerId: string, options?: z.input<typeof historyQuerySchema>): Promise<{ entries: CreditEntry[]; nextCursor: string | null }>;
   /** What will expire or not roll over by `until` (default 31 days), if nothing draws it first. @example await hub.credits.expiring("org_42") */
   expiring(customerId: string, options?: z.input<typeof expiringQuerySchema>): Promise<{ expiries: UpcomingExpiry[] }>;
+  /**
+   * Takes back what is left of a grant, as when the purchase that paid for it is refunded: one
+   * `expire` entry of the remaining amount, its reference `take-back:<reason>`, and nothing left to
+   * draw. What was drawn stays drawn. Unit credits' expiries and rollovers due by now are applied
+   * first, so they are not counted as taken back. Idempotent by reason.
+   *
+   * @example
+   * await hub.credits.takeBack("org_42", "flowglad:prch_1:1", { reason: "refund pay_31n0b4p4" });
+   * // { grant: { ..., remaining: "0" }, amount: "1200", status: "taken_back" }
+   */
+  takeBack(customerId: string, grantId: string, input: z.input<typeof takeBackInputSchema>): Promise<TakeBackResult>;
 }
 
 const EXPIRING_HORIZON_MS = 31 * 24 * 3_600_000;
@@ -208,6 +240,25 @@ export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver)
       }
       expiries.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.grantId < b.grantId ? -1 : 1));
       return { expiries };
+    },
+
+    async takeBack(customerId, grantId, input) {
+      const id = parseCustomerId(customerId);
+      const { grantId: grant } = parseWith(grantIdSchema, { grantId }, "VALIDATION_FAILED");
+      const { reason } = parseWith(takeBackInputSchema, input, "VALIDATION_FAILED");
+      const reference = `${TAKE_BACK_PREFIX}${reason}`;
+      const at = ctx.now();
+      await settleUnits(id, at);
+      return store.transaction(async (tx) => {
+        await lockCustomer(tx, id);
+        const held = await lockGrant(tx, id, grant);
+        if (held === undefined) throw new BillingError("NOT_FOUND", `Customer ${id} has no credit grant ${JSON.stringify(grant)}; list them with credits.balance or credits.history`, { field: "grantId" });
+        const earlier = await findEntry(tx, id, grant, "expire", reference);
+        if (earlier !== undefined) return { grant: held, amount: earlier.amount, status: "duplicate" as const };
+        if (sign(parseDecimal(held.remaining)) <= 0) return { grant: held, amount: "0", status: "nothing_left" as const };
+        await writeMovements(tx, id, [{ grantId: grant, kind: "expire", amount: held.remaining, reference, at }], [{ grantId: grant, remaining: "0", settledThrough: held.settledThrough }]);
+        return { grant: { ...held, remaining: "0" }, amount: held.remaining, status: "taken_back" as const };
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Hub } from "../../hub.ts";
-import { expiringQuerySchema } from "../../hub/credits/credits-api.ts";
+import { expiringQuerySchema, takeBackInputSchema } from "../../hub/credits/credits-api.ts";
 import { grantInputSchema, type CreditGrantInput } from "../../hub/credits/input.ts";
 import { asSent, route, type RouteSpec } from "../route.ts";
 import { instant, wholeNumber } from "./query.ts";
@@ -46,6 +46,19 @@ export function creditRoutes(hub: Hub): RouteSpec[] {
       summary: "The credit ledger (grants, draws, expiries), oldest first, 100 a page (limit up to 500); page with cursor=nextCursor",
       query: creditHistoryQuery,
       handler: ({ params, query }) => hub.credits.history(params.id!, query),
+    }),
+    route({
+      method: "post",
+      path: "/v1/customers/:id/credits/:grantId/take-back",
+      access: "write",
+      tag: TAG,
+      summary: "Take back what is left of a grant (a refunded purchase): one expire entry of the remaining amount, its reference `take-back:` and the reason; 201 when taken now, 200 for a repeat of the reason or when nothing was left",
+      bodyCheckedByHub: takeBackInputSchema,
+      status: 201,
+      handler: async ({ json, params, c }) => {
+        const result = await hub.credits.takeBack(params.id!, params.grantId!, asSent<z.input<typeof takeBackInputSchema>>(json));
+        return c.json(result, result.status === "taken_back" ? 201 : 200);
+      },
     }),
     route({
       method: "get",

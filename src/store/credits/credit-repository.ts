@@ -116,6 +116,12 @@ export async function findGrant(sql: Sql, customerId: string, id: string): Promi
   return rows[0] && toGrant(rows[0]);
 }
 
+/** The customer's grant with this id, held (FOR UPDATE) until the transaction ends. */
+export async function lockGrant(sql: Sql, customerId: string, id: string): Promise<CreditGrant | undefined> {
+  const { rows } = await sql.query<GrantRow>(`SELECT ${COLUMNS} FROM credit_grants WHERE customer_id = $1 AND id = $2 FOR UPDATE`, [customerId, id]);
+  return rows[0] && toGrant(rows[0]);
+}
+
 export async function findGrantByProviderEvent(sql: Sql, providerEvent: string): Promise<CreditGrant | undefined> {
   const { rows } = await sql.query<GrantRow>(`SELECT ${COLUMNS} FROM credit_grants WHERE provider_event = $1`, [providerEvent]);
   return rows[0] && toGrant(rows[0]);
@@ -213,6 +219,17 @@ export async function listEntries(sql: Sql, customerId: string, options: { grant
     [customerId, options.grantId ?? null, options.afterSeq ?? 0, options.limit],
   );
   return rows.map((row) => ({ seq: Number(row.seq), grantId: row.grant_id, kind: row.kind, amount: row.amount, reference: row.reference, at: row.at }));
+}
+
+/** The grant's ledger entry of this kind and reference (one at most: the ledger's unique key), if written. */
+export async function findEntry(sql: Sql, customerId: string, grantId: string, kind: CreditEntry["kind"], reference: string): Promise<CreditEntry | undefined> {
+  const { rows } = await sql.query<EntryRow>(
+    `SELECT seq, grant_id, kind, amount::text AS amount, reference, at FROM credit_entries
+     WHERE customer_id = $1 AND grant_id = $2 AND kind = $3 AND reference = $4`,
+    [customerId, grantId, kind, reference],
+  );
+  const row = rows[0];
+  return row && { grantId: row.grant_id, kind: row.kind, amount: row.amount, reference: row.reference, at: row.at };
 }
 
 /** Granted, drawn and expired totals of the customer's ledger, per grant. */
