@@ -137,7 +137,7 @@ export async function createHub(input: HubConfigInput = {}, options: HubOptions 
   const onInvoiceCreated = bothHandlers(invoiceItems && createInvoiceItemsBilling(ctx, invoiceItems), options.onInvoiceCreated);
   const outbox = createOutboxApi(ctx, options.forwarder);
   const alertFirer = createAlertFirer(ctx, resolver);
-  const alerts = createAlertsApi(ctx, options.alertSender);
+  const alerts = createAlertsApi(ctx, alertFirer, options.alertSender);
   const customers = createCustomersApi(ctx, cache);
   const hostedPages = createHostedPagesApi(ctx);
   if (config.provider.createCustomers === true) customers.upsertCustomer = upsertCreatingAtProvider(ctx, customers.upsertCustomer, hostedPages.createProviderCustomer);

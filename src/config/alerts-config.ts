@@ -61,11 +61,21 @@ const deliverySchema = z
   .refine((delivery) => delivery.backoffCapMs >= delivery.backoffBaseMs, { message: "must be at least backoffBaseMs", path: ["backoffCapMs"] })
   .refine((delivery) => delivery.leaseMs > delivery.timeoutMs, { message: "must be longer than timeoutMs (a delivery must be settled before its lease ends)", path: ["leaseMs"] });
 
-/** Where threshold alerts are delivered, as signed webhooks, and how. */
+const evaluationSchema = z.strictObject({
+  /**
+   * How often the alert sender evaluates recorded usage (`record`, `recordBatch`) against the
+   * usage and spend alerts: the longest an alert reached by recorded usage waits to fire, beyond
+   * the evaluation itself. A customer is evaluated at most once per interval however often it records.
+   */
+  intervalMs: z.number().int().min(10).max(3_600_000).default(5_000),
+});
+
+/** Where threshold alerts are delivered, as signed webhooks, and how; how often recorded usage is evaluated. */
 export const alertsConfigSchema = z.strictObject({
   /** Endpoints by id: `{ ops: { url: "https://...", secret: "whsec_..." } }`. */
   endpoints: z.record(endpointIdSchema, endpointSchema).default({}),
   delivery: deliverySchema.default(() => deliverySchema.parse({})),
+  evaluation: evaluationSchema.default(() => evaluationSchema.parse({})),
 });
 
 export type AlertsConfig = z.output<typeof alertsConfigSchema>;

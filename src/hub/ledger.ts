@@ -1,4 +1,5 @@
-import { redactSecrets } from "../core/redact.ts";
+import { markPendingUsage } from "../store/alerts/pending-usage.ts";
+import type { Sql } from "../store/types.ts";
 import type { AlertFirer } from "./alerts/fire-alerts.ts";
 import type { HubContext } from "./context.ts";
 import { countRecorded, recordAdjustment, recordOne, recordUsage } from "./ledger/record.ts";
@@ -67,39 +68,29 @@ export interface LedgerApi {
 
 /**
  * Builds the ledger's slice of the hub from a context. With `alerts`, what `record` and
- * `recordBatch` created is evaluated against the usage and spend alerts once committed.
+ * `recordBatch` create on a watched meter is marked pending evaluation against the usage and
+ * spend alerts in the same transaction (see evaluate-pending.ts).
  */
-export function createLedger(ctx: HubContext, alerts?: Pick<AlertFirer, "watches" | "afterRecorded">): LedgerApi {
+export function createLedger(ctx: HubContext, alerts?: Pick<AlertFirer, "watches">): LedgerApi {
   const counted = async <T extends RecordResult | RecordResult[]>(write: Promise<T>): Promise<T> => {
     const results = await write;
     countRecorded(ctx, Array.isArray(results) ? results : [results]);
     return results;
   };
-  const failures = ctx.metrics.counter("billhub_alert_evaluation_failures_total", "Recorded usage whose alerts could not be evaluated after it committed");
-  /**
-   * The usage is committed and acknowledged whatever happens here: a failure is logged and
-   * counted, and the next usage of the window evaluates the same thresholds again (an alert fires
-   * when usage has reached it, not only when one write crosses it).
-   */
-  const alerted = async <T extends RecordResult | RecordResult[]>(write: Promise<T>): Promise<T> => {
-    const results = await counted(write);
-    if (alerts === undefined) return results;
-    const created = (Array.isArray(results) ? results : [results]).filter((result) => result.status === "created" && alerts.watches(result.event.meter));
-    if (created.length === 0) return results;
-    try {
-      await alerts.afterRecorded(
-        ctx.store,
-        created.map(({ event }) => ({ customerId: event.customerId, meter: event.meter, occurredAt: event.timestamp })),
-      );
-    } catch (error) {
-      failures.inc();
-      console.error(`billhub: evaluating alerts after recording usage failed (the usage is recorded): ${redactSecrets((error as Error).message)}`);
-    }
-    return results;
-  };
+  /** The write, and in its transaction the marks of what it created that an alert watches: pending exactly when recorded. */
+  const alerted = <T extends RecordResult | RecordResult[]>(write: (tx: Sql) => Promise<T>): Promise<T> =>
+    counted(
+      ctx.store.transaction(async (tx) => {
+        const results = await write(tx);
+        if (alerts === undefined) return results;
+        const created = (Array.isArray(results) ? results : [results]).filter((result) => result.status === "created" && alerts.watches(result.event.meter));
+        await markPendingUsage(tx, created.map(({ event }) => ({ customerId: event.customerId, occurredAt: event.timestamp })));
+        return results;
+      }),
+    );
   return {
-    record: (input) => alerted(ctx.store.transaction((tx) => recordOne(tx, ctx, input))),
-    recordBatch: (inputs) => alerted(ctx.store.transaction((tx) => recordUsage(tx, ctx, inputs))),
+    record: (input) => alerted((tx) => recordOne(tx, ctx, input)),
+    recordBatch: (inputs) => alerted((tx) => recordUsage(tx, ctx, inputs)),
     adjust: (input) => counted(ctx.store.transaction((tx) => recordAdjustment(tx, ctx, input))),
     resetUsage: (customerId, feature, options) => ctx.store.transaction((tx) => resetFeatureUsage(tx, ctx, customerId, feature, options)),
     usage: (query) => usage(ctx.store, ctx, query),

@@ -70,9 +70,11 @@ export async function startServer(hub: Hub, options: { port?: number; host?: str
         (error: unknown) => log(`billhub: the forwarder stopped: ${(error as Error).message}`),
       )
     : undefined;
-  // Alert webhooks go out from the same process unless turned off (senders elsewhere) or nowhere to send.
+  // Alert webhooks go out from the same process, and recorded usage is evaluated against the usage
+  // and spend alerts there, unless turned off (senders elsewhere) or there is nothing to do.
+  const recordedUsageAlerts = Object.values(hub.catalog.alerts).some((alert) => alert.kind === "usage" || alert.kind === "spend");
   const alerting =
-    hub.config.alerts.delivery.enabled && Object.keys(hub.config.alerts.endpoints).length > 0
+    hub.config.alerts.delivery.enabled && (Object.keys(hub.config.alerts.endpoints).length > 0 || recordedUsageAlerts)
       ? hub.alerts.deliver({ follow: true, signal: stopForwarding.signal, log }).then(
           () => undefined,
           (error: unknown) => log(`billhub: the alert sender stopped: ${(error as Error).message}`),

@@ -23,6 +23,9 @@ export interface AlertSenderOptions {
   log?: (line: string) => void;
 }
 
+/** The evaluation of recorded usage a sender runs before it claims, at most once per `alerts.evaluation.intervalMs`. */
+export type PendingEvaluation = (log: (line: string) => void) => Promise<unknown>;
+
 /** What became of the deliveries of one claim, or of a whole run. */
 export interface DeliveryReport {
   claimed: number;
@@ -96,7 +99,7 @@ export async function postDelivery(
  * await sender.deliver();                          // until nothing is due
  * await sender.deliver({ follow: true, signal });  // until signal aborts
  */
-export function createAlertSender(ctx: HubContext, options: AlertSenderOptions = {}) {
+export function createAlertSender(ctx: HubContext, options: AlertSenderOptions = {}, evaluate?: PendingEvaluation) {
   const settings = ctx.config.alerts.delivery;
   const endpoints = ctx.config.alerts.endpoints;
   const name = options.name ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -136,16 +139,23 @@ export function createAlertSender(ctx: HubContext, options: AlertSenderOptions =
 
   /**
    * Delivers until nothing is due (or, with `follow`, until `signal` aborts; the current claim is
-   * finished and settled first). Without `follow` a database failure rejects; with it, it is
-   * logged and tried again after a growing wait.
+   * finished and settled first), evaluating the recorded usage pending first and then at most once
+   * per `alerts.evaluation.intervalMs`. Without `follow` a database failure rejects; with it, it
+   * is logged and tried again after a growing wait.
    */
   async function deliver(deliverOptions: DeliverOptions = {}): Promise<DeliveryReport> {
     const total = emptyReport();
     const log = deliverOptions.log ?? defaultLog;
     let failures = 0;
+    let evaluatedAt: number | undefined;
     while (!deliverOptions.signal?.aborted) {
       let batch: DeliveryReport;
       try {
+        // Recorded usage first, so what it fires is delivered in the same run.
+        if (evaluate !== undefined && (evaluatedAt === undefined || Date.now() - evaluatedAt >= ctx.config.alerts.evaluation.intervalMs)) {
+          await evaluate(log);
+          evaluatedAt = Date.now();
+        }
         batch = await deliverOnce();
         failures = 0;
       } catch (error) {

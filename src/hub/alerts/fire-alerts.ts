@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { creditBalanceReached, creditsExpiringReached } from "../../core/alerts/credit-thresholds.ts";
 import { reached, usageThreshold, type UsageAlert } from "../../core/alerts/thresholds.ts";
 import type { Alert, Feature } from "../../core/catalog/index.ts";
+import { BillingError } from "../../core/errors.ts";
 import { cmp, parseDecimal, toDecimalString, type Decimal } from "../../core/decimal.ts";
 import { billingPeriodAt, type Window } from "../../core/periods.ts";
 import { firedIds, insertFiring } from "../../store/alerts/firings.ts";
@@ -70,14 +71,18 @@ interface UsageCheck {
 export interface AlertFirer {
   /** True when some usage or spend alert watches this meter: writers of other meters skip alerts entirely. */
   watches(meter: string): boolean;
+  /** Every meter some usage or spend alert watches. */
+  watchedMeters(): string[];
   /**
    * Fires the usage and spend alerts that committed `record` events have reached, in the windows
    * the events fall in (each window evaluated once per customer, at its latest event). Reads
-   * after the commit, so of racing records the last to commit sees all of their usage and none
-   * can leave a threshold crossed unfired; the unique firing key keeps it to one firing. Events
-   * on meters no alert watches cost nothing.
+   * after the commit, so an evaluation that starts after the last of racing records has committed
+   * sees all of their usage; the unique firing key keeps it to one firing. Events on meters no
+   * alert watches cost nothing. A customer whose state cannot be resolved or priced (a plan the
+   * catalog no longer declares) is returned with its error, and the others are evaluated; an
+   * outage rejects the whole call.
    */
-  afterRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<void>;
+  evaluateRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<Map<string, BillingError>>;
   /**
    * Fires the usage and spend alerts that usage just written on `meters` has reached, inside the
    * transaction that wrote it: a firing exists exactly when that usage does.
@@ -231,7 +236,44 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     await spendAlertsOf(tx, customer.id, period, outcome, at);
   }
 
-  async function afterRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<void> {
+  /** One customer's usage checks (each alert × window the new events fall in, at its latest event) and spend periods to price. */
+  function planCustomer(entry: Resolved["entry"], meters: Map<string, Date[]>) {
+    const resolved = { entry, variant: entry.state.variant };
+    const checks: UsageCheck[] = [];
+    const spend: Array<{ period: { from: Date; to: Date }; target: InvoiceTarget }> = [];
+    for (const instants of meters.values()) instants.sort((a, b) => b.getTime() - a.getTime());
+    for (const alert of usageAlerts) {
+      const instants = meters.get(featureMeter(alert));
+      if (instants === undefined) continue;
+      const seen = new Set<number>();
+      for (const at of instants) {
+        const feature = resolver.sibling(resolved, ctx.catalog.features[alert.feature]!, at);
+        if (feature.window === null) continue;
+        const start = feature.window.from?.getTime() ?? 0;
+        if (seen.has(start)) continue;
+        seen.add(start);
+        if (usageThreshold(alert, feature.limit.limit) === null) continue;
+        checks.push({ alert, feature: { ...feature, window: feature.window } });
+      }
+    }
+    const plan = spendAlerts.length === 0 ? undefined : pricingPlan(entry, meters.keys());
+    if (plan !== undefined) {
+      const seen = new Set<number>();
+      for (const [meter, instants] of meters) {
+        if (!plan.pricing.meters.has(meter)) continue;
+        for (const at of instants) {
+          const period = billingPeriodAt(at, entry.state.cycle);
+          if (seen.has(period.from.getTime())) continue;
+          seen.add(period.from.getTime());
+          spend.push({ period, target: { customer: entry.customer, period } });
+        }
+      }
+    }
+    return { checks, spend };
+  }
+
+  async function evaluateRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<Map<string, BillingError>> {
+    const failed = new Map<string, BillingError>();
     // Per customer and meter, the instants of the new events, latest first.
     const byCustomer = new Map<string, Map<string, Date[]>>();
     for (const event of events) {
@@ -242,47 +284,35 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
       meters.set(event.meter, instants);
       instants.push(event.occurredAt);
     }
-    if (byCustomer.size === 0) return;
+    if (byCustomer.size === 0) return failed;
     const firedAt = ctx.now();
     const customers = [...byCustomer.keys()];
-    const entries = await Promise.all(customers.map((customerId) => resolver.load(customerId)));
+    const entries = await Promise.allSettled(customers.map((customerId) => resolver.load(customerId)));
     // Usage: each alert × customer × window the new events fall in (evaluated at its latest event),
     // the usage of all of a feature's windows read at once.
     const usageChecks = new Map<string, UsageCheck[]>();
     // Spend: one pricing per customer and billing period, all the customers of a period priced at once.
     const periods = new Map<string, { period: { from: Date; to: Date }; targets: Map<string, InvoiceTarget> }>();
     for (const [index, customerId] of customers.entries()) {
-      const meters = byCustomer.get(customerId)!;
-      const entry = entries[index]!;
-      const resolved = { entry, variant: entry.state.variant };
-      for (const instants of meters.values()) instants.sort((a, b) => b.getTime() - a.getTime());
-      for (const alert of usageAlerts) {
-        const instants = meters.get(featureMeter(alert));
-        if (instants === undefined) continue;
-        const seen = new Set<number>();
-        for (const at of instants) {
-          const feature = resolver.sibling(resolved, ctx.catalog.features[alert.feature]!, at);
-          if (feature.window === null) continue;
-          const start = feature.window.from?.getTime() ?? 0;
-          if (seen.has(start)) continue;
-          seen.add(start);
-          if (usageThreshold(alert, feature.limit.limit) === null) continue;
-          const checks = usageChecks.get(alert.feature) ?? [];
-          usageChecks.set(alert.feature, checks);
-          checks.push({ alert, feature: { ...feature, window: feature.window } });
+      // A customer whose state cannot be resolved (a plan the catalog no longer declares) fails
+      // alone: the others of the call are evaluated all the same.
+      try {
+        const settled = entries[index]!;
+        if (settled.status === "rejected") throw settled.reason;
+        const planned = planCustomer(settled.value, byCustomer.get(customerId)!);
+        for (const check of planned.checks) {
+          const checks = usageChecks.get(check.alert.feature) ?? [];
+          usageChecks.set(check.alert.feature, checks);
+          checks.push(check);
         }
-      }
-      const plan = spendAlerts.length === 0 ? undefined : pricingPlan(entry, meters.keys());
-      if (plan === undefined) continue;
-      for (const [meter, instants] of meters) {
-        if (!plan.pricing.meters.has(meter)) continue;
-        for (const at of instants) {
-          const period = billingPeriodAt(at, entry.state.cycle);
+        for (const { period, target } of planned.spend) {
           const key = `${period.from.getTime()}:${period.to.getTime()}`;
           const group = periods.get(key) ?? { period, targets: new Map<string, InvoiceTarget>() };
           periods.set(key, group);
-          group.targets.set(customerId, { customer: entry.customer, period });
+          group.targets.set(customerId, target);
         }
+      } catch (error) {
+        failed.set(customerId, customerFailure(error));
       }
     }
     // Thresholds that fired earlier in their window need no reading: once a customer has crossed
@@ -311,6 +341,7 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     // Read at once (a PostgreSQL pool runs them side by side), fired one after another.
     for (const { check, used } of (await Promise.all(usageReads)).flat()) await usageAlert(sql, check.alert, check.feature, used, firedAt);
     for (const { customerId, period, outcome } of (await Promise.all(spendReads)).flat()) await spendAlertsOf(sql, customerId, period, outcome, firedAt);
+    return failed;
   }
 
   // The balances credit alerts watch: features' unit credits, and null for money.
@@ -323,7 +354,8 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
 
   return {
     watches: (meter) => watched.has(meter),
-    afterRecorded,
+    watchedMeters: () => [...watched],
+    evaluateRecorded,
 
     async creditBalance(tx, { customerId, feature, balance, at }) {
       const reached = creditBalanceReached(alerts, feature, parseDecimal(balance));
@@ -363,6 +395,12 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
 /** What a credit alert's value is counted in: the catalog's currency (minor units), or a feature's units. */
 function creditExtra(ctx: HubContext, feature: string | null): Record<string, unknown> {
   return feature === null ? { currency: ctx.catalog.currency } : {};
+}
+
+/** A refusal about one customer's data fails that customer only; anything else (an outage, a bug) is rethrown. */
+function customerFailure(error: unknown): BillingError {
+  if (error instanceof BillingError && !error.retryable && error.code !== "INTERNAL") return error;
+  throw error;
 }
 
 function windowOf(window: Window): { start: Date; end: Date | null } {

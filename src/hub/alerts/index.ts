@@ -5,9 +5,12 @@ import { replayDeliveries } from "../../store/alerts/deliveries.ts";
 import type { HubContext } from "../context.ts";
 import { createAlertSender, type AlertSenderOptions, type DeliverOptions, type DeliveryReport } from "./alert-sender.ts";
 import { listAlerts, type AlertFiringView, type AlertListInput } from "./alerts-api.ts";
+import { createPendingEvaluator, type EvaluationReport } from "./evaluate-pending.ts";
+import type { AlertFirer } from "./fire-alerts.ts";
 
 export type { AlertFiringView, AlertListInput } from "./alerts-api.ts";
 export type { AlertSenderOptions, DeliverOptions, DeliveryReport } from "./alert-sender.ts";
+export type { EvaluationReport } from "./evaluate-pending.ts";
 
 export type AlertReplayTarget = { eventId: string; endpoint?: string } | { dead: true; endpoint?: string };
 
@@ -21,10 +24,20 @@ export interface AlertsApi {
     list(query?: AlertListInput): Promise<{ alerts: AlertFiringView[]; nextCursor: string | null }>;
     /**
      * Sends due alert deliveries to their endpoints (signed Standard Webhooks) until none is due;
-     * with `follow`, until `signal` aborts. `billhub serve` runs this unless `alerts.delivery.enabled` is false.
+     * with `follow`, until `signal` aborts. Evaluates the recorded usage pending first (see
+     * `evaluate`), and while following at most once per `alerts.evaluation.intervalMs`.
+     * `billhub serve` runs this unless `alerts.delivery.enabled` is false.
      * @example await hub.alerts.deliver() // { claimed: 3, delivered: 2, retryLater: 1, dead: 0, leaseLost: 0 }
      */
     deliver(options?: DeliverOptions): Promise<DeliveryReport>;
+    /**
+     * Evaluates usage recorded by `record` and `recordBatch` since the last evaluation against the
+     * usage and spend alerts, and fires what it reached (the deliveries go out with `deliver`).
+     * `deliver` runs this itself; call it where no sender runs. A customer whose state cannot be
+     * resolved (a plan the catalog no longer declares) is logged and counted, the others evaluated.
+     * @example await hub.alerts.evaluate() // { customers: 200, failed: 0 }
+     */
+    evaluate(options?: { log?: (line: string) => void }): Promise<EvaluationReport>;
     /**
      * Makes dead deliveries pending again with a fresh attempt budget: one firing's
      * (`{ eventId, endpoint? }`) or every dead one (`{ dead: true, endpoint? }`). The event id
@@ -45,8 +58,10 @@ const replaySchema = z.union(
 );
 
 /** The alerts' part of the hub; `stop()` (called by `hub.close()`) ends running deliveries after their current claim. */
-export function createAlertsApi(ctx: HubContext, options: AlertSenderOptions = {}): AlertsApi & { stop(): Promise<void> } {
-  const sender = createAlertSender(ctx, options);
+export function createAlertsApi(ctx: HubContext, firer: Pick<AlertFirer, "evaluateRecorded" | "watchedMeters">, options: AlertSenderOptions = {}): AlertsApi & { stop(): Promise<void> } {
+  const evaluator = createPendingEvaluator(ctx, firer);
+  const defaultLog = options.log ?? ((line: string) => console.error(line));
+  const sender = createAlertSender(ctx, options, (log) => evaluator.evaluate(log));
   const stopping = new AbortController();
   const running = new Set<Promise<unknown>>();
   return {
@@ -63,6 +78,8 @@ export function createAlertsApi(ctx: HubContext, options: AlertSenderOptions = {
           running.delete(delivering);
         }
       },
+
+      evaluate: (evaluateOptions = {}) => evaluator.evaluate(evaluateOptions.log ?? defaultLog),
 
       async replay(target) {
         const parsed = parseWith(replaySchema, target, "VALIDATION_FAILED", "target");

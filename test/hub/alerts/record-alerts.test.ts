@@ -35,6 +35,11 @@ async function stored(customerId: string, alert: string) {
   return rows[0]!;
 }
 
+/** The customer's rows of recorded usage still to be evaluated. */
+async function pending(customerId: string) {
+  return (await store.query<{ hour: Date }>("SELECT hour FROM alert_pending_usage WHERE customer_id = $1", [customerId])).rows;
+}
+
 beforeAll(async () => {
   store = await openTestStore({ connectTimeoutMs: 60_000 });
   hub = await createHub(config, { store, now: clock.now });
@@ -48,9 +53,12 @@ describe("threshold alerts on recorded usage", () => {
   it("fires a percent-of-limit alert when a record reaches it, once in the window however much more is recorded", async () => {
     const id = await customer();
     await hub.record(calls(id, 79, `${id}-1`));
+    await hub.alerts.evaluate();
     expect(await firings(id, "api_80")).toEqual([]);
     await hub.record(calls(id, 1, `${id}-2`));
+    await hub.alerts.evaluate();
     await hub.record(calls(id, 5, `${id}-3`));
+    await hub.alerts.evaluate();
     const [fired, ...rest] = await firings(id, "api_80");
     expect(rest).toEqual([]);
     expect(fired).toMatchObject({
@@ -69,6 +77,7 @@ describe("threshold alerts on recorded usage", () => {
     const id = await customer();
     const results = await hub.recordBatch([calls(id, 100, `${id}-1`), calls(id, 60, `${id}-2`)]);
     expect(results.map((r) => r.status)).toEqual(["created", "created"]);
+    await hub.alerts.evaluate();
     expect((await firings(id)).map((f) => [f.alert, f.threshold, f.value, f.window.start.toISOString()]).sort()).toEqual([
       ["api_150", "150", "160", "2026-03-01T00:00:00.000Z"],
       ["api_80", "80", "160", "2026-03-01T00:00:00.000Z"],
@@ -79,8 +88,10 @@ describe("threshold alerts on recorded usage", () => {
   it("fires a spend alert when the period's recorded usage costs the amount under the customer's plan", async () => {
     const id = await customer("pro");
     await hub.record(calls(id, 49, `${id}-1`));
+    await hub.alerts.evaluate();
     expect((await firings(id)).filter((f) => f.kind === "spend")).toEqual([]);
     await hub.recordBatch([calls(id, 1, `${id}-2`)]);
+    await hub.alerts.evaluate();
     const [spend] = (await firings(id)).filter((f) => f.kind === "spend");
     expect(spend).toMatchObject({
       alert: "spend_50",
@@ -94,6 +105,7 @@ describe("threshold alerts on recorded usage", () => {
   it("evaluates a late event in the window it happened in, not the current one", async () => {
     const id = await customer();
     await hub.record(calls(id, 35, `${id}-1`, "2026-03-10T09:00:00Z"));
+    await hub.alerts.evaluate();
     const fired = await firings(id);
     expect(fired.map((f) => [f.alert, f.window.start.toISOString(), f.value])).toEqual([["daily_30", "2026-03-10T00:00:00.000Z", "35"]]);
   });
@@ -103,6 +115,7 @@ describe("threshold alerts on recorded usage", () => {
     for (const id of [reset, kept]) await hub.record(calls(id, 70, `${id}-1`, "2026-03-05T09:00:00Z"));
     await hub.ledger.reset(reset, "api", { reason: "support" });
     await hub.recordBatch([calls(reset, 15, `${reset}-2`), calls(kept, 15, `${kept}-2`)]);
+    await hub.alerts.evaluate();
     expect(await firings(reset, "api_80")).toEqual([]);
     expect((await firings(kept, "api_80")).map((f) => f.value)).toEqual(["85"]);
   });
@@ -110,9 +123,10 @@ describe("threshold alerts on recorded usage", () => {
   it("reads no usage for a customer whose thresholds have all fired in their windows", async () => {
     const id = await customer();
     const reads = async (quantity: number, transactionId: string) => {
+      await hub.record(calls(id, quantity, transactionId));
       const query = vi.spyOn(store, "query");
       try {
-        await hub.record(calls(id, quantity, transactionId));
+        await hub.alerts.evaluate();
         return query.mock.calls.filter(([text]) => String(text).includes("usage_rollup")).length;
       } finally {
         query.mockRestore();
@@ -127,6 +141,7 @@ describe("threshold alerts on recorded usage", () => {
   it("evaluates each customer of a batch on its own usage", async () => {
     const [a, b] = [await customer(), await customer()];
     await hub.recordBatch([calls(a, 50, `${a}-1`), calls(b, 20, `${b}-1`), calls(a, 30, `${a}-2`), calls(b, 20, `${b}-2`)]);
+    await hub.alerts.evaluate();
     expect((await firings(a)).map((f) => f.alert).sort()).toEqual(["api_80", "daily_30"]);
     expect((await firings(b)).map((f) => f.alert).sort()).toEqual(["daily_30"]);
   });
@@ -135,9 +150,12 @@ describe("threshold alerts on recorded usage", () => {
     const id = await customer();
     await hub.record(calls(id, 10, `${id}-1`));
     // The second item conflicts with the stored first record: the whole batch is refused after its insert.
+    await hub.alerts.evaluate();
     await expect(hub.recordBatch([calls(id, 90, `${id}-2`), calls(id, 11, `${id}-1`)])).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
-    expect(await firings(id)).toEqual([]);
+    expect(await pending(id)).toEqual([]);
     expect((await hub.record(calls(id, 10, `${id}-1`))).status).toBe("duplicate");
+    expect(await pending(id)).toEqual([]);
+    await hub.alerts.evaluate();
     expect(await firings(id)).toEqual([]);
   });
 
@@ -145,33 +163,122 @@ describe("threshold alerts on recorded usage", () => {
     const id = await customer();
     await hub.consume(id, "api", 70, `${id}-1`);
     await hub.record(calls(id, 10, `${id}-2`));
-    await hub.consume(id, "api", 1, `${id}-3`);
+    await Promise.all([hub.consume(id, "api", 1, `${id}-3`), hub.alerts.evaluate()]);
     expect(await stored(id, "api_80")).toEqual({ firings: 1, deliveries: 1 });
   });
 
-  it("keeps the usage of a record whose alerts cannot be evaluated, and fires them at the next record", async () => {
+  it("keeps usage whose evaluation failed pending, and fires what it reached at the next evaluation without another record", async () => {
     const id = await customer();
-    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const query = store.query.bind(store);
-    // The alert firings table refuses writes for one record, as a database fault would.
+    // The alert firings table refuses writes for one evaluation, as a database fault would.
     const spy = vi.spyOn(store, "query").mockImplementation((text: string, ...rest: unknown[]) =>
       text.includes("INSERT INTO alert_firings") ? Promise.reject(new Error("connection terminated")) : (query as (...args: unknown[]) => ReturnType<Store["query"]>)(text, ...rest),
     );
     try {
       expect((await hub.record(calls(id, 85, `${id}-1`))).status).toBe("created");
-      expect(errors).toHaveBeenCalledWith(expect.stringContaining("evaluating alerts after recording usage failed (the usage is recorded): connection terminated"));
+      await expect(hub.alerts.evaluate()).rejects.toThrow("connection terminated");
     } finally {
       spy.mockRestore();
-      errors.mockRestore();
     }
-    expect(await hub.metrics.render()).toContain("billhub_alert_evaluation_failures_total 1");
+    expect(await hub.metrics.render()).toContain('billhub_alert_evaluation_failures_total{reason="store"} 1');
     expect((await hub.usage({ customerId: id, feature: "api" })).value).toBe("85");
     expect(await firings(id)).toEqual([]);
-    await hub.record(calls(id, 1, `${id}-2`));
+    expect(await pending(id)).toHaveLength(1);
+    await hub.alerts.evaluate();
     expect((await firings(id)).map((f) => [f.alert, f.value]).sort()).toEqual([
-      ["api_80", "86"],
-      ["daily_30", "86"],
+      ["api_80", "85"],
+      ["daily_30", "85"],
     ]);
+    expect(await pending(id)).toEqual([]);
+  });
+});
+
+describe("recorded usage evaluated off the record path", () => {
+  it("marks the customer pending in the record's transaction and reads no usage or firings there", async () => {
+    const id = await customer();
+    const query = vi.spyOn(store, "query");
+    try {
+      await hub.recordBatch([calls(id, 50, `${id}-1`), calls(id, 40, `${id}-2`)]);
+      expect(query.mock.calls.some(([text]) => String(text).includes("alert_firings") || String(text).includes("usage_rollup"))).toBe(false);
+    } finally {
+      query.mockRestore();
+    }
+    expect(await pending(id)).toHaveLength(1);
+    expect(await firings(id)).toEqual([]);
+    expect(await hub.alerts.evaluate()).toMatchObject({ failed: 0 });
+    expect((await firings(id)).map((f) => f.alert).sort()).toEqual(["api_80", "daily_30"]);
+    expect(await pending(id)).toEqual([]);
+  });
+
+  it("fires the last usage of a window when it is evaluated after the window ended, and the next window's too", async () => {
+    const id = await customer();
+    try {
+      clock.set("2026-03-31T23:30:00Z");
+      await hub.record(calls(id, 85, `${id}-1`, "2026-03-31T23:10:00Z"));
+      clock.set("2026-04-01T00:30:00Z");
+      await hub.record(calls(id, 81, `${id}-2`, "2026-04-01T00:10:00Z"));
+      clock.set("2026-04-02T09:00:00Z");
+      await hub.alerts.evaluate();
+    } finally {
+      clock.set("2026-03-18T10:30:00Z");
+    }
+    expect((await firings(id, "api_80")).map((f) => [f.window.start.toISOString(), f.value]).sort()).toEqual([
+      ["2026-03-01T00:00:00.000Z", "85"],
+      ["2026-04-01T00:00:00.000Z", "81"],
+    ]);
+  });
+
+  it("leaves a customer pending when a record adds to it during its evaluation, and fires at the next one", async () => {
+    const id = await customer();
+    await hub.record(calls(id, 75, `${id}-1`));
+    const query = store.query.bind(store);
+    let recorded = false;
+    // Right after the evaluation has read the usage (75, below 80), a record commits 10 more.
+    const spy = vi.spyOn(store, "query").mockImplementation(async (text: string, ...rest: unknown[]) => {
+      const result = await (query as (...args: unknown[]) => ReturnType<Store["query"]>)(text, ...rest);
+      if (!recorded && text.includes("usage_rollup")) {
+        recorded = true;
+        await hub.record(calls(id, 10, `${id}-2`));
+      }
+      return result;
+    });
+    try {
+      await hub.alerts.evaluate();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(recorded).toBe(true);
+    expect(await firings(id, "api_80")).toEqual([]);
+    expect(await pending(id)).toHaveLength(1);
+    await hub.alerts.evaluate();
+    expect((await firings(id, "api_80")).map((f) => f.value)).toEqual(["85"]);
+  });
+
+  it("evaluates the other customers of a batch when one is on a plan the catalog no longer declares, and counts that one", async () => {
+    const legacyCatalog = defineCatalog({ ...alertsCatalogInput, plans: { ...alertsCatalogInput.plans, legacy: { name: "Legacy", features: { api: { limit: 100, overage: "allow" }, api_daily: null, exports: 5 } } } });
+    const legacyHub = await createHub({ catalog: legacyCatalog, alerts: { endpoints } }, { store, now: clock.now });
+    const [before, gone, after] = [await customer(), await customer(), await customer()];
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await legacyHub.customers.assign(gone, "legacy", { effectiveAt: "2026-03-01T00:00:00Z" });
+      await hub.recordBatch([calls(before, 90, `${before}-1`), calls(gone, 90, `${gone}-1`), calls(after, 90, `${after}-1`)]);
+      expect(await hub.alerts.evaluate()).toEqual({ customers: 2, failed: 1 });
+      expect(errors).toHaveBeenCalledWith(expect.stringContaining(`evaluating the alerts of customer "${gone}" failed (its usage is recorded; evaluated again at its next record): Customer "${gone}" is on plan "legacy"`));
+    } finally {
+      errors.mockRestore();
+      await legacyHub.close();
+    }
+    expect(await hub.metrics.render()).toContain('billhub_alert_evaluation_failures_total{reason="customer"} 1');
+    for (const id of [before, after]) expect((await firings(id)).map((f) => f.alert).sort()).toEqual(["api_80", "daily_30"]);
+    expect(await firings(gone)).toEqual([]);
+    expect((await hub.usage({ customerId: gone, meter: "api_calls" })).value).toBe("90");
+  });
+
+  it("evaluates what is pending before delivering, so deliver alone fires and sends", async () => {
+    const id = await customer();
+    await hub.record(calls(id, 85, `${id}-1`));
+    await hub.alerts.deliver();
+    expect((await firings(id, "api_80"))[0]!.deliveries).toMatchObject([{ endpoint: "ops", attempts: 1 }]);
   });
 });
 
@@ -184,9 +291,10 @@ describe("recorded usage on meters no alert watches", () => {
       await quietHub.customers.upsert({ id: "quiet" });
       const query = vi.spyOn(own, "query");
       await quietHub.record(calls("quiet", 500, "quiet-1"));
-      expect(query.mock.calls.some(([text]) => String(text).includes("alert_firings") || String(text).includes("usage_rollup"))).toBe(false);
+      expect(query.mock.calls.some(([text]) => /alert_firings|alert_pending_usage|usage_rollup/.test(String(text)))).toBe(false);
       query.mockRestore();
       await quietHub.recordBatch([{ customerId: "quiet", meter: "exports", quantity: 1, transactionId: "quiet-e1" }, ...["e2", "e3"].map((t) => ({ customerId: "quiet", meter: "exports", quantity: 1, transactionId: `quiet-${t}` }))]);
+      await quietHub.alerts.evaluate();
       expect((await quietHub.alerts.list({ customerId: "quiet" })).alerts.map((f) => f.alert)).toEqual(["exports_3"]);
     } finally {
       await quietHub.close();
@@ -195,19 +303,29 @@ describe("recorded usage on meters no alert watches", () => {
   });
 });
 
-/** 50 records of 2 calls at once on a customer with 70 recorded: the 80 % threshold is crossed by one of them. */
+/**
+ * 50 records of 2 calls at once on a customer with 70 recorded (the 80 % threshold is crossed by
+ * one of them), with every hub evaluating while they run, and once more after.
+ */
 async function race(hubs: Hub[], id: string, batch: boolean) {
   await hub.customers.upsert({ id });
   await hub.record(calls(id, 70, `${id}-base`));
-  const results = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => {
-      const target = hubs[i % hubs.length]!;
-      // Each its own hour, so that no two of them wait on the same rollup row.
-      const event = calls(id, 2, `${id}-${i}`, new Date(Date.UTC(2026, 2, 1, 0) + i * 3_600_000).toISOString());
-      return batch ? target.recordBatch([event]).then(([result]) => result!) : target.record(event);
-    }),
-  );
+  const evaluations = (n: number) => Array.from({ length: n }, (_, i) => hubs[i % hubs.length]!.alerts.evaluate());
+  const [results] = await Promise.all([
+    Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const target = hubs[i % hubs.length]!;
+        // Each its own hour, so that no two of them wait on the same rollup row.
+        const event = calls(id, 2, `${id}-${i}`, new Date(Date.UTC(2026, 2, 1, 0) + i * 3_600_000).toISOString());
+        return batch ? target.recordBatch([event]).then(([result]) => result!) : target.record(event);
+      }),
+    ),
+    ...evaluations(4),
+  ]);
   expect(results.every((result) => result.status === "created")).toBe(true);
+  await Promise.all(evaluations(hubs.length));
+  await Promise.all(evaluations(hubs.length));
+  expect(await pending(id)).toEqual([]);
   return stored(id, "api_80");
 }
 
