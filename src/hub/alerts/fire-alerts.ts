@@ -7,7 +7,7 @@ import { cmp, parseDecimal, toDecimalString, type Decimal } from "../../core/dec
 import { billingPeriodAt, type Window } from "../../core/periods.ts";
 import { firedIds, insertFiring } from "../../store/alerts/firings.ts";
 import { customerNotFound } from "../../store/customer-repository.ts";
-import { loadCustomerEntitlements } from "../../store/entitlement-state-repository.ts";
+import { loadCustomerEntitlements, loadManyCustomerEntitlements } from "../../store/entitlement-state-repository.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import type { EntitlementResolver, Resolved } from "../entitlement-resolver.ts";
@@ -287,19 +287,20 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     if (byCustomer.size === 0) return failed;
     const firedAt = ctx.now();
     const customers = [...byCustomer.keys()];
-    const entries = await Promise.allSettled(customers.map((customerId) => resolver.load(customerId)));
+    // Every customer's state in one statement, as stored now (not another process's cached view).
+    const entries = await loadManyCustomerEntitlements(sql, customers, firedAt);
     // Usage: each alert × customer × window the new events fall in (evaluated at its latest event),
     // the usage of all of a feature's windows read at once.
     const usageChecks = new Map<string, UsageCheck[]>();
     // Spend: one pricing per customer and billing period, all the customers of a period priced at once.
     const periods = new Map<string, { period: { from: Date; to: Date }; targets: Map<string, InvoiceTarget> }>();
-    for (const [index, customerId] of customers.entries()) {
+    for (const customerId of customers) {
       // A customer whose state cannot be resolved (a plan the catalog no longer declares) fails
       // alone: the others of the call are evaluated all the same.
       try {
-        const settled = entries[index]!;
-        if (settled.status === "rejected") throw settled.reason;
-        const planned = planCustomer(settled.value, byCustomer.get(customerId)!);
+        const entry = entries.get(customerId);
+        if (entry === undefined) throw customerNotFound(customerId);
+        const planned = planCustomer(withPlanInterval(ctx.catalog, entry), byCustomer.get(customerId)!);
         for (const check of planned.checks) {
           const checks = usageChecks.get(check.alert.feature) ?? [];
           usageChecks.set(check.alert.feature, checks);
