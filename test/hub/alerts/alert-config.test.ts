@@ -74,6 +74,14 @@ describe("alert endpoints in the config", () => {
     }
   });
 
+  it("evaluates recorded usage every 5 s by default, and refuses an interval that is not a whole number of ms from 10, naming the field", () => {
+    expect(parseConfig({}).alerts.evaluation).toEqual({ intervalMs: 5_000 });
+    expect(parseConfig({ alerts: { evaluation: { intervalMs: 250 } } }).alerts.evaluation.intervalMs).toBe(250);
+    for (const intervalMs of [0, 9, 1.5, "5s"]) {
+      expect(thrown(() => parseConfig({ alerts: { evaluation: { intervalMs } } }))).toMatchObject({ code: "CONFIG_INVALID", field: "alerts.evaluation.intervalMs" });
+    }
+  });
+
   it("refuses a lease no longer than the delivery timeout", () => {
     expect(thrown(() => parseConfig({ alerts: { delivery: { timeoutMs: 5000, leaseMs: 5000 } } })).field).toBe("alerts.delivery.leaseMs");
   });

@@ -274,6 +274,29 @@ describe("recorded usage evaluated off the record path", () => {
     expect((await hub.usage({ customerId: gone, meter: "api_calls" })).value).toBe("90");
   });
 
+  it("is evaluated by a following sender (billhub serve's loop) with no endpoint configured", async () => {
+    const own = await openTestStore();
+    const senderHub = await createHub({ catalog: alertsCatalog, alerts: { evaluation: { intervalMs: 50 }, delivery: { pollIntervalMs: 10 } } }, { store: own, now: clock.now });
+    const stop = new AbortController();
+    const following = senderHub.alerts.deliver({ follow: true, signal: stop.signal });
+    try {
+      await senderHub.customers.upsert({ id: "follow", periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
+      await senderHub.record(calls("follow", 85, "follow-1"));
+      const deadline = Date.now() + 30_000;
+      let fired: string[] = [];
+      while (fired.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        fired = (await senderHub.alerts.list({ customerId: "follow" })).alerts.map((f) => f.alert);
+      }
+      expect(fired.sort()).toEqual(["api_80", "daily_30"]);
+    } finally {
+      stop.abort();
+      await following;
+      await senderHub.close();
+      await own.cleanup();
+    }
+  });
+
   it("evaluates what is pending before delivering, so deliver alone fires and sends", async () => {
     const id = await customer();
     await hub.record(calls(id, 85, `${id}-1`));
