@@ -17,9 +17,9 @@ export interface EvaluationReport {
 /**
  * The evaluation of recorded usage against the usage and spend alerts, off the record path:
  * `record` and `recordBatch` mark each customer and hour of their new events pending in their
- * own transaction, and a pass reads what is pending, page by page, evaluates it (the windows of
- * the first and last new event of each hour) and deletes what it read, unless a record added to
- * it meanwhile, which leaves it for the next pass. A pass that fails (the database) leaves
+ * own transaction, and a pass reads what is pending, page by page, evaluates it (every window
+ * that holds an instant between the first and last new event of each hour) and deletes what it
+ * read, unless a record added to it meanwhile, which leaves it for the next pass. A pass that fails (the database) leaves
  * everything it did not finish pending; a customer that fails alone (a plan the catalog no longer
  * declares) is logged and counted, and evaluated again at its next record.
  *
@@ -42,8 +42,8 @@ export function createPendingEvaluator(ctx: HubContext, firer: Pick<AlertFirer, 
       for (;;) {
         const rows = await pendingUsage(ctx.store, { afterCustomer: after, customers: PAGE });
         if (rows.length === 0) break;
-        const events = rows.flatMap((row) => meters.flatMap((meter) => [row.firstAt, row.lastAt].map((occurredAt) => ({ customerId: row.customerId, meter, occurredAt }))));
-        const failed = await firer.evaluateRecorded(ctx.store, events);
+        const usage = rows.flatMap((row) => meters.map((meter) => ({ customerId: row.customerId, meter, from: row.firstAt, to: row.lastAt })));
+        const failed = await firer.evaluateRecorded(ctx.store, usage);
         for (const [customerId, error] of failed) {
           failures.inc({ reason: "customer" });
           log(`billhub: evaluating the alerts of customer ${JSON.stringify(customerId)} failed (its usage is recorded; evaluated again at its next record): ${redactSecrets(error.message)}`);

@@ -55,11 +55,30 @@ export interface AfterUsage {
   known?: ReadonlyMap<string, Decimal>;
 }
 
-/** One new ledger event a `record` call committed: whose, on which meter, when it happened. */
+/** New usage `record` calls committed: whose, on which meter, and the first and last instant it happened at. */
 export interface RecordedUsage {
   customerId: string;
   meter: string;
-  occurredAt: Date;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Each window (of `windowAt`) that holds an instant of [from, to], latest first, with the latest
+ * instant of the span in it: walks back from `to` one window at a time, so a span that crosses
+ * boundaries yields every window, whatever their lengths.
+ */
+function windowsOfSpan<W extends { from: Date | null }>(span: { from: Date; to: Date }, windowAt: (at: Date) => W | null): Array<{ at: Date; window: W }> {
+  const found: Array<{ at: Date; window: W }> = [];
+  let at = span.to;
+  for (;;) {
+    const window = windowAt(at);
+    if (window === null) break;
+    found.push({ at, window });
+    if (window.from === null || window.from <= span.from || window.from >= at) break;
+    at = new Date(window.from.getTime() - 1);
+  }
+  return found;
 }
 
 /** A usage alert to evaluate for one customer, in the window of the feature as resolved. */
@@ -74,15 +93,16 @@ export interface AlertFirer {
   /** Every meter some usage or spend alert watches. */
   watchedMeters(): string[];
   /**
-   * Fires the usage and spend alerts that committed `record` events have reached, in the windows
-   * the events fall in (each window evaluated once per customer, at its latest event). Reads
+   * Fires the usage and spend alerts that committed `record` usage has reached, in every window
+   * that holds an instant of its spans (each window evaluated once per customer, at the latest
+   * instant of the usage in it). Reads
    * after the commit, so an evaluation that starts after the last of racing records has committed
    * sees all of their usage; the unique firing key keeps it to one firing. Events on meters no
    * alert watches cost nothing. A customer whose state cannot be resolved or priced (a plan the
    * catalog no longer declares) is returned with its error, and the others are evaluated; an
    * outage rejects the whole call.
    */
-  evaluateRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<Map<string, BillingError>>;
+  evaluateRecorded(sql: Sql, usage: readonly RecordedUsage[]): Promise<Map<string, BillingError>>;
   /**
    * Fires the usage and spend alerts that usage just written on `meters` has reached, inside the
    * transaction that wrote it: a firing exists exactly when that usage does.
@@ -236,36 +256,43 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
     await spendAlertsOf(tx, customer.id, period, outcome, at);
   }
 
-  /** One customer's usage checks (each alert × window the new events fall in, at its latest event) and spend periods to price. */
-  function planCustomer(entry: Resolved["entry"], meters: Map<string, Date[]>) {
+  /**
+   * One customer's usage checks (each alert × window the new usage falls in, resolved at the
+   * latest instant of the usage in it) and the billing periods to price for spend.
+   */
+  function planCustomer(entry: Resolved["entry"], meters: Map<string, Array<{ from: Date; to: Date }>>) {
     const resolved = { entry, variant: entry.state.variant };
     const checks: UsageCheck[] = [];
     const spend: Array<{ period: { from: Date; to: Date }; target: InvoiceTarget }> = [];
-    for (const instants of meters.values()) instants.sort((a, b) => b.getTime() - a.getTime());
+    // Latest span first, so a window is resolved at the latest new usage in it.
+    for (const spans of meters.values()) spans.sort((a, b) => b.to.getTime() - a.to.getTime());
     for (const alert of usageAlerts) {
-      const instants = meters.get(featureMeter(alert));
-      if (instants === undefined) continue;
+      const spans = meters.get(featureMeter(alert));
+      if (spans === undefined) continue;
+      const feature = ctx.catalog.features[alert.feature]!;
       const seen = new Set<number>();
-      for (const at of instants) {
-        const feature = resolver.sibling(resolved, ctx.catalog.features[alert.feature]!, at);
-        if (feature.window === null) continue;
-        const start = feature.window.from?.getTime() ?? 0;
-        if (seen.has(start)) continue;
-        seen.add(start);
-        if (usageThreshold(alert, feature.limit.limit) === null) continue;
-        checks.push({ alert, feature: { ...feature, window: feature.window } });
+      for (const span of spans) {
+        for (const { window, at } of windowsOfSpan(span, (at) => resolver.sibling(resolved, feature, at).window)) {
+          const start = window.from?.getTime() ?? 0;
+          if (seen.has(start)) continue;
+          seen.add(start);
+          const resolvedAt = resolver.sibling(resolved, feature, at);
+          if (resolvedAt.window === null || usageThreshold(alert, resolvedAt.limit.limit) === null) continue;
+          checks.push({ alert, feature: { ...resolvedAt, window: resolvedAt.window } });
+        }
       }
     }
     const plan = spendAlerts.length === 0 ? undefined : pricingPlan(entry, meters.keys());
     if (plan !== undefined) {
       const seen = new Set<number>();
-      for (const [meter, instants] of meters) {
+      for (const [meter, spans] of meters) {
         if (!plan.pricing.meters.has(meter)) continue;
-        for (const at of instants) {
-          const period = billingPeriodAt(at, entry.state.cycle);
-          if (seen.has(period.from.getTime())) continue;
-          seen.add(period.from.getTime());
-          spend.push({ period, target: { customer: entry.customer, period } });
+        for (const span of spans) {
+          for (const { window: period } of windowsOfSpan(span, (at) => billingPeriodAt(at, entry.state.cycle))) {
+            if (seen.has(period.from.getTime())) continue;
+            seen.add(period.from.getTime());
+            spend.push({ period, target: { customer: entry.customer, period } });
+          }
         }
       }
     }
@@ -274,15 +301,15 @@ export function createAlertFirer(ctx: HubContext, resolver: EntitlementResolver)
 
   async function evaluateRecorded(sql: Sql, events: readonly RecordedUsage[]): Promise<Map<string, BillingError>> {
     const failed = new Map<string, BillingError>();
-    // Per customer and meter, the instants of the new events, latest first.
-    const byCustomer = new Map<string, Map<string, Date[]>>();
+    // Per customer and meter, the spans of the new usage.
+    const byCustomer = new Map<string, Map<string, Array<{ from: Date; to: Date }>>>();
     for (const event of events) {
       if (!watched.has(event.meter)) continue;
-      const meters = byCustomer.get(event.customerId) ?? new Map<string, Date[]>();
+      const meters = byCustomer.get(event.customerId) ?? new Map<string, Array<{ from: Date; to: Date }>>();
       byCustomer.set(event.customerId, meters);
-      const instants = meters.get(event.meter) ?? [];
-      meters.set(event.meter, instants);
-      instants.push(event.occurredAt);
+      const spans = meters.get(event.meter) ?? [];
+      meters.set(event.meter, spans);
+      spans.push({ from: event.from, to: event.to });
     }
     if (byCustomer.size === 0) return failed;
     const firedAt = ctx.now();
