@@ -3,34 +3,27 @@ import { BillingError } from "../../core/errors.ts";
 import { arrayLiteral } from "../array-literal.ts";
 import { closePeriodsSql } from "../ledger/closed-periods.ts";
 import type { Sql } from "../types.ts";
-import { INVOICE_COLUMNS, LINE_COLUMNS, lineRecord, toInvoice, toInvoiceSummary, type InvoiceLineRow, type InvoiceRow } from "./invoice-rows.ts";
+import { INVOICE_COLUMNS, storedLinesJson, toInvoice, toInvoiceSummary, type InvoiceRow, type StoredLine } from "./invoice-rows.ts";
 
 /** An invoice ready to be written: all but its number, which the write gives out. */
 export type InvoiceDraft = Omit<Invoice, "number">;
 
-const LINE_FIELDS = "invoice_id, line_number, charge_key, model, meter, description, quantity, billable_quantity, amount, exact_amount, details";
-
 /**
  * One statement for a whole batch, so its cost grows with the rows it writes, not with round
- * trips. The counter row is updated after the caller locked its customers' rows, keeping the lock
- * order of 0300_invoices.sql (customers first, the counter last). That each line's invoice
- * exists is checked at the end of the statement, once for all its lines (0921), when the
- * invoices inserted beside them are there. The lines come as one JSON array of their rows (numbers
- * that must stay exact as strings, which the numeric columns parse exactly): one native
- * JSON.stringify, where eleven array literals cost a pass over the lines each. Read as jsonb:
- * json_populate_recordset builds a hash table of every row's keys, and took 3–4× as long as
- * jsonb_populate_recordset for a batch's 1,500 lines (their tier details included).
+ * trips: one row per invoice, its lines in it (1200_invoice_lines_in_invoices.sql). The counter
+ * row is updated after the caller locked its customers' rows, keeping the lock order of
+ * 0300_invoices.sql (customers first, the counter last). The lines come as one JSON array holding
+ * each invoice's array of lines (one native JSON.stringify; numbers that must stay exact are
+ * strings), zipped with the invoices' columns by ROWS FROM.
  */
 const WRITE_SQL = `WITH numbering AS (
   UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number - $1 AS before
 ), heads AS (
-  INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at)
-  SELECT h.id, numbering.before + h.position, h.customer_id, h.plan_key, h.provider, $2, h.period_from, h.period_to, h.currency, h.subtotal, h.line_count, $3
-    FROM numbering, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bigint[], $12::integer[])
-         WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, position)
-), lines AS (
-  INSERT INTO invoice_lines (${LINE_FIELDS})
-  SELECT ${LINE_FIELDS} FROM jsonb_populate_recordset(NULL::invoice_lines, $13::jsonb)
+  INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at, lines)
+  SELECT h.id, numbering.before + h.position, h.customer_id, h.plan_key, h.provider, $2, h.period_from, h.period_to, h.currency, h.subtotal, h.line_count, $3, h.lines
+    FROM numbering, ROWS FROM (unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::timestamptz[]), unnest($9::timestamptz[]),
+                              unnest($10::text[]), unnest($11::bigint[]), unnest($12::integer[]), jsonb_array_elements($13::jsonb))
+         WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, lines, position)
 ), closes AS (
   ${closePeriodsSql("SELECT * FROM unnest($5::text[], $8::timestamptz[], $9::timestamptz[], $4::text[])")}
 )
@@ -55,7 +48,7 @@ export async function writeInvoices(tx: Sql, drafts: readonly InvoiceDraft[]): P
     throw new BillingError("INTERNAL", "a batch of invoices is written for one billing month at one instant");
   }
   const column = <T>(values: (draft: InvoiceDraft) => T) => arrayLiteral(drafts.map(values));
-  const lines = JSON.stringify(drafts.flatMap((draft) => draft.lineItems.map((line) => lineRecord(draft.id, line))));
+  const lines = storedLinesJson(drafts);
   const { rows } = await tx.query<{ before: number }>(WRITE_SQL, [
     drafts.length,
     periodKey,
@@ -83,10 +76,8 @@ export async function invoicedCustomers(sql: Sql, periodKey: string, customerIds
 
 /** The invoice with its lines, or undefined. */
 export async function findInvoice(sql: Sql, id: string): Promise<Invoice | undefined> {
-  const { rows } = await sql.query<InvoiceRow>(`SELECT ${INVOICE_COLUMNS} FROM invoices WHERE id = $1`, [id]);
-  if (rows[0] === undefined) return undefined;
-  const lines = await sql.query<InvoiceLineRow>(`SELECT ${LINE_COLUMNS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_number`, [id]);
-  return toInvoice(rows[0], lines.rows);
+  const { rows } = await sql.query<InvoiceRow & { lines: StoredLine[] }>(`SELECT ${INVOICE_COLUMNS}, lines FROM invoices WHERE id = $1`, [id]);
+  return rows[0] === undefined ? undefined : toInvoice(rows[0]);
 }
 
 export interface InvoiceFilter {
@@ -109,18 +100,8 @@ export async function listInvoiceSummaries(sql: Sql, filter: InvoiceFilter): Pro
 
 /** Every invoice of a billing month with its lines, by number (what an export writes). */
 export async function invoicesOfPeriod(sql: Sql, periodKey: string): Promise<Invoice[]> {
-  const heads = await sql.query<InvoiceRow>(`SELECT ${INVOICE_COLUMNS} FROM invoices WHERE period_key = $1 ORDER BY number`, [periodKey]);
-  const lines = await sql.query<InvoiceLineRow>(
-    `SELECT ${LINE_COLUMNS} FROM invoice_lines WHERE invoice_id IN (SELECT id FROM invoices WHERE period_key = $1) ORDER BY invoice_id, line_number`,
-    [periodKey],
-  );
-  const byInvoice = new Map<string, InvoiceLineRow[]>();
-  for (const line of lines.rows) {
-    const list = byInvoice.get(line.invoice_id) ?? [];
-    list.push(line);
-    byInvoice.set(line.invoice_id, list);
-  }
-  return heads.rows.map((row) => toInvoice(row, byInvoice.get(row.id) ?? []));
+  const { rows } = await sql.query<InvoiceRow & { lines: StoredLine[] }>(`SELECT ${INVOICE_COLUMNS}, lines FROM invoices WHERE period_key = $1 ORDER BY number`, [periodKey]);
+  return rows.map(toInvoice);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { canonicalDecimal } from "../../core/decimal.ts";
 import type { Invoice, InvoiceLine, InvoiceSummary } from "../../core/invoicing/invoice.ts";
+import type { LineItemTier } from "../../core/pricing/line-item.ts";
 
 export interface InvoiceRow {
   [key: string]: unknown;
@@ -18,27 +19,51 @@ export interface InvoiceRow {
   created_at: Date;
 }
 
-export interface InvoiceLineRow {
-  [key: string]: unknown;
-  invoice_id: string;
-  line_number: number;
-  charge_key: string;
-  model: string;
-  meter: string | null;
-  description: string;
-  quantity: string;
-  billable_quantity: string;
-  amount: number;
-  exact_amount: string;
-  details: LineDetails;
+/** A line as an invoice row's `lines` keep it: the invoice line as billhub returns it, as JSON. */
+export type StoredLine = {
+  [K in keyof InvoiceLine]: InvoiceLine[K];
+};
+
+/**
+ * Every key a stored line may have, at every depth (the line's, its tiers' and its price's), in the
+ * order they are written: `JSON.stringify(lines, keys)` writes these and nothing else, natively,
+ * without building an object per line. Typed so that a key added to a line fails the build until
+ * it is listed here (and stored).
+ */
+const STORED_LINE_KEY_SET: Record<keyof InvoiceLine | keyof LineItemTier | keyof NonNullable<InvoiceLine["price"]>, true> = {
+  lineNumber: true,
+  chargeKey: true,
+  model: true,
+  meter: true,
+  description: true,
+  quantity: true,
+  billableQuantity: true,
+  tiers: true,
+  tier: true,
+  upTo: true,
+  unitAmount: true,
+  percent: true,
+  flatAmount: true,
+  packages: true,
+  billedEvents: true,
+  price: true,
+  lookupKey: true,
+  provider: true,
+  id: true,
+  amount: true,
+  exactAmount: true,
+};
+const STORED_LINE_KEYS = Object.keys(STORED_LINE_KEY_SET);
+
+/** Each invoice's lines as the JSON its row keeps (an array per invoice, in one array). */
+export function storedLinesJson(invoices: ReadonlyArray<{ lineItems: readonly InvoiceLine[] }>): string {
+  return JSON.stringify(
+    invoices.map((invoice) => invoice.lineItems),
+    STORED_LINE_KEYS,
+  );
 }
 
-/** The optional parts of a line, kept together in one jsonb column. */
-type LineDetails = Pick<InvoiceLine, "tiers" | "packages" | "billedEvents" | "price">;
-
 export const INVOICE_COLUMNS = "id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, status, line_count, created_at";
-/** numeric columns arrive as exact strings from both drivers. */
-export const LINE_COLUMNS = "invoice_id, line_number, charge_key, model, meter, description, quantity, billable_quantity, amount, exact_amount, details";
 
 export function toInvoiceSummary(row: InvoiceRow): InvoiceSummary {
   return {
@@ -57,49 +82,28 @@ export function toInvoiceSummary(row: InvoiceRow): InvoiceSummary {
   };
 }
 
-export function toInvoice(row: InvoiceRow, lines: readonly InvoiceLineRow[]): Invoice {
+/** The invoice of a row read with its `lines` (INVOICE_COLUMNS and `lines`). */
+export function toInvoice(row: InvoiceRow & { lines: readonly StoredLine[] }): Invoice {
   const { lineCount: _lineCount, ...summary } = toInvoiceSummary(row);
-  return { ...summary, lineItems: lines.map(toInvoiceLine) };
+  return { ...summary, lineItems: row.lines.map(toInvoiceLine) };
 }
 
-function toInvoiceLine(row: InvoiceLineRow): InvoiceLine {
+/** A stored line with its keys in one order and its decimals canonical, whatever order jsonb kept them in. */
+function toInvoiceLine(stored: StoredLine): InvoiceLine {
   const line: { -readonly [K in keyof InvoiceLine]: InvoiceLine[K] } = {
-    lineNumber: row.line_number,
-    chargeKey: row.charge_key,
-    model: row.model as InvoiceLine["model"],
-    meter: row.meter,
-    description: row.description,
-    quantity: canonicalDecimal(row.quantity),
-    billableQuantity: canonicalDecimal(row.billable_quantity),
-    amount: row.amount,
-    exactAmount: canonicalDecimal(row.exact_amount),
+    lineNumber: stored.lineNumber,
+    chargeKey: stored.chargeKey,
+    model: stored.model,
+    meter: stored.meter,
+    description: stored.description,
+    quantity: canonicalDecimal(stored.quantity),
+    billableQuantity: canonicalDecimal(stored.billableQuantity),
+    amount: stored.amount,
+    exactAmount: canonicalDecimal(stored.exactAmount),
   };
-  const details = row.details;
-  if (details.tiers !== undefined) line.tiers = details.tiers;
-  if (details.packages !== undefined) line.packages = details.packages;
-  if (details.billedEvents !== undefined) line.billedEvents = details.billedEvents;
-  if (details.price !== undefined) line.price = details.price;
+  if (stored.tiers !== undefined) line.tiers = stored.tiers;
+  if (stored.packages !== undefined) line.packages = stored.packages;
+  if (stored.billedEvents !== undefined) line.billedEvents = stored.billedEvents;
+  if (stored.price !== undefined) line.price = stored.price;
   return line;
-}
-
-/** A line as the columns of its row (`details` as an object, written as jsonb). */
-export function lineRecord(invoiceId: string, line: InvoiceLine): Record<string, unknown> {
-  const details: Record<string, unknown> = {};
-  if (line.tiers !== undefined) details.tiers = line.tiers;
-  if (line.packages !== undefined) details.packages = line.packages;
-  if (line.billedEvents !== undefined) details.billedEvents = line.billedEvents;
-  if (line.price !== undefined) details.price = line.price;
-  return {
-    invoice_id: invoiceId,
-    line_number: line.lineNumber,
-    charge_key: line.chargeKey,
-    model: line.model,
-    meter: line.meter,
-    description: line.description,
-    quantity: line.quantity,
-    billable_quantity: line.billableQuantity,
-    amount: line.amount,
-    exact_amount: line.exactAmount,
-    details,
-  };
 }
