@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isBillingError } from "../../../src/core/errors.ts";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
 import { creditsCatalog } from "./credits-catalog.ts";
+import { refusalOf } from "../../support/errors.ts";
 
 let store: TestStore;
 let hub: Hub;
@@ -14,16 +14,6 @@ async function customer(plan?: string): Promise<string> {
   await hub.customers.upsert({ id });
   if (plan) await hub.customers.assign(id, plan);
   return id;
-}
-
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isBillingError(error)) return { code: error.code, field: error.field, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a refusal");
 }
 
 beforeAll(async () => {
@@ -86,11 +76,11 @@ describe("taking back what is left of a grant (a refunded purchase)", () => {
   it("refuses an unknown grant, an unknown customer and a missing or unstorable reason, writing nothing", async () => {
     const id = await customer();
     await hub.credits.grant(id, { id: "kept", feature: "api", amount: 10 });
-    expect(await rejection(hub.credits.takeBack(id, "no-such-grant", { reason: "refund" }))).toMatchObject({ code: "NOT_FOUND", field: "grantId" });
-    expect(await rejection(hub.credits.takeBack("nobody", "kept", { reason: "refund" }))).toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
-    expect(await rejection(hub.credits.takeBack(id, "kept", { reason: "" }))).toMatchObject({ code: "VALIDATION_FAILED", field: "reason" });
-    expect(await rejection(hub.credits.takeBack(id, "kept", {} as { reason: string }))).toMatchObject({ code: "VALIDATION_FAILED", field: "reason" });
-    expect(await rejection(hub.credits.takeBack(id, "kept", { reason: "refund\u0000" }))).toMatchObject({ code: "VALIDATION_FAILED", field: "reason" });
+    expect(await refusalOf(hub.credits.takeBack(id, "no-such-grant", { reason: "refund" }))).toMatchObject({ code: "NOT_FOUND", field: "grantId" });
+    expect(await refusalOf(hub.credits.takeBack("nobody", "kept", { reason: "refund" }))).toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
+    expect(await refusalOf(hub.credits.takeBack(id, "kept", { reason: "" }))).toMatchObject({ code: "VALIDATION_FAILED", field: "reason" });
+    expect(await refusalOf(hub.credits.takeBack(id, "kept", {} as { reason: string }))).toMatchObject({ code: "VALIDATION_FAILED", field: "reason" });
+    expect(await refusalOf(hub.credits.takeBack(id, "kept", { reason: "refund\u0000" }))).toMatchObject({ code: "VALIDATION_FAILED", field: "reason" });
     expect((await hub.credits.balance(id)).units.api).toMatchObject({ available: "10", expired: "0" });
   });
 });

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isBillingError } from "../../../src/core/errors.ts";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
 import { creditsCatalog } from "./credits-catalog.ts";
+import { refusalOf } from "../../support/errors.ts";
 
 let store: TestStore;
 let hub: Hub;
@@ -14,16 +14,6 @@ async function customer(plan?: string): Promise<string> {
   await hub.upsertCustomer({ id });
   if (plan) await hub.assign(id, plan);
   return id;
-}
-
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isBillingError(error)) return { code: error.code, field: error.field, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a refusal");
 }
 
 beforeAll(async () => {
@@ -143,7 +133,7 @@ describe("credit grants", () => {
     expect(first.status).toBe("created");
     const again = await hub.credits.grant(id, { id: "g1", feature: "api", amount: "5.0", metadata: { a: 2, b: 1 } });
     expect(again).toEqual({ ...first, status: "duplicate" });
-    expect(await rejection(hub.credits.grant(id, { id: "g1", feature: "api", amount: 6 }))).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", field: "amount" });
+    expect(await refusalOf(hub.credits.grant(id, { id: "g1", feature: "api", amount: 6 }))).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", field: "amount" });
     expect((await hub.credits.balance(id)).units.api!.granted).toBe("5");
   });
 
@@ -166,11 +156,11 @@ describe("credit grants", () => {
       [{ id: "", feature: "api", amount: 5 }, "VALIDATION_FAILED", "id"],
     ];
     for (const [input, code, field] of cases) {
-      const refusal = await rejection(hub.credits.grant(id, input as never));
+      const refusal = await refusalOf(hub.credits.grant(id, input as never));
       expect(refusal, JSON.stringify(input)).toMatchObject({ code, field });
       expect(refusal.message.length).toBeGreaterThan(10);
     }
-    expect(await rejection(hub.credits.grant("nobody", { id: "b", feature: "api", amount: 5 }))).toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
+    expect(await refusalOf(hub.credits.grant("nobody", { id: "b", feature: "api", amount: 5 }))).toMatchObject({ code: "CUSTOMER_NOT_FOUND" });
     expect((await hub.credits.balance(id)).grants).toEqual([]);
     expect((await hub.credits.history(id)).entries).toEqual([]);
   });
