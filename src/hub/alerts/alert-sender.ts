@@ -153,8 +153,15 @@ export function createAlertSender(ctx: HubContext, options: AlertSenderOptions =
       try {
         // Recorded usage first, so what it fires is delivered in the same run.
         if (evaluate !== undefined && (evaluatedAt === undefined || Date.now() - evaluatedAt >= ctx.config.alerts.evaluation.intervalMs)) {
-          await evaluate(log);
           evaluatedAt = Date.now();
+          try {
+            await evaluate(log);
+          } catch (error) {
+            // A pass that keeps failing (its rows stay pending, tried again next interval) must not
+            // hold back the deliveries already due, credit alerts included.
+            if (!deliverOptions.follow) throw error;
+            log(`billhub: evaluating recorded usage for alerts failed, tried again in ${ctx.config.alerts.evaluation.intervalMs} ms: ${redactSecrets((error as Error).message)}`);
+          }
         }
         batch = await deliverOnce();
         failures = 0;

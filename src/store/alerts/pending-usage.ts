@@ -31,7 +31,7 @@ export async function markPendingUsage(tx: Sql, events: ReadonlyArray<{ customer
      ON CONFLICT (customer_id, hour) DO UPDATE
         SET first_at = LEAST(alert_pending_usage.first_at, EXCLUDED.first_at),
             last_at = GREATEST(alert_pending_usage.last_at, EXCLUDED.last_at),
-            version = alert_pending_usage.version + 1`,
+            version = nextval('alert_pending_usage_version')`,
     [arrayLiteral(events.map((event) => event.customerId)), arrayLiteral(events.map((event) => event.occurredAt.toISOString()))],
     { prepare: true },
   );

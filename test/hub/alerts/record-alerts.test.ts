@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createHub, type Hub } from "../../../src/hub.ts";
 import { alertEventId } from "../../../src/hub/alerts/fire-alerts.ts";
+import { deletePendingUsage, pendingUsage } from "../../../src/store/alerts/pending-usage.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { alertsCatalog, alertsCatalogInput, webhookSecret } from "../../support/alerts.ts";
 import { describeOnPostgres, openSecondPool, openTestStore, type TestStore } from "../../support/store.ts";
@@ -252,6 +253,64 @@ describe("recorded usage evaluated off the record path", () => {
     expect(await pending(id)).toHaveLength(1);
     await hub.alerts.evaluate();
     expect((await firings(id, "api_80")).map((f) => f.value)).toEqual(["85"]);
+  });
+
+  it("keeps usage recorded after one evaluation deleted its row pending when a second evaluation deletes what it read before", async () => {
+    const id = await customer();
+    await hub.record(calls(id, 75, `${id}-1`));
+    // A second sender read the pending row before the first evaluated and deleted it.
+    const heldBySecond = (await pendingUsage(store, { afterCustomer: null, customers: 10_000 })).filter((row) => row.customerId === id);
+    expect(heldBySecond).toHaveLength(1);
+    await hub.alerts.evaluate();
+    expect(await pending(id)).toEqual([]);
+    // A record writes the same customer and hour again, then the second sender deletes what it read.
+    await hub.record(calls(id, 10, `${id}-2`));
+    await deletePendingUsage(store, heldBySecond);
+    expect(await pending(id)).toHaveLength(1);
+    await hub.alerts.evaluate();
+    expect((await firings(id, "api_80")).map((f) => f.value)).toEqual(["85"]);
+  });
+
+  it("goes on delivering in a following sender while evaluating recorded usage fails", async () => {
+    const own = await openTestStore();
+    const senderHub = await createHub({ catalog: alertsCatalog, alerts: { evaluation: { intervalMs: 50 }, delivery: { pollIntervalMs: 10 } } }, { store: own, now: clock.now });
+    const query = own.query.bind(own);
+    const transaction = own.transaction.bind(own);
+    let claims = 0;
+    const spy = vi.spyOn(own, "query").mockImplementation((text: string, ...rest: unknown[]) =>
+      text.includes("FROM alert_pending_usage") ? Promise.reject(new Error("pending rows unreadable")) : (query as (...args: unknown[]) => ReturnType<Store["query"]>)(text, ...rest),
+    );
+    // Deliveries are claimed in a transaction of their own: counted there.
+    const claimSpy = vi.spyOn(own, "transaction").mockImplementation((fn) =>
+      transaction((tx) =>
+        fn({
+          ...tx,
+          query: (text: string, ...rest: unknown[]) => {
+            if (text.includes("FROM alert_deliveries")) claims += 1;
+            return (tx.query as (...args: unknown[]) => ReturnType<Store["query"]>)(text, ...rest);
+          },
+        } as typeof tx),
+      ),
+    );
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const following = senderHub.alerts.deliver({ follow: true, signal: stop.signal, log: (line) => lines.push(line) });
+    try {
+      const deadline = Date.now() + 30_000;
+      while ((claims < 2 || !lines.some((line) => line.includes("evaluating recorded usage for alerts failed"))) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(lines.some((line) => line.includes("evaluating recorded usage for alerts failed") && line.includes("pending rows unreadable"))).toBe(true);
+      expect(claims).toBeGreaterThanOrEqual(2);
+    } finally {
+      stop.abort();
+      await following;
+      spy.mockRestore();
+      claimSpy.mockRestore();
+      await senderHub.close();
+      await own.cleanup();
+    }
+    expect(await senderHub.metrics.render()).toContain('billhub_alert_evaluation_failures_total{reason="store"}');
   });
 
   it("evaluates the other customers of a batch when one is on a plan the catalog no longer declares, and counts that one", async () => {
