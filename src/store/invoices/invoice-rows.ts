@@ -19,9 +19,7 @@ export interface InvoiceRow {
 }
 
 /** A line as an invoice row's `lines` keep it: the invoice line as billhub returns it, as JSON. */
-export type StoredLine = {
-  [K in keyof InvoiceLine]: InvoiceLine[K];
-};
+export type StoredLine = InvoiceLine;
 
 /**
  * A line as its invoice's row keeps it: its fields and nothing else, in the order invoices have
