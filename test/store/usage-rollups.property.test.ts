@@ -189,6 +189,13 @@ describe(`usage read from the rollups (${driverName})`, () => {
         const rawScopes = scopes.map((s) => ({ customerId: s.customerId, from: s.from.toISOString(), to: s.to.toISOString() }));
         const totals = await queryUsageTotals(store, { scopes, meters: METERS });
         expect(new Map(totals.map((row) => [`${row.customerId} ${row.meter} total`, row.value]))).toEqual(await rawAggregates(store, rawScopes, null));
+        // Both customers over one window, as a batch of an invoice run billing one calendar month reads it.
+        const sharedScopes = customers.map((customerId) => ({ ...scopes[0]!, customerId }));
+        const shared = await queryUsageTotals(store, { scopes: sharedScopes, meters: METERS });
+        expect(new Map(shared.map((row) => [`${row.customerId} ${row.meter} total`, row.value]))).toEqual(
+          await rawAggregates(store, sharedScopes.map((s) => ({ customerId: s.customerId, from: s.from.toISOString(), to: s.to.toISOString() })), null),
+        );
+        expect(shared.every((row) => row.from.getTime() === sharedScopes[0]!.from.getTime())).toBe(true);
         for (const unit of ["hour", "day"] as const) {
           const rows = await queryUsageBuckets(store, { scopes, meters: METERS, unit });
           const expected = new Map([...(await rawAggregates(store, rawScopes, unit)), ...(await rawAggregates(store, rawScopes, null))]);

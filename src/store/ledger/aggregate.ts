@@ -237,18 +237,26 @@ without events are absent. The rollups serve the whole hours of
  */
 export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalRow[]> {
   if (q.scopes.length === 0 || q.meters.length === 0) return [];
-  const params: unknown[] = scopeParams(q.scopes);
+  const shared = sharedWindow(q.scopes);
+  const params: unknown[] = shared === undefined ? scopeParams(q.scopes) : [q.scopes.map((s) => s.customerId), shared.from.toISOString(), shared.to.toISOString()];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
   const { rolled, scanned } = splitMeters(q.meters, q.deadAt === undefined);
   const selects: string[] = [];
-  if (scanned.length > 0) selects.push(scannedTotalsSql(scanned, q.deadAt, param));
+  if (scanned.length > 0) selects.push(scannedTotalsSql(scanned, q.deadAt, param, shared === undefined ? SCOPES : SHARED_SCOPES));
   if (rolled.length > 0) {
-    selects.push(`SELECT p.customer_id, p.scope_from, p.meter, ${mergedValueSql(rolled.map((meter) => meter.aggregation))} AS value
+    const merged = mergedValueSql(rolled.map((meter) => meter.aggregation));
+    selects.push(
+      shared === undefined
+        ? `SELECT p.customer_id, p.scope_from, p.meter, ${merged} AS value
        FROM ${rolledParts(rolled, param, ", c.from_at AS scope_from", "month")}
-      GROUP BY p.customer_id, p.scope_from, p.meter, p.aggregation`);
+      GROUP BY p.customer_id, p.scope_from, p.meter, p.aggregation`
+        : `SELECT p.customer_id, $2::timestamptz AS scope_from, p.meter, ${merged} AS value
+       FROM ${sharedRolledParts(rolled, param)}
+      GROUP BY p.customer_id, p.meter, p.aggregation`,
+    );
   }
   // Prepared: an invoice run reads every batch with the same text, which took a quarter as long
   // to plan as to run on PostgreSQL (13 of 56 ms for 500 customers).
@@ -256,8 +264,35 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
   return rows.map((row) => ({ customerId: row.customer_id, from: row.scope_from, meter: row.meter, value: canonicalDecimal(row.value) }));
 }
 
-/** queryUsageTotals() of meters read from the ledger, event by event. */
-function scannedTotalsSql(meters: readonly MeterSpec[], deadAt: TotalsQuery["deadAt"], param: (value: unknown) => string): string {
+/**
+ * The one window every scope has, if they share one: a batch of an invoice run whose customers
+ * are all billed for the same calendar month. Their window is then split once for all of them,
+ * and each part read with one index scan over the batch (splitting 500 windows one by one and
+ * looking each part up per customer took three quarters of the read).
+ */
+function sharedWindow(scopes: CustomerScopes): { from: Date; to: Date } | undefined {
+  const { from, to } = scopes[0]!;
+  for (const scope of scopes) if (scope.from.getTime() !== from.getTime() || scope.to.getTime() !== to.getTime()) return undefined;
+  return { from, to };
+}
+
+/** The scopes as `c` (customer_id, from_at, to_at): parallel arrays $1..$3, one window each. */
+const SCOPES = "unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)";
+
+/** The scopes as `c` when they share one window: the customers in $1, the window in $2 and $3. */
+const SHARED_SCOPES = "(SELECT s.customer_id, $2::timestamptz AS from_at, $3::timestamptz AS to_at FROM unnest($1::text[]) AS s(customer_id)) AS c";
+
+/** rolledParts() of customers sharing one window (see sharedWindow): the customers in $1, the window in $2 and $3. */
+function sharedRolledParts(rolled: ReadonlyArray<MeterSpec & { aggregation: RollupAggregation }>, param: (value: unknown) => string): string {
+  const keys = `${param(rolled.map((meter) => meter.key))}::text[]`;
+  const window = "(SELECT NULL::text AS customer_id, $2::timestamptz AS from_at, $3::timestamptz AS to_at) AS w";
+  return `(SELECT m.aggregation, part.*
+             FROM ${splitWindows(window, "month")} CROSS JOIN LATERAL (${windowParts(keys, "month", "$1::text[]")}) part
+             JOIN unnest(${keys}, ${param(rolled.map((meter) => meter.aggregation))}::text[]) AS m(key, aggregation) ON m.key = part.meter) p`;
+}
+
+/** queryUsageTotals() of meters read from the ledger, event by event, for the scopes `c` (SCOPES or SHARED_SCOPES). */
+function scannedTotalsSql(meters: readonly MeterSpec[], deadAt: TotalsQuery["deadAt"], param: (value: unknown) => string, scopes: string): string {
   const dead =
     deadAt === undefined
       ? ""
@@ -283,7 +318,7 @@ function scannedTotalsSql(meters: readonly MeterSpec[], deadAt: TotalsQuery["dea
          AND e.meter = ANY(${param(meters.map((meter) => meter.key))}::text[])${dead}
        GROUP BY e.meter`;
   return `SELECT c.customer_id, c.from_at AS scope_from, a.meter, a.value
-       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c(customer_id, from_at, to_at)
+       FROM ${scopes}
       CROSS JOIN LATERAL (${select}) a`;
 }
 
