@@ -16,7 +16,8 @@ import type { PriceResolvers } from "./price-resolvers.ts";
 
 /** A customer to price, with the window to bill. */
 export interface InvoiceTarget {
-  customer: CustomerRecord;
+  /** Pricing reads the customer's id only: its plans come from its plan history. */
+  customer: Pick<CustomerRecord, "id">;
   period: InvoicePeriod;
   /** Whose synced prices a lookup key means; default: the customer's primary provider (none when usage stays in billhub). */
   priceProvider?: string;
@@ -56,7 +57,7 @@ export type PricingOutcome =
   | { ok: false; error: BillingError };
 
 /** A plan by key (null = the catalog's default), or UNKNOWN_PLAN when the catalog no longer declares it. */
-function planOf(ctx: HubContext, customer: CustomerRecord, planKey: string | null): Plan {
+function planOf(ctx: HubContext, customer: Pick<CustomerRecord, "id">, planKey: string | null): Plan {
   const key = planKey ?? ctx.catalog.defaultPlan;
   const plan = Object.hasOwn(ctx.catalog.plans, key) ? ctx.catalog.plans[key] : undefined;
   if (plan === undefined) {

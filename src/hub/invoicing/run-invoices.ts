@@ -2,7 +2,7 @@ import type { BillingErrorCode } from "../../core/errors.ts";
 import { parseRunPeriod, type RunPeriod } from "../../core/invoicing/run-period.ts";
 import type { Invoice } from "../../core/invoicing/invoice.ts";
 import { invoicedCustomers, writeInvoices } from "../../store/invoices/invoice-repository.ts";
-import { countRunCustomers, lockCustomerRows, nextRunCustomers, withoutJit } from "../../store/invoices/run-customers.ts";
+import { countRunCustomers, lockCustomerRows, nextRunCustomers, withoutJit, type RunCustomer } from "../../store/invoices/run-customers.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { retryWhileStoreUnavailable, type StoreRetryPolicy } from "../store-retry.ts";
@@ -250,7 +250,7 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: reado
   const skipped = { notEnded: 0, notYetCustomer: 0, noPeriod: 0, covered: 0 };
   const windows = await runWindows(tx, ctx.catalog, run, open);
   const now = ctx.now();
-  const targets: InvoiceTarget[] = [];
+  const targets: Array<InvoiceTarget & { customer: RunCustomer }> = [];
   for (const customer of open) {
     const window = windows.get(customer.id)!;
     if ("skip" in window) {

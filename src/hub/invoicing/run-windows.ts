@@ -40,7 +40,7 @@ export type RunWindowOutcome = RunWindow | { skip: SkipReason };
  * customers' monthly periods, as they were before plans had intervals. The preview of a run
  * period answers with the same windows.
  */
-export async function runWindows(sql: Sql, catalog: Catalog, run: RunPeriod, customers: readonly CustomerRecord[]): Promise<Map<string, RunWindowOutcome>> {
+export async function runWindows(sql: Sql, catalog: Catalog, run: RunPeriod, customers: ReadonlyArray<Pick<CustomerRecord, "id" | "periodStart" | "periodEnd">>): Promise<Map<string, RunWindowOutcome>> {
   const windows = new Map<string, RunWindowOutcome>();
   const periods: Array<{ customerId: string; from: Date; to: Date }> = [];
   for (const customer of customers) {
