@@ -117,7 +117,10 @@ export async function invoicesOfPeriod(sql: Sql, periodKey: string): Promise<Inv
  * invoice must leave out so that no usage is invoiced twice. Each customer's invoices are looked
  * up on their own (a LATERAL subquery kept apart by OFFSET 0): as a join, the planner hashed every
  * invoice of the table for each batch of an invoice run, a read growing with every batch it wrote
- * (at 50,000 customers, most of the run's time).
+ * (at 50,000 customers, most of the run's time). The lookup goes through the (customer, period
+ * end) index, so it reads only the invoices that end after the window starts: through the unique
+ * (customer, period key) index it would read every invoice the customer ever had (with 60 monthly
+ * invoices each, 88 ms a batch of 500 on PostgreSQL instead of 17).
  */
 export async function overlappingInvoicedPeriods(
   sql: Sql,
