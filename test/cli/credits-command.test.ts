@@ -30,6 +30,29 @@ describe(`billhub credits (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, 
     expect((await credits("expiring", "acme")).stdout).toMatch(/^at\s+grant\s+of\s+amount\s+reason\n\S+\s+topup\s+USD\s+1500\s+rollover\n$/);
   });
 
+  it("takes back what is left of a grant once per reason, and says so when a repeat or another reason finds nothing left", async () => {
+    await cli.onStore((store) => createCustomer(store, "refunded"));
+    await credits("grant", "refunded", "--id", "pack", "--feature", "api", "--amount", "300", "--source", "purchase");
+    const taken = await credits("take-back", "refunded", "--grant", "pack", "--reason", "refund re_1");
+    expect(taken).toMatchObject({ code: 0, stdout: "Took back 300 units of api of pack from refunded; nothing of it is left to draw.\n" });
+    expect((await credits("take-back", "refunded", "--grant", "pack", "--reason", "refund re_1")).stdout).toBe("Already taken back for this reason (unchanged): 300 units of api of pack.\n");
+    expect((await credits("take-back", "refunded", "--grant", "pack", "--reason", "refund re_2")).stdout).toBe("Nothing of pack was left to take back.\n");
+    expect((await credits("balance", "refunded")).stdout).toMatch(/\nunits of api\s+0\s+0\s+300\s+0\s+300\n/);
+    expect((await credits("history", "refunded", "--grant", "pack")).stdout).toMatch(/\n\S+\s+pack\s+expire\s+300\s+take-back:refund re_1\n$/);
+  });
+
+  it("refuses a take-back without its grant or reason, or of a grant the customer does not have, and takes nothing", async () => {
+    await cli.onStore((store) => createCustomer(store, "kept"));
+    await credits("grant", "kept", "--id", "gift", "--feature", "api", "--amount", "40");
+    const noReason = await credits("take-back", "kept", "--grant", "gift");
+    expect(noReason.code).toBe(1);
+    expect(noReason.stderr).toContain("billhub credits take-back needs --reason");
+    expect((await credits("take-back", "kept", "--reason", "refund")).stderr).toContain("billhub credits take-back needs --grant");
+    expect((await credits("take-back", "kept", "--grant", "nope", "--reason", "refund")).stderr).toContain('NOT_FOUND: Customer kept has no credit grant "nope"');
+    expect((await credits("take-back", "kept", "--grant", "gift", "--reason", "refund", "--until", "2027-01-01T00:00:00Z")).stderr).toContain("--until does not belong to billhub credits take-back");
+    expect((await credits("balance", "kept")).stdout).toMatch(/\nunits of api\s+40\s+0\s+40\s+0\s+0\n/);
+  });
+
   it("refuses bad input with the error code and the usage, and grants nothing", async () => {
     const negative = await credits("grant", "acme", "--id", "bad", "--feature", "api", "--amount=-5");
     expect(negative.code).toBe(1);

@@ -3,7 +3,7 @@ import type { CreditGrantInput } from "../../hub/credits/input.ts";
 import { commandArgs, positiveInteger, table } from "../args.ts";
 import { announceSampleCatalog, withHub, withSampleCatalog, type Command } from "../command.ts";
 
-const HELP = `Usage: billhub credits <grant | balance | history | expiring> <customer> [options] [--config <file>]
+const HELP = `Usage: billhub credits <grant | balance | history | expiring | take-back> <customer> [options] [--config <file>]
 
 Prepaid credit: money (whole minor units of the catalog's currency) drawn by invoices, and units
 of a metered feature drawn by consumes past the plan's limit.
@@ -17,7 +17,10 @@ of a metered feature drawn by consumes past the plan's limit.
   billhub credits history <customer> [--grant <id>] [--limit <n>] [--cursor <c>]
       The credit ledger, oldest entry first.
   billhub credits expiring <customer> [--until <ISO time>]
-      What expires or does not roll over by then (default: the next 31 days).`;
+      What expires or does not roll over by then (default: the next 31 days).
+  billhub credits take-back <customer> --grant <id> --reason <text>
+      Takes back what is left of a grant (a refunded purchase); what was drawn stays drawn.
+      Idempotent by --reason (the same reason again takes nothing more).`;
 
 const OPTIONS = {
   id: { type: "string" },
@@ -33,9 +36,10 @@ const OPTIONS = {
   limit: { type: "string" },
   cursor: { type: "string" },
   until: { type: "string" },
+  reason: { type: "string" },
 } as const;
 
-const ACTIONS = ["grant", "balance", "history", "expiring"] as const;
+const ACTIONS = ["grant", "balance", "history", "expiring", "take-back"] as const;
 type Action = (typeof ACTIONS)[number];
 
 /** Which options each action takes; any other is refused, naming it. */
@@ -44,6 +48,7 @@ const ACTION_OPTIONS: Record<Action, readonly string[]> = {
   balance: [],
   history: ["grant", "limit", "cursor"],
   expiring: ["until"],
+  "take-back": ["grant", "reason"],
 };
 
 function refuse(message: string, field: string): never {
@@ -70,12 +75,12 @@ function iso(date: Date): string {
 
 export const creditsCommand: Command = {
   name: "credits",
-  summary: "credits grant | balance | history | expiring: prepaid credit of a customer",
+  summary: "credits grant | balance | history | expiring | take-back: prepaid credit of a customer",
   help: HELP,
   async run(context) {
     const { values, positionals } = commandArgs(context.args, OPTIONS, HELP);
     const [action, customerId, ...rest] = positionals;
-    if (!ACTIONS.includes(action as Action)) refuse(action === undefined ? "billhub credits needs grant, balance, history or expiring" : `Unknown credits action ${JSON.stringify(action)}`, "args");
+    if (!ACTIONS.includes(action as Action)) refuse(action === undefined ? "billhub credits needs grant, balance, history, expiring or take-back" : `Unknown credits action ${JSON.stringify(action)}`, "args");
     if (customerId === undefined) refuse(`billhub credits ${action} needs the customer's id`, "customer");
     if (rest.length > 0) refuse(`Unexpected argument ${JSON.stringify(rest[0])}`, "args");
     const allowed = ACTION_OPTIONS[action as Action];
@@ -139,6 +144,19 @@ export const creditsCommand: Command = {
               return 0;
             }
             for (const line of table(["at", "grant", "of", "amount", "reason"], expiries.map((e) => [iso(e.at), e.grantId, e.feature ?? e.currency!, e.amount, e.reason]))) io.out(line);
+            return 0;
+          }
+          case "take-back": {
+            if (values.grant === undefined) refuse("billhub credits take-back needs --grant", "--grant");
+            if (values.reason === undefined) refuse("billhub credits take-back needs --reason", "--reason");
+            const { grant, amount, status } = await hub.credits.takeBack(customerId!, values.grant!, { reason: values.reason! });
+            const of = grant.kind === "money" ? `${grant.currency} minor units` : `units of ${grant.feature}`;
+            const told = {
+              taken_back: `Took back ${amount} ${of} of ${grant.id} from ${customerId}; nothing of it is left to draw.`,
+              duplicate: `Already taken back for this reason (unchanged): ${amount} ${of} of ${grant.id}.`,
+              nothing_left: `Nothing of ${grant.id} was left to take back.`,
+            };
+            io.out(told[status]);
             return 0;
           }
         }

@@ -226,8 +226,9 @@ export interface TotalRow {
  * The window total of each customer × meter, with the same semantics as every other aggregate
  * here (adjustments, corrections, each aggregation), for a batch of customers in one statement:
  * what invoicing reads. A customer may have several windows (an invoice window cut where its plan
-changed): they must not overlap, and each answers on its own, told apart by its start. Pairs
-without events are absent. The rollups serve the whole hours of
+ * changed): they must not overlap (nor repeat: a repeated customer and window is counted twice
+ * unless every scope shares that window), and each answers on its own, told apart by its start.
+ * Pairs without events are absent. The rollups serve the whole hours of
  * every window in one grouped aggregate; unique_count and `deadAt` read the window's events (the
  * rollups keep neither the distinct values nor which delivery failed).
  *
