@@ -6,6 +6,7 @@ import type { Store } from "../../../src/store/types.ts";
 import { alertsCatalog, alertsCatalogInput, webhookSecret } from "../../support/alerts.ts";
 import { describeOnPostgres, openSecondPool, openTestStore, type TestStore } from "../../support/store.ts";
 import { testClock } from "../entitlements-catalog.ts";
+import { waitFor } from "../../support/wait.ts";
 import { defineCatalog } from "../../../src/core/catalog/index.ts";
 
 let store: TestStore;
@@ -342,13 +343,13 @@ describe("recorded usage evaluated off the record path", () => {
     try {
       await senderHub.customers.upsert({ id: "follow", periodStart: "2026-03-01T00:00:00Z", periodEnd: "2026-04-01T00:00:00Z" });
       await senderHub.record(calls("follow", 85, "follow-1"));
-      const deadline = Date.now() + 30_000;
-      let fired: string[] = [];
-      while (fired.length === 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        fired = (await senderHub.alerts.list({ customerId: "follow" })).alerts.map((f) => f.alert);
-      }
-      expect(fired.sort()).toEqual(["api_80", "daily_30"]);
+      // A pass fires the alerts one after another and deletes the pending row after the last:
+      // wait for the pass to end, not for its first firing.
+      await waitFor("the following sender to evaluate the record", async () => (await own.query("SELECT 1 FROM alert_pending_usage WHERE customer_id = 'follow'")).rows.length === 0, {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      });
+      expect((await senderHub.alerts.list({ customerId: "follow" })).alerts.map((f) => f.alert).sort()).toEqual(["api_80", "daily_30"]);
     } finally {
       stop.abort();
       await following;
