@@ -1,7 +1,7 @@
 import type { BillingErrorCode } from "../../core/errors.ts";
 import { parseRunPeriod, type RunPeriod } from "../../core/invoicing/run-period.ts";
 import type { Invoice } from "../../core/invoicing/invoice.ts";
-import { invoicedCustomers, writeInvoices } from "../../store/invoices/invoice-repository.ts";
+import { invoicedCustomers, prepareInvoiceWrite } from "../../store/invoices/invoice-repository.ts";
 import { countRunCustomers, lockCustomerRows, nextRunCustomers, withoutJit, type RunCustomer } from "../../store/invoices/run-customers.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
@@ -60,6 +60,17 @@ export interface RunInvoicesResult {
 const DEFAULT_BATCH_SIZE = 500;
 
 /**
+ * How many batches a run keeps open at once: one per connection, at most three, one connection
+ * left for the run's reads of customer pages and for the hub's other work. With three, the newest
+ * batch reads its usage while the one before it prices and the oldest writes, so the database and
+ * this process both keep busy (PostgreSQL, 10,000 customers: BENCHMARKS.md); a store with one
+ * connection (PGlite) runs its batches one after another.
+ */
+export function batchesInFlight(connections: number): number {
+  return connections <= 2 ? Math.max(1, connections) : Math.min(3, connections - 1);
+}
+
+/**
  * The invoice run of a period (a month, a year or an ISO week, each billing the customers on plans
  * of its interval: see `runWindows`): every customer without an invoice for it, in id order, a batch of
  * customers per transaction. Each transaction locks its customers' rows (so the usage it reads is
@@ -68,10 +79,11 @@ const DEFAULT_BATCH_SIZE = 500;
  * a re-run passes every invoiced customer by, and the unique (customer, period key) makes a second
  * invoice impossible even for two runs at once.
  *
- * Where the store can hold two transactions open (PostgreSQL), batches overlap: the next batch
- * locks, reads and prices its customers while the one before writes and commits, so the database
- * and this process work at the same time. A batch writes only after the one before it committed,
- * so invoice numbers follow the customers' order as they would one batch at a time.
+ * Where the store can hold several transactions open (PostgreSQL), batches overlap (up to three,
+ * `batchesInFlight`): a batch locks, reads, prices, draws money credits and closes its periods
+ * while the ones before it still work, so the database and this process work at the same time.
+ * Only its invoices' numbers wait: a batch numbers and inserts its invoices once the one before it
+ * committed, so invoice numbers follow the customers' order as they would one batch at a time.
  */
 export async function runInvoices(ctx: HubContext, input: RunInvoicesInput, alerts?: CreditAlerts): Promise<RunInvoicesResult> {
   const run = parseRunPeriod(input.period);
@@ -89,40 +101,34 @@ export async function runInvoices(ctx: HubContext, input: RunInvoicesInput, aler
     numbers: null,
   };
   const batches = batchesOf(ctx, run, alerts);
-  // Two transactions at once need two connections; with one, each batch finishes before the next.
-  const overlap = ctx.store.connections >= 2;
+  const depth = batchesInFlight(ctx.store.connections);
   let done = 0;
   const queue = runQueue(ctx, run.key, Math.max(batchSize, PAGE_SIZE), input.storeRetry);
-  // The batch in flight, its customers locked (the next one starts only then), and the next one.
-  let ahead: BatchFlight | undefined;
-  let next: BatchFlight | undefined;
-  const finish = (flight: BatchFlight, batch: BatchResult) => {
-    addBatch(result, batch);
-    done += flight.ids.length;
-    input.onProgress?.({ done, total: Math.max(result.total, done) });
-  };
+  // The batches in flight, oldest first, each started once the one before it locked its customers.
+  let flights: BatchFlight[] = [];
   input.onProgress?.({ done, total: result.total });
   try {
     for (;;) {
-      if (ahead !== undefined && !overlap) {
-        finish(ahead, (await batches.settle(ahead, undefined, input.storeRetry)).batch);
-        ahead = undefined;
+      while (flights.length < depth) {
+        const ids = await queue.take(batchSize);
+        if (ids.length === 0) break;
+        const before = flights[flights.length - 1];
+        const flight = batches.start(ids, before === undefined ? Promise.resolve(true) : committed(before));
+        flights.push(flight);
+        await flight.locked;
       }
-      const ids = await queue.take(batchSize);
-      next = ids.length === 0 ? undefined : batches.start(ids, ahead === undefined ? Promise.resolve(true) : committed(ahead));
-      if (ahead !== undefined) {
-        const settled = await batches.settle(ahead, next, input.storeRetry);
-        finish(ahead, settled.batch);
-        // Its first try failed, so the batch after it gave up at its turn: that one starts again.
-        if (settled.retried && next !== undefined) next = batches.start(next.ids, Promise.resolve(true));
-      }
-      if (next === undefined) break;
-      await next.locked;
-      ahead = next;
+      const oldest = flights.shift();
+      if (oldest === undefined) break;
+      const settled = await batches.settle(oldest, flights, input.storeRetry);
+      addBatch(result, settled.batch);
+      done += oldest.ids.length;
+      input.onProgress?.({ done, total: Math.max(result.total, done) });
+      // Its first try failed, so every batch after it gave up at its turn: they start again, in order.
+      if (settled.retried) flights = await batches.restart(flights);
     }
   } catch (error) {
     // Nothing of this run may still be writing when it reports its failure.
-    await Promise.allSettled([ahead?.done, next?.done]);
+    await Promise.allSettled(flights.map((flight) => flight.done));
     throw error;
   }
   return result;
@@ -200,21 +206,36 @@ function batchesOf(ctx: HubContext, period: RunPeriod, alerts: CreditAlerts | un
   const resolvers = createPriceResolvers();
   const run = (ids: readonly string[], turn: Promise<boolean>, onLocked: () => void) =>
     ctx.store.transaction((tx) => invoiceBatch(tx, ctx, period, ids, resolvers, { turn, onLocked }, alerts));
+  const start = (ids: readonly string[], turn: Promise<boolean>): BatchFlight => {
+    let onLocked = () => {};
+    const locked = new Promise<void>((resolve) => (onLocked = resolve));
+    const done = run(ids, turn, onLocked);
+    done.then(onLocked, onLocked);
+    return { ids, locked, done };
+  };
   return {
-    start(ids: readonly string[], turn: Promise<boolean>): BatchFlight {
-      let onLocked = () => {};
-      const locked = new Promise<void>((resolve) => (onLocked = resolve));
-      const done = run(ids, turn, onLocked);
-      done.then(onLocked, onLocked);
-      return { ids, locked, done };
+    start,
+    /**
+     * The batches again, in order, each once the one before it locked its customers: those that
+     * gave up at their turn because a batch before them failed (and has since committed on a new try).
+     */
+    async restart(flights: readonly BatchFlight[]): Promise<BatchFlight[]> {
+      const restarted: BatchFlight[] = [];
+      for (const flight of flights) {
+        const before = restarted[restarted.length - 1];
+        const again = start(flight.ids, before === undefined ? Promise.resolve(true) : committed(before));
+        restarted.push(again);
+        await again.locked;
+      }
+      return restarted;
     },
     /**
      * The batch's outcome, trying it again alone while the store is unavailable: a batch whose
      * commit was cut off may have committed, and tried again its customers then count as already
-     * invoiced, never twice. Before a new try, the batch after it (which gave up at its turn) has
-     * let go of its customers.
+     * invoiced, never twice. Before a new try, the batches after it (which gave up at their turn)
+     * have let go of their customers.
      */
-    async settle(flight: BatchFlight, after: BatchFlight | undefined, policy: StoreRetryPolicy | undefined): Promise<{ batch: BatchResult; retried: boolean }> {
+    async settle(flight: BatchFlight, after: readonly BatchFlight[], policy: StoreRetryPolicy | undefined): Promise<{ batch: BatchResult; retried: boolean }> {
       let first: Promise<BatchResult> | undefined = flight.done;
       let retried = false;
       const batch = await retryWhileStoreUnavailable(async () => {
@@ -224,7 +245,7 @@ function batchesOf(ctx: HubContext, period: RunPeriod, alerts: CreditAlerts | un
           return attempt;
         }
         retried = true;
-        await after?.done.catch(() => undefined);
+        await Promise.allSettled(after.map((later) => later.done));
         return run(flight.ids, Promise.resolve(true), () => {});
       }, policy);
       return { batch, retried };
@@ -241,7 +262,7 @@ interface BatchOrder {
 
 async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder, alerts: CreditAlerts | undefined): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
-  // transaction, so the usage priced below is final (writeInvoices then only records the close).
+  // transaction, so the usage priced below is final (the write then only records the close).
   await withoutJit(tx);
   const customers = await lockCustomerRows(tx, ids);
   order.onLocked();
@@ -273,23 +294,25 @@ async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: reado
     const outcome = outcomes.get(customer.id)!;
     if (!outcome.ok) failed.push({ customerId: customer.id, code: outcome.error.code, message: outcome.error.message });
     else if (customer.createdAt >= period.to && !outcome.hadUsage && !usedAnyMeter.has(customer.id)) skipped.notYetCustomer += 1;
-    else priced.push({ ...outcome, customerCreatedAt: customer.createdAt });
+    else priced.push({ id: invoiceId(customer.id, run.key), invoice: outcome.invoice, provider: outcome.provider, customerCreatedAt: customer.createdAt });
   }
-  // Numbers are given out in the customers' order: after the batch before took its own. Waiting
-  // here, the batch holds only its customers' rows (see batchesOf).
-  if (!(await order.turn)) throw new Error("the batch before this one failed");
   // Money credits are drawn in this transaction, so they move exactly when the invoices are
   // written, and the money-credit alerts they reach fire with them (once per billing period).
   const credited = await applyMoneyCredits(
     tx,
     { catalog: ctx.catalog, interval: run.interval },
-    priced.map(({ invoice, customerCreatedAt }) => ({ id: invoiceId(invoice.customerId, run.key), invoice, customerCreatedAt })),
+    priced,
     alerts && { at: now, onUsed: (sql, used) => alerts.creditsUsed(sql, { ...used, feature: null }) },
   );
-  const invoices = await writeInvoices(
-    tx,
-    priced.map(({ provider }, index) => ({ ...credited[index]!, id: invoiceId(credited[index]!.customerId, run.key), periodKey: run.key, provider, status: "issued" as const, createdAt: now })),
+  const write = prepareInvoiceWrite(
+    priced.map(({ id, provider }, index) => ({ ...credited[index]!, id, periodKey: run.key, provider, status: "issued" as const, createdAt: now })),
   );
+  await write.closePeriods(tx);
+  // Only the numbers wait for the batch before (they are given out in the customers' order):
+  // everything else of the batch is done by then. Waiting here, the batch holds only its own
+  // customers' rows and credit grants (see batchesOf).
+  if (!(await order.turn)) throw new Error("the batch before this one failed");
+  const invoices = await write.insert(tx);
   return { invoices, alreadyInvoiced: already.size, skipped, failed };
 }
 

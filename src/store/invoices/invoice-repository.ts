@@ -9,14 +9,15 @@ import { INVOICE_COLUMNS, storedLinesJson, toInvoice, toInvoiceSummary, type Inv
 export type InvoiceDraft = Omit<Invoice, "number">;
 
 /**
- * One statement for a whole batch, so its cost grows with the rows it writes, not with round
- * trips: one row per invoice, its lines in it (1200_invoice_lines_in_invoices.sql). The counter
- * row is updated after the caller locked its customers' rows, keeping the lock order of
- * 0300_invoices.sql (customers first, the counter last). The lines come as one JSON array holding
- * each invoice's array of lines (one native JSON.stringify; numbers that must stay exact are
- * strings), zipped with the invoices' columns by ROWS FROM.
+ * One statement takes a batch's numbers and inserts its invoices, so its cost grows with the rows
+ * it writes, not with round trips: one row per invoice, its lines in it
+ * (1200_invoice_lines_in_invoices.sql). The counter row is updated after the caller locked its
+ * customers' rows, keeping the lock order of 0300_invoices.sql (customers first, the counter last).
+ * The lines come as one JSON array holding each invoice's array of lines (one native
+ * JSON.stringify; numbers that must stay exact are strings), zipped with the invoices' columns by
+ * ROWS FROM.
  */
-const WRITE_SQL = `WITH numbering AS (
+const INSERT_SQL = `WITH numbering AS (
   UPDATE invoice_numbering SET last_number = last_number + $1 WHERE scope = 'hub' RETURNING last_number - $1 AS before
 ), heads AS (
   INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at, lines)
@@ -24,48 +25,83 @@ const WRITE_SQL = `WITH numbering AS (
     FROM numbering, ROWS FROM (unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::timestamptz[]), unnest($9::timestamptz[]),
                               unnest($10::text[]), unnest($11::bigint[]), unnest($12::integer[]), jsonb_array_elements($13::jsonb))
          WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, lines, position)
-), closes AS (
-  ${closePeriodsSql("SELECT * FROM unnest($5::text[], $8::timestamptz[], $9::timestamptz[], $4::text[])")}
 )
 SELECT before FROM numbering`;
 
+const CLOSE_SQL = closePeriodsSql("SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[])");
+
+/** A batch of invoices of one billing month, its statements' parameters built before it writes. */
+export interface InvoiceBatchWrite {
+  /**
+   * Closes each invoice's period for its customer in the ledger (the invoice id as the reference).
+   * It needs no invoice number, so a run closes a batch's periods before its turn to number.
+   */
+  closePeriods(tx: Sql): Promise<void>;
+  /**
+   * Gives the invoices consecutive numbers in their order and inserts them with their lines.
+   * Numbers are gap-free: the counter row stays locked until the transaction ends, and a rollback
+   * gives them back.
+   */
+  insert(tx: Sql): Promise<Invoice[]>;
+}
+
 /**
- * Writes a batch of invoices of one billing month in one statement: gives them consecutive
- * numbers in their order, inserts them with their lines, and closes each one's period for its
- * customer in the ledger (the invoice id as the reference). Numbers are gap-free: the counter row
- * stays locked until the transaction ends, and a rollback gives them back. Call it in the
- * transaction that holds the customers' rows FOR UPDATE (`lockCustomerRows`), so no usage lands in
- * a period between the read that priced it and its close. Returns the invoices with their numbers.
+ * The writes of a batch of invoices of one billing month written at one instant, ready to run in
+ * the transaction that holds the customers' rows FOR UPDATE (`lockCustomerRows`), so that no
+ * usage lands in a period between the read that priced it and its close. Both steps must run, in
+ * the same transaction: `writeInvoices` runs them one after the other.
+ */
+export function prepareInvoiceWrite(drafts: readonly InvoiceDraft[]): InvoiceBatchWrite {
+  if (drafts.length === 0) return { closePeriods: async () => {}, insert: async () => [] };
+  const { periodKey, createdAt } = drafts[0]!;
+  if (drafts.some((draft) => draft.periodKey !== periodKey || draft.createdAt.getTime() !== createdAt.getTime())) {
+    throw new BillingError("INTERNAL", "a batch of invoices is written for one billing month at one instant");
+  }
+  const column = <T>(values: (draft: InvoiceDraft) => T) => arrayLiteral(drafts.map(values));
+  const ids = column((draft) => draft.id);
+  const customerIds = column((draft) => draft.customerId);
+  const froms = column((draft) => draft.period.from.toISOString());
+  const tos = column((draft) => draft.period.to.toISOString());
+  const insertParams = [
+    drafts.length,
+    periodKey,
+    createdAt.toISOString(),
+    ids,
+    customerIds,
+    column((draft) => draft.plan),
+    column((draft) => draft.provider),
+    froms,
+    tos,
+    column((draft) => draft.currency),
+    column((draft) => draft.subtotal),
+    column((draft) => draft.lineItems.length),
+    storedLinesJson(drafts),
+  ];
+  return {
+    async closePeriods(tx) {
+      await tx.query(CLOSE_SQL, [customerIds, froms, tos, ids]);
+    },
+    async insert(tx) {
+      const { rows } = await tx.query<{ before: number }>(INSERT_SQL, insertParams);
+      const before = rows[0]!.before;
+      return drafts.map((draft, index) => ({ ...draft, number: before + index + 1 }));
+    },
+  };
+}
+
+/**
+ * Writes a batch of invoices of one billing month: closes each one's period for its customer in
+ * the ledger, then numbers and inserts them (`prepareInvoiceWrite`). Call it in the transaction
+ * that holds the customers' rows FOR UPDATE. Returns the invoices with their numbers.
  *
  * @example
  * const [invoice] = await writeInvoices(tx, [{ id: "inv_3f0c...", customerId: "acme", periodKey: "2026-10", ... }])
  * // invoice.number === 118
  */
 export async function writeInvoices(tx: Sql, drafts: readonly InvoiceDraft[]): Promise<Invoice[]> {
-  if (drafts.length === 0) return [];
-  const { periodKey, createdAt } = drafts[0]!;
-  if (drafts.some((draft) => draft.periodKey !== periodKey || draft.createdAt.getTime() !== createdAt.getTime())) {
-    throw new BillingError("INTERNAL", "a batch of invoices is written for one billing month at one instant");
-  }
-  const column = <T>(values: (draft: InvoiceDraft) => T) => arrayLiteral(drafts.map(values));
-  const lines = storedLinesJson(drafts);
-  const { rows } = await tx.query<{ before: number }>(WRITE_SQL, [
-    drafts.length,
-    periodKey,
-    createdAt.toISOString(),
-    column((draft) => draft.id),
-    column((draft) => draft.customerId),
-    column((draft) => draft.plan),
-    column((draft) => draft.provider),
-    column((draft) => draft.period.from.toISOString()),
-    column((draft) => draft.period.to.toISOString()),
-    column((draft) => draft.currency),
-    column((draft) => draft.subtotal),
-    column((draft) => draft.lineItems.length),
-    lines,
-  ]);
-  const before = rows[0]!.before;
-  return drafts.map((draft, index) => ({ ...draft, number: before + index + 1 }));
+  const write = prepareInvoiceWrite(drafts);
+  await write.closePeriods(tx);
+  return write.insert(tx);
 }
 
 /**

@@ -23,26 +23,27 @@ type Step = { step: "lock" | "write" | "commit"; batch: string };
 
 /**
  * The store, noting when each batch (named by its first customer) locks its customers, writes its
- * invoices and has committed. The write of a batch that `holdWrite` names is held until the next
- * batch has locked its customers (or 5 s have passed, when batches do not overlap), so the order
- * below is the run's own and not the machine's speed.
+ * invoices and has committed. The write of a batch that `holdWriteUntil` maps to another batch is
+ * held until that batch has locked its customers (or 5 s have passed, when it never does), so the
+ * order below is the run's own and not the machine's speed.
  */
-function tracing(inner: Store, holdWrite: (batch: string) => boolean) {
+function tracing(inner: Store, holdWriteUntil: (batch: string) => string | undefined) {
   const steps: Step[] = [];
-  let nextLocked = () => {};
+  const waiting = new Map<string, () => void>();
   const withSteps = (sql: Sql, batch: { first?: string }): Sql => ({
     async query(text, params, options) {
       if (text.includes("FOR UPDATE") && text.includes("FROM customers")) {
         batch.first = (params![0] as string[])[0]!;
         steps.push({ step: "lock", batch: batch.first });
-        nextLocked();
+        waiting.get(batch.first)?.();
       }
       if (text.includes("INSERT INTO invoices")) {
         steps.push({ step: "write", batch: batch.first! });
-        if (holdWrite(batch.first!)) {
+        const until = holdWriteUntil(batch.first!);
+        if (until !== undefined && !steps.some((s) => s.step === "lock" && s.batch === until)) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, 5_000);
-            nextLocked = () => (clearTimeout(timer), resolve());
+            waiting.set(until, () => (clearTimeout(timer), resolve()));
           });
         }
       }
@@ -63,28 +64,48 @@ function tracing(inner: Store, holdWrite: (batch: string) => boolean) {
 }
 
 describeOnPostgres("an invoice run on PostgreSQL overlaps its batches", () => {
-  it("locks and prices the next batch while one writes, and writes each batch only after the one before committed", async () => {
-    const ids = ["ov1", "ov2", "ov3", "ov4", "ov5", "ov6"];
-    for (const id of ids) {
-      await customer(hub, id, { plan: "pro" });
-      await use(hub, id, "api_calls", 1500, "2026-06-10T00:00:00Z");
-    }
-    // Every batch but the last (ov5, ov6) waits at its write for the next one.
-    const traced = tracing(store, (batch) => batch !== "ov5");
-    const run = await invoicingHub(traced.store, clock.now);
-    const result = await run.runInvoices({ period: "2026-06", batchSize: 2 });
-    await run.close();
-    expect(result).toMatchObject({ invoiced: 6, failed: [] });
+  const overlapping = [
+    { connections: 2, inFlight: 2, prefix: "ovb" },
+    { connections: 4, inFlight: 3, prefix: "ovc" },
+  ];
+  for (const { connections, inFlight, prefix } of overlapping) {
+    it(`keeps ${inFlight} batches open on a pool of ${connections} connections, and writes each batch only after the one before committed`, async () => {
+      const ids = Array.from({ length: 10 }, (_, index) => `${prefix}${index}`);
+      for (const id of ids) {
+        await customer(hub, id, { plan: "pro" });
+        await use(hub, id, "api_calls", 1500, "2026-06-10T00:00:00Z");
+      }
+      const batchOf = (index: number) => ids[index * 2]!;
+      const pool = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: connections });
+      // Each batch waits at its write until the last batch that may be open beside it has locked.
+      const traced = tracing(pool, (batch) => {
+        const index = ids.indexOf(batch) / 2;
+        return index + inFlight - 1 < ids.length / 2 ? batchOf(index + inFlight - 1) : undefined;
+      });
+      const run = await invoicingHub(traced.store, clock.now);
+      try {
+        const result = await run.runInvoices({ period: "2026-06", batchSize: 2 });
+        expect(result).toMatchObject({ invoiced: 10, failed: [] });
+      } finally {
+        await run.close();
+        await pool.close();
+      }
 
-    const at = (step: Step["step"], batch: string) => traced.steps.findIndex((s) => s.step === step && s.batch === batch);
-    for (const [before, batch] of [["ov1", "ov3"], ["ov3", "ov5"]] as const) {
-      expect(at("lock", batch)).toBeLessThan(at("commit", before));
-      expect(at("write", batch)).toBeGreaterThan(at("commit", before));
-    }
-    const june = (await hub.listInvoices({ period: "2026-06" })).invoices;
-    expect(june.map((invoice) => invoice.customerId)).toEqual(ids);
-    expect(june.map((invoice) => invoice.number)).toEqual(ids.map((_, index) => june[0]!.number + index));
-  });
+      const at = (step: Step["step"], batch: string) => traced.steps.findIndex((s) => s.step === step && s.batch === batch);
+      for (let index = 1; index < ids.length / 2; index += 1) {
+        // The batch writes only after the one before it committed…
+        expect(at("write", batchOf(index))).toBeGreaterThan(at("commit", batchOf(index - 1)));
+        // …and locked its customers while the batches before it, up to the limit, were still open.
+        const oldestOpen = Math.max(0, index - inFlight + 1);
+        expect(at("lock", batchOf(index))).toBeLessThan(at("commit", batchOf(oldestOpen)));
+        // No more batches than that were open at once.
+        if (index >= inFlight) expect(at("lock", batchOf(index))).toBeGreaterThan(at("commit", batchOf(index - inFlight)));
+      }
+      const june = (await hub.listInvoices({ period: "2026-06" })).invoices.filter((invoice) => ids.includes(invoice.customerId));
+      expect(june.map((invoice) => invoice.customerId)).toEqual(ids);
+      expect(june.map((invoice) => invoice.number)).toEqual(ids.map((_, index) => june[0]!.number + index));
+    });
+  }
 
   it("runs one batch after another on a pool of one connection, and invoices everyone", async () => {
     const ids = ["one1", "one2", "one3", "one4", "one5"];
@@ -93,7 +114,7 @@ describeOnPostgres("an invoice run on PostgreSQL overlaps its batches", () => {
       await use(hub, id, "api_calls", 1200, "2026-05-10T00:00:00Z");
     }
     const single = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, maxConnections: 1 });
-    const traced = tracing(single, () => false);
+    const traced = tracing(single, () => undefined);
     const run = await invoicingHub(traced.store, clock.now);
     try {
       const result = await run.runInvoices({ period: "2026-05", batchSize: 2 });
