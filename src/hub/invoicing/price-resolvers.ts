@@ -10,7 +10,8 @@ export interface PriceResolvers {
 
 /**
  * Synced prices that bill a period are those in effect at its last instant (see
- * `resolvePriceForPeriod`); customers whose periods end at the same instant share one read.
+ * `resolvePriceForPeriod`); customers whose periods end at the same instant share one read. A
+ * read that failed is forgotten, so the batch tried again after an outage reads the prices again.
  *
  * @example
  * const resolvers = createPriceResolvers();
@@ -23,8 +24,12 @@ export function createPriceResolvers(): PriceResolvers {
       const key = `${period.to.toISOString()} ${provider ?? ""}`;
       let resolver = cache.get(key);
       if (resolver === undefined) {
-        resolver = resolvePriceForPeriod(sql, { start: period.from, end: period.to }, provider === undefined ? {} : { provider });
-        cache.set(key, resolver);
+        const read = resolvePriceForPeriod(sql, { start: period.from, end: period.to }, provider === undefined ? {} : { provider });
+        cache.set(key, read);
+        read.catch(() => {
+          if (cache.get(key) === read) cache.delete(key);
+        });
+        resolver = read;
       }
       return resolver;
     },

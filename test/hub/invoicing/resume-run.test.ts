@@ -94,4 +94,23 @@ describe(`an invoice run while the database comes and goes (${driverName})`, () 
     expect(numbers).toEqual(Array.from({ length: invoices.length }, (_, index) => numbers[0]! + index));
     await flaky.close();
   });
+
+  it("reads the synced prices again on a later try when the database went away while a batch read them", async () => {
+    await customer(hub, "o_metered", { plan: "metered" });
+    await use(hub, "o_metered", "api_calls", 100, "2026-05-10T00:00:00Z");
+    await customer(hub, "o_pro", { plan: "pro" });
+    await use(hub, "o_pro", "api_calls", 1000, "2026-05-10T00:00:00Z");
+    const faulty = withStoreFaults(store);
+    const flaky = await invoicingHub(faulty.store, clock.now);
+    let reads = 0;
+    // The first read of the prices in effect at May's end finds the database gone.
+    faulty.failWhen((text) => text.includes("FROM provider_price_versions") && ++reads === 1);
+    const result = await flaky.runInvoices({ period: "2026-05", storeRetry: { attempts: 3, backoff: { baseMs: 10, capMs: 50 } } });
+    expect(reads).toBe(2);
+    // Priced on the prices read again: no price holds the metered plan's lookup key, so that customer fails alone.
+    expect(result.failed).toEqual([{ customerId: "o_metered", code: "CATALOG_INVALID", message: expect.stringContaining('no synced price has lookup key "api_calls"') }]);
+    expect(result).toMatchObject({ invoiced: result.total - 1 });
+    expect((await hub.listInvoices({ customerId: "o_pro", period: "2026-05" })).invoices).toHaveLength(1);
+    await flaky.close();
+  });
 });
