@@ -60,11 +60,12 @@ export interface RunInvoicesResult {
 const DEFAULT_BATCH_SIZE = 500;
 
 /**
- * How many batches a run keeps open at once: one per connection, at most three, one connection
- * left for the run's reads of customer pages and for the hub's other work. With three, the newest
- * batch reads its usage while the one before it prices and the oldest writes, so the database and
- * this process both keep busy (PostgreSQL, 10,000 customers: BENCHMARKS.md); a store with one
- * connection (PGlite) runs its batches one after another.
+ * How many batches a run keeps open at once: one per connection of the pool but one (left for the
+ * run's reads of customer pages and the hub's other work), at most three. A pool of two still
+ * holds two, as runs always did (their page reads wait their turn), and a store of one connection
+ * (PGlite) runs its batches one after another. With three, the newest batch reads its usage while
+ * the one before it prices and the oldest writes, so the database and this process both keep busy
+ * (PostgreSQL, 10,000 customers: BENCHMARKS.md).
  */
 export function batchesInFlight(connections: number): number {
   return connections <= 2 ? Math.max(1, connections) : Math.min(3, connections - 1);
