@@ -21,8 +21,9 @@ rows (and month rows), so that a month-long window reads one row per customer ×
       recording into the customers concerned waits until it commits.
   billhub rollups compact [--before <date>]
       Compacts the hourly rollups of every UTC day that ended by --before (default: now) into
-      day and month rows, a group of customers per transaction, while recording goes on. Run it
-      once a day, e.g. from cron after midnight UTC and before an invoice run.`;
+      day and month rows, whole customers' hours about 50,000 rows per transaction, while
+      recording goes on. Run it once a day, e.g. from cron after midnight UTC and before an
+      invoice run.`;
 
 const OPTIONS = { customer: { type: "string" }, before: { type: "string" } } as const;
 
