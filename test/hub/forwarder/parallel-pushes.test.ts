@@ -16,7 +16,7 @@ let hub: Hub;
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: "error" });
   store = await openTestStore();
-  hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { stripe: { timeoutMs: 4000 } }));
+  hub = await forwarderHub(store, forwarderConfig({ default: "stripe" }, { stripe: { timeoutMs: 30_000 } }));
   for (const id of ["slow_co", "fast_co"]) await hub.upsertCustomer({ id, providerIds: { stripe: `cus_${id}` } });
 });
 afterAll(async () => {
@@ -31,7 +31,11 @@ describe(`a claim's pushes go out together (${driverName})`, () => {
     const at = (minute: number) => new Date(NOW.getTime() - 3_600_000 + minute * 1000);
     await hub.recordBatch(Array.from({ length: 50 }, (_, i) => ({ customerId: "slow_co", meter: "api_calls", quantity: 1, transactionId: `slow_${i}`, timestamp: at(i) })));
     await hub.recordBatch(Array.from({ length: 50 }, (_, i) => ({ customerId: "fast_co", meter: "api_calls", quantity: 1, transactionId: `fast_${i}`, timestamp: at(100 + i) })));
-    stripe.inject("meter_events", { kind: "timeout", holdMs: 10_000 });
+    // slow_co's first request gets no answer until the test has seen fast_co's push settled (the
+    // client's 30 s timeout is far off), then its connection drops: no machine is slow enough for
+    // the clock to decide the order.
+    let release = () => {};
+    stripe.inject("meter_events", { kind: "timeout", release: new Promise<void>((resolve) => (release = resolve)) });
 
     let drained = false;
     const drain = hub.outbox.drain({ batchSize: 100 }).finally(() => (drained = true));
@@ -39,11 +43,12 @@ describe(`a claim's pushes go out together (${driverName})`, () => {
       timeoutMs: 20_000,
       intervalMs: 20,
     });
-    // slow_co's first request is still waiting out the client timeout: its push is not settled yet.
+    // slow_co's first request is still unanswered: its push is not settled yet.
     expect(drained).toBe(false);
     expect((await outboxState(store)).filter((row) => row.transaction_id.startsWith("slow_") && row.status !== "pending")).toEqual([]);
 
-    // The hung request timed out and its quick retry delivered it.
+    // The hung request's connection drops, and its quick retry delivers it.
+    release();
     expect(await drain).toMatchObject({ claimed: 100, delivered: 100 });
     expect(stripe.events()).toHaveLength(100);
     expect(stripe.duplicates()).toEqual([]);

@@ -17,10 +17,11 @@ export type Fault =
    */
   | { kind: "reset_after_processing" }
   /**
-   * No answer: the stand-in holds the request for `holdMs` (default 60 s), then drops the
-   * connection. The client's own timeout has to end the wait.
+   * No answer: the stand-in holds the request for `holdMs` (default 60 s), or until `release`
+   * settles when given (a test's own moment rather than the clock's), then drops the connection.
+   * The client's own timeout has to end the wait before that.
    */
-  | { kind: "timeout"; holdMs?: number }
+  | { kind: "timeout"; holdMs?: number; release?: Promise<unknown> }
   /** The provider processes the request, then holds the answer as `timeout` does. */
   | { kind: "timeout_after_processing"; holdMs?: number }
   /** Stripe v2 only: the meter event session token is refused as expired. */
@@ -95,9 +96,19 @@ export function strikesAfterProcessing(fault: Fault): boolean {
   return fault.kind === "reset_after_processing" || fault.kind === "timeout_after_processing";
 }
 
-/** An answer that never comes in time: after `holdMs` the connection drops (the timer does not keep the process alive). */
-export function unanswered(holdMs = 60_000): Promise<Response> {
-  return new Promise((resolve) => setTimeout(() => resolve(connectionReset()), holdMs).unref());
+/**
+ * An answer that never comes in time: after `holdMs`, or once `release` settles, the connection
+ * drops (the timer does not keep the process alive).
+ */
+export function unanswered(holdMs = 60_000, release?: Promise<unknown>): Promise<Response> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(connectionReset()), holdMs).unref();
+    const drop = () => {
+      clearTimeout(timer);
+      resolve(connectionReset());
+    };
+    release?.then(drop, drop);
+  });
 }
 
 /** The connection-reset response: the client sees a network error, not an HTTP status. */

@@ -133,7 +133,7 @@ export function createLagoStandIn(options: LagoStandInOptions = {}) {
       case "server_error":
         return fail(fault.status ?? 500, "Internal Server Error");
       case "timeout":
-        return unanswered(fault.holdMs);
+        return unanswered(fault.holdMs, fault.release);
       case "response":
         return HttpResponse.json(fault.body as Record<string, unknown>, { status: fault.status, headers: fault.headers ?? {} });
       default:

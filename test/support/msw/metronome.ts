@@ -62,7 +62,7 @@ export function createMetronomeStandIn(options: MetronomeStandInOptions = {}) {
       case "server_error":
         return fail(fault.status ?? 500, "Internal server error");
       case "timeout":
-        return unanswered(fault.holdMs);
+        return unanswered(fault.holdMs, fault.release);
       case "response":
         return HttpResponse.json(fault.body as Record<string, unknown>, { status: fault.status, headers: fault.headers ?? {} });
       default:

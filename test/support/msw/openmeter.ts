@@ -71,7 +71,7 @@ export function createOpenMeterStandIn(options: OpenMeterStandInOptions = {}) {
       case "server_error":
         return problem(fault.status ?? 500, "internal server error");
       case "timeout":
-        return unanswered(fault.holdMs);
+        return unanswered(fault.holdMs, fault.release);
       case "response":
         return HttpResponse.json(fault.body as Record<string, unknown>, { status: fault.status, headers: fault.headers ?? {} });
       default:

@@ -91,7 +91,7 @@ export function createOrbStandIn(options: OrbStandInOptions = {}) {
       case "server_error":
         return problem(fault.status ?? 500, "500-internal-server-error", "Internal server error");
       case "timeout":
-        return unanswered(fault.holdMs);
+        return unanswered(fault.holdMs, fault.release);
       case "response":
         return HttpResponse.json(fault.body as Record<string, unknown>, { status: fault.status, headers: fault.headers ?? {} });
       default:

@@ -164,7 +164,7 @@ export function createPolarStandIn(options: PolarStandInOptions = {}) {
       case "server_error":
         return new HttpResponse("Internal Server Error", { status: fault.status ?? 500, headers: { "content-type": "text/plain" } });
       case "timeout":
-        return unanswered(fault.holdMs);
+        return unanswered(fault.holdMs, fault.release);
       case "response":
         return HttpResponse.json(fault.body as Record<string, unknown>, { status: fault.status, headers: fault.headers ?? {} });
       default:

@@ -135,6 +135,7 @@ export function createStripeStandIn(options: StripeStandInOptions = {}) {
       case "reset_after_processing":
         return connectionReset();
       case "timeout":
+        return unanswered(fault.holdMs, fault.release);
       case "timeout_after_processing":
         return unanswered(fault.holdMs);
       case "rate_limit":
