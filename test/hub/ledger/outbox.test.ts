@@ -67,7 +67,7 @@ describe(`outbox rows (${driverName})`, () => {
   });
 
   it("finds due pending rows through the partial index the forwarder claims with", async () => {
-    const { rows } = await store.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE tablename = 'usage_outbox' AND indexname = 'usage_outbox_due'");
+    const { rows } = await store.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'usage_outbox' AND indexname = 'usage_outbox_due'");
     expect(rows[0]!.indexdef).toMatch(/\(next_attempt_at\) WHERE \(status = 'pending'::text\)/);
     const claimed = await store.transaction((tx) =>
       tx.query<{ transaction_id: string }>("SELECT transaction_id FROM usage_outbox WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED"),
