@@ -2,6 +2,7 @@ import type { Plan } from "../../core/catalog/index.ts";
 import { parseDecimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
 import type { InvoicePeriod, PricedInvoice } from "../../core/invoicing/invoice.ts";
+import { invoiceLine } from "../../core/invoicing/invoice-line.ts";
 import { netEventValues } from "../../core/invoicing/net-event-values.ts";
 import { mapUsageToLineItems } from "../../core/pricing/map-usage-to-line-items.ts";
 import type { MeterUsageInput } from "../../core/pricing/usage-input.ts";
@@ -84,8 +85,38 @@ function customerFailure(error: unknown): BillingError {
   throw error;
 }
 
-function keyed(customerId: string, from: Date, meter: string): string {
-  return `${customerId}\u0000${from.getTime()}\u0000${meter}`;
+/** A value of a customer's part (its start) and meter. */
+interface PartValue<T> {
+  from: number;
+  meter: string;
+  value: T;
+}
+
+/**
+ * Values per customer, each of a part (its start) and a meter: a customer has a few, so each is
+ * found by a walk of the customer's. (A key joined from the three took a string built and hashed
+ * per lookup: most of pricing's own time.)
+ */
+class PartValues<T> {
+  readonly #byCustomer = new Map<string, PartValue<T>[]>();
+
+  add(customerId: string, from: Date, meter: string, value: T): void {
+    const own = this.#byCustomer.get(customerId);
+    const entry = { from: from.getTime(), meter, value };
+    if (own === undefined) this.#byCustomer.set(customerId, [entry]);
+    else own.push(entry);
+  }
+
+  /** The customer's values, to look up with `at`. */
+  of(customerId: string): readonly PartValue<T>[] {
+    return this.#byCustomer.get(customerId) ?? [];
+  }
+
+  static at<T>(values: readonly PartValue<T>[], from: Date, meter: string): T | undefined {
+    const at = from.getTime();
+    for (const entry of values) if (entry.from === at && entry.meter === meter) return entry.value;
+    return undefined;
+  }
 }
 
 /** A period total below zero (more given back than used) bills as nothing. */
@@ -127,54 +158,63 @@ interface PlannedPart {
 export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly InvoiceTarget[], resolvers: PriceResolvers): Promise<Map<string, PricingOutcome>> {
   const outcomes = new Map<string, PricingOutcome>();
   const spans = await planSpans(sql, targets.map((target) => ({ customerId: target.customer.id, ...target.period })));
-  const planned: Array<InvoiceTarget & { parts: PlannedPart[] }> = [];
+  const planned: Array<{ target: InvoiceTarget; parts: PlannedPart[] }> = [];
   for (const target of targets) {
     try {
       const parts = spans.get(target.customer.id)!.flatMap((span) => {
         const plan = planOf(ctx, target.customer, span.planKey);
         return withoutHoles({ from: span.from, to: span.to }, target.holes ?? []).map((period) => ({ period, plan, trial: span.trial, perEvent: perEventMeters(ctx, plan) }));
       });
-      planned.push({ ...target, parts });
+      planned.push({ target, parts });
     } catch (error) {
       outcomes.set(target.customer.id, { ok: false, error: customerFailure(error) });
     }
   }
-  const allParts = planned.flatMap((target) => target.parts.map((part) => ({ customerId: target.customer.id, part })));
-  const meterKeys = new Set(allParts.flatMap(({ part }) => [...part.plan.pricing.meters.keys()]));
+  const allParts: Array<{ customerId: string; part: PlannedPart }> = [];
+  const meterKeys = new Set<string>();
+  for (const { target, parts } of planned) {
+    for (const part of parts) {
+      allParts.push({ customerId: target.customer.id, part });
+      for (const meter of part.plan.pricing.meters.keys()) meterKeys.add(meter);
+    }
+  }
   const meters: MeterSpec[] = [...meterKeys].map((key) => ctx.catalog.meters[key]!);
   const scopes = allParts.map(({ customerId, part }) => ({ customerId, from: part.period.from, to: part.period.to }));
-  const totals = new Map<string, string>();
-  for (const row of await queryUsageTotals(sql, { scopes, meters })) totals.set(keyed(row.customerId, row.from, row.meter), row.value);
+  const totals = new PartValues<string>();
+  for (const row of await queryUsageTotals(sql, { scopes, meters })) totals.add(row.customerId, row.from, row.meter, row.value);
 
   const eventScopes = allParts.filter(({ part }) => part.perEvent.size > 0);
-  const eventValues = new Map<string, string[]>();
+  const eventValues = new PartValues<string[]>();
   if (eventScopes.length > 0) {
     const rows = await queryEventValues(sql, {
       scopes: eventScopes.map(({ customerId, part }) => ({ customerId, from: part.period.from, to: part.period.to })),
       meters: [...new Set(eventScopes.flatMap(({ part }) => [...part.perEvent]))],
     });
     for (const row of rows) {
-      const key = keyed(row.customerId, row.from, row.meter);
-      const list = eventValues.get(key) ?? [];
-      list.push(row.value);
-      eventValues.set(key, list);
+      const list = PartValues.at(eventValues.of(row.customerId), row.from, row.meter);
+      if (list === undefined) eventValues.add(row.customerId, row.from, row.meter, [row.value]);
+      else list.push(row.value);
     }
   }
 
-  for (const target of planned) {
+  for (const { target, parts: plannedParts } of planned) {
     const { customer, period } = target;
+    const ownTotals = totals.of(customer.id);
+    const ownEvents = eventValues.of(customer.id);
     try {
       const primary = ctx.providers.routeFor(customer.id).primary;
       const priceProvider = target.priceProvider ?? (primary.remote ? primary.id : undefined);
       let hadUsage = false;
       const parts: PricedWindowPart[] = [];
       const priced: PricedPart[] = [];
-      for (const part of target.parts) {
+      for (const part of plannedParts) {
         const usage: Record<string, MeterUsageInput> = {};
         for (const meter of part.plan.pricing.meters.keys()) {
-          const key = keyed(customer.id, part.period.from, meter);
-          if (totals.has(key)) hadUsage = true;
-          usage[meter] = part.perEvent.has(meter) ? netEventValues((eventValues.get(key) ?? []).map((value) => parseDecimal(value))) : nonNegative(totals.get(key) ?? "0");
+          const total = PartValues.at(ownTotals, part.period.from, meter);
+          if (total !== undefined) hadUsage = true;
+          usage[meter] = part.perEvent.has(meter)
+            ? netEventValues((PartValues.at(ownEvents, part.period.from, meter) ?? []).map((value) => parseDecimal(value)))
+            : nonNegative(total ?? "0");
         }
         const needsPrices = part.plan.pricing.charges.some((charge) => charge.priceRef !== undefined);
         // Synced prices are those in effect at the end of the whole window, for every part.
@@ -190,7 +230,7 @@ export async function priceInvoices(sql: Sql, ctx: HubContext, targets: readonly
         plan: plan.key,
         period: { from: period.from, to: period.to },
         currency: joined.currency,
-        lineItems: joined.lineItems.map((line, index) => ({ ...line, lineNumber: index + 1 })),
+        lineItems: joined.lineItems.map((line, index) => invoiceLine(line, index + 1)),
         subtotal: joined.subtotal,
       };
       outcomes.set(customer.id, { ok: true, invoice, plan, parts, lineParts: joined.lineParts, hadUsage, provider: primary.id });

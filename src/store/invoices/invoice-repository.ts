@@ -84,7 +84,20 @@ export function prepareInvoiceWrite(drafts: readonly InvoiceDraft[]): InvoiceBat
     async insert(tx) {
       const { rows } = await tx.query<{ before: number }>(INSERT_SQL, insertParams);
       const before = rows[0]!.before;
-      return drafts.map((draft, index) => ({ ...draft, number: before + index + 1 }));
+      return drafts.map((draft, index) => ({
+        id: draft.id,
+        number: before + index + 1,
+        customerId: draft.customerId,
+        plan: draft.plan,
+        period: draft.period,
+        currency: draft.currency,
+        lineItems: draft.lineItems,
+        subtotal: draft.subtotal,
+        periodKey: draft.periodKey,
+        provider: draft.provider,
+        status: draft.status,
+        createdAt: draft.createdAt,
+      }));
     },
   };
 }
