@@ -144,6 +144,10 @@ export async function pgliteStore(db: PGlite, schema: string): Promise<Store> {
     query: sql.query,
     exec: sql.exec,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx, prepared))),
+    // PGlite sets no statement timeout: there is none to lift.
+    async maintain(text) {
+      await db.query(text);
+    },
     close: () => db.close(),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * The store's whole surface: run a parameterized query, run a function in a transaction.
+ * The store's whole surface: run a parameterized query, run a function in a transaction, run a
+ * maintenance statement.
  * Both drivers (embedded PGlite and `pg`) speak the same PostgreSQL dialect and return the same
  * JS types: numeric → string (exact), int8 → number (bigint past 2^53), timestamptz → Date,
  * json/jsonb → parsed values.
@@ -46,5 +47,12 @@ export interface Store extends Sql {
    * Do not call `transaction` again on the outer store from inside `fn`: use `tx`.
    */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Runs one maintenance statement (VACUUM, which refuses to run in a transaction) outside any
+   * transaction and past the statement timeout that bounds every other statement: its time grows
+   * with the tables, not with a request. On PostgreSQL it runs on a connection of its own, opened
+   * for it beside the pool's and closed after it, and still ends after an hour.
+   */
+  maintain(text: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -5,7 +5,9 @@ import { openPgStore } from "../../src/store/pg-driver.ts";
 import { compactRollups } from "../../src/store/rollups/compact-rollups.ts";
 import { findRollupMismatches } from "../../src/store/rollups/verify-rollups.ts";
 import type { Sql, Store } from "../../src/store/types.ts";
+import { withStoreFaults } from "../support/faulty-store.ts";
 import { createCustomer, ledgerCatalog } from "../support/ledger.ts";
+import { lockRollupVacuum } from "../support/rollup-vacuum-lock.ts";
 import { DATABASE_URL, describeOnPostgres, driverName, openTestStore, type TestStore } from "../support/store.ts";
 
 const HOUR = 3_600_000;
@@ -81,6 +83,17 @@ async function reads(sql: Sql, customers: string[], start: number, days: number)
   return lines.sort();
 }
 
+const ROLLUP_TABLES = ["usage_rollups", "usage_rollup_days", "usage_rollup_months"];
+
+/** How many times each rollup table of the store's schema has been vacuumed by hand (VACUUM, not autovacuum). */
+const vacuums = async (sql: Sql) =>
+  new Map(
+    (await sql.query<{ relname: string; vacuum_count: number }>(
+      "SELECT relname, vacuum_count::int FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ANY($1::text[])",
+      [ROLLUP_TABLES],
+    )).rows.map((row) => [row.relname, row.vacuum_count]),
+  );
+
 const hourlyRowsBefore = async (sql: Sql, point: Date) =>
   (await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM usage_rollups WHERE bucket_start < $1", [point.toISOString()])).rows[0]!.n;
 
@@ -102,7 +115,7 @@ describe(`compaction of the hourly usage rollups (${driverName})`, () => {
     const point = new Date(start + 2 * DAY);
     const result = await compactRollups(notingMoves(store, moves), { before: point, rowsPerStatement: 500 });
 
-    expect(result).toEqual({ compactedBefore: point, moved: recorded });
+    expect(result).toEqual({ compactedBefore: point, moved: recorded, vacuumed: true });
     const sizes = moves.map((move) => [...move.values()].reduce((sum, n) => sum + n, 0)).filter((n) => n > 0);
     expect(sizes.length).toBeGreaterThanOrEqual(4);
     // A customer's 192 hours (4 meters × 48) move together: at most the bound plus the rest of one customer's.
@@ -129,20 +142,33 @@ describe(`compaction of the hourly usage rollups (${driverName})`, () => {
     expect(await findRollupMismatches(store)).toEqual([]);
   });
 
-  it("vacuums the hourly, day and month tables it rewrote, which nothing else does on the embedded store", async () => {
+  it("vacuums the hourly, day and month tables it rewrote, which nothing else does on the embedded store, and not when nothing moved", async () => {
     const start = Date.parse("2026-07-01T00:00:00Z");
     await createCustomer(store, "cv_a");
     await recordHours(store, ["cv_a"], start, 1);
-    const vacuums = async () =>
-      new Map(
-        (await store.query<{ relname: string; vacuum_count: number }>(
-          "SELECT relname, vacuum_count::int FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('usage_rollups', 'usage_rollup_days', 'usage_rollup_months')",
-        )).rows.map((row) => [row.relname, row.vacuum_count]),
-      );
-    const before = await vacuums();
-    await compactRollups(store, { before: new Date(start + DAY) });
-    const after = await vacuums();
-    for (const table of ["usage_rollups", "usage_rollup_days", "usage_rollup_months"]) expect(after.get(table)).toBe((before.get(table) ?? 0) + 1);
+    const before = await vacuums(store);
+    expect(await compactRollups(store, { before: new Date(start + DAY) })).toEqual({ compactedBefore: new Date(start + DAY), moved: 96, vacuumed: true });
+    const after = await vacuums(store);
+    for (const table of ROLLUP_TABLES) expect(after.get(table)).toBe((before.get(table) ?? 0) + 1);
+
+    expect(await compactRollups(store, { before: new Date(start + DAY) })).toEqual({ compactedBefore: new Date(start + DAY), moved: 0, vacuumed: false });
+    expect(await vacuums(store)).toEqual(after);
+  });
+
+  it("reports a vacuum that fails in its result rather than as a failure of the moves, which stay done", async () => {
+    const start = Date.parse("2026-07-10T00:00:00Z");
+    await createCustomer(store, "cf_a");
+    await recordHours(store, ["cf_a"], start, 1);
+    const before = await reads(store, ["cf_a"], start, 1);
+    const faulty = withStoreFaults(store);
+    faulty.failWhen((text) => text.startsWith("VACUUM"));
+
+    const result = await compactRollups(faulty.store, { before: new Date(start + DAY) });
+
+    expect(result).toMatchObject({ compactedBefore: new Date(start + DAY), moved: 96, vacuumed: false, vacuumError: { code: "STORE_UNAVAILABLE" } });
+    expect(await hourlyRowsBefore(store, new Date(start + DAY))).toBe(0);
+    expect(await reads(store, ["cf_a"], start, 1)).toEqual(before);
+    expect(await compactRollups(faulty.store, { before: new Date(start + DAY) })).toEqual({ compactedBefore: new Date(start + DAY), moved: 0, vacuumed: false });
   });
 
   it("refuses a row bound that is not a positive integer, naming the option", async () => {
@@ -190,11 +216,61 @@ describeOnPostgres("compaction under a short statement timeout", () => {
     try {
       const point = new Date(start + 30 * DAY);
       await expect(compactRollups(hurried, { before: point, rowsPerStatement: 1_000_000 })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
-      expect(await compactRollups(hurried, { before: point, rowsPerStatement: 10_000 })).toEqual({ compactedBefore: point, moved: 302_400 });
+      expect(await compactRollups(hurried, { before: point, rowsPerStatement: 10_000 })).toEqual({ compactedBefore: point, moved: 302_400, vacuumed: true });
       expect(await hourlyRowsBefore(store, point)).toBe(0);
     } finally {
       await hurried.close();
     }
     expect(await read()).toEqual(before);
+  });
+
+  it("vacuums past the statement timeout: a vacuum kept waiting for a lock three times as long still completes", async () => {
+    const start = Date.parse("2026-10-01T00:00:00Z");
+    const customers = ["cw_a", "cw_b", "cw_c"];
+    await store.query("INSERT INTO customers (id) SELECT unnest($1::text[])", [customers]);
+    await store.query(
+      `INSERT INTO usage_rollups
+       SELECT c, 'api_calls', h, 1, 1, 1, h, c || h::text, 1
+         FROM unnest($1::text[]) AS c, generate_series($2::timestamptz, $2::timestamptz + interval '23 hours', interval '1 hour') AS h`,
+      [customers, new Date(start).toISOString()],
+    );
+    const before = await vacuums(store);
+    const hurried = await openPgStore({ connectionString: DATABASE_URL!, schema: store.schema, statementTimeoutMs: 1_000 });
+    const lock = await lockRollupVacuum(store);
+    try {
+      const compaction = compactRollups(hurried, { before: new Date(start + DAY) });
+      await lock.vacuumWaiting();
+      // The VACUUM cannot end before the lock is released: under the pool's statement timeout of
+      // 1 s it would be cancelled meanwhile, and the compaction return `vacuumed: false`.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await lock.release();
+      expect(await compaction).toEqual({ compactedBefore: new Date(start + DAY), moved: 72, vacuumed: true });
+    } finally {
+      await lock.release();
+      await hurried.close();
+    }
+    const after = await vacuums(store);
+    for (const table of ROLLUP_TABLES) expect(after.get(table)).toBe((before.get(table) ?? 0) + 1);
+  });
+
+  it("returns the rows moved when the vacuum after them is cancelled, with the server's reason", async () => {
+    const start = Date.parse("2026-10-05T00:00:00Z");
+    await store.query("INSERT INTO customers (id) VALUES ('cx_a')");
+    await store.query(
+      `INSERT INTO usage_rollups
+       SELECT 'cx_a', 'api_calls', h, 1, 1, 1, h, 'cx_a' || h::text, 1
+         FROM generate_series($1::timestamptz, $1::timestamptz + interval '23 hours', interval '1 hour') AS h`,
+      [new Date(start).toISOString()],
+    );
+    const lock = await lockRollupVacuum(store);
+    try {
+      const compaction = compactRollups(store, { before: new Date(start + DAY) });
+      await store.query("SELECT pg_cancel_backend($1)", [await lock.vacuumWaiting()]);
+      const result = await compaction;
+      expect(result).toMatchObject({ compactedBefore: new Date(start + DAY), moved: 24, vacuumed: false, vacuumError: { code: "STORE_UNAVAILABLE", cause: { code: "57014" } } });
+    } finally {
+      await lock.release();
+    }
+    expect(await hourlyRowsBefore(store, new Date(start + DAY))).toBe(0);
   });
 });

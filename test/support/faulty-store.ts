@@ -3,7 +3,8 @@ import type { Sql, Store } from "../../src/store/types.ts";
 
 /**
  * A real store whose database can be made to "go away" for chosen statements: they fail the way
- * the pg driver reports a lost server (STORE_UNAVAILABLE), inside or outside transactions.
+ * the pg driver reports a lost server (STORE_UNAVAILABLE), inside or outside transactions, or as
+ * maintenance statements.
  * Everything else runs on the real database.
  *
  * @example
@@ -31,6 +32,10 @@ export function withStoreFaults(store: Store) {
     schema: store.schema,
     connections: store.connections,
     transaction: (fn) => store.transaction((tx) => fn(wrap(tx))),
+    async maintain(text) {
+      check(text);
+      return store.maintain(text);
+    },
     close: () => store.close(),
   };
   return {
