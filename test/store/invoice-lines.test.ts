@@ -66,7 +66,7 @@ describe(`invoice lines, kept in their invoice's row (${driverName})`, () => {
     const written = await store.transaction((tx) => writeInvoices(tx, [draft("inv_lines_1", "lines_acme"), draft("inv_lines_2", "lines_beta", [])]));
     const read = await findInvoice(store, "inv_lines_1");
     expect(read?.lineItems).toEqual(written[0]!.lineItems);
-    // The order an invoice's JSON has always had, whatever order jsonb keeps the keys in.
+    // The order an invoice's JSON has always had, whatever order its store kept the keys in.
     expect(Object.keys(read!.lineItems[1]!)).toEqual(["lineNumber", "chargeKey", "model", "meter", "description", "quantity", "billableQuantity", "amount", "exactAmount", "tiers", "packages", "billedEvents", "price"]);
     expect((await findInvoice(store, "inv_lines_2"))?.lineItems).toEqual([]);
     expect((await invoicesOfPeriod(store, "2026-10")).map((invoice) => invoice.lineItems)).toEqual([written[0]!.lineItems, []]);
@@ -119,6 +119,18 @@ describe(`invoice lines, kept in their invoice's row (${driverName})`, () => {
       ),
     ).rejects.toThrow(/invoices_lines_check/);
   });
+
+  it("refuses lines that are not a JSON array, or not JSON", async () => {
+    const insert = (lines: string) =>
+      store.query(
+        `INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at, lines)
+         VALUES ('inv_lines_bad', 999, 'lines_acme', 'pro', 'manual', '2026-08', '2026-08-01', '2026-09-01', 'USD', 0, 0, now(), $1)`,
+        [lines],
+      );
+    await expect(insert("{}")).rejects.toThrow(/invoices_lines_check/);
+    await expect(insert("[{]")).rejects.toThrow(/json/i);
+    expect((await store.query("SELECT 1 FROM invoices WHERE id = 'inv_lines_bad'")).rows).toEqual([]);
+  });
 });
 
 describe(`lines of invoices written before they were kept in the invoice's row (${driverName})`, () => {
@@ -153,5 +165,38 @@ describe(`lines of invoices written before they were kept in the invoice's row (
     ]);
     expect((await findInvoice(store, "inv_old_2"))?.lineItems).toEqual([]);
     await expect(store.query("UPDATE invoices SET subtotal = 1 WHERE id = 'inv_old_1'")).rejects.toThrow(/immutable/);
+  });
+});
+
+describe(`lines of invoices written while they were kept as jsonb (${driverName})`, () => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await openTestStore({ migrate: false });
+  });
+  afterAll(() => store.cleanup());
+
+  it("keeps every invoice's lines as they read before, now as json, and the view shows them as before", async () => {
+    const all = await loadMigrations();
+    await migrate(store, all.filter((m) => m.id < "1210"));
+    await createCustomer(store, "jsonb_acme");
+    await createCustomer(store, "jsonb_beta");
+    const written = await store.transaction((tx) => writeInvoices(tx, [draft("inv_jsonb_1", "jsonb_acme"), draft("inv_jsonb_2", "jsonb_beta", [])]));
+    const before = await store.query<{ type: string }>("SELECT pg_typeof(lines)::text AS type FROM invoices WHERE id = 'inv_jsonb_1'");
+    expect(before.rows[0]!.type).toBe("jsonb");
+
+    await migrate(store, all);
+
+    const after = await store.query<{ type: string }>("SELECT pg_typeof(lines)::text AS type FROM invoices WHERE id = 'inv_jsonb_1'");
+    expect(after.rows[0]!.type).toBe("json");
+    expect((await findInvoice(store, "inv_jsonb_1"))?.lineItems).toEqual(written[0]!.lineItems);
+    expect((await findInvoice(store, "inv_jsonb_2"))?.lineItems).toEqual([]);
+    const view = await store.query<{ line_number: number; details: unknown }>("SELECT line_number, details FROM invoice_lines WHERE invoice_id = 'inv_jsonb_1' ORDER BY line_number");
+    expect(view.rows).toEqual([
+      { line_number: 1, details: {} },
+      { line_number: 2, details: { tiers: tiered.tiers, packages: "3", billedEvents: 7, price: tiered.price } },
+      { line_number: 3, details: {} },
+    ]);
+    await expect(store.query("UPDATE invoices SET lines = '[]' WHERE id = 'inv_jsonb_1'")).rejects.toThrow(/immutable/);
+    await expect(store.query("DELETE FROM invoice_lines WHERE invoice_id = 'inv_jsonb_1'")).rejects.toThrow(/immutable/);
   });
 });

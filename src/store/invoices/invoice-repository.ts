@@ -11,7 +11,7 @@ export type InvoiceDraft = Omit<Invoice, "number">;
 /**
  * One statement takes a batch's numbers and inserts its invoices, so its cost grows with the rows
  * it writes, not with round trips: one row per invoice, its lines in it
- * (1200_invoice_lines_in_invoices.sql). The counter row is updated after the caller locked its
+ * (1200_invoice_lines_in_invoices.sql, as json since 1210). The counter row is updated after the caller locked its
  * customers' rows, keeping the lock order of 0300_invoices.sql (customers first, the counter last).
  * The lines come as one JSON array holding each invoice's array of lines (one native
  * JSON.stringify; numbers that must stay exact are strings), zipped with the invoices' columns by
@@ -23,7 +23,7 @@ const INSERT_SQL = `WITH numbering AS (
   INSERT INTO invoices (id, number, customer_id, plan_key, provider, period_key, period_from, period_to, currency, subtotal, line_count, created_at, lines)
   SELECT h.id, numbering.before + h.position, h.customer_id, h.plan_key, h.provider, $2, h.period_from, h.period_to, h.currency, h.subtotal, h.line_count, $3, h.lines
     FROM numbering, ROWS FROM (unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::timestamptz[]), unnest($9::timestamptz[]),
-                              unnest($10::text[]), unnest($11::bigint[]), unnest($12::integer[]), jsonb_array_elements($13::jsonb))
+                              unnest($10::text[]), unnest($11::bigint[]), unnest($12::integer[]), json_array_elements($13::json))
          WITH ORDINALITY AS h(id, customer_id, plan_key, provider, period_from, period_to, currency, subtotal, line_count, lines, position)
 )
 SELECT before FROM numbering`;
