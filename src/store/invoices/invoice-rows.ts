@@ -59,7 +59,10 @@ export function toInvoice(row: InvoiceRow & { lines: readonly StoredLine[] }): I
   return { ...summary, lineItems: row.lines.map(toInvoiceLine) };
 }
 
-/** A stored line with its keys in one order and its decimals canonical, whatever order jsonb kept them in. */
+/**
+ * A stored line with its keys in one order and its decimals canonical, whatever order its row kept
+ * them in (lines written while they were jsonb, before 1210, keep jsonb's order).
+ */
 function toInvoiceLine(stored: StoredLine): InvoiceLine {
   const line = storedLine(stored);
   return { ...line, quantity: canonicalDecimal(line.quantity), billableQuantity: canonicalDecimal(line.billableQuantity), exactAmount: canonicalDecimal(line.exactAmount) };
