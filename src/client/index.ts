@@ -110,7 +110,7 @@ export function createClient(options: ClientOptions) {
       /** GET /v1/customers/:id/credits/history — grants, draws and expiries, oldest first. */
       history: (customerId: string, query: In.CreditHistoryQuery = {}) => request<Answer<Hub["credits"]["history"]>>("GET", customer(customerId, "/credits/history"), { query }),
       expiring: (customerId: string, query: In.CreditExpiringQuery = {}) => request<Answer<Hub["credits"]["expiring"]>>("GET", customer(customerId, "/credits/expiring"), { query }),
-      /** POST /v1/customers/:id/credits/:grantId/take-back — what a grant has left taken back (a refund), idempotent by reason. */
+      /** POST /v1/customers/:id/credits/:grantId/take-back — what a grant has left, or at most `amount` of it, taken back (a refund), idempotent by reason. */
       takeBack: (customerId: string, grantId: string, body: In.CreditTakeBackBody) => request<Answer<Hub["credits"]["takeBack"]>>("POST", customer(customerId, `/credits/${id(grantId)}/take-back`), { body }),
     },
     catalog: {

@@ -41,6 +41,18 @@ describe(`billhub credits (${DATABASE_URL ? "PostgreSQL" : "embedded store"})`, 
     expect((await credits("history", "refunded", "--grant", "pack")).stdout).toMatch(/\n\S+\s+pack\s+expire\s+300\s+take-back:refund re_1\n$/);
   });
 
+  it("takes back at most --amount of a grant, says what is left, and takes nothing more for the same reason with another --amount", async () => {
+    await cli.onStore((store) => createCustomer(store, "partly"));
+    await credits("grant", "partly", "--id", "topup", "--currency", "USD", "--amount", "2500");
+    const taken = await credits("take-back", "partly", "--grant", "topup", "--reason", "refund re_7", "--amount", "1000");
+    expect(taken).toMatchObject({ code: 0, stdout: "Took back 1000 USD minor units of topup from partly; 1500 is left to draw.\n" });
+    expect((await credits("take-back", "partly", "--grant", "topup", "--reason", "refund re_7", "--amount", "2000")).stdout).toBe("Already taken back for this reason (unchanged): 1000 USD minor units of topup.\n");
+    const fraction = await credits("take-back", "partly", "--grant", "topup", "--reason", "refund re_8", "--amount", "2.5");
+    expect(fraction.code).toBe(1);
+    expect(fraction.stderr).toContain("INVALID_AMOUNT: amount is whole minor units of USD (1000 = 10.00 in a 2-decimal currency), got 2.5");
+    expect((await credits("balance", "partly")).stdout).toMatch(/\nmoney \(USD\)\s+1500\s+0\s+2500\s+0\s+1000\n/);
+  });
+
   it("refuses a take-back without its grant or reason, or of a grant the customer does not have, and takes nothing", async () => {
     await cli.onStore((store) => createCustomer(store, "kept"));
     await credits("grant", "kept", "--id", "gift", "--feature", "api", "--amount", "40");

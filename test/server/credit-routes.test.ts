@@ -50,6 +50,17 @@ describe("credit routes", () => {
     expect(await call("POST", path, { reason: "refund" }, { key: READ_KEY })).toMatchObject({ status: 403 });
   });
 
+  it("takes back part of a grant with the body's amount, answers a repeat with another amount with 200 and what was taken, and refuses a bad amount with 400", async () => {
+    await call("POST", "/v1/customers/org_1/credits", { id: "topup-partial", currency: "USD", amount: 3000, source: "purchase" });
+    const path = "/v1/customers/org_1/credits/topup-partial/take-back";
+    expect(await call("POST", path, { reason: "refund re_partial", amount: 1200 })).toMatchObject({ status: 201, body: { status: "taken_back", amount: "1200", grant: { remaining: "1800" } } });
+    expect(await call("POST", path, { reason: "refund re_partial", amount: 1800 })).toMatchObject({ status: 200, body: { status: "duplicate", amount: "1200", grant: { remaining: "1800" } } });
+    expect(await call("POST", path, { reason: "refund re_bad", amount: "12.5" })).toMatchObject({ status: 400, body: { error: { code: "INVALID_AMOUNT", field: "amount" } } });
+    expect(await call("POST", path, { reason: "refund re_bad", amount: 0 })).toMatchObject({ status: 400, body: { error: { code: "INVALID_AMOUNT", field: "amount", message: "amount must be positive, got 0" } } });
+    expect(await call("POST", path, { reason: "refund re_bad", amount: [1] })).toMatchObject({ status: 400, body: { error: { code: "VALIDATION_FAILED", field: "amount" } } });
+    expect(await call("POST", path, { reason: "refund re_rest", amount: "5000" })).toMatchObject({ status: 201, body: { status: "taken_back", amount: "1800", grant: { remaining: "0" } } });
+  });
+
   it("refuses bad grants with 400 naming the field and an unknown customer with 404", async () => {
     expect(await call("POST", "/v1/customers/org_1/credits", { id: "b", currency: "EUR", amount: 10 })).toMatchObject({ status: 400, body: { error: { code: "CURRENCY_MISMATCH", field: "currency" } } });
     expect(await call("POST", "/v1/customers/org_1/credits", { id: "b", feature: "api", amount: -1 })).toMatchObject({ status: 400, body: { error: { code: "INVALID_AMOUNT", field: "amount" } } });

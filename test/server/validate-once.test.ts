@@ -83,7 +83,7 @@ const routes = [
     schema: takeBackInputSchema,
     send: (body: unknown) => call("POST", "/v1/customers/once_co/credits/once-grant/take-back", body),
     library: (body: unknown) => hub.credits.takeBack("once_co", "once-grant", body as never),
-    bad: [{}, { reason: "" }, { reason: "refund", amount: 5 }],
+    bad: [{}, { reason: "" }, { reason: "refund", amount: -5 }, { reason: "refund", amount: true }, { reason: "refund", colour: "red" }],
     valid: { reason: "refund once" },
   },
   {

@@ -18,9 +18,10 @@ of a metered feature drawn by consumes past the plan's limit.
       The credit ledger, oldest entry first.
   billhub credits expiring <customer> [--until <ISO time>]
       What expires or does not roll over by then (default: the next 31 days).
-  billhub credits take-back <customer> --grant <id> --reason <text>
-      Takes back what is left of a grant (a refunded purchase); what was drawn stays drawn.
-      Idempotent by --reason (the same reason again takes nothing more).`;
+  billhub credits take-back <customer> --grant <id> --reason <text> [--amount <n>]
+      Takes back what is left of a grant (a refunded purchase), or at most --amount of it (a
+      partial refund: whole minor units for money); what was drawn stays drawn.
+      Idempotent by --reason (the same reason again takes nothing more, whatever its --amount).`;
 
 const OPTIONS = {
   id: { type: "string" },
@@ -48,7 +49,7 @@ const ACTION_OPTIONS: Record<Action, readonly string[]> = {
   balance: [],
   history: ["grant", "limit", "cursor"],
   expiring: ["until"],
-  "take-back": ["grant", "reason"],
+  "take-back": ["grant", "reason", "amount"],
 };
 
 function refuse(message: string, field: string): never {
@@ -149,10 +150,11 @@ export const creditsCommand: Command = {
           case "take-back": {
             if (values.grant === undefined) refuse("billhub credits take-back needs --grant", "--grant");
             if (values.reason === undefined) refuse("billhub credits take-back needs --reason", "--reason");
-            const { grant, amount, status } = await hub.credits.takeBack(customerId!, values.grant!, { reason: values.reason! });
+            const { grant, amount, status } = await hub.credits.takeBack(customerId!, values.grant!, { reason: values.reason!, ...(values.amount === undefined ? {} : { amount: values.amount }) });
             const of = grant.kind === "money" ? `${grant.currency} minor units` : `units of ${grant.feature}`;
+            const left = grant.remaining === "0" ? "nothing of it is left to draw" : `${grant.remaining} is left to draw`;
             const told = {
-              taken_back: `Took back ${amount} ${of} of ${grant.id} from ${customerId}; nothing of it is left to draw.`,
+              taken_back: `Took back ${amount} ${of} of ${grant.id} from ${customerId}; ${left}.`,
               duplicate: `Already taken back for this reason (unchanged): ${amount} ${of} of ${grant.id}.`,
               nothing_left: `Nothing of ${grant.id} was left to take back.`,
             };

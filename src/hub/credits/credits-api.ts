@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { settle } from "../../core/credits/settle.ts";
 import type { CreditEntry, CreditGrant } from "../../core/credits/types.ts";
-import { add, parseDecimal, sign, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
+import { add, cmp, parseDecimal, sign, sub, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
 import { storableText } from "../../core/storable-text.ts";
 import { parseWith } from "../../core/validation.ts";
@@ -10,7 +10,7 @@ import { entryTotals, findEntry, insertGrant, listEntries, listGrants, lockGrant
 import type { HubContext } from "../context.ts";
 import { dateSchema, parseCustomerId } from "../customer-input.ts";
 import type { EntitlementResolver } from "../entitlement-resolver.ts";
-import { differingGrantField, parseGrant, type CreditGrantInput } from "./input.ts";
+import { amountSchema, differingGrantField, parseCreditAmount, parseGrant, requireMinorUnits, type CreditGrantInput } from "./input.ts";
 import { periodEndsFromHistory } from "./period-ends.ts";
 import { settleFromHistory } from "./unit-credits.ts";
 
@@ -64,6 +64,12 @@ export const expiringQuerySchema = z.strictObject({
 export const takeBackInputSchema = z.strictObject({
   /** Why, and the take-back's idempotency key ("refund re_3Pq..."): the same reason again takes nothing more. */
   reason: storableText().min(1).max(200),
+  /**
+   * The most to take back (a partial refund); omitted, all that is left. Money: whole minor units;
+   * units: a number or a decimal string, as the grant's own amount. What is taken is the lesser of
+   * this and what is left.
+   */
+  amount: amountSchema.optional(),
 });
 
 const grantIdSchema = z.strictObject({ grantId: storableText().min(1).max(255) });
@@ -72,9 +78,9 @@ const grantIdSchema = z.strictObject({ grantId: storableText().min(1).max(255) }
 const TAKE_BACK_PREFIX = "take-back:";
 
 export interface TakeBackResult {
-  /** The grant after the take-back (`remaining` "0" unless nothing was taken). */
+  /** The grant after the take-back: `remaining` is what is left to draw ("0" when all that was left was taken). */
   readonly grant: CreditGrant;
-  /** What this reason took back: what was left, or, for a repeat, what the first call took. */
+  /** What this reason took back: the lesser of `amount` (all, without it) and what was left, or, for a repeat, what the first call took. */
   readonly amount: string;
   /** "taken_back": written now; "duplicate": this reason took it before; "nothing_left": nothing was left to take. */
   readonly status: "taken_back" | "duplicate" | "nothing_left";
@@ -100,13 +106,23 @@ export interface CreditsApi {
   expiring(customerId: string, options?: z.input<typeof expiringQuerySchema>): Promise<{ expiries: UpcomingExpiry[] }>;
   /**
    * Takes back what is left of a grant, as when the purchase that paid for it is refunded: one
-   * `expire` entry of the remaining amount, its reference `take-back:<reason>`, and nothing left to
-   * draw. What was drawn stays drawn. Unit credits' expiries and rollovers due by now are applied
-   * first, so they are not counted as taken back. Idempotent by reason.
+   * `expire` entry of the amount taken, its reference `take-back:<reason>`. Without `amount` all
+   * that is left is taken; with it (a partial refund) the lesser of `amount` and what is left, and
+   * the rest stays to draw. What was drawn stays drawn. Unit credits' expiries and rollovers due by
+   * now are applied first, so they are not counted as taken back. A bad `amount` is INVALID_AMOUNT
+   * naming "amount", as in `grant`, and takes nothing.
+   *
+   * Idempotent by reason: the reason names the refund, and one refund takes back once. The same
+   * reason again takes nothing and answers status "duplicate" with what the first call took, also
+   * when it asks another `amount`: the answer's `amount` then differs from what was asked, and
+   * nothing is taken twice. (An IDEMPOTENCY_CONFLICT would leave the caller to resend under a new
+   * reason, taking back the same refund twice.)
    *
    * @example
    * await hub.credits.takeBack("org_42", "flowglad:prch_1:1", { reason: "refund pay_31n0b4p4" });
    * // { grant: { ..., remaining: "0" }, amount: "1200", status: "taken_back" }
+   * await hub.credits.takeBack("org_42", "stripe:cs_1:1", { reason: "refund re_1", amount: 500 });
+   * // { grant: { ..., remaining: "1000" }, amount: "500", status: "taken_back" }
    */
   takeBack(customerId: string, grantId: string, input: z.input<typeof takeBackInputSchema>): Promise<TakeBackResult>;
 }
@@ -245,7 +261,8 @@ export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver)
     async takeBack(customerId, grantId, input) {
       const id = parseCustomerId(customerId);
       const { grantId: grant } = parseWith(grantIdSchema, { grantId }, "VALIDATION_FAILED");
-      const { reason } = parseWith(takeBackInputSchema, input, "VALIDATION_FAILED");
+      const { reason, amount: asked } = parseWith(takeBackInputSchema, input, "VALIDATION_FAILED");
+      const most = asked === undefined ? undefined : parseCreditAmount(asked, "amount");
       const reference = `${TAKE_BACK_PREFIX}${reason}`;
       const at = ctx.now();
       await settleUnits(id, at);
@@ -253,11 +270,16 @@ export function createCreditsApi(ctx: HubContext, resolver: EntitlementResolver)
         await lockCustomer(tx, id);
         const held = await lockGrant(tx, id, grant);
         if (held === undefined) throw new BillingError("NOT_FOUND", `Customer ${id} has no credit grant ${JSON.stringify(grant)}; list them with credits.balance or credits.history`, { field: "grantId" });
+        if (most !== undefined && held.kind === "money") requireMinorUnits(most, held.currency!, "amount");
         const earlier = await findEntry(tx, id, grant, "expire", reference);
         if (earlier !== undefined) return { grant: held, amount: earlier.amount, status: "duplicate" as const };
-        if (sign(parseDecimal(held.remaining)) <= 0) return { grant: held, amount: "0", status: "nothing_left" as const };
-        await writeMovements(tx, id, [{ grantId: grant, kind: "expire", amount: held.remaining, reference, at }], [{ grantId: grant, remaining: "0", settledThrough: held.settledThrough }]);
-        return { grant: { ...held, remaining: "0" }, amount: held.remaining, status: "taken_back" as const };
+        const left = parseDecimal(held.remaining);
+        if (sign(left) <= 0) return { grant: held, amount: "0", status: "nothing_left" as const };
+        const taken = most === undefined || cmp(most, left) >= 0 ? left : most;
+        const remaining = toDecimalString(sub(left, taken));
+        const amount = toDecimalString(taken);
+        await writeMovements(tx, id, [{ grantId: grant, kind: "expire", amount, reference, at }], [{ grantId: grant, remaining, settledThrough: held.settledThrough }]);
+        return { grant: { ...held, remaining }, amount, status: "taken_back" as const };
       });
     },
   };

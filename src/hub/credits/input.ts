@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { requireFeature, type Catalog } from "../../core/catalog/index.ts";
 import { CREDIT_SOURCES, DEFAULT_CREDIT_SOURCE, type CreditGrant, type Rollover } from "../../core/credits/types.ts";
-import { cmp, parseDecimal, sign, toDecimalString, ZERO } from "../../core/decimal.ts";
+import { cmp, parseDecimal, sign, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
 import { BillingError } from "../../core/errors.ts";
 import { normalizeCurrency } from "../../core/money.ts";
 import { storableText } from "../../core/storable-text.ts";
@@ -9,7 +9,8 @@ import { parseWith } from "../../core/validation.ts";
 import type { CreditGrantWrite } from "../../store/credits/credit-repository.ts";
 import { dateSchema, metadataSchema } from "../customer-input.ts";
 
-const amountSchema = z.union([z.number(), z.string().max(64)]);
+/** A credit amount as sent: a number or a decimal string (checked by `parseCreditAmount`). */
+export const amountSchema = z.union([z.number(), z.string().max(64)]);
 
 /** What `credits.grant` accepts (also the body of `POST /v1/customers/:id/credits`). */
 export const grantInputSchema = z.strictObject({
@@ -39,6 +40,25 @@ export type CreditGrantInput = z.input<typeof grantInputSchema>;
 const MAX_AMOUNT = parseDecimal(Number.MAX_SAFE_INTEGER);
 
 /**
+ * A credit amount, exact: a decimal, positive, at most Number.MAX_SAFE_INTEGER; INVALID_AMOUNT
+ * naming `field` otherwise. Whole minor units for money are checked by `requireMinorUnits`.
+ * @example toDecimalString(parseCreditAmount("12.5", "amount")) // "12.5"
+ */
+export function parseCreditAmount(input: unknown, field: string): Decimal {
+  const amount = parseDecimal(input, { field, code: "INVALID_AMOUNT" });
+  if (sign(amount) <= 0) throw new BillingError("INVALID_AMOUNT", `${field} must be positive, got ${toDecimalString(amount)}`, { field });
+  if (cmp(amount, MAX_AMOUNT) > 0) throw new BillingError("INVALID_AMOUNT", `${field} must be at most ${toDecimalString(MAX_AMOUNT)}, got ${toDecimalString(amount)}`, { field });
+  return amount;
+}
+
+/** Refuses a money amount with a fraction: money credits are whole minor units of `currency`. */
+export function requireMinorUnits(amount: Decimal, currency: string, field: string): void {
+  if (toDecimalString(amount).includes(".")) {
+    throw new BillingError("INVALID_AMOUNT", `${field} is whole minor units of ${currency} (1000 = 10.00 in a 2-decimal currency), got ${toDecimalString(amount)}`, { field });
+  }
+}
+
+/**
  * Validates a grant against the catalog: a positive amount (whole minor units for money), the
  * catalog's currency, a feature whose usage can be drawn against, an expiry after the start.
  * Nothing is written before this has passed.
@@ -48,9 +68,7 @@ export function parseGrant(catalog: Catalog, customerId: string, input: unknown,
   if ((parsed.currency === undefined) === (parsed.feature === undefined)) {
     throw new BillingError("VALIDATION_FAILED", "give exactly one of currency (a money grant, in minor units) and feature (a grant of units of that feature)", { field: parsed.currency === undefined ? "currency" : "feature" });
   }
-  const amount = parseDecimal(parsed.amount, { field: "amount", code: "INVALID_AMOUNT" });
-  if (sign(amount) <= 0) throw new BillingError("INVALID_AMOUNT", `amount must be positive, got ${toDecimalString(amount)}`, { field: "amount" });
-  if (cmp(amount, MAX_AMOUNT) > 0) throw new BillingError("INVALID_AMOUNT", `amount must be at most ${toDecimalString(MAX_AMOUNT)}, got ${toDecimalString(amount)}`, { field: "amount" });
+  const amount = parseCreditAmount(parsed.amount, "amount");
   let currency: string | null = null;
   let feature: string | null = null;
   if (parsed.currency !== undefined) {
@@ -58,9 +76,7 @@ export function parseGrant(catalog: Catalog, customerId: string, input: unknown,
     if (currency !== catalog.currency) {
       throw new BillingError("CURRENCY_MISMATCH", `currency ${currency} is not the catalog's currency ${catalog.currency}: money credits are drawn against invoices in ${catalog.currency}`, { field: "currency" });
     }
-    if (amount.scale > 0 && toDecimalString(amount).includes(".")) {
-      throw new BillingError("INVALID_AMOUNT", `amount is whole minor units of ${currency} (1000 = 10.00 in a 2-decimal currency), got ${toDecimalString(amount)}`, { field: "amount" });
-    }
+    requireMinorUnits(amount, currency, "amount");
   } else {
     const found = requireFeature(catalog, parsed.feature, "feature");
     const meter = found.type === "metered" ? catalog.meters[found.meter]! : undefined;

@@ -52,7 +52,7 @@ export function creditRoutes(hub: Hub): RouteSpec[] {
       path: "/v1/customers/:id/credits/:grantId/take-back",
       access: "write",
       tag: TAG,
-      summary: "Take back what is left of a grant (a refunded purchase): one expire entry of the remaining amount, its reference `take-back:` and the reason; 201 when taken now, 200 for a repeat of the reason or when nothing was left",
+      summary: "Take back what is left of a grant (a refunded purchase), or at most `amount` of it (a partial refund; whole minor units for money): one expire entry of what is taken, its reference `take-back:` and the reason; 201 when taken now, 200 for a repeat of the reason (whatever its amount: it takes nothing more) or when nothing was left",
       bodyCheckedByHub: takeBackInputSchema,
       status: 201,
       handler: async ({ json, params, c }) => {
