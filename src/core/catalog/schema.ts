@@ -3,6 +3,7 @@ import { isDecimalLike } from "../decimal.ts";
 import { PRORATIONS } from "../invoicing/proration.ts";
 import { BILLING_INTERVALS } from "../periods.ts";
 import { chargeSchema, minimumCommitmentSchema } from "../pricing/charge-schema.ts";
+import { refineStorable } from "../storable-text.ts";
 import { strictFields } from "../strict-fields.ts";
 
 /** Keys of meters, features, plans and variants: what a typo would break, so kept plain. */
@@ -215,7 +216,9 @@ export const catalogSchema = strictFields({
   alerts: alertsSchema.default({}),
   /** How flat fees are shared when a window holds several plans: "none" (the plan at the window's end bills its whole fee), "second" or "day". */
   proration: z.enum(PRORATIONS).default("none"),
-});
+  // No text of the catalog may hold what the store cannot keep (a NUL, a lone surrogate): names
+  // and units end up in invoice lines, whose stored JSON would hold it and refuse to be read as jsonb.
+}).superRefine(refineStorable);
 
 export type CatalogInput = z.input<typeof catalogSchema>;
 export type MeterDefinition = z.output<typeof meterSchema>;

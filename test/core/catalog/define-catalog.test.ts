@@ -107,6 +107,17 @@ describe("defineCatalog refuses typos and contradictions, naming the path and th
     expect(error.field).toBe(field);
   });
 
+  it.each([
+    [{ ...base, plans: { ...base.plans, free: { name: "Free\u0000", features: { api: 1000 } } } }, "catalog.plans.free.name"],
+    [{ ...base, meters: { ...base.meters, api_calls: { aggregation: "sum", unit: "call\u0000" } } }, "catalog.meters.api_calls.unit"],
+    [{ ...base, plans: { ...base.plans, free: { name: "Free", metadata: { tier: "a\ud800" }, features: { api: 1000 } } } }, "catalog.plans.free.metadata.tier"],
+  ])("refuses text the store cannot keep (a NUL, a lone surrogate), naming where: %#", (input, field) => {
+    const error = catalogError(input);
+    expect(error.code).toBe("CATALOG_INVALID");
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(/NUL|surrogate/);
+  });
+
   it("refuses a unique_count meter without the property it counts", () => {
     expect(catalogError({ ...base, meters: { models: { aggregation: "unique_count" } } }).field).toBe("catalog.meters.models.property");
   });
