@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { invoiceLine } from "../../../src/core/invoicing/invoice-line.ts";
+import type { InvoiceLine } from "../../../src/core/invoicing/invoice.ts";
 import type { LineItem } from "../../../src/core/pricing/line-item.ts";
 
 const priced: LineItem = {
@@ -25,6 +26,14 @@ describe("invoiceLine", () => {
     const line = invoiceLine({ ...priced, tiers: undefined, packages: "4", billedEvents: 2, price: { lookupKey: "api_monthly", provider: "stripe" } }, 1);
     expect(line).not.toHaveProperty("tiers");
     expect(line).toMatchObject({ packages: "4", billedEvents: 2, price: { lookupKey: "api_monthly", provider: "stripe" } });
+  });
+
+  it("copies every field an invoice line has (a new field fails the typecheck here until invoiceLine copies it)", () => {
+    expectTypeOf<keyof InvoiceLine>().toEqualTypeOf<
+      "lineNumber" | "chargeKey" | "model" | "meter" | "description" | "quantity" | "billableQuantity" | "tiers" | "packages" | "billedEvents" | "price" | "amount" | "exactAmount"
+    >();
+    const full: Required<LineItem> = { ...priced, tiers: priced.tiers!, packages: "2", billedEvents: 3, price: { lookupKey: "api_monthly" } };
+    expect(Object.keys(invoiceLine(full, 1)).sort()).toEqual(["lineNumber", ...Object.keys(full)].sort());
   });
 
   it("drops keys an invoice line does not have", () => {
