@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeInvoices, type InvoiceDraft } from "../../src/store/invoices/invoice-repository.ts";
-import { nextRunCustomers } from "../../src/store/invoices/run-customers.ts";
+import { lockCustomerRows, nextRunCustomers } from "../../src/store/invoices/run-customers.ts";
 import { createCustomer } from "../support/ledger.ts";
 import { driverName, openTestStore, type TestStore } from "../support/store.ts";
 
@@ -42,5 +42,21 @@ describe(`the invoice run's pages of customers (${driverName})`, () => {
 
   it("counts only invoices of the period asked", async () => {
     expect(await nextRunCustomers(store, "2026-09", null, 10)).toEqual({ ids: ["page_a", "page_b", "page_c", "page_e"], last: "page_e" });
+  });
+
+  it("locks each customer of a batch once and returns them in id order, leaving out ids of no customer", async () => {
+    const locked = await store.transaction((tx) => lockCustomerRows(tx, ["page_e", "page_a", "no_such_customer", "page_a", "page_c"]));
+    expect(locked.map((customer) => customer.id)).toEqual(["page_a", "page_c", "page_e"]);
+    expect(locked[0]!.createdAt).toBeInstanceOf(Date);
+  });
+
+  it.skipIf(driverName !== "pg")("holds the batch's rows until its transaction ends, and no other customer's", async () => {
+    const tryLock = (id: string) => store.query("SELECT id FROM customers WHERE id = $1 FOR UPDATE NOWAIT", [id]);
+    await store.transaction(async (tx) => {
+      await lockCustomerRows(tx, ["page_b", "page_d"]);
+      await expect(tryLock("page_d")).rejects.toThrow(/could not obtain lock/);
+      await expect(tryLock("page_a")).resolves.toBeDefined();
+    });
+    await expect(tryLock("page_d")).resolves.toBeDefined();
   });
 });

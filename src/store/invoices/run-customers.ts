@@ -58,10 +58,17 @@ export type RunCustomer = Pick<CustomerRecord, "id" | "periodStart" | "periodEnd
  * these customers waits until the transaction ends, so usage read afterwards is final. Only the
  * columns the run reads are returned: PGlite parses every field it returns, and for a batch of
  * 500 the statement took 11–15 ms with all 15 of a customer's columns, 4–5 ms with these four.
+ * Each customer is looked up (and locked) on its own through the key, in id order: asked as
+ * `id = ANY(…)`, the planner costed 500 index lookups above a scan of the whole table and read
+ * every customer for each batch, a run's cost growing with the square of its customers
+ * (PostgreSQL, 50,000 customers: 4.4–5 ms a batch of 500, 1.5 ms looked up one by one).
  */
 export async function lockCustomerRows(tx: Sql, customerIds: readonly string[]): Promise<RunCustomer[]> {
   const { rows } = await tx.query<{ id: string; period_start: Date | null; period_end: Date | null; created_at: Date }>(
-    "SELECT id, period_start, period_end, created_at FROM customers WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE",
+    `SELECT c.id, c.period_start, c.period_end, c.created_at
+       FROM (SELECT DISTINCT u.id FROM unnest($1::text[]) AS u(id) ORDER BY u.id) u
+      CROSS JOIN LATERAL (SELECT id, period_start, period_end, created_at FROM customers WHERE id = u.id FOR UPDATE) c
+      ORDER BY c.id`,
     [customerIds],
   );
   return rows.map((row) => ({ id: row.id, periodStart: row.period_start, periodEnd: row.period_end, createdAt: row.created_at }));
