@@ -1,5 +1,5 @@
 import { figure } from "./support/measure.ts";
-import { runInvoiceMonth, seedInvoiceMonth, type MonthRun } from "./support/invoice-month.ts";
+import { monthRounds, roundsText, runInvoiceMonth, seedInvoiceMonth, type MonthRun } from "./support/invoice-month.ts";
 import { openBenchStore, storeNames } from "./support/stores.ts";
 import type { BenchOptions, Benchmark, Figure } from "./types.ts";
 
@@ -13,8 +13,6 @@ const SIZES = {
   pglite: { customers: 2_000, perCustomer: [10, 100, 1_000], note: ", a tenth of PostgreSQL's events (seeding time)" },
 };
 const SMOKE = { customers: 10, perCustomer: [2, 20, 200] };
-/** Runs of each size on the same data (the figure: their median): one run of ~0.3 s moves by a fifth. */
-const ROUNDS = 3;
 /** A run within this factor of the baseline's counts as flat. */
 const FLAT = 1.2;
 
@@ -23,9 +21,8 @@ async function measure(name: "pglite" | "postgres", options: BenchOptions, custo
   const { store, close } = await openBenchStore(name, options);
   try {
     const seeded = await seedInvoiceMonth(store, { customers, perCustomer, compaction: "daily", log: (line) => options.log(`${name}, ${perCustomer}/customer: ${line}`) });
-    const run = await runInvoiceMonth(store, seeded, options.smoke ? 2 : ROUNDS);
-    const seconds = (values: readonly number[]) => values.map((value) => value.toFixed(3)).join(" / ");
-    options.log(`${name}, ${perCustomer}/customer: run ${seconds(run.runs)} s, raw GROUP BY ${seconds(run.raws)} s`);
+    const run = await runInvoiceMonth(store, seeded, monthRounds(options.smoke));
+    options.log(`${name}, ${perCustomer}/customer: run ${roundsText(run.runs, 3)} s, raw GROUP BY ${roundsText(run.raws, 3)} s`);
     return { ...run, events: seeded.events, seedSeconds: seeded.seedSeconds, compactSeconds: seeded.compactSeconds };
   } finally {
     await close();

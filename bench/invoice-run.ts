@@ -1,5 +1,5 @@
 import { figure } from "./support/measure.ts";
-import { runInvoiceMonth, seedInvoiceMonth } from "./support/invoice-month.ts";
+import { monthRounds, roundsText, runInvoiceMonth, seedInvoiceMonth } from "./support/invoice-month.ts";
 import { openBenchStore, storeNames } from "./support/stores.ts";
 import type { Benchmark, Figure } from "./types.ts";
 
@@ -9,9 +9,6 @@ const SIZES = [
   { customers: 50_000, perCustomer: 40 },
 ];
 const SMOKE = [{ customers: 20, perCustomer: 10 }];
-/** Runs of each month (its writes undone in between), and as many raw aggregates: the figures are their medians. */
-const ROUNDS = 3;
-const seconds = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(" / ");
 
 export const invoiceRun: Benchmark = {
   id: "invoice-run",
@@ -23,9 +20,9 @@ export const invoiceRun: Benchmark = {
         const { store, close } = await openBenchStore(name, options);
         try {
           const seeded = await seedInvoiceMonth(store, { ...size, compaction: "month", log: (line) => options.log(`${name}: ${line}`) });
-          const { runSeconds, rawSeconds, runs, raws } = await runInvoiceMonth(store, seeded, options.smoke ? 2 : ROUNDS);
+          const { runSeconds, rawSeconds, runs, raws } = await runInvoiceMonth(store, seeded, monthRounds(options.smoke));
           const customers = seeded.customers.length;
-          options.log(`${name}: ${customers.toLocaleString("en-US")} customers: run ${seconds(runs)} s, raw GROUP BY ${seconds(raws)} s (medians ${runSeconds.toFixed(2)} and ${rawSeconds.toFixed(2)})`);
+          options.log(`${name}: ${customers.toLocaleString("en-US")} customers: run ${roundsText(runs, 2)} s, raw GROUP BY ${roundsText(raws, 2)} s (medians ${runSeconds.toFixed(2)} and ${rawSeconds.toFixed(2)})`);
           figures.push(
             figure({
               name: `invoice run (${customers.toLocaleString("en-US")} customers × 3 meters, ${seeded.events.toLocaleString("en-US")} events)`,

@@ -110,6 +110,16 @@ export interface MonthRun {
   raws: number[];
 }
 
+/**
+ * Rounds a benchmark runs each month in (its writes undone in between), and as many raw
+ * aggregates: its figures are their medians. One run of a few hundred milliseconds on a shared
+ * machine moves by a fifth from run to run. A smoke run takes two, to go through the undo.
+ */
+export const monthRounds = (smoke: boolean) => (smoke ? 2 : 3);
+
+/** The seconds of each round, for the log: "0.70 / 0.66 / 0.98". */
+export const roundsText = (values: readonly number[], digits: number) => values.map((value) => value.toFixed(digits)).join(" / ");
+
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 /**
@@ -132,9 +142,9 @@ async function undoRun(store: Store): Promise<void> {
 /**
  * Times the raw `GROUP BY` of the month's events (first: it also warms the ledger's pages for
  * both), then `hub.invoices.run` of the month, and checks that the run invoiced every customer and
- * billed one customer's api_calls as the raw aggregate sums them. With `rounds` > 1, both again
- * on the same data (the run's writes undone in between), each figure the median of its rounds:
- * one run of a few hundred milliseconds on a shared machine moves by a fifth from run to run.
+ * billed one customer's api_calls as the raw aggregate sums them. With `rounds` > 1 (see
+ * `monthRounds`), both again on the same data (the run's writes undone in between), each figure
+ * the median of its rounds.
  */
 export async function runInvoiceMonth(store: Store, seeded: SeededMonth, rounds = 1): Promise<MonthRun> {
   const { customers } = seeded;
