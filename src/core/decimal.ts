@@ -261,7 +261,25 @@ export function toDecimalString(a: Decimal): string {
 
 /** Parses and re-prints, for canonical storage and comparison of decimal strings. */
 export function canonicalDecimal(input: unknown, options: ParseOptions = {}): string {
+  if (typeof input === "string" && isCanonicalInteger(input)) return input;
   return toDecimalString(parseDecimal(input, options));
+}
+
+/**
+ * Whether a text is already a whole number as toDecimalString writes it ("0", "746", "-12": no
+ * sign but a minus, no leading zero, no "-0"): what sums of whole quantities read back from the
+ * database mostly are, returned as they are without a pattern match or a BigInt.
+ */
+function isCanonicalInteger(text: string): boolean {
+  const length = text.length;
+  let index = text.charCodeAt(0) === 45 ? 1 : 0;
+  if (index === length) return false;
+  if (text.charCodeAt(index) === 48) return length === 1;
+  for (; index < length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 /** Number of significant digits, as Stripe counts them for meter event values. */

@@ -120,6 +120,16 @@ describe("conversions", () => {
   it("canonicalizes equal values to one string", () => {
     expect(canonicalDecimal("1.500")).toBe(canonicalDecimal("1.5"));
   });
+
+  it("canonicalizes whole-number texts as the full parse does, and refuses what it refuses", () => {
+    for (const [text, canonical] of [["0", "0"], ["-0", "0"], ["+7", "7"], ["007", "7"], ["-12", "-12"], ["746", "746"], ["123456789012345678901234567890", "123456789012345678901234567890"]]) {
+      expect(canonicalDecimal(text)).toBe(canonical);
+    }
+    for (const bad of ["", "-", "1-", "1 ", "٣", "1_000"]) expect(() => canonicalDecimal(bad, { field: "quantity" })).toThrow(/quantity/);
+    const reference = (text: string) => toDecimalString(parseDecimal(text));
+    const digits = fc.stringMatching(/^-?[0-9]{1,25}$/);
+    fc.assert(fc.property(digits, (text) => canonicalDecimal(text) === reference(text)));
+  });
 });
 
 describe("properties", () => {

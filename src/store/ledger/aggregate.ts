@@ -260,9 +260,18 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
     );
   }
   // Prepared: an invoice run reads every batch with the same text, which took a quarter as long
-  // to plan as to run on PostgreSQL (13 of 56 ms for 500 customers).
-  const { rows } = await sql.query<{ customer_id: string; scope_from: Date; meter: string; value: string }>(selects.join("\nUNION ALL\n"), params, { prepare: true });
-  return rows.map((row) => ({ customerId: row.customer_id, from: row.scope_from, meter: row.meter, value: canonicalDecimal(row.value) }));
+  // to plan as to run on PostgreSQL (13 of 56 ms for 500 customers). The rows come back as one
+  // JSON array in one row, parsed natively in one go: per row and field, both drivers' readers
+  // cost more than the aggregate (1,500 rows a batch of 500). Values stay text (exact); a window's
+  // start comes as epoch milliseconds, and not at all when the scopes share it.
+  const columns = shared === undefined ? "t.customer_id, t.meter, t.value::text, floor(extract(epoch FROM t.scope_from) * 1000)::bigint" : "t.customer_id, t.meter, t.value::text";
+  const { rows } = await sql.query<{ totals: Array<[string, string, string, number?]> | null }>(
+    `SELECT json_agg(json_build_array(${columns})) AS totals FROM (${selects.join("\nUNION ALL\n")}) t`,
+    params,
+    { prepare: true },
+  );
+  const totals = rows[0]?.totals ?? [];
+  return totals.map(([customerId, meter, value, fromMs]) => ({ customerId, from: shared?.from ?? new Date(fromMs!), meter, value: canonicalDecimal(value) }));
 }
 
 /**
