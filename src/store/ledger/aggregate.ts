@@ -261,9 +261,9 @@ export async function queryUsageTotals(sql: Sql, q: TotalsQuery): Promise<TotalR
   }
   // Prepared: an invoice run reads every batch with the same text, which took a quarter as long
   // to plan as to run on PostgreSQL (13 of 56 ms for 500 customers). The rows come back as one
-  // JSON array in one row, parsed natively in one go: per row and field, both drivers' readers
-  // cost more than the aggregate (1,500 rows a batch of 500). Values stay text (exact); a window's
-  // start comes as epoch milliseconds, and not at all when the scopes share it.
+  // JSON array in one row, parsed natively in one go instead of 1,500 rows field by field for a
+  // batch of 500 (PGlite: 11–15 ms a batch → 5–8 ms). Values stay text (exact); a window's start
+  // comes as epoch milliseconds, and not at all when the scopes share it.
   const columns = shared === undefined ? "t.customer_id, t.meter, t.value::text, floor(extract(epoch FROM t.scope_from) * 1000)::bigint" : "t.customer_id, t.meter, t.value::text";
   const { rows } = await sql.query<{ totals: Array<[string, string, string, number?]> | null }>(
     `SELECT json_agg(json_build_array(${columns})) AS totals FROM (${selects.join("\nUNION ALL\n")}) t`,
