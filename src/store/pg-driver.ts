@@ -28,6 +28,25 @@ const IDLE_IN_TRANSACTION_MS = 60_000;
  */
 const MAINTENANCE_TIMEOUT_MS = 3_600_000;
 
+/**
+ * How long a maintenance client's goodbye may take. `end()` resolves once the server closed the
+ * connection; a network gone quiet right after the statement's reply would make that forever, so
+ * past this the socket is dropped (the statement has already answered).
+ */
+const MAINTENANCE_END_MS = 3_000;
+
+/** Ends a client, dropping its socket if the server does not close the connection within `ms`. */
+async function endWithin(client: pg.Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  const ended = client.end().then(
+    () => "ended" as const,
+    () => "ended" as const,
+  );
+  if ((await Promise.race([ended, late])) === "late") (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  clearTimeout(timer);
+}
+
 const INT8_OID = 20;
 
 /** Same JS types as PGlite: int8 → number while it is safe, bigint past that. */
@@ -186,7 +205,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
       } catch (error) {
         unavailable(error);
       } finally {
-        await client.end().catch(() => {});
+        await endWithin(client, MAINTENANCE_END_MS);
       }
     },
     close: () => pool.end(),
