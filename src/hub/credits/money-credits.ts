@@ -6,6 +6,7 @@ import type { CreditGrant } from "../../core/credits/types.ts";
 import { usableAt } from "../../core/credits/draw-order.ts";
 import { add, cmp, parseDecimal, sub, toDecimalString, ZERO, type Decimal } from "../../core/decimal.ts";
 import type { InvoicePeriod, PricedInvoice } from "../../core/invoicing/invoice.ts";
+import { invoiceLine } from "../../core/invoicing/invoice-line.ts";
 import { uninvoicedPieces } from "../../core/invoicing/interval-window.ts";
 import type { BillingInterval } from "../../core/periods.ts";
 import { liveMoneyGrants, writeMovements, type CreditBalanceWrite, type CreditMovement } from "../../store/credits/credit-repository.ts";
@@ -56,7 +57,7 @@ function withCreditLines(invoice: PricedInvoice, lines: ReturnType<typeof invoic
   const first = invoice.lineItems.length + 1;
   return {
     ...invoice,
-    lineItems: [...invoice.lineItems, ...lines.map((line, index) => ({ ...line, lineNumber: first + index }))],
+    lineItems: [...invoice.lineItems, ...lines.map((line, index) => invoiceLine(line, first + index))],
     subtotal: invoice.subtotal + lines.reduce((total, line) => total + line.amount, 0),
   };
 }
