@@ -1,5 +1,5 @@
 import { figure } from "./support/measure.ts";
-import { monthRounds, roundsText, runInvoiceMonth, seedInvoiceMonth, type MonthRun } from "./support/invoice-month.ts";
+import { monthRun, monthRunner, roundsText, seedInvoiceMonth, type MonthRound, type MonthRunner } from "./support/invoice-month.ts";
 import { openBenchStore, storeNames } from "./support/stores.ts";
 import type { BenchOptions, Benchmark, Figure } from "./types.ts";
 
@@ -16,16 +16,40 @@ const SMOKE = { customers: 10, perCustomer: [2, 20, 200] };
 /** A run within this factor of the baseline's counts as flat. */
 const FLAT = 1.2;
 
-/** Seeds a month of `perCustomer` events for each of `customers` in a fresh schema, and runs it. */
-async function measure(name: "pglite" | "postgres", options: BenchOptions, customers: number, perCustomer: number): Promise<MonthRun & { events: number; seedSeconds: number; compactSeconds: number }> {
-  const { store, close } = await openBenchStore(name, options);
+/**
+ * Timed rounds of each history (a smoke run takes two). The histories' rounds alternate — round 1
+ * of each, then round 2 of each … — after one untimed round of each (the run's code compiled and
+ * the store's statements planned): run one after the other, each history's rounds met a different
+ * state of this process and machine, and at ~0.2 s a run that moved the figures more than the
+ * events did (BENCHMARKS.md, 2026-12-07).
+ */
+const ROUNDS = 5;
+
+interface History {
+  perCustomer: number;
+  events: number;
+  seedSeconds: number;
+  compactSeconds: number;
+  runner: MonthRunner;
+  rounds: MonthRound[];
+  close(): Promise<void>;
+}
+
+/** Seeds a month of `perCustomer` events for each of `customers` in a fresh schema, ready to run. */
+async function seedHistory(name: "pglite" | "postgres", options: BenchOptions, customers: number, perCustomer: number): Promise<History> {
+  // Its own database on PGlite: the histories are in use at once (their rounds alternate).
+  const { store, close } = await openBenchStore(name, options, { ownDatabase: true });
   try {
     const seeded = await seedInvoiceMonth(store, { customers, perCustomer, compaction: "daily", log: (line) => options.log(`${name}, ${perCustomer}/customer: ${line}`) });
-    const run = await runInvoiceMonth(store, seeded, monthRounds(options.smoke));
-    options.log(`${name}, ${perCustomer}/customer: run ${roundsText(run.runs, 3)} s, raw GROUP BY ${roundsText(run.raws, 3)} s`);
-    return { ...run, events: seeded.events, seedSeconds: seeded.seedSeconds, compactSeconds: seeded.compactSeconds };
-  } finally {
+    const runner = await monthRunner(store, seeded);
+    const closeAll = async () => {
+      await runner.close();
+      await close();
+    };
+    return { perCustomer, events: seeded.events, seedSeconds: seeded.seedSeconds, compactSeconds: seeded.compactSeconds, runner, rounds: [], close: closeAll };
+  } catch (error) {
     await close();
+    throw error;
   }
 }
 
@@ -36,33 +60,43 @@ export const invoiceRunFlat: Benchmark = {
     const figures: Figure[] = [];
     for (const name of storeNames(options)) {
       const sizes: { customers: number; perCustomer: number[]; note?: string } = options.smoke ? SMOKE : SIZES[name];
-      const [base, ...larger] = sizes.perCustomer;
       const customers = sizes.customers;
-      // Untimed: the run's code compiled and the store's statements planned once before the baseline.
-      if (!options.smoke) await measure(name, options, customers, 1);
-      const first = await measure(name, options, customers, base!);
-      for (const perCustomer of larger) {
-        const got = await measure(name, options, customers, perCustomer);
-        const times = perCustomer / base!;
-        figures.push(
-          figure({
-            name: `invoice run, ${customers.toLocaleString("en-US")} customers × ${perCustomer.toLocaleString("en-US")} events (${got.events.toLocaleString("en-US")}) vs × ${base} (${first.events.toLocaleString("en-US")})${sizes.note ?? ""}`,
-            store: name,
-            value: got.runSeconds,
-            unit: "s",
-            baseline: { name: `run at ${base} events/customer`, value: first.runSeconds },
-            higherIsBetter: false,
-            target: { text: `run at ${times}× the events within ${FLAT}× of the run at 1× (cost flat in events)`, met: ({ ratio }) => ratio >= 1 / FLAT },
-            extra: {
-              rawGroupBy: got.rawSeconds,
-              rawGroupByAtBase: first.rawSeconds,
-              rawGrowth: got.rawSeconds / first.rawSeconds,
-              seedSeconds: Number(got.seedSeconds.toFixed(1)),
-              compactSeconds: Number(got.compactSeconds.toFixed(1)),
-            },
-            notes: "ratio = seconds of the run at the base events/customer / seconds of this run, each the median of 3 runs on the same data, both measured in this bench run on the same store; rawGroupBy / rawGroupByAtBase = the raw GROUP BY sum of the month's events at this size and at the base, rawGrowth their quotient; seeding and compaction are not timed as the run",
-          }),
-        );
+      const histories: History[] = [];
+      try {
+        for (const perCustomer of sizes.perCustomer) histories.push(await seedHistory(name, options, customers, perCustomer));
+        if (!options.smoke) for (const history of histories) await history.runner.round();
+        for (let round = 0; round < (options.smoke ? 2 : ROUNDS); round++) {
+          for (const history of histories) history.rounds.push(await history.runner.round());
+        }
+        const [first, ...larger] = histories.map((history) => {
+          const run = monthRun(history.rounds);
+          options.log(`${name}, ${history.perCustomer}/customer: run ${roundsText(run.runs, 3)} s, raw GROUP BY ${roundsText(run.raws, 3)} s`);
+          return { ...history, ...run };
+        });
+        for (const got of larger) {
+          const times = got.perCustomer / first!.perCustomer;
+          figures.push(
+            figure({
+              name: `invoice run, ${customers.toLocaleString("en-US")} customers × ${got.perCustomer.toLocaleString("en-US")} events (${got.events.toLocaleString("en-US")}) vs × ${first!.perCustomer} (${first!.events.toLocaleString("en-US")})${sizes.note ?? ""}`,
+              store: name,
+              value: got.runSeconds,
+              unit: "s",
+              baseline: { name: `run at ${first!.perCustomer} events/customer`, value: first!.runSeconds },
+              higherIsBetter: false,
+              target: { text: `run at ${times}× the events within ${FLAT}× of the run at 1× (cost flat in events)`, met: ({ ratio }) => ratio >= 1 / FLAT },
+              extra: {
+                rawGroupBy: got.rawSeconds,
+                rawGroupByAtBase: first!.rawSeconds,
+                rawGrowth: got.rawSeconds / first!.rawSeconds,
+                seedSeconds: Number(got.seedSeconds.toFixed(1)),
+                compactSeconds: Number(got.compactSeconds.toFixed(1)),
+              },
+              notes: `ratio = seconds of the run at the base events/customer / seconds of this run, each the median of ${got.rounds.length} runs on the same data, the histories' runs alternating in this bench run on the same store; rawGroupBy / rawGroupByAtBase = the raw GROUP BY sum of the month's events at this size and at the base, rawGrowth their quotient; seeding and compaction are not timed as the run`,
+            }),
+          );
+        }
+      } finally {
+        for (const history of histories) await history.close();
       }
     }
     return figures;

@@ -139,21 +139,32 @@ async function undoRun(store: Store): Promise<void> {
   await store.maintain("VACUUM ANALYZE invoices, closed_periods, invoice_numbering");
 }
 
-/**
- * Times the raw `GROUP BY` of the month's events (first: it also warms the ledger's pages for
- * both), then `hub.invoices.run` of the month, and checks that the run invoiced every customer and
- * billed one customer's api_calls as the raw aggregate sums them. With `rounds` > 1 (see
- * `monthRounds`), both again on the same data (the run's writes undone in between), each figure
- * the median of its rounds.
- */
-export async function runInvoiceMonth(store: Store, seeded: SeededMonth, rounds = 1): Promise<MonthRun> {
+/** One round of a month: the raw aggregate's and the run's seconds. */
+export interface MonthRound {
+  run: number;
+  raw: number;
+}
+
+/** A seeded month ready to be run round after round (`monthRunner`). */
+export interface MonthRunner {
+  /**
+   * Times the raw `GROUP BY` of the month's events (first: it also warms the ledger's pages for
+   * both), then `hub.invoices.run` of the month, and checks that the run invoiced every customer
+   * and billed one customer's api_calls as the raw aggregate sums them. Every round after the
+   * first undoes the one before it first, so each runs on the same data.
+   */
+  round(): Promise<MonthRound>;
+  close(): Promise<void>;
+}
+
+/** A hub on a seeded month, to time its rounds one by one (rounds of several months can then alternate). */
+export async function monthRunner(store: Store, seeded: SeededMonth): Promise<MonthRunner> {
   const { customers } = seeded;
   const hub = await createHub({ catalog: benchCatalog, store: { migrate: false } }, { store });
-  const runs: number[] = [];
-  const raws: number[] = [];
-  try {
-    for (let round = 0; round < rounds; round++) {
-      if (round > 0) await undoRun(store);
+  let rounds = 0;
+  return {
+    async round() {
+      if (rounds++ > 0) await undoRun(store);
       const raw = await timed(() =>
         store.query<{ customer_id: string; meter: string; total: unknown }>(
           "SELECT customer_id, meter, sum(quantity) AS total FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY customer_id, meter",
@@ -168,11 +179,27 @@ export async function runInvoiceMonth(store: Store, seeded: SeededMonth, rounds 
       const api = raw.result.rows.find((row) => row.customer_id === sample && row.meter === "api_calls");
       const line = full.lineItems.find((item) => item.meter === "api_calls");
       if (String(api?.total) !== line?.quantity) throw new Error(`api_calls of ${sample}: invoice ${line?.quantity}, raw ${String(api?.total)}`);
-      runs.push(run.seconds);
-      raws.push(raw.seconds);
-    }
-    return { runSeconds: median(runs), rawSeconds: median(raws), runs, raws };
+      return { run: run.seconds, raw: raw.seconds };
+    },
+    close: () => hub.close(),
+  };
+}
+
+/** The medians of rounds, with every round's seconds in the order measured. */
+export function monthRun(rounds: readonly MonthRound[]): MonthRun {
+  const runs = rounds.map((round) => round.run);
+  const raws = rounds.map((round) => round.raw);
+  return { runSeconds: median(runs), rawSeconds: median(raws), runs, raws };
+}
+
+/** `rounds` rounds of one month (see `monthRunner`), each figure the median of its rounds. */
+export async function runInvoiceMonth(store: Store, seeded: SeededMonth, rounds = 1): Promise<MonthRun> {
+  const runner = await monthRunner(store, seeded);
+  try {
+    const measured: MonthRound[] = [];
+    for (let round = 0; round < rounds; round++) measured.push(await runner.round());
+    return monthRun(measured);
   } finally {
-    await hub.close();
+    await runner.close();
   }
 }

@@ -48,6 +48,17 @@ async function embeddedStore(schema: string): Promise<{ db: PGlite; store: Store
   return { db, store: { ...store, schema, close: async () => {} } };
 }
 
+/**
+ * An embedded database of its own, for a benchmark that keeps several schemas in use at once:
+ * on the shared one they would share its session's search_path and prepared statements.
+ */
+async function ownEmbeddedStore(schema: string): Promise<{ db: PGlite; store: Store }> {
+  const db = await PGlite.create();
+  const store = await pgliteStore(db, "public");
+  await store.exec(`SET search_path TO ${schema}, public`);
+  return { db, store: { ...store, schema } };
+}
+
 const copyStatement = ({ table, columns }: CopyRows, source: string) => `COPY ${table} (${columns.join(", ")}) FROM ${source}`;
 
 /** COPY on the run's PGlite: each table's rows as a blob, in one transaction. */
@@ -86,8 +97,11 @@ function pgCopy(url: string, schema: string) {
   };
 }
 
-/** A fresh, migrated schema on the named store, dropped again by `close`. */
-export async function openBenchStore(name: "pglite" | "postgres", options: BenchOptions): Promise<BenchStore> {
+/**
+ * A fresh, migrated schema on the named store, dropped again by `close`. On PGlite the schema is
+ * on the run's one embedded database, or with `ownDatabase` on one of its own (closed by `close`).
+ */
+export async function openBenchStore(name: "pglite" | "postgres", options: BenchOptions, { ownDatabase = false } = {}): Promise<BenchStore> {
   const schema = `bench_${randomBytes(5).toString("hex")}`;
   let store: Store;
   let copy: { copyIn: BenchStore["copyIn"]; close(): Promise<void> };
@@ -95,7 +109,7 @@ export async function openBenchStore(name: "pglite" | "postgres", options: Bench
     store = await openPgStore({ connectionString: options.databaseUrl!, schema, maxConnections: 4 });
     copy = pgCopy(options.databaseUrl!, schema);
   } else {
-    const embeddedOne = await embeddedStore(schema);
+    const embeddedOne = await (ownDatabase ? ownEmbeddedStore : embeddedStore)(schema);
     store = embeddedOne.store;
     copy = { copyIn: pgliteCopy(embeddedOne.db), close: async () => {} };
   }
