@@ -29,22 +29,45 @@ const IDLE_IN_TRANSACTION_MS = 60_000;
 const MAINTENANCE_TIMEOUT_MS = 3_600_000;
 
 /**
- * How long a maintenance client's goodbye may take. `end()` resolves once the server closed the
- * connection; a network gone quiet right after the statement's reply would make that forever, so
- * past this the socket is dropped (the statement has already answered).
+ * How long a connection's goodbye may take. `end()` sends Terminate and waits for the server to
+ * close the connection; a network gone quiet right after the last reply would make that forever
+ * (and a process that waits for its sockets would never exit), so past this the socket is dropped.
+ * Whatever ran on it has already answered, or is rolled back by the server when the socket goes.
  */
-const MAINTENANCE_END_MS = 3_000;
+const GOODBYE_MS = 3_000;
 
-/** Ends a client, dropping its socket if the server does not close the connection within `ms`. */
-async function endWithin(client: pg.Client, ms: number): Promise<void> {
+type Connected = pg.Client & { connection: { stream: { destroyed: boolean; destroy(): void; once(event: "close", listener: () => void): void } } };
+
+/** Waits for a client told goodbye to be closed by the server, dropping its socket after `ms`. */
+async function closedWithin(client: pg.Client, ms: number): Promise<void> {
+  const stream = (client as Connected).connection.stream;
+  if (stream.destroyed) return;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
-  const ended = client.end().then(
-    () => "ended" as const,
-    () => "ended" as const,
-  );
-  if ((await Promise.race([ended, late])) === "late") (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  await new Promise<void>((resolve) => {
+    stream.once("close", resolve);
+    timer = setTimeout(() => {
+      stream.destroy();
+      resolve();
+    }, ms);
+  });
   clearTimeout(timer);
+}
+
+/** Ends a client; its goodbye may take `ms`. */
+async function endWithin(client: pg.Client, ms: number): Promise<void> {
+  client.end().catch(() => {});
+  await closedWithin(client, ms);
+}
+
+/**
+ * Ends a pool: waits for the connections in use to be released (their queries have deadlines of
+ * their own), then gives each connection's goodbye `ms`. The pool resolves `end()` as soon as it
+ * has said goodbye, not when the connections are closed, so the clients are taken before.
+ */
+async function endPoolWithin(pool: pg.Pool, ms: number): Promise<void> {
+  const clients = [...(pool as unknown as { _clients: pg.Client[] })._clients];
+  await pool.end();
+  await Promise.all(clients.map((client) => closedWithin(client, ms)));
 }
 
 const INT8_OID = 20;
@@ -138,7 +161,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
   try {
     await pool.query("SELECT 1");
   } catch (error) {
-    await pool.end();
+    await endPoolWithin(pool, GOODBYE_MS);
     if (isStoreUnavailable(error)) {
       throw new BillingError("STORE_UNAVAILABLE", `Cannot reach PostgreSQL at DATABASE_URL: ${(error as Error).message}`, { cause: error });
     }
@@ -205,9 +228,9 @@ export async function openPgStore(options: PgStoreOptions): Promise<Store> {
       } catch (error) {
         unavailable(error);
       } finally {
-        await endWithin(client, MAINTENANCE_END_MS);
+        await endWithin(client, GOODBYE_MS);
       }
     },
-    close: () => pool.end(),
+    close: () => endPoolWithin(pool, GOODBYE_MS),
   };
 }

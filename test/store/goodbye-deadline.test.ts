@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPgStore } from "../../src/store/pg-driver.ts";
 import type { Store } from "../../src/store/types.ts";
 import { DATABASE_URL, describeOnPostgres, uniqueSchema } from "../support/store.ts";
+import { startServeProcess } from "../support/serve-process.ts";
 
 /**
  * A proxy to PostgreSQL that carries the conversation but never closes a client's connection: the
@@ -61,4 +62,40 @@ describeOnPostgres("a maintenance statement's connection", () => {
     // Without a deadline on the goodbye this waits for a close that never comes (the test times out).
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
+});
+
+describeOnPostgres("billhub serve's connections at shutdown", () => {
+  let proxy: Awaited<ReturnType<typeof quietGoodbyeProxy>>;
+
+  beforeAll(async () => {
+    proxy = await quietGoodbyeProxy(new URL(DATABASE_URL!));
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it("are let go within seconds of SIGTERM when the server never closes them, and the process exits 0", async () => {
+    const url = new URL(DATABASE_URL!);
+    url.hostname = "127.0.0.1";
+    url.port = String(proxy.port);
+    const key = "sk_goodbye_shutdown_test";
+    const server = await startServeProcess({ DATABASE_URL: url.toString(), BILLHUB_SCHEMA: uniqueSchema("goodbye_serve"), BILLHUB_API_KEYS: `${key}:write` });
+    try {
+      // Requests that need the store, so the pool holds connections when the signal comes.
+      const answers = await Promise.all(
+        ["acme", "globex", "initech"].map((id) =>
+          fetch(`${server.url}/v1/customers/${id}`, { method: "PUT", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: "{}" }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
+      const started = Date.now();
+      const code = await Promise.race([server.stop(), new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 20_000))]);
+      expect(code).toBe(0);
+      expect(proxy.goodbyes()).toBeGreaterThan(0);
+      // Without a deadline on the pool's goodbyes the process waits for closes that never come.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await server.kill();
+    }
+  }, 90_000);
 });
