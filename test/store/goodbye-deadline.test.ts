@@ -2,7 +2,7 @@ import { createServer, Socket, type Server } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPgStore } from "../../src/store/pg-driver.ts";
 import type { Store } from "../../src/store/types.ts";
-import { DATABASE_URL, describeOnPostgres, uniqueSchema } from "../support/store.ts";
+import { DATABASE_URL, describeOnPostgres, openTestStore, uniqueSchema, type TestStore } from "../support/store.ts";
 import { startServeProcess } from "../support/serve-process.ts";
 
 /**
@@ -66,12 +66,16 @@ describeOnPostgres("a maintenance statement's connection", () => {
 
 describeOnPostgres("billhub serve's connections at shutdown", () => {
   let proxy: Awaited<ReturnType<typeof quietGoodbyeProxy>>;
+  // The schema the server runs on, migrated here and dropped after.
+  let schemaOwner: TestStore;
 
   beforeAll(async () => {
     proxy = await quietGoodbyeProxy(new URL(DATABASE_URL!));
+    schemaOwner = await openTestStore();
   });
   afterAll(async () => {
     await proxy.close();
+    await schemaOwner.cleanup();
   });
 
   it("are let go within seconds of SIGTERM when the server never closes them, and the process exits 0", async () => {
@@ -79,7 +83,7 @@ describeOnPostgres("billhub serve's connections at shutdown", () => {
     url.hostname = "127.0.0.1";
     url.port = String(proxy.port);
     const key = "sk_goodbye_shutdown_test";
-    const server = await startServeProcess({ DATABASE_URL: url.toString(), BILLHUB_SCHEMA: uniqueSchema("goodbye_serve"), BILLHUB_API_KEYS: `${key}:write` });
+    const server = await startServeProcess({ DATABASE_URL: url.toString(), BILLHUB_SCHEMA: schemaOwner.schema, BILLHUB_API_KEYS: `${key}:write` });
     try {
       // Requests that need the store, so the pool holds connections when the signal comes.
       const answers = await Promise.all(
