@@ -1,3 +1,4 @@
+import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hub } from "../../../src/hub.ts";
@@ -33,9 +34,19 @@ describe(`a claim's pushes go out together (${driverName})`, () => {
     await hub.recordBatch(Array.from({ length: 50 }, (_, i) => ({ customerId: "fast_co", meter: "api_calls", quantity: 1, transactionId: `fast_${i}`, timestamp: at(100 + i) })));
     // slow_co's first request gets no answer until the test has seen fast_co's push settled (the
     // client's 30 s timeout is far off), then its connection drops: no machine is slow enough for
-    // the clock to decide the order.
+    // the clock to decide the order. It is picked by its customer, not as the first request to
+    // arrive: the two pushes start together, and either may reach Stripe first.
     let release = () => {};
-    stripe.inject("meter_events", { kind: "timeout", release: new Promise<void>((resolve) => (release = resolve)) });
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    server.use(
+      http.post("https://api.stripe.com/v1/billing/meter_events", async ({ request }) => {
+        if (held || new URLSearchParams(await request.clone().text()).get("payload[stripe_customer_id]") !== "cus_slow_co") return undefined;
+        held = true;
+        await released;
+        return HttpResponse.error();
+      }),
+    );
 
     let drained = false;
     const drain = hub.outbox.drain({ batchSize: 100 }).finally(() => (drained = true));
@@ -52,5 +63,7 @@ describe(`a claim's pushes go out together (${driverName})`, () => {
     expect(await drain).toMatchObject({ claimed: 100, delivered: 100 });
     expect(stripe.events()).toHaveLength(100);
     expect(stripe.duplicates()).toEqual([]);
+    expect(held).toBe(true);
+    server.resetHandlers();
   });
 });
