@@ -128,3 +128,11 @@ export function listKeys(keys: Iterable<string>): string {
   const sorted = [...keys].sort();
   return sorted.length === 0 ? "(none declared)" : sorted.join(", ");
 }
+
+/**
+ * A request whose body ended before all of it arrived (the sender went away, or the server's
+ * request deadline cut it): nothing to parse or verify, and nothing of billhub's failed.
+ */
+export function bodyUnreadError(): BillingError {
+  return new BillingError("VALIDATION_FAILED", "The request body could not be read: the connection ended before all of it arrived", { field: "body" });
+}

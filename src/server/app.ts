@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Hub } from "../hub.ts";
-import { BillingError } from "../core/errors.ts";
+import { BillingError, bodyUnreadError } from "../core/errors.ts";
 import { isStoreUnavailable, storeUnavailableError } from "../store/identifiers.ts";
 import { createKeyVerifier, requireAccess } from "./auth.ts";
 import { createDashboard } from "./dashboard/dashboard.tsx";
@@ -67,13 +67,24 @@ export function createApp(hub: Hub, options: AppOptions = {}): Hono<AppEnv> {
     latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, (performance.now() - started) / 1000);
   });
 
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: hub.config.server.bodyLimitBytes,
-      onError: (c) => c.json(new BillingError("PAYLOAD_TOO_LARGE", `Request body is larger than ${hub.config.server.bodyLimitBytes} bytes`).toJSON(), 413),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: hub.config.server.bodyLimitBytes,
+    onError: (c) => c.json(new BillingError("PAYLOAD_TOO_LARGE", `Request body is larger than ${hub.config.server.bodyLimitBytes} bytes`).toJSON(), 413),
+  });
+  app.use("*", async (c, next) => {
+    // A body without a Content-Length is read here, before any route: one cut off mid-way (the
+    // sender went away) is refused as unread, not an internal error. What fails after it passed on is the route's.
+    let passed = false;
+    try {
+      return await limitBody(c, () => {
+        passed = true;
+        return next();
+      });
+    } catch (error) {
+      if (passed) throw error;
+      throw bodyUnreadError();
+    }
+  });
 
   const authorize = (c: Context<AppEnv>, access: RouteSpec["access"]) => {
     if (access === "public") return;

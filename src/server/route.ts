@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
-import { BillingError } from "../core/errors.ts";
+import { BillingError, bodyUnreadError } from "../core/errors.ts";
 import { textProblem } from "../core/storable-text.ts";
 import { zodToBillingError } from "../core/validation.ts";
 import type { Access } from "./auth.ts";
@@ -67,6 +67,15 @@ function refuseUnstorable(values: Record<string, string>, prefix: string): void 
 }
 
 /** Registers routes on the app: validates body and query with their zod schemas, then runs the handler. */
+/** The request's body as text (`c.req`); a body cut off mid-way (the sender went away) is refused as unread, not an internal error. */
+export async function bodyText(req: { text(): Promise<string> }): Promise<string> {
+  try {
+    return await req.text();
+  } catch {
+    throw bodyUnreadError();
+  }
+}
+
 export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], authorize: (c: Context<AppEnv>, access: RouteSpec["access"]) => void): void {
   for (const spec of routes) {
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {
@@ -76,7 +85,7 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], aut
       refuseUnstorable(c.req.query(), "query");
       let body: unknown;
       let json: Record<string, unknown> | undefined;
-      if (spec.body || spec.bodyCheckedByHub) json = parseJsonBody(await c.req.text());
+      if (spec.body || spec.bodyCheckedByHub) json = parseJsonBody(await bodyText(c.req));
       if (spec.body) {
         const parsed = spec.body.safeParse(json);
         if (!parsed.success) throw zodToBillingError(parsed.error, "VALIDATION_FAILED");

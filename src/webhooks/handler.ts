@@ -1,4 +1,4 @@
-import { BillingError } from "../core/errors.ts";
+import { BillingError, bodyUnreadError } from "../core/errors.ts";
 import { providerIdsWith, type ProviderIdWith } from "../providers/index.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { processDelivery } from "./process-delivery.ts";
@@ -26,8 +26,17 @@ export const WEBHOOK_PROVIDERS = providerIdsWith("webhooks") as readonly Webhook
 export function createWebhookHandler(deps: WebhookDeps, provider: WebhookProvider): WebhookHandler {
   return async (request) => {
     const receivedAt = deps.now();
+    let rawBody: Uint8Array;
     try {
-      const rawBody = new Uint8Array(await request.arrayBuffer());
+      rawBody = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      // The sender went away or the server's request deadline ended the body mid-way: nothing
+      // arrived to verify or apply, and nothing of ours failed (no outcome is counted). The
+      // provider's redelivery brings the whole body again.
+      const unread = bodyUnreadError();
+      return Response.json(unread.toJSON(), { status: unread.status });
+    }
+    try {
       const result = await processDelivery(deps, provider, { rawBody, headers: request.headers }, receivedAt);
       deps.countOutcome(provider, result.outcome);
       return Response.json({ received: true, eventId: result.eventId, outcome: result.outcome, ...(result.error === null ? {} : { detail: result.error }) });

@@ -97,6 +97,24 @@ describe("request validation", () => {
     expect((await call("/v1/echo/1", { method: "POST", key: WRITE_KEY, body: "" })).status).toBe(400);
   });
 
+  it("answers 400 naming the body when the body ends before all of it arrived, and writes nothing", async () => {
+    const cutBody = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"quantity":'));
+          controller.error(new Error("aborted"));
+        },
+      });
+    const before = received.length;
+    // With a Content-Length (the route reads the body) and without one (the body limit reads it first).
+    for (const length of [{ "content-length": "40" }, {}]) {
+      const response = await call("/v1/echo/1", { method: "POST", key: WRITE_KEY, body: cutBody(), headers: length, duplex: "half" } as RequestInit & { key: string });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: { code: "VALIDATION_FAILED", field: "body", message: expect.stringContaining("body could not be read") } });
+    }
+    expect(received.length).toBe(before);
+  });
+
   it("answers 400 naming the query parameter", async () => {
     const response = await call("/v1/things?limit=500", { key: READ_KEY });
     expect(await response.json()).toMatchObject({ error: { code: "VALIDATION_FAILED", field: "query.limit" } });

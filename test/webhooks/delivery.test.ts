@@ -146,6 +146,26 @@ describe("when the database fails", () => {
   });
 });
 
+describe("a delivery whose body never arrives whole", () => {
+  it("is answered 400 naming the body, counted as no outcome, and leaves no trace in the webhook log", async () => {
+    const failedBefore = /billhub_webhook_events_total\{outcome="failed",provider="stripe"\} (\d+)/.exec(await hub.metrics.render())?.[1] ?? "0";
+    const logBefore = (await store.query("SELECT count(*)::int AS n FROM webhook_events")).rows[0]!.n;
+    // The connection ends after the first bytes (the sender went away, or the server's deadline ended the request).
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"id":"evt_cut'));
+        controller.error(new Error("aborted"));
+      },
+    });
+    const cut = new Request("http://billhub.test/webhooks/stripe", { method: "POST", body, headers: { "stripe-signature": "t=1,v1=00" }, duplex: "half" } as RequestInit);
+    const answered = await hub.webhooks.stripe(cut);
+    expect(answered.status).toBe(400);
+    expect(await answered.json()).toEqual({ error: { code: "VALIDATION_FAILED", message: expect.stringContaining("body could not be read"), field: "body" } });
+    expect(/billhub_webhook_events_total\{outcome="failed",provider="stripe"\} (\d+)/.exec(await hub.metrics.render())?.[1] ?? "0").toBe(failedBefore);
+    expect((await store.query("SELECT count(*)::int AS n FROM webhook_events")).rows[0]!.n).toBe(logBefore);
+  });
+});
+
 describe("metrics", () => {
   it("counts deliveries by provider and outcome", async () => {
     await hub.webhooks.stripe(stripeRequest("charge.refunded", { id: "ch_m", object: "charge" }, { id: "evt_metric_1", created: NOW }));

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { BillingError } from "../../core/errors.ts";
 import type { Hub } from "../../hub.ts";
 import { isStoreUnavailable, storeUnavailableError } from "../../store/identifiers.ts";
+import { bodyText } from "../route.ts";
 import { findAsset } from "./assets.ts";
 import { BASE, href, type Frame } from "./layout.tsx";
 import { customerPage } from "./pages/customer.tsx";
@@ -102,7 +103,7 @@ export function createDashboard(hub: Hub): Hono<DashboardEnv> {
     const type = c.req.header("content-type") ?? "";
     if (!type.startsWith("application/x-www-form-urlencoded")) throw new BillingError("VALIDATION_FAILED", "The dashboard's forms are sent as application/x-www-form-urlencoded", { field: "body" });
     const form: Record<string, string> = {};
-    for (const [name, value] of new URLSearchParams(await c.req.text())) form[name] = value;
+    for (const [name, value] of new URLSearchParams(await bodyText(c.req))) form[name] = value;
     const session = c.get("session");
     const nonce = c.req.path === `${BASE}/sign-in` ? getCookie(c, SIGN_IN_COOKIE) : session?.nonce;
     if (nonce === undefined || !sessions.csrfValid(nonce, form.csrf)) {
