@@ -66,7 +66,6 @@ function refuseUnstorable(values: Record<string, string>, prefix: string): void 
   }
 }
 
-/** Registers routes on the app: validates body and query with their zod schemas, then runs the handler. */
 /** The request's body as text (`c.req`); a body cut off mid-way (the sender went away) is refused as unread, not an internal error. */
 export async function bodyText(req: { text(): Promise<string> }): Promise<string> {
   try {
@@ -76,6 +75,7 @@ export async function bodyText(req: { text(): Promise<string> }): Promise<string
   }
 }
 
+/** Registers routes on the app: validates body and query with their zod schemas, then runs the handler. */
 export function mountRoutes(app: Hono<AppEnv>, routes: readonly RouteSpec[], authorize: (c: Context<AppEnv>, access: RouteSpec["access"]) => void): void {
   for (const spec of routes) {
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {

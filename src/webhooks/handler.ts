@@ -15,7 +15,8 @@ export const WEBHOOK_PROVIDERS = providerIdsWith("webhooks") as readonly Webhook
  * (signatures cover the exact bytes), verifies it, applies the event once and in order, and
  * answers: 200 for applied, duplicate, stale and ignored events (`{ received, eventId, outcome }`);
  * 400 for a missing or bad signature, a malformed body or an event of the other mode than the
- * API key's (`{ error: { code, message, field } }`), which a retry cannot fix; 5xx only when a redelivery could succeed (the database is down, the
+ * API key's (`{ error: { code, message, field } }`), which a retry cannot fix, and for a body that
+ * ended before all of it arrived; 5xx only when a redelivery could succeed (the database is down, the
  * provider could not be re-read, billhub is misconfigured).
  *
  * @example Next.js (app/api/webhooks/stripe/route.ts)
