@@ -50,6 +50,17 @@ describe(`the invoice run's pages of customers (${driverName})`, () => {
     expect(locked[0]!.createdAt).toBeInstanceOf(Date);
   });
 
+  it("turns JIT off for the rest of the batch's transaction, and only for it", async () => {
+    const jit = async (sql: { query: TestStore["query"] }) => (await sql.query<{ jit: string }>("SELECT current_setting('jit') AS jit")).rows[0]!.jit;
+    const inside = await store.transaction(async (tx) => {
+      const before = await jit(tx);
+      await lockCustomerRows(tx, ["page_a"]);
+      return { before, after: await jit(tx) };
+    });
+    expect(inside).toEqual({ before: "on", after: "off" });
+    expect(await store.transaction((tx) => jit(tx))).toBe("on");
+  });
+
   it.skipIf(driverName !== "pg")("holds the batch's rows until its transaction ends, and no other customer's", async () => {
     const tryLock = (id: string) => store.query("SELECT id FROM customers WHERE id = $1 FOR UPDATE NOWAIT", [id]);
     await store.transaction(async (tx) => {

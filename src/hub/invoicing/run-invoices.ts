@@ -2,7 +2,7 @@ import type { BillingErrorCode } from "../../core/errors.ts";
 import { parseRunPeriod, type RunPeriod } from "../../core/invoicing/run-period.ts";
 import type { Invoice } from "../../core/invoicing/invoice.ts";
 import { invoicedCustomers, prepareInvoiceWrite, type InvoiceDraft } from "../../store/invoices/invoice-repository.ts";
-import { countRunCustomers, lockCustomerRows, nextRunCustomers, withoutJit, type RunCustomer } from "../../store/invoices/run-customers.ts";
+import { countRunCustomers, lockCustomerRows, nextRunCustomers, type RunCustomer } from "../../store/invoices/run-customers.ts";
 import type { Sql } from "../../store/types.ts";
 import type { HubContext } from "../context.ts";
 import { retryWhileStoreUnavailable, type StoreRetryPolicy } from "../store-retry.ts";
@@ -264,7 +264,6 @@ interface BatchOrder {
 async function invoiceBatch(tx: Sql, ctx: HubContext, run: RunPeriod, ids: readonly string[], resolvers: PriceResolvers, order: BatchOrder, alerts: CreditAlerts | undefined): Promise<BatchResult> {
   // Locked before anything is read: recording into these customers now waits for this
   // transaction, so the usage priced below is final (the write then only records the close).
-  await withoutJit(tx);
   const customers = await lockCustomerRows(tx, ids);
   order.onLocked();
   const already = await invoicedCustomers(tx, run.key, ids);
