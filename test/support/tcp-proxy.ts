@@ -6,8 +6,10 @@ export interface TcpProxy {
   /** Resets every open connection (both sides), as a failover or a restarted server does. */
   cut(): void;
   /**
-   * Blackholes traffic: open connections stop carrying bytes in either direction and new ones
-   * are accepted but never reach the target, as when a network drops packets. Nothing is refused.
+   * Blackholes traffic: open connections stop carrying bytes in either direction, and their
+   * closes too (a FIN or a reset from either side is not passed on, so the other side still holds
+   * its end open), and new ones are accepted but never reach the target, as when a network drops
+   * packets. Nothing is refused.
    */
   stall(): void;
   /** Ends a stall: stalled connections are reset (as TCP would after its retries), new ones pass. */
@@ -23,26 +25,32 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pairs = new Set<[Socket, Socket]>();
   const held = new Set<Socket>();
   let stalled = false;
-  const server: Server = createServer((client) => {
+  // Half-open sockets, so a FIN is passed on by hand (or, during a stall, not at all).
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     client.on("error", () => {});
     if (stalled) {
       held.add(client);
       client.on("close", () => held.delete(client));
       return;
     }
-    const upstream = new Socket();
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
+    const upstream = new Socket({ allowHalfOpen: true });
+    // An error closes its socket; the close handlers below decide what the other side sees.
+    upstream.on("error", () => {});
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
-    const forget = () => pairs.delete(pair);
-    client.on("close", () => {
-      forget();
-      upstream.destroy();
+    // During a stall a close does not reach the other side: it stays open until heal() resets it.
+    const closeOther = (other: Socket) => () => {
+      if (stalled) return;
+      pairs.delete(pair);
+      other.destroy();
+    };
+    client.on("close", closeOther(upstream));
+    upstream.on("close", closeOther(client));
+    client.on("end", () => {
+      if (!stalled) upstream.end();
     });
-    upstream.on("close", () => {
-      forget();
-      client.destroy();
+    upstream.on("end", () => {
+      if (!stalled) client.end();
     });
     client.on("data", (chunk) => {
       if (!stalled) upstream.write(chunk);
