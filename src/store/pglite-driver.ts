@@ -1,4 +1,4 @@
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, types } from "@electric-sql/pglite";
 import { BillingError } from "../core/errors.ts";
 import type { QueryOptions, QueryResult, Row, Sql, Store } from "./types.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -19,6 +19,32 @@ export interface PgliteStoreOptions {
 }
 
 type PgliteLike = Pick<PGlite, "query" | "exec">;
+
+/** Strings at least this long go to a `text` or `json` parameter as their UTF-8 bytes. */
+const BYTES_FROM = 2048;
+const utf8 = new TextEncoder();
+
+/**
+ * A parameter serializer that sends a long string as its UTF-8 bytes, anything else as `fallback`
+ * does. (PGlite's type says a serializer returns a string; bytes it passes on in the binary format.)
+ */
+function longStringsAsBytes(fallback: (value: unknown) => string): (value: unknown) => string {
+  return (value) => (typeof value === "string" && value.length >= BYTES_FROM ? (utf8.encode(value) as unknown as string) : fallback(value));
+}
+
+/**
+ * PGlite writes a string parameter into its protocol message after counting its UTF-8 bytes in a
+ * JavaScript loop, a character at a time: an invoice batch's lines (~400 KB of JSON) took ~7 ms of
+ * its ~28 ms statement that way. Bytes go in as they are, in the binary format, which for `text`
+ * and `json` is the UTF-8 text itself (the server checks its encoding as it checks a string's).
+ * Only those two types: the binary format of the others (`jsonb`, arrays, numbers) is not their text.
+ */
+const TEXT_AS_BYTES = {
+  serializers: {
+    [types.TEXT]: longStringsAsBytes(types.serializers[types.TEXT]!),
+    [types.JSON]: longStringsAsBytes(types.serializers[types.JSON]!),
+  },
+};
 
 /** Prepared statements of one PGlite session: ready to EXECUTE, or being prepared by a call in flight. */
 interface PreparedStatements {
@@ -53,7 +79,7 @@ function wrap(db: PgliteLike, prepared: PreparedStatements): Sql {
           return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
         }
       }
-      const result = await db.query<T>(text, params as unknown[]);
+      const result = await db.query<T>(text, params as unknown[], TEXT_AS_BYTES);
       return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
     },
     async exec(text: string): Promise<void> {

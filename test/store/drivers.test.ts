@@ -23,6 +23,37 @@ describe(`store driver (${driverName})`, () => {
     expect(rows[0]!.v).toBe(9007199254740993n);
   });
 
+  it("stores long text and json parameters exactly, whatever their characters", async () => {
+    // Long enough to go to PGlite as bytes, with 2-, 3- and 4-byte UTF-8 characters and quotes.
+    const text = "Zürich · 東京 · 🧾 \"quoted\" \\ back\n".repeat(400);
+    const lines = JSON.stringify(Array.from({ length: 200 }, (_, n) => ({ n, description: `línea ${n} — 🧾`, amount: "0.000001" })));
+    const { rows } = await store.query<{ t: string; n: number; j: unknown; l: number }>(
+      "SELECT $1::text AS t, length($1::text) AS n, $2::json AS j, json_array_length($2::json) AS l",
+      [text, lines],
+    );
+    expect(rows[0]).toEqual({ t: text, n: [...text].length, j: JSON.parse(lines), l: 200 });
+  });
+
+  it("refuses a long text parameter holding a NUL character, as a short one, and leaves the transaction's writes undone", async () => {
+    for (const text of ["a\0b", `${"a".repeat(5000)}\0b`]) {
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.query("INSERT INTO probe (id, amount) VALUES (40, 1)");
+          await tx.query("SELECT length($1::text)", [text]);
+        }),
+      ).rejects.toThrow(/0x00/);
+      expect((await store.query("SELECT id FROM probe WHERE id = 40")).rows).toHaveLength(0);
+    }
+  });
+
+  it("passes numbers, dates and long array literals to text and array parameters as before", async () => {
+    const ids = `{${Array.from({ length: 1000 }, (_, n) => `"id_${n}"`).join(",")}}`;
+    const { rows } = await store.query<{ a: string; b: string; c: number }>("SELECT $1::text AS a, $2::text AS b, cardinality($3::text[]) AS c", [42, new Date("2026-10-01T00:00:00Z"), ids]);
+    expect(rows[0]!.a).toBe("42");
+    expect(new Date(rows[0]!.b).getTime()).toBe(Date.UTC(2026, 9, 1));
+    expect(rows[0]!.c).toBe(1000);
+  });
+
   it("reports affected rows for writes and 0 for reads", async () => {
     const insert = await store.query("INSERT INTO probe (id, amount) VALUES (2, 1), (3, 1)");
     expect(insert.rowCount).toBe(2);
